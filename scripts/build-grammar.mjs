@@ -1,0 +1,223 @@
+#!/usr/bin/env node
+// Builds build/grammar/ from grammar/*.json (see grammar/README.md):
+//   <dialect>.schema.json   the complete JSON Schema of a document in that dialect
+//   <dialect>.validate.cjs  the ajv validator for it, compiled ahead of time (standalone code)
+//   <dialect>.index.json    lookup tables for the parser, linter and runtime
+// Runs in `npm run build` and before `npm test`; it is plain JS so it needs no compile step.
+import { readFileSync, writeFileSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Ajv from 'ajv';
+import standaloneCode from 'ajv/dist/standalone/index.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const grammarDir = join(root, 'grammar');
+const outDir = join(root, 'build', 'grammar');
+
+/** Annotation keywords of the grammar format; ajv must know them to run in strict mode. */
+export const ANNOTATIONS = ['x-list', 'x-severity', 'x-code', 'x-hint', 'x-deprecated'];
+
+/** RFC 7396 JSON Merge Patch. */
+function mergePatch(target, patch) {
+  if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) return structuredClone(patch);
+  const out = target !== null && typeof target === 'object' && !Array.isArray(target) ? { ...target } : {};
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) delete out[key];
+    else out[key] = mergePatch(out[key], value);
+  }
+  return out;
+}
+
+function readJson(file) {
+  return JSON.parse(readFileSync(file, 'utf8'));
+}
+
+/** Loads a dialect, applying its patch to the dialect it extends. */
+function loadDialect(name, seen = new Set()) {
+  if (seen.has(name)) throw new Error(`grammar: "${name}" extends itself through ${[...seen].join(' → ')}`);
+  seen.add(name);
+  const own = readJson(join(grammarDir, `${name}.json`));
+  if (!own.extends) return own;
+  const base = loadDialect(own.extends, seen);
+  const merged = mergePatch(base, own);
+  merged.extends = own.extends;
+  return merged;
+}
+
+const escapeRe = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** A shared type referenced by `{"$ref": "#/$defs/<type>"}`, merged under the attribute's own keywords. */
+function resolveType(g, schema) {
+  if (!schema?.$ref) return schema;
+  const { $ref, ...own } = schema;
+  return { ...g.types[$ref.replace('#/$defs/', '')], ...own };
+}
+
+/**
+ * Expands the grammar's own keywords into plain JSON Schema (x-list → type + pattern).
+ * Shared types are inlined rather than referenced: ajv applies `default` only where it is
+ * written, not through a $ref.
+ */
+function expandAttribute(g, schema) {
+  if (!schema || typeof schema !== 'object') return schema;
+  const out = { ...resolveType(g, schema) };
+  if (Array.isArray(out['x-list'])) {
+    const one = `(?:${out['x-list'].map(escapeRe).join('|')})`;
+    out.type = 'string';
+    out.pattern = `^\\s*${one}(?:\\s+${one})*\\s*$`;
+  }
+  return out;
+}
+
+/** Checks what JSON Schema cannot: references between elements. */
+function check(g) {
+  const problems = [];
+  const els = g.elements ?? {};
+  if (!els[g.root]) problems.push(`root "${g.root}" is not an element`);
+  for (const [id, el] of Object.entries(els)) {
+    const seen = new Map();
+    for (const child of el.children ?? []) {
+      if (!els[child]) { problems.push(`${id}: child "${child}" is not an element`); continue; }
+      const tag = (els[child].tag ?? child).toLowerCase();
+      if (seen.has(tag)) problems.push(`${id}: children "${seen.get(tag)}" and "${child}" share the tag <${tag}>`);
+      seen.set(tag, child);
+    }
+    for (const [attr, schema] of Object.entries(el.attributes ?? {})) {
+      if (schema?.$ref && !g.types?.[schema.$ref.replace('#/$defs/', '')]) problems.push(`${id}@${attr}: unknown type ${schema.$ref}`);
+    }
+  }
+  if (problems.length) throw new Error(`grammar ${g.dialect}:\n  ${problems.join('\n  ')}`);
+}
+
+/** The JSON Schema of a whole document, one definition per element. */
+function documentSchema(g) {
+  const defs = {};
+  for (const [id, el] of Object.entries(g.elements)) {
+    const tag = el.tag ?? id;
+    const attributes = {};
+    for (const [attr, schema] of Object.entries(el.attributes ?? {})) attributes[attr] = expandAttribute(g, schema);
+    const text = el.text
+      ? { type: 'string', ...(el.text.required ? { minLength: 1 } : {}), ...(el.text.schema ?? {}) }
+      : { type: 'string', maxLength: 0 };
+    const children = el.children?.length
+      ? { type: 'array', items: { $ref: `#/$defs/${id}~children` } }
+      : { type: 'array', maxItems: 0 };
+    defs[id] = {
+      ...(el.description ? { description: el.description } : {}),
+      type: 'object',
+      required: ['name'],
+      properties: {
+        name: { const: tag },
+        attributes: { type: 'object', properties: attributes, additionalProperties: false },
+        text,
+        children,
+      },
+    };
+    if (el.children?.length) {
+      defs[`${id}~children`] = {
+        type: 'object',
+        required: ['name'],
+        properties: { name: { type: 'string' } },
+        discriminator: { propertyName: 'name' },
+        oneOf: el.children.map((c) => ({ $ref: `#/$defs/${c}` })),
+      };
+    }
+  }
+  return {
+    $schema: 'http://json-schema.org/draft-07/schema#',
+    $id: `https://didml.dev/grammar/${g.dialect}.schema.json`,
+    title: `${g.title}: a document`,
+    description:
+      'A call-control document as didml sees it: every element is {name, attributes, text, children}. ' +
+      'Generated from grammar/ by scripts/build-grammar.mjs; do not edit.',
+    $ref: `#/$defs/${g.root}`,
+    $defs: defs,
+  };
+}
+
+/** Lookup tables: tag → definition per parent, attributes by lower-case name, flow. */
+function indexOf(g) {
+  const elements = {};
+  const tags = {};
+  for (const [id, el] of Object.entries(g.elements)) {
+    const tag = el.tag ?? id;
+    (tags[tag.toLowerCase()] ??= []).push(id);
+    const childTags = {};
+    for (const c of el.children ?? []) childTags[(g.elements[c].tag ?? c).toLowerCase()] = c;
+    const attributes = {};
+    for (const [attr, schema] of Object.entries(el.attributes ?? {})) {
+      attributes[attr] = resolveType(g, schema);
+    }
+    elements[id] = {
+      tag,
+      description: el.description ?? '',
+      source: el.source ?? '',
+      verb: Boolean(el.verb),
+      flow: el.flow ?? 'continue',
+      text: el.text ? { required: Boolean(el.text.required), description: el.text.description ?? '' } : null,
+      children: el.children ?? [],
+      childTags,
+      attributes,
+    };
+  }
+  return {
+    dialect: g.dialect,
+    title: g.title,
+    extends: g.extends ?? null,
+    caseSensitive: g.caseSensitive !== false,
+    root: g.root,
+    attributeAliases: g.attributeAliases ?? {},
+    elements,
+    tags,
+  };
+}
+
+export function buildDialect(name) {
+  const g = loadDialect(name);
+  check(g);
+  const schema = documentSchema(g);
+  const ajv = new Ajv({
+    allErrors: true,
+    coerceTypes: true,
+    useDefaults: true,
+    discriminator: true,
+    strict: true,
+    code: { source: true, optimize: true },
+  });
+  for (const keyword of ANNOTATIONS) ajv.addKeyword({ keyword, schemaType: ['string', 'number', 'array', 'boolean'] });
+  const validate = ajv.compile(schema);
+  return { grammar: g, schema, code: standaloneCode(ajv, validate), index: indexOf(g) };
+}
+
+function newestMtime(dir) {
+  return Math.max(...readdirSync(dir).map((f) => statSync(join(dir, f)).mtimeMs));
+}
+
+function main() {
+  const force = process.argv.includes('--force');
+  const dialects = readdirSync(grammarDir)
+    .filter((f) => f.endsWith('.json') && !f.includes('.schema.'))
+    .map((f) => f.slice(0, -'.json'.length));
+  mkdirSync(outDir, { recursive: true });
+  let stamp = 0;
+  try { stamp = statSync(join(outDir, 'STAMP')).mtimeMs; } catch { /* first build */ }
+  const selfMtime = statSync(fileURLToPath(import.meta.url)).mtimeMs;
+  if (!force && stamp > newestMtime(grammarDir) && stamp > selfMtime) return;
+  for (const name of dialects) {
+    const { schema, code, index } = buildDialect(name);
+    writeFileSync(join(outDir, `${name}.schema.json`), JSON.stringify(schema, null, 2) + '\n');
+    writeFileSync(join(outDir, `${name}.validate.cjs`), code);
+    writeFileSync(join(outDir, `${name}.index.json`), JSON.stringify(index));
+  }
+  writeFileSync(join(outDir, 'STAMP'), new Date().toISOString() + '\n');
+  console.error(`didml: built grammar for ${dialects.join(', ')} in build/grammar/`);
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  try {
+    main();
+  } catch (err) {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  }
+}
