@@ -15,7 +15,7 @@ const grammarDir = join(root, 'grammar');
 const outDir = join(root, 'build', 'grammar');
 
 /** Annotation keywords of the grammar format; ajv must know them to run in strict mode. */
-export const ANNOTATIONS = ['x-list', 'x-severity', 'x-code', 'x-hint', 'x-deprecated'];
+export const ANNOTATIONS = ['x-list', 'x-severity', 'x-code', 'x-hint', 'x-deprecated', 'x-format'];
 
 /** RFC 7396 JSON Merge Patch. */
 function mergePatch(target, patch) {
@@ -154,7 +154,9 @@ function indexOf(g) {
       source: el.source ?? '',
       verb: Boolean(el.verb),
       flow: el.flow ?? 'continue',
-      text: el.text ? { required: Boolean(el.text.required), description: el.text.description ?? '' } : null,
+      text: el.text
+        ? { required: Boolean(el.text.required), description: el.text.description ?? '', format: el.text.format ?? null }
+        : null,
       children: el.children ?? [],
       childTags,
       attributes,
