@@ -1,0 +1,110 @@
+// From the kept pass to the public Document: the root (virtual when clear intent allows),
+// text outside it, and every diagnostic moved onto the original source with line and column.
+import type { Diagnostic, Document, Span } from '../types.js';
+import type { EditedText } from './edits.js';
+import type { Settings } from './options.js';
+import type { Pass } from './pass.js';
+import { MAX_DRAFTS } from './pass.js';
+import { lineIndex } from './positions.js';
+import * as problems from './problems.js';
+import { empty, missingRoot, notXml, type Draft, type TopText } from './recover/index.js';
+import { toOriginal } from './rounds.js';
+import { firstNonSpace, hasNonSpace, isSpace } from './scan.js';
+import { toNode, type El } from './tree.js';
+
+function trimmedSpan(src: string, t: TopText): Span {
+  let end = t.end;
+  while (end > t.start && isSpace(src.charCodeAt(end - 1))) end--;
+  return { start: firstNonSpace(src, t.start, end), end };
+}
+
+/** The root element and the diagnostics that depend on the whole document. */
+function decideRoot(pass: Pass, settings: Settings): { root: El | null; drafts: Draft[]; notXml: boolean } {
+  const { tops, topTexts, src } = pass;
+  const drafts: Draft[] = [];
+  const first = tops[0];
+  const last = tops[tops.length - 1];
+  if (!first || !last) {
+    const text = topTexts.find((t) => hasNonSpace(t.text));
+    if (text) return { root: null, drafts: [notXml(text.text, trimmedSpan(src, text), settings.rootName)], notXml: true };
+    // Nothing but white space: saxes' "unexpected end" would only be noise.
+    const blank = !hasNonSpace(src.charCodeAt(0) === 0xfeff ? src.slice(1) : src);
+    return { root: null, drafts: [empty({ start: src.length, end: src.length }, settings.rootName)], notXml: blank };
+  }
+  const before = topTexts.filter((t) => t.end <= first.start);
+  const after = topTexts.filter((t) => t.start >= last.end);
+  const between = topTexts.filter((t) => t.start >= first.start && t.end <= last.end);
+  const stray = before.find((t) => hasNonSpace(t.text));
+  if (stray) drafts.push(problems.syntax(`Text before <${first.tag}> is not allowed; remove it`, trimmedSpan(src, stray)));
+  const trailing = after.find((t) => hasNonSpace(t.text));
+  if (trailing) drafts.push(problems.syntax(`Text after the end of <${last.tag}> is not allowed; remove it`, trimmedSpan(src, trailing)));
+
+  if (first.tag.toLowerCase() !== settings.rootName.toLowerCase()) {
+    const wrapped = missingRoot(tops, between, settings.rootName, settings.knownTags);
+    if (wrapped) {
+      drafts.push(wrapped.diagnostic);
+      return { root: wrapped.root, drafts, notXml: false };
+    }
+  }
+  const inside = between.find((t) => hasNonSpace(t.text));
+  if (inside) drafts.push(problems.syntax(`Text outside the root element is not allowed; remove it`, trimmedSpan(src, inside)));
+  for (const extra of tops.slice(1)) {
+    drafts.push(problems.syntax(`A document has one root element: move <${extra.tag}> inside <${first.tag}>`, { start: extra.start, end: extra.openEnd }));
+  }
+  return { root: first, drafts, notXml: false };
+}
+
+const ORDER = { error: 0, warning: 1, info: 2 } as const;
+
+export interface Extras {
+  invalidUtf8?: { offset: number; byte: number } | undefined;
+}
+
+export function buildDocument(source: string, pass: Pass, work: EditedText, recovered: Draft[], settings: Settings, extras: Extras): Document {
+  const decided = decideRoot(pass, settings);
+  let drafts: Draft[];
+  if (decided.notXml) {
+    // Plain text or a blank body: whatever else saxes said about it is noise.
+    drafts = decided.drafts.map((d) => toOriginal(work, d));
+  } else {
+    drafts = [...recovered, ...[...pass.drafts, ...decided.drafts].map((d) => toOriginal(work, d))];
+  }
+  if (extras.invalidUtf8) {
+    const at = Math.min(extras.invalidUtf8.offset, source.length);
+    drafts.push(problems.invalidUtf8(extras.invalidUtf8.byte, { start: at, end: Math.min(at + 1, source.length) }));
+  }
+  if (pass.dropped > 0 || drafts.length > MAX_DRAFTS) {
+    drafts.sort((a, b) => a.span.start - b.span.start);
+    const cut = drafts.slice(MAX_DRAFTS);
+    drafts = drafts.slice(0, MAX_DRAFTS);
+    const at = cut[0]?.span.start ?? source.length;
+    drafts.push(problems.tooManyProblems(MAX_DRAFTS, { start: at, end: at }));
+  }
+  return {
+    source,
+    root: decided.root ? toNode(decided.root, work, lineIndex(source)) : null,
+    diagnostics: toDiagnostics(source, drafts, settings.strict),
+  };
+}
+
+export function toDiagnostics(source: string, drafts: readonly Draft[], strict: boolean): Diagnostic[] {
+  const lines = lineIndex(source);
+  const out = drafts.map((d): Diagnostic => {
+    const start = Math.max(0, Math.min(d.span.start, source.length));
+    const end = Math.max(start, Math.min(d.span.end, source.length));
+    const diagnostic: Diagnostic = {
+      rule: d.rule,
+      severity: strict ? 'error' : d.severity,
+      message: d.message,
+      ...lines.rangeOf({ start, end }),
+      start,
+      end,
+    };
+    if (d.code !== undefined) diagnostic.code = d.code;
+    if (d.fix) diagnostic.fix = d.fix;
+    if (d.suggestions?.length) diagnostic.suggestions = d.suggestions;
+    return diagnostic;
+  });
+  out.sort((a, b) => a.start - b.start || ORDER[a.severity] - ORDER[b.severity] || a.rule.localeCompare(b.rule));
+  return out;
+}

@@ -1,0 +1,41 @@
+export interface ParseOptions {
+  /** Twilio refuses documents over 64 KiB; reading stops there. Default 65536. */
+  maxBytes?: number;
+  /** Elements nested deeper than this are dropped with an error. Default 32. */
+  maxDepth?: number;
+  /** Attributes per element beyond this are dropped with an error. Default 64. */
+  maxAttributes?: number;
+  /** Every recovery's diagnostic becomes an error (its fix stays). */
+  strict?: boolean;
+  /** The expected root element. Default `Response`. */
+  rootName?: string;
+  /**
+   * Lower-cased element names the dialect knows. Only used to decide that a document without
+   * its root (`<Say>…</Say>`) clearly meant one, so that it can be wrapped in a virtual root.
+   */
+  knownTags?: ReadonlySet<string>;
+}
+
+export interface Settings {
+  maxBytes: number;
+  maxDepth: number;
+  maxAttributes: number;
+  strict: boolean;
+  rootName: string;
+  knownTags: ReadonlySet<string> | undefined;
+}
+
+function limit(value: number | undefined, fallback: number): number {
+  return value !== undefined && value >= 0 && !Number.isNaN(value) ? value : fallback;
+}
+
+export function settings(options: ParseOptions = {}): Settings {
+  return {
+    maxBytes: limit(options.maxBytes, 65536),
+    maxDepth: Math.max(1, limit(options.maxDepth, 32)),
+    maxAttributes: limit(options.maxAttributes, 64),
+    strict: options.strict ?? false,
+    rootName: options.rootName || 'Response',
+    knownTags: options.knownTags,
+  };
+}

@@ -1,0 +1,442 @@
+// One saxes pass over the working copy, building elements as events arrive. saxes events carry
+// no positions: each handler reads `parser.position` (UTF-16 offset just past what the event
+// reports) and finds where things start by looking back in the text it holds.
+//
+// When saxes' own recovery would lose the rest of the document, the pass stops with a trigger:
+// the parse driver runs that recovery on the whole working copy and parses again.
+import { SaxesParser, type SaxesAttribute, type SaxesTag } from 'saxes';
+import type { EditedText } from './edits.js';
+import type { Settings } from './options.js';
+import * as problems from './problems.js';
+import {
+  findBareAmpersand,
+  findSelfClosingEndTag,
+  isTypographicQuote,
+  mismatchedCloseTag,
+  selfClosingEndTag,
+  smartQuotes,
+  strayCloseTag,
+  unclosedTag,
+  unescapedAmpersand,
+  unquotedAttribute,
+  unquotedBeforeSlash,
+  leadingWhitespace,
+  duplicateDeclaration,
+  type Draft,
+  type Outcome,
+  type TopText,
+} from './recover/index.js';
+import { newEl, type El } from './tree.js';
+import { bareAttr, closeTagName, hasNonSpace, isSpace, quotedAttr, skipSpacesBack, tagStart, unquotedAttr } from './scan.js';
+
+/** A destructive recovery waiting for the whole working copy. */
+export interface Trigger {
+  /** Stable across rounds (original offsets), so that a recovery that declines is not asked again. */
+  key: string;
+  run(text: string): Outcome | undefined;
+}
+
+/** Past this, problems are counted but not reported (hostile input can have one per byte). */
+export const MAX_DRAFTS = 200;
+
+const ABORT = Symbol('abort');
+
+// saxes messages that the pass answers from structure rather than from the message.
+const STRUCTURAL = new Set([
+  'text data outside of root node.',
+  'document must contain a root element.',
+  'unexpected close tag.',
+  'documents may contain only one root.',
+]);
+
+const ENTITY_ERRORS = new Set([
+  'undefined entity.',
+  'malformed character entity.',
+  'empty entity name.',
+  'disallowed character in entity name.',
+]);
+
+export class Pass {
+  src = '';
+  readonly drafts: Draft[] = [];
+  /** Problems beyond MAX_DRAFTS. */
+  dropped = 0;
+  readonly tops: El[] = [];
+  readonly topTexts: TopText[] = [];
+  trigger: Trigger | undefined;
+
+  private readonly parser = new SaxesParser({ position: false });
+  private readonly stack: El[] = [];
+  private opening: El | undefined;
+  /** End of the last thing an event accounted for. */
+  private cursor = 0;
+  private ending = false;
+  private stopped = false;
+  private closeDecidedAt = -1;
+  private pendingUnquoted = -1;
+  private pendingNoValueAt = -1;
+  private ampResume = 0;
+  private declSeen = false;
+  private inMisplacedDecl = false;
+  private tooDeepReported = false;
+  private attrCount = 0;
+  private lastErrorAt = -1;
+
+  constructor(
+    private readonly settings: Settings,
+    private readonly work: EditedText,
+    /** Triggers that declined before: let saxes handle those places. */
+    private readonly skip: ReadonlySet<string>,
+    /** No triggers at all (the last round). */
+    private readonly noAbort = false,
+  ) {
+    const p = this.parser;
+    p.on('opentagstart', (tag) => this.onOpenTagStart(tag.name));
+    p.on('attribute', (attr) => this.onAttribute(attr));
+    p.on('opentag', (tag) => this.onOpenTag(tag));
+    p.on('closetag', (tag) => this.onCloseTag(tag));
+    p.on('text', (text) => this.onText(text));
+    p.on('cdata', (text) => this.onCData(text));
+    p.on('comment', () => this.onSkipped());
+    p.on('processinginstruction', () => this.onSkipped());
+    p.on('doctype', (body) => this.onDoctype(body));
+    p.on('xmldecl', () => this.onXmlDecl());
+    p.on('error', (err) => this.onError(err.message));
+  }
+
+  write(chunk: string): void {
+    if (this.stopped) return;
+    this.src += chunk;
+    this.run(() => this.parser.write(chunk));
+  }
+
+  end(): void {
+    if (this.stopped) return;
+    this.ending = true;
+    this.run(() => {
+      this.parser.close();
+      this.closeAtEnd();
+    });
+    this.stopped = true;
+  }
+
+  private run(step: () => void): void {
+    // saxes makes an Error for every problem; hostile input has one per byte, and capturing a
+    // stack trace for each would dominate. Restored before anything else can run.
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      step();
+    } catch (e) {
+      if (e !== ABORT) throw e;
+      this.stopped = true;
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
+  }
+
+  private pos(): number {
+    return Math.min(this.parser.position, this.src.length);
+  }
+
+  private report(d: Draft): void {
+    if (this.drafts.length < MAX_DRAFTS) this.drafts.push(d);
+    else this.dropped++;
+  }
+
+  /** Stops the pass for a destructive recovery; returns (false) when that place is to be left to saxes. */
+  private abort(rule: string, at: number, run: (text: string) => Outcome | undefined): false {
+    const key = `${rule}@${this.work.toOriginal(at)}`;
+    if (this.noAbort || this.skip.has(key)) return false;
+    this.trigger = { key, run };
+    throw ABORT;
+  }
+
+  private onOpenTagStart(name: string): void {
+    const pos = this.pos();
+    const start = tagStart(this.src, pos);
+    this.opening = newEl(name, start);
+    this.cursor = Math.min(pos, start + 1 + name.length);
+    this.pendingUnquoted = -1;
+    this.attrCount = 0;
+    this.inMisplacedDecl = false;
+  }
+
+  private onAttribute(attr: SaxesAttribute): void {
+    const el = this.opening;
+    if (!el) return;
+    const { src } = this;
+    const pos = this.pos();
+    const floor = Math.min(this.cursor, pos);
+    let value = attr.value;
+    let spans;
+    if (this.pendingNoValueAt === pos) {
+      spans = bareAttr(src, pos, attr.name, floor);
+      value = '';
+    } else if (this.pendingUnquoted >= 0) {
+      spans = unquotedAttr(src, this.pendingUnquoted, pos, attr.name, floor);
+      this.pendingUnquoted = -1;
+      // `a=5/>`: saxes takes `5/` for the value and misses that the tag closes itself.
+      if (value.endsWith('/') && src.charCodeAt(spans.valueEnd) === 0x3e) {
+        const s = spans;
+        const v = value.slice(0, -1);
+        this.abort('xml/unquoted-attribute', s.valueStart, () => unquotedBeforeSlash(attr.name, s, v));
+      }
+      this.report(unquotedAttribute(attr.name, value, spans));
+    } else {
+      spans = quotedAttr(src, pos, attr.name, floor) ?? bareAttr(src, pos, attr.name, floor);
+    }
+    this.cursor = Math.max(floor, Math.min(pos, spans.quote ? spans.valueEnd + 1 : spans.end));
+    if (this.attrCount < this.settings.maxAttributes) {
+      el.attrs.push({ ...spans, name: attr.name, value });
+    } else if (this.attrCount === this.settings.maxAttributes) {
+      this.report(problems.tooManyAttributes(this.settings.maxAttributes, el.tag, { start: spans.start, end: spans.end }));
+    }
+    this.attrCount++;
+  }
+
+  private onOpenTag(tag: SaxesTag): void {
+    const el = this.opening;
+    this.opening = undefined;
+    if (!el) return;
+    const pos = this.pos();
+    el.openEnd = pos;
+    el.selfClosing = tag.isSelfClosing;
+    const parent = this.stack[this.stack.length - 1];
+    if (!parent) {
+      this.tops.push(el);
+    } else if (this.stack.length < this.settings.maxDepth) {
+      el.afterText = parent.hasText;
+      parent.children.push(el);
+    } else if (!this.tooDeepReported) {
+      // Left out of the tree (so is everything inside it), still tracked to match end tags.
+      this.tooDeepReported = true;
+      this.report(problems.tooDeep(this.settings.maxDepth, { start: el.start, end: pos }));
+    }
+    this.stack.push(el);
+    this.cursor = pos;
+  }
+
+  private onCloseTag(tag: SaxesTag): void {
+    const pos = this.pos();
+    const el = this.stack[this.stack.length - 1];
+    if (!el) return;
+    if (tag.isSelfClosing) {
+      this.stack.pop();
+      el.end = pos;
+      this.cursor = pos;
+      return;
+    }
+    const closeStart = tagStart(this.src, pos);
+    const closeName = closeTagName(this.src, closeStart);
+    if (tag.name === closeName) {
+      this.stack.pop();
+      el.closeStart = closeStart;
+      el.end = pos;
+      this.cursor = pos;
+      return;
+    }
+    // saxes is closing `el` because the close tag names something else: it fires once per
+    // element it closes, all at this position; the first decides.
+    if (this.closeDecidedAt !== pos) {
+      this.closeDecidedAt = pos;
+      this.decideClose(closeStart, pos, closeName);
+    }
+    this.stack.pop();
+    el.end = closeStart;
+    this.cursor = pos;
+  }
+
+  private decideClose(closeStart: number, pos: number, closeName: string): void {
+    const span = { start: closeStart, end: pos };
+    let idx = this.stack.length - 1;
+    while (idx >= 0 && (this.stack[idx] as El).tag !== closeName) idx--;
+    if (idx < 0) {
+      const open = this.stack.map((e) => ({ tag: e.tag }));
+      this.abort('xml/mismatched-close-tag', closeStart, (text) =>
+        mismatchedCloseTag(text, { start: closeStart, end: pos, name: closeName, open }),
+      );
+      const inner = this.stack[this.stack.length - 1] as El;
+      this.report(problems.syntax(`</${closeName}> does not match <${inner.tag}>; close it with </${inner.tag}>`, span));
+      return;
+    }
+    const closing = this.stack.slice(idx + 1).reverse();
+    for (const open of closing) {
+      const child = findSelfClosingEndTag(open);
+      if (child) this.abort('xml/self-closing-end-tag', child.start, () => selfClosingEndTag(open, child));
+    }
+    this.report(unclosedTag(closing, span, closeName));
+  }
+
+  /** saxes closes nothing at the end: the elements still open end with the document. */
+  private closeAtEnd(): void {
+    if (this.stack.length === 0) return;
+    const end = this.src.length;
+    const closing = [...this.stack].reverse();
+    for (const open of closing) {
+      const child = findSelfClosingEndTag(open);
+      if (child) this.abort('xml/self-closing-end-tag', child.start, () => selfClosingEndTag(open, child));
+    }
+    this.report(unclosedTag(closing, { start: end, end }));
+    for (const el of closing) el.end = end;
+    this.stack.length = 0;
+  }
+
+  private onText(text: string): void {
+    const pos = this.pos();
+    this.inMisplacedDecl = false;
+    // Text is reported when the `<` after it is read (or at the very end).
+    const end = !this.ending && this.src.charCodeAt(pos - 1) === 0x3c ? pos - 1 : pos;
+    const start = Math.min(this.cursor, end);
+    this.cursor = end;
+    const el = this.stack[this.stack.length - 1];
+    if (!el) {
+      this.topTexts.push({ start, end, text });
+      return;
+    }
+    if (el.textStart < 0) el.textStart = start;
+    el.textEnd = end;
+    el.text += text;
+    if (!el.hasText && hasNonSpace(text)) el.hasText = true;
+  }
+
+  private onCData(text: string): void {
+    const pos = this.pos();
+    this.inMisplacedDecl = false;
+    const start = Math.min(this.cursor + 9, pos);
+    const end = Math.max(start, pos - 3);
+    this.cursor = pos;
+    const el = this.stack[this.stack.length - 1];
+    if (!el) {
+      this.topTexts.push({ start, end, text });
+      return;
+    }
+    if (el.textStart < 0) el.textStart = start;
+    el.textEnd = end;
+    el.text += text;
+    if (!el.hasText && hasNonSpace(text)) el.hasText = true;
+  }
+
+  private onSkipped(): void {
+    this.cursor = this.pos();
+    this.inMisplacedDecl = false;
+  }
+
+  /** Start of markup at the cursor, past a BOM that saxes skips without an event. */
+  private markupStart(): number {
+    return this.cursor === 0 && this.src.charCodeAt(0) === 0xfeff ? 1 : this.cursor;
+  }
+
+  private onDoctype(body: string): void {
+    const pos = this.pos();
+    const at = this.src.indexOf('<!', this.markupStart());
+    const start = at === -1 || at > pos ? this.markupStart() : at;
+    this.report(problems.doctype({ start, end: pos }, body));
+    this.cursor = pos;
+    this.inMisplacedDecl = false;
+  }
+
+  private onXmlDecl(): void {
+    const pos = this.pos();
+    const start = Math.max(0, this.src.lastIndexOf('<?', pos - 2));
+    if (this.declSeen) this.report(duplicateDeclaration({ start, end: pos }));
+    this.declSeen = true;
+    this.inMisplacedDecl = false;
+    this.cursor = pos;
+  }
+
+  private onError(raw: string): void {
+    const message = raw.replace(/^(?:[^:\n]*:)?\d+:\d+:\s*/, '');
+    const pos = this.pos();
+    const { src } = this;
+    if (this.inMisplacedDecl) return;
+
+    // An `&` that starts no reference makes saxes read on to the next `;` as an entity name:
+    // whatever error comes next, if such an `&` lies in what was read since the last event,
+    // that is what went wrong.
+    if (!this.noAbort) {
+      const found = findBareAmpersand(src, Math.max(this.cursor, this.ampResume), pos, this.ending);
+      this.ampResume = found.resume;
+      if (found.bare) {
+        this.abort('xml/unescaped-ampersand', found.resume, (text) => unescapedAmpersand(text));
+        this.ampResume = found.resume + 1;
+      }
+    }
+
+    if (STRUCTURAL.has(message) || message.startsWith('unclosed tag: ')) return;
+
+    const unmatched = /^unmatched closing tag: (.*)\.$/.exec(message);
+    if (unmatched) {
+      const start = tagStart(src, pos);
+      const span = { start, end: pos };
+      const name = unmatched[1] ?? '';
+      const afterRoot = this.tops.length > 0;
+      this.abort('xml/stray-close-tag', start, () => strayCloseTag(span, name, afterRoot));
+      this.report(problems.syntax(`</${name}> closes nothing; remove it`, span));
+      return;
+    }
+
+    if (message === 'unquoted attribute value.') {
+      let valueStart = Math.max(0, pos - 1);
+      const c = src.charCodeAt(valueStart);
+      if (c >= 0xdc00 && c <= 0xdfff && valueStart > 0) valueStart--;
+      if (isTypographicQuote(src[valueStart])) {
+        const name = this.attributeNameBefore(valueStart);
+        this.abort('xml/smart-quotes', valueStart, (text) => smartQuotes(text, valueStart, name));
+      }
+      this.pendingUnquoted = valueStart;
+      return;
+    }
+
+    if (message === 'an XML declaration must be at the start of the document.') {
+      const decl = Math.max(0, src.lastIndexOf('<?', pos));
+      this.inMisplacedDecl = true;
+      if (this.declSeen) return; // reported whole at its xmldecl event
+      const d = leadingWhitespace(src, decl);
+      this.report(d ?? problems.syntax('The XML declaration must be the very first thing in the document; move it to the top', { start: decl, end: Math.min(src.length, decl + 5) }));
+      return;
+    }
+
+    if (message === 'attribute without value.') {
+      this.pendingNoValueAt = pos;
+      const nameEnd = skipSpacesBack(src, pos - 2, this.cursor) + 1;
+      let nameStart = nameEnd;
+      while (nameStart > this.cursor && !isSpace(src.charCodeAt(nameStart - 1)) && src.charCodeAt(nameStart - 1) !== 0x3c) nameStart--;
+      const name = src.slice(nameStart, nameEnd);
+      this.addSyntax(`Attribute ${name} has no value; write ${name}="…"`, { start: nameStart, end: Math.max(nameStart, nameEnd) });
+      return;
+    }
+
+    if (ENTITY_ERRORS.has(message)) {
+      const amp = src.lastIndexOf('&', pos - 1);
+      this.report(problems.entity(src, { start: Math.max(amp, 0), end: pos }));
+      return;
+    }
+
+    const duplicate = /^duplicate attribute: (.*)\.$/.exec(message);
+    if (duplicate && this.opening) {
+      const name = duplicate[1] ?? '';
+      const attr = [...this.opening.attrs].reverse().find((a) => a.name === name);
+      this.report(problems.duplicateAttribute(name, attr ? { start: attr.start, end: attr.end } : { start: this.opening.start, end: pos }));
+      return;
+    }
+
+    this.addSyntax(problems.readable(message, src[pos - 1] ?? ''), { start: Math.max(0, pos - 1), end: pos });
+  }
+
+  /** One syntax error per position: saxes sometimes reports the same place twice. */
+  private addSyntax(message: string, span: { start: number; end: number }): void {
+    if (span.start === this.lastErrorAt) return;
+    this.lastErrorAt = span.start;
+    this.report(problems.syntax(message, span));
+  }
+
+  private attributeNameBefore(valueStart: number): string {
+    const { src } = this;
+    let i = skipSpacesBack(src, valueStart - 1, this.cursor);
+    if (src.charCodeAt(i) === 0x3d) i = skipSpacesBack(src, i - 1, this.cursor);
+    const end = i + 1;
+    while (i >= this.cursor && !isSpace(src.charCodeAt(i)) && src.charCodeAt(i) !== 0x3c) i--;
+    return src.slice(i + 1, end);
+  }
+}

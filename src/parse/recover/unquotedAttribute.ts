@@ -1,0 +1,35 @@
+// `<number maxlength=60 timeout=15>` (DIDforSale's docs). saxes reads the value up to white space
+// or `>` by itself; only `a=5/>` needs the working copy, where saxes would take `5/` as the value
+// and miss that the tag closes itself.
+import type { AttrSpans } from '../scan.js';
+import type { Draft, Outcome, RecoveryMeta } from './types.js';
+import { draft } from './types.js';
+
+export const unquotedAttributeMeta: RecoveryMeta = {
+  rule: 'xml/unquoted-attribute',
+  severity: 'warning',
+  destructive: false,
+  description: 'an unquoted attribute value is read up to white space or the end of the tag',
+};
+
+function quoteFor(value: string): string {
+  return value.includes('"') ? "'" : '"';
+}
+
+export function unquotedAttribute(name: string, value: string, spans: AttrSpans): Draft {
+  const q = quoteFor(value);
+  return draft(unquotedAttributeMeta, `The value of ${name} is not quoted; write ${name}=${q}${value}${q}`, { start: spans.start, end: spans.end }, {
+    description: `quote the value of ${name}`,
+    edits: [
+      { start: spans.valueStart, end: spans.valueStart, text: q },
+      { start: spans.valueEnd, end: spans.valueEnd, text: q },
+    ],
+  });
+}
+
+/** `a=5/>`: the value ends before the `/` of a self-closing tag. */
+export function unquotedBeforeSlash(name: string, spans: AttrSpans, value: string): Outcome {
+  const valueEnd = spans.valueEnd - 1;
+  const d = unquotedAttribute(name, value, { ...spans, end: valueEnd, valueEnd });
+  return { diagnostics: [d], edits: d.fix?.edits ?? [] };
+}

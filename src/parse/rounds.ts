@@ -1,0 +1,57 @@
+// The recovery loop: parse; when a pass stops for a destructive recovery, apply that recovery's
+// edits to the working copy and parse again. Valid documents take exactly one pass.
+import type { TextEdit } from '../types.js';
+import { EditedText } from './edits.js';
+import type { Settings } from './options.js';
+import { Pass } from './pass.js';
+import type { Draft } from './recover/types.js';
+
+/** Destructive recoveries per document; past this, saxes' own recovery stands. */
+export const MAX_ROUNDS = 20;
+
+export interface Rounds {
+  /** The pass whose result is kept. */
+  pass: Pass;
+  work: EditedText;
+  /** Diagnostics of the destructive recoveries, on the original. */
+  recovered: Draft[];
+}
+
+function mapEdit(work: EditedText, e: TextEdit): TextEdit {
+  return { start: work.toOriginal(e.start), end: work.toOriginal(e.end), text: e.text };
+}
+
+/** A draft in working-copy offsets, moved onto the original. */
+export function toOriginal(work: EditedText, d: Draft): Draft {
+  if (!work.edited) return d;
+  const span = { start: work.toOriginal(d.span.start), end: work.toOriginal(d.span.end) };
+  const out: Draft = { ...d, span };
+  if (d.fix) out.fix = { ...d.fix, edits: d.fix.edits.map((e) => mapEdit(work, e)) };
+  if (d.suggestions) out.suggestions = d.suggestions.map((f) => ({ ...f, edits: f.edits.map((e) => mapEdit(work, e)) }));
+  return out;
+}
+
+/** Runs the loop from a first pass that has read the whole source. */
+export function runRounds(source: string, first: Pass, settings: Settings): Rounds {
+  let work = EditedText.of(source);
+  let pass = first;
+  const recovered: Draft[] = [];
+  const skip = new Set<string>();
+  for (let round = 0; pass.trigger; round++) {
+    const last = round >= MAX_ROUNDS;
+    if (!last) {
+      const outcome = pass.trigger.run(work.text);
+      const next = outcome && outcome.edits.length > 0 ? work.with(outcome.edits.map((e) => mapEdit(work, e))) : undefined;
+      if (outcome && next) {
+        recovered.push(...outcome.diagnostics.map((d) => toOriginal(work, d)));
+        work = next;
+      } else {
+        skip.add(pass.trigger.key);
+      }
+    }
+    pass = new Pass(settings, work, skip, last);
+    pass.write(work.text);
+    pass.end();
+  }
+  return { pass, work, recovered };
+}
