@@ -1,0 +1,138 @@
+// Limits, hostile input and bad bytes: always a Document, never a throw or a hang.
+import { describe, expect, it } from 'vitest';
+import { parse, parseStream } from '../../src/parse/index.js';
+import type { Document, Node } from '../../src/types.js';
+import { chunked, random, walk } from './support.js';
+
+function depthOf(node: Node | null): number {
+  let deepest = 0;
+  const todo: Array<[Node, number]> = node ? [[node, 1]] : [];
+  for (let item = todo.pop(); item; item = todo.pop()) {
+    deepest = Math.max(deepest, item[1]);
+    for (const c of item[0].children) todo.push([c, item[1] + 1]);
+  }
+  return deepest;
+}
+
+function valid(doc: Document): void {
+  for (const d of doc.diagnostics) {
+    expect(0 <= d.start && d.start <= d.end && d.end <= doc.source.length).toBe(true);
+    expect(d.line >= 1 && d.column >= 1).toBe(true);
+  }
+}
+
+describe('limits', () => {
+  it('stops reading past maxBytes (Twilio: 64 KiB)', async () => {
+    const source = `<Response><Say>${'x'.repeat(70_000)}</Say></Response>`;
+    const doc = parse(source);
+    expect(doc.root).toBeNull();
+    expect(doc.diagnostics.map((d) => [d.rule, d.severity])).toEqual([['xml/too-large', 'error']]);
+    expect(doc.source.length).toBe(65_536);
+    expect(await parseStream(chunked(new Uint8Array(Buffer.from(source)), () => 1000))).toEqual(doc);
+    // Exactly at the limit is fine.
+    const fits = `<Response>${' '.repeat(100 - 21)}</Response>`;
+    expect(parse(fits, { maxBytes: 100 }).diagnostics).toEqual([]);
+    expect(parse(`${fits} `, { maxBytes: 100 }).diagnostics.map((d) => d.rule)).toEqual(['xml/too-large']);
+  });
+
+  it('counts bytes, not characters, and never cuts a character in two', () => {
+    const doc = parse(`<Response>${'é'.repeat(10)}</Response>`, { maxBytes: 15 });
+    expect(doc.diagnostics.map((d) => d.rule)).toEqual(['xml/too-large']);
+    expect(doc.source).toBe('<Response>éé');
+    const bytes = parse(new Uint8Array(Buffer.from(`<Response>${'é'.repeat(10)}</Response>`)), { maxBytes: 15 });
+    expect(bytes).toEqual(doc);
+  });
+
+  it('drops elements nested deeper than maxDepth, with one error', () => {
+    const source = `<Response>${'<a>'.repeat(10)}${'</a>'.repeat(10)}</Response>`;
+    const doc = parse(source, { maxDepth: 4 });
+    expect(doc.diagnostics.map((d) => [d.rule, d.severity, d.start])).toEqual([['xml/too-deep', 'error', 19]]);
+    expect(depthOf(doc.root)).toBe(4);
+    expect(parse(source, { maxDepth: 11 }).diagnostics).toEqual([]);
+  });
+
+  it('drops attributes past maxAttributes, with one error per element', () => {
+    const attrs = Array.from({ length: 5 }, (_, i) => `a${i}="${i}"`).join(' ');
+    const doc = parse(`<Response><Say ${attrs}/><Play ${attrs}/></Response>`, { maxAttributes: 3 });
+    expect(doc.diagnostics.map((d) => d.rule)).toEqual(['xml/too-many-attributes', 'xml/too-many-attributes']);
+    expect(doc.root?.children.map((c) => Object.keys(c.attributes))).toEqual([['a0', 'a1', 'a2'], ['a0', 'a1', 'a2']]);
+  });
+});
+
+describe('hostile input', () => {
+  it('never expands entities (billion laughs)', () => {
+    const lol = '<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">';
+    const doc = parse(`<?xml version="1.0"?><!DOCTYPE r [${lol}]><Response><Say>${'&lol2;'.repeat(5000)}</Say></Response>`);
+    valid(doc);
+    expect(doc.diagnostics[0]?.rule).toBe('xml/doctype');
+    expect(doc.diagnostics.length).toBeLessThanOrEqual(202);
+    expect(doc.diagnostics.at(-1)?.rule).toBe('xml/too-many-problems');
+    expect(doc.root?.children[0]?.text).not.toContain('lollol');
+  });
+
+  it('handles 100,000 levels of nesting', () => {
+    const deep = '<a>'.repeat(100_000) + '</a>'.repeat(100_000);
+    const limited = parse(deep);
+    expect(limited.diagnostics.map((d) => d.rule)).toEqual(['xml/too-large']);
+    const doc = parse(deep, { maxBytes: Infinity });
+    expect(doc.diagnostics.map((d) => d.rule)).toEqual(['xml/too-deep']);
+    expect(depthOf(doc.root)).toBe(32);
+    const unclosed = parse('<a>'.repeat(100_000), { maxBytes: Infinity, maxDepth: 200_000 });
+    expect(unclosed.diagnostics.map((d) => d.rule)).toEqual(['xml/unclosed-tag']);
+    expect(depthOf(unclosed.root)).toBe(100_000);
+  });
+
+  it('handles a megabyte attribute value', () => {
+    const doc = parse(`<Response><Play url="${'x'.repeat(1 << 20)}"/></Response>`, { maxBytes: Infinity });
+    expect(doc.diagnostics).toEqual([]);
+    expect(doc.root?.children[0]?.attrs[0]?.valueSpan).toEqual({ start: 21, end: 21 + (1 << 20) });
+  });
+
+  it('handles a page of bare ampersands, control characters and stray markup', () => {
+    for (const body of ['&'.repeat(50_000), '\u0001'.repeat(50_000), '<'.repeat(50_000), '</x>'.repeat(10_000), 'a=“b '.repeat(5000), '<a>x<a/>'.repeat(3000)]) {
+      const doc = parse(`<Response><Say ${body}>${body}</Say></Response>`, { maxBytes: Infinity });
+      valid(doc);
+      expect(doc.diagnostics.length).toBeLessThanOrEqual(202);
+    }
+  });
+
+  it('survives random markup soup, whole and in chunks', async () => {
+    const next = random(1234);
+    const tokens = ['<Response>', '</Response>', '<Say>', '</Say>', '<dial/>', '<Dial>', '</Say >', '&', '&amp;', '&nbsp;', ';', '"', "'", '=', 'a=1', ' x="y"', '<!--', '-->', '<![CDATA[', ']]>', '<?xml version="1.0"?>', '<!DOCTYPE r>', '\r\n', '\n', ' ', 'é', '😀', '\uFEFF', '\u0000', '“', '/', '>', '<', 'text'];
+    for (let i = 0; i < 300; i++) {
+      const source = Array.from({ length: 1 + Math.floor(next() * 40) }, () => tokens[Math.floor(next() * tokens.length)]).join('');
+      const doc = parse(source, { knownTags: new Set(['say', 'dial']) });
+      valid(doc);
+      for (const node of walk(doc.root)) expect(node.span.start <= node.span.end && node.span.end <= source.length).toBe(true);
+      if (i % 10 === 0) {
+        expect(await parseStream(chunked(new Uint8Array(Buffer.from(source)), () => 1 + Math.floor(next() * 5)), { knownTags: new Set(['say', 'dial']) })).toEqual(parse(new Uint8Array(Buffer.from(source)), { knownTags: new Set(['say', 'dial']) }));
+      }
+    }
+  });
+});
+
+describe('bad bytes', () => {
+  it('reads invalid UTF-8 as U+FFFD with a warning at the first bad byte', () => {
+    const bytes = new Uint8Array([...Buffer.from('<Response><Say>ab'), 0xff, 0xc3, 0x28, ...Buffer.from('</Say></Response>')]);
+    const doc = parse(bytes);
+    expect(doc.source).toBe('<Response><Say>ab\uFFFD\uFFFD(</Say></Response>');
+    expect(doc.diagnostics.map((d) => [d.rule, d.severity, d.start, d.end])).toEqual([['xml/invalid-utf8', 'warning', 17, 18]]);
+    expect(doc.root?.children[0]?.text).toBe('ab\uFFFD\uFFFD(');
+  });
+
+  it('counts a character cut off at the end as invalid', async () => {
+    const bytes = new Uint8Array([...Buffer.from('<Response/>'), 0xe2, 0x82]);
+    const doc = parse(bytes);
+    expect(doc.source).toBe('<Response/>\uFFFD');
+    // The U+FFFD is also text after the root.
+    expect(doc.diagnostics.map((d) => [d.rule, d.start])).toEqual([['xml/syntax', 11], ['xml/invalid-utf8', 11]]);
+    expect(await parseStream(chunked(bytes, () => 1))).toEqual(doc);
+  });
+
+  it('keeps genuine U+FFFD without a warning, and a BOM in the source', () => {
+    const doc = parse(new Uint8Array([0xef, 0xbb, 0xbf, ...Buffer.from('<Response><Say>\uFFFD</Say></Response>')]));
+    expect(doc.diagnostics).toEqual([]);
+    expect(doc.source.charCodeAt(0)).toBe(0xfeff);
+    expect(doc.root?.span.start).toBe(1);
+  });
+});
