@@ -18,18 +18,21 @@ function trimmedSpan(src: string, t: TopText): Span {
   return { start: firstNonSpace(src, t.start, end), end };
 }
 
-/** The root element and the diagnostics that depend on the whole document. */
-function decideRoot(pass: Pass, settings: Settings): { root: El | null; drafts: Draft[]; notXml: boolean } {
+/**
+ * The root element and the diagnostics that depend on the whole document. `alone`: the body is
+ * plain text or blank, and its one diagnostic says all there is to say.
+ */
+function decideRoot(pass: Pass, settings: Settings): { root: El | null; drafts: Draft[]; alone: boolean } {
   const { tops, topTexts, src } = pass;
   const drafts: Draft[] = [];
   const first = tops[0];
   const last = tops[tops.length - 1];
   if (!first || !last) {
     const text = topTexts.find((t) => hasNonSpace(t.text));
-    if (text) return { root: null, drafts: [notXml(text.text, trimmedSpan(src, text), settings.rootName)], notXml: true };
+    if (text) return { root: null, drafts: [notXml(text.text, trimmedSpan(src, text), settings.rootName)], alone: true };
     // Nothing but white space: saxes' "unexpected end" would only be noise.
     const blank = !hasNonSpace(src.charCodeAt(0) === 0xfeff ? src.slice(1) : src);
-    return { root: null, drafts: [empty({ start: src.length, end: src.length }, settings.rootName)], notXml: blank };
+    return { root: null, drafts: [empty({ start: src.length, end: src.length }, settings.rootName)], alone: blank };
   }
   const before = topTexts.filter((t) => t.end <= first.start);
   const after = topTexts.filter((t) => t.start >= last.end);
@@ -43,7 +46,7 @@ function decideRoot(pass: Pass, settings: Settings): { root: El | null; drafts: 
     const wrapped = missingRoot(tops, between, settings.rootName, settings.knownTags);
     if (wrapped) {
       drafts.push(wrapped.diagnostic);
-      return { root: wrapped.root, drafts, notXml: false };
+      return { root: wrapped.root, drafts, alone: false };
     }
   }
   const inside = between.find((t) => hasNonSpace(t.text));
@@ -51,7 +54,7 @@ function decideRoot(pass: Pass, settings: Settings): { root: El | null; drafts: 
   for (const extra of tops.slice(1)) {
     drafts.push(problems.syntax(`A document has one root element: move <${extra.tag}> inside <${first.tag}>`, { start: extra.start, end: extra.openEnd }));
   }
-  return { root: first, drafts, notXml: false };
+  return { root: first, drafts, alone: false };
 }
 
 const ORDER = { error: 0, warning: 1, info: 2 } as const;
@@ -63,7 +66,7 @@ export interface Extras {
 export function buildDocument(source: string, pass: Pass, work: EditedText, recovered: Draft[], settings: Settings, extras: Extras): Document {
   const decided = decideRoot(pass, settings);
   let drafts: Draft[];
-  if (decided.notXml) {
+  if (decided.alone) {
     // Plain text or a blank body: whatever else saxes said about it is noise.
     drafts = decided.drafts.map((d) => toOriginal(work, d));
   } else {

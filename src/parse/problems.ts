@@ -3,6 +3,7 @@ import type { Span } from '../types.js';
 import type { Draft } from './recover/types.js';
 import { XML_PARSE_ERROR } from './recover/types.js';
 
+// Limits are this parser's, not XML's: they carry no Twilio code.
 function error(rule: string, message: string, span: Span, code: number | undefined = XML_PARSE_ERROR): Draft {
   return { rule, severity: 'error', message, span, ...(code !== undefined ? { code } : {}) };
 }
@@ -74,15 +75,15 @@ export function duplicateAttribute(name: string, span: Span): Draft {
 }
 
 export function tooLarge(maxBytes: number, span: Span): Draft {
-  return error('xml/too-large', `The document is larger than ${maxBytes} bytes (Twilio's limit is 64 KiB); reading stopped here`, span);
+  return error('xml/too-large', `The document is larger than ${maxBytes} bytes (Twilio's limit is 64 KiB); reading stopped here`, span, undefined);
 }
 
 export function tooDeep(maxDepth: number, span: Span): Draft {
-  return error('xml/too-deep', `Elements are nested more than ${maxDepth} deep; the ones below are ignored`, span);
+  return error('xml/too-deep', `Elements are nested more than ${maxDepth} deep; the ones below are ignored`, span, undefined);
 }
 
 export function tooManyAttributes(maxAttributes: number, tag: string, span: Span): Draft {
-  return error('xml/too-many-attributes', `<${tag}> has more than ${maxAttributes} attributes; the rest are ignored`, span);
+  return error('xml/too-many-attributes', `<${tag}> has more than ${maxAttributes} attributes; the rest are ignored`, span, undefined);
 }
 
 export function invalidUtf8(byte: number, span: Span): Draft {
