@@ -4,6 +4,6 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     testTimeout: 20_000,
-    pool: 'threads',
+    reporters: ['default', './test/support/summary-reporter.ts'],
   },
 });

@@ -1,0 +1,79 @@
+// parse → resolve names → schema → rules: everything `didml lint` reports about one document.
+import type { DialectName, Diagnostic, Document, Severity } from '../types.js';
+import { parse, parseStream, type ParseOptions } from '../parse/index.js';
+import { loadGrammar, type Projected } from '../grammar/index.js';
+import { detectDialect, knownTags } from './dialect.js';
+import { resolveNames } from './resolve.js';
+import { validateSchema } from './schema.js';
+import { rules as allRules } from './rules/index.js';
+import type { Rule, RuleContext } from './rules/rule.js';
+import { diagnostic } from './diagnostic.js';
+
+export interface LintOptions {
+  dialect?: DialectName | 'auto';
+  /** Every recovery from malformed XML is an error. */
+  strict?: boolean;
+  maxBytes?: number;
+  rules?: readonly Rule[];
+}
+
+export interface LintResult {
+  dialect: DialectName;
+  /** Why auto-detection picked the dialect; absent when it was given. */
+  dialectReason?: string;
+  document: Document;
+  diagnostics: Diagnostic[];
+  /** The document as the runtime sees it: grammar spellings, typed values, defaults. */
+  projected: Projected | null;
+}
+
+function parseOptions(options: LintOptions): ParseOptions {
+  const dialect = options.dialect && options.dialect !== 'auto' ? options.dialect : undefined;
+  return {
+    strict: options.strict ?? false,
+    knownTags: knownTags(dialect),
+    ...(options.maxBytes !== undefined ? { maxBytes: options.maxBytes } : {}),
+  };
+}
+
+export function lint(source: string | Uint8Array, options: LintOptions = {}): LintResult {
+  return lintDocument(parse(source, parseOptions(options)), options);
+}
+
+export async function lintStream(
+  input: AsyncIterable<string | Uint8Array> | NodeJS.ReadableStream,
+  options: LintOptions = {},
+): Promise<LintResult> {
+  return lintDocument(await parseStream(input, parseOptions(options)), options);
+}
+
+const ORDER: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
+
+export function lintDocument(doc: Document, options: LintOptions = {}): LintResult {
+  const chosen =
+    options.dialect && options.dialect !== 'auto' ? { dialect: options.dialect, reason: undefined } : detectDialect(doc);
+  const grammar = loadGrammar(chosen.dialect);
+  const diagnostics: Diagnostic[] = [...doc.diagnostics, ...resolveNames(doc, grammar)];
+  const schema = validateSchema(doc, grammar);
+  diagnostics.push(...schema.diagnostics);
+  for (const rule of options.rules ?? allRules) {
+    const ctx: RuleContext = {
+      doc,
+      grammar,
+      dialect: chosen.dialect,
+      report: (d) =>
+        diagnostics.push(
+          diagnostic(doc, { ...d, rule: rule.id, severity: d.severity ?? rule.severity, ...(rule.code && d.code === undefined ? { code: rule.code } : {}) }),
+        ),
+    };
+    rule.check(ctx);
+  }
+  diagnostics.sort((a, b) => a.start - b.start || ORDER[a.severity] - ORDER[b.severity] || a.rule.localeCompare(b.rule));
+  return {
+    dialect: chosen.dialect,
+    ...(chosen.reason ? { dialectReason: chosen.reason } : {}),
+    document: doc,
+    diagnostics,
+    projected: schema.projected,
+  };
+}

@@ -1,0 +1,68 @@
+// SIP URIs in <Sip>: RFC 3261 syntax, and the headers Twilio passes through a URI.
+// Twilio <Sip> doc: "Any headers starting with the x- prefix can be sent this way", plus
+// User-to-User, Remote-Party-ID, P-Preferred-Identity and P-Called-Party-ID; a bad name draws
+// warning 13252. "the SIP URI itself must be under 255 chars, the headers must be under 1024".
+// <Refer><Sip>: "Any allowable SIP header can be passed in the URI" (any valid token).
+import { isSipUriError, parseSipUri, SIP_TOKEN } from '../../sip/uri.js';
+import { isTemplated, type Rule } from './rule.js';
+import { valuesOfFormat } from './values.js';
+
+const PASSED_WITHOUT_X = new Set(['user-to-user', 'remote-party-id', 'p-preferred-identity', 'p-called-party-id']);
+const TRANSPORTS = new Set(['udp', 'tcp', 'tls']);
+
+export const sipUri: Rule = {
+  id: 'sip-uri',
+  severity: 'error',
+  description: 'SIP URIs must be valid (RFC 3261); only X- headers (and a few named ones) pass through a <Dial><Sip> URI.',
+  check(ctx) {
+    for (const v of valuesOfFormat(ctx, ['sip-uri', 'sip-uri-any-header', 'sip-uri-or-host'])) {
+      if (isTemplated(v.value)) continue;
+      const parsed = parseSipUri(v.value);
+      if (isSipUriError(parsed)) {
+        ctx.report({ message: `<${v.node.tag}>${v.value ? ` "${v.value}"` : ''}: ${parsed.error}`, span: v.span });
+        continue;
+      }
+      if (parsed.schemeMissing) {
+        if (v.format === 'sip-uri-or-host' && parsed.user === undefined) {
+          ctx.report({
+            severity: 'info',
+            message: `<${v.node.tag}>${v.value}</${v.node.tag}> dials the called number at ${parsed.host} (sip:<To>@${parsed.host})`,
+            span: v.span,
+          });
+        } else {
+          ctx.report({
+            severity: 'warning',
+            message: `<${v.node.tag}> "${v.value}" has no sip: scheme; write sip:${v.value}`,
+            span: v.span,
+            fix: { description: 'add sip:', edits: [{ start: v.span.start, end: v.span.start, text: 'sip:' }] },
+          });
+        }
+      } else if (parsed.user === undefined && v.format !== 'sip-uri-or-host') {
+        ctx.report({ severity: 'warning', message: `<${v.node.tag}> "${v.value}" has no user part (sip:user@${parsed.host})`, span: v.span });
+      }
+      if (parsed.uri.length >= 255) {
+        ctx.report({ message: `<${v.node.tag}>: the SIP URI must be under 255 characters (it has ${parsed.uri.length})`, span: v.span });
+      }
+      const q = v.value.indexOf('?');
+      if (q >= 0 && v.value.length - q - 1 >= 1024) {
+        ctx.report({ message: `<${v.node.tag}>: the URI's headers must be under 1024 characters`, span: v.span });
+      }
+      const transport = parsed.params['transport'];
+      if (transport !== undefined && !TRANSPORTS.has(transport.toLowerCase())) {
+        ctx.report({ severity: 'warning', message: `<${v.node.tag}>: transport=${transport} is not udp, tcp or tls`, span: v.span });
+      }
+      for (const h of parsed.headers) {
+        if (!SIP_TOKEN.test(h.name)) {
+          ctx.report({ severity: 'warning', code: 13252, message: `<${v.node.tag}>: "${h.name}" is not a valid SIP header name`, span: v.span });
+        } else if (v.format !== 'sip-uri-any-header' && !/^x-/i.test(h.name) && !PASSED_WITHOUT_X.has(h.name.toLowerCase())) {
+          ctx.report({
+            severity: 'warning',
+            code: 13252,
+            message: `<${v.node.tag}>: header ${h.name} is not passed through a SIP URI; name custom headers X-${h.name}`,
+            span: v.span,
+          });
+        }
+      }
+    }
+  },
+};
