@@ -1,0 +1,43 @@
+// One canonical layout for a document, written with xmlbuilder2: the XML declaration, two-space
+// indentation, one element per line, attribute values double-quoted and escaped, text trimmed.
+// Content that mixes text and elements (SSML inside <Say>) is kept exactly as written: its
+// white space is part of what is spoken.
+import { create } from 'xmlbuilder2';
+import type { XMLBuilder } from 'xmlbuilder2/lib/interfaces.js';
+import type { Document, Node } from '../types.js';
+
+export interface FormatResult {
+  /** The formatted document, or null when it cannot be formatted without losing content. */
+  output: string | null;
+  /** Why not, when output is null. */
+  reason?: string;
+}
+
+const isMixed = (n: Node) => n.children.length > 0 && n.text.trim() !== '';
+// Private-use characters never appear in a valid document's markup: safe as placeholders.
+const hole = (i: number) => `\uE000${i}\uE001`;
+
+export function formatDocument(doc: Document): FormatResult {
+  if (!doc.root) return { output: null, reason: 'nothing to format: the document has no root element' };
+  const fatal = doc.diagnostics.find((d) => d.severity === 'error' && !d.fix);
+  if (fatal) return { output: null, reason: `line ${fatal.line}: ${fatal.message} (fix it first)` };
+  const verbatim: string[] = [];
+  const xml = create({ version: '1.0', encoding: 'UTF-8' });
+  const add = (parent: XMLBuilder, node: Node): void => {
+    const attrs: Record<string, string> = {};
+    for (const a of node.attrs) attrs[a.name] = a.value;
+    const el = parent.ele(node.tag, attrs);
+    if (isMixed(node)) {
+      verbatim.push(doc.source.slice(node.openSpan.end, node.closeSpan?.start ?? node.span.end));
+      el.txt(hole(verbatim.length - 1));
+      return;
+    }
+    const text = node.text.trim();
+    if (text) el.txt(text);
+    for (const c of node.children) add(el, c);
+  };
+  add(xml, doc.root);
+  const pretty = xml.end({ prettyPrint: true, indent: '  ', newline: '\n' });
+  const output = pretty.replace(/\uE000(\d+)\uE001/g, (_, i: string) => verbatim[Number(i)] ?? '');
+  return { output: output + '\n' };
+}
