@@ -1,0 +1,45 @@
+// One error type for everything the runtime reports, with a stable machine code to branch on
+// (never the message) and Twilio's numeric code where Twilio has one for the same failure.
+// https://www.twilio.com/docs/api/errors
+
+export const ERROR_CODES = {
+  /** The app's URL could not be reached (refused, DNS, reset). Twilio 11205 [unverified] / 11200. */
+  DIDML_WEBHOOK_CONNECT: 11205,
+  /** Connect or read timed out. Twilio 11205/11200. */
+  DIDML_WEBHOOK_TIMEOUT: 11200,
+  /** The app answered with a status outside 2xx. Twilio 11200. */
+  DIDML_WEBHOOK_STATUS: 11200,
+  /** The app answered with a Content-Type that is not XML. Twilio 12300. */
+  DIDML_WEBHOOK_CONTENT_TYPE: 12300,
+  /** The document is larger than the configured limit. Twilio 11200 (no own code). */
+  DIDML_WEBHOOK_TOO_LARGE: 11200,
+  /** Too many HTTP redirects while fetching a document. Twilio 11200. */
+  DIDML_WEBHOOK_REDIRECTS: 11200,
+  /** The document could not be parsed (not well-formed, wrong root, ...). Twilio 12100. */
+  DIDML_DOCUMENT_INVALID: 12100,
+  /** A limit that protects the runtime from a bad app was reached. */
+  DIDML_LIMIT: 0,
+  /** The telephony backend could not do what a verb asked (no media server, ...). */
+  DIDML_TELEPHONY: 0,
+  /** A URL a document points at is not allowed by the runtime's host policy. */
+  DIDML_URL_FORBIDDEN: 0,
+  /** Configuration that does not match its schema. */
+  DIDML_CONFIG: 0,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class DidmlError extends Error {
+  readonly code: ErrorCode;
+  /** Twilio's numeric error code for the same failure, when there is one. */
+  readonly twilioCode: number | undefined;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'DidmlError';
+    this.code = code;
+    this.twilioCode = ERROR_CODES[code] || undefined;
+  }
+}
+
+export const isDidmlError = (e: unknown): e is DidmlError => e instanceof DidmlError;

@@ -1,0 +1,233 @@
+// The one seam between the runtime and a telephony backend. The session turns verbs into calls
+// on a CallLeg; drachtio (real SIP + FreeSWITCH) and mock (scripted, virtual time) implement
+// all of it, so a test cannot tell which ran except by the transcript.
+//
+// Conventions every backend keeps:
+// - Operations resolve with an outcome; they do not throw because the caller hung up. A caller
+//   hanging up ends whatever is in progress: say/play/pause resolve early, collect/record/dial/
+//   refer resolve with `callerHungUp: true`, and `leg.ended` resolves.
+// - They throw a DidmlError (code DIDML_TELEPHONY) only when the backend cannot do the operation
+//   at all (a media verb with no media server).
+// - Every operation takes an optional AbortSignal; the session aborts it when the call must end
+//   (a limit was reached). An aborted operation resolves as soon as it can.
+// - Time comes from the Clock the backend was given.
+import type { Clock } from '../clock.js';
+
+export type CallStatus = 'queued' | 'ringing' | 'in-progress' | 'completed' | 'busy' | 'failed' | 'no-answer' | 'canceled';
+
+/** A call arriving at the runtime, as the backend saw it. */
+export interface InboundCall {
+  /** The backend's id for the call (the SIP Call-ID under drachtio). */
+  callId: string;
+  /** Caller: the user part of the From URI (`+14155550100`), or the whole URI when it has none. */
+  from: string;
+  /** Callee: the user part of the Request-URI. */
+  to: string;
+  /** The From and Request-URIs as received, when the call came over SIP. */
+  fromUri?: string;
+  toUri?: string;
+  /** Display name in From, when there is one (becomes CallerName). */
+  callerName?: string;
+  /** Every header of the INVITE, names as received (the session passes `X-` ones on as SipHeader_X-…). */
+  headers: Record<string, string>;
+  /** Address the INVITE came from. */
+  sourceIp?: string;
+  leg: CallLeg;
+}
+
+export interface SayPrompt {
+  kind: 'say';
+  text: string;
+  voice: string;
+  language: string;
+  /** 0 means "until hung up", which backends bound at 1000 as Twilio does. */
+  loop: number;
+}
+export interface PlayPrompt {
+  kind: 'play';
+  url: string;
+  loop: number;
+}
+export interface PausePrompt {
+  kind: 'pause';
+  seconds: number;
+}
+export type Prompt = SayPrompt | PlayPrompt | PausePrompt;
+
+export interface CollectOptions {
+  /** Played in order until the caller starts to answer (barge-in). */
+  prompts: Prompt[];
+  dtmf: boolean;
+  speech: boolean;
+  /** Seconds to wait for the first input after the prompts end. */
+  timeout: number;
+  /** Stop after this many digits. */
+  numDigits?: number;
+  /** Keys that end input; '' for none. One key in Gather. */
+  finishOnKey: string;
+  /** Seconds of silence that end speech; 'auto' lets the recogniser decide. */
+  speechTimeout?: number | 'auto';
+  language: string;
+  hints?: string;
+  /** Whether input may interrupt the prompts (default true). */
+  bargeIn: boolean;
+}
+
+export interface CollectResult {
+  /** Digits pressed, without the finishing key. */
+  digits: string;
+  /** The key that ended input, '' when numDigits or the timeout did. */
+  finishedOnKey: string;
+  speech?: { text: string; confidence: number };
+  callerHungUp: boolean;
+}
+
+export interface RecordOptions {
+  /** Seconds. */
+  maxLength: number;
+  /** Seconds of silence that end the recording; 0: never. */
+  timeout: number;
+  finishOnKey: string;
+  playBeep: boolean;
+  trim: 'trim-silence' | 'do-not-trim';
+}
+
+export interface RecordResult {
+  /** Where the recording can be fetched (file:// under the mock, http(s) when served). */
+  url: string;
+  /** Seconds of audio kept. */
+  duration: number;
+  /** The key that ended it, or 'hangup'; '' when it ended on silence or maxLength. */
+  digits: string;
+  callerHungUp: boolean;
+}
+
+/** A SIP URI split from its `?headers`: the headers go onto the INVITE/REFER. */
+export interface SipTarget {
+  kind: 'sip';
+  /** The URI without its header part: `sip:alice@example.com;transport=tcp`. */
+  uri: string;
+  headers: Record<string, string>;
+  /** Digest credentials for a 401/407 from the far end. */
+  auth?: { username: string; password: string };
+  /** Outbound proxy (`host[:port]`), transport, from a route string or the URI. */
+  proxy?: string;
+  transport?: 'udp' | 'tcp' | 'tls';
+}
+export interface NumberTarget {
+  kind: 'number';
+  number: string;
+  /** DTMF sent once the party answers (`w` waits 0.5 s). */
+  sendDigits?: string;
+}
+export interface ClientTarget {
+  kind: 'client';
+  identity: string;
+}
+export type DialTarget = SipTarget | NumberTarget | ClientTarget;
+
+export interface DialOptions {
+  targets: DialTarget[];
+  /** Ring all at once (default) or one after another. */
+  sequential: boolean;
+  /** Seconds to ring before giving up. */
+  timeout: number;
+  /** Longest the bridged call may last, seconds. */
+  timeLimit: number;
+  callerId: string;
+  /** The caller may press * to end the bridged call and go on. */
+  hangupOnStar: boolean;
+  /** Keep the caller unanswered until the callee answers (no early 200 to the caller). */
+  answerOnBridge: boolean;
+  record: boolean;
+  /** Run on the callee's leg once it answers, before bridging (`<Number url>`): return false to drop it. */
+  screen?: (callee: AnsweredCallee) => Promise<boolean>;
+}
+
+export interface AnsweredCallee {
+  target: DialTarget;
+  callId: string;
+  /** Headers of the callee's final response (DialSipHeader_X-…). */
+  headers: Record<string, string>;
+}
+
+export type DialStatus = 'completed' | 'answered' | 'busy' | 'no-answer' | 'failed' | 'canceled';
+
+export interface DialResult {
+  status: DialStatus;
+  /** The target that answered, when one did. */
+  answered?: AnsweredCallee;
+  /** Seconds the parties were bridged. */
+  duration: number;
+  /** The final SIP response code of the winning (or last failing) INVITE. */
+  sipResponseCode?: number;
+  /** What the call leg answered for each target, in the order given. */
+  attempts: { target: DialTarget; sipResponseCode?: number; status: DialStatus }[];
+  recording?: { url: string; duration: number };
+  /** Who ended the bridged call. */
+  endedBy?: 'caller' | 'callee' | 'hangup-on-star' | 'time-limit';
+  callerHungUp: boolean;
+}
+
+export interface ReferOptions {
+  /** Refer-To URI without headers. */
+  uri: string;
+  /** X- headers from the URI, sent on the REFER. */
+  headers: Record<string, string>;
+}
+
+export interface ReferResult {
+  /** Response to the REFER itself (202, 405, 403...). */
+  referSipResponseCode: number;
+  /** Last status line carried by a NOTIFY sipfrag, when one came. */
+  notifySipResponseCode?: number;
+  callerHungUp: boolean;
+}
+
+export interface StreamOptions {
+  url: string;
+  name?: string;
+  track: string;
+  parameters: Record<string, string>;
+}
+
+export interface CallLeg {
+  readonly callId: string;
+  readonly answered: boolean;
+  /** Resolves when the call has ended, with who ended it. */
+  readonly ended: Promise<{ by: 'caller' | 'app' | 'backend'; reason?: string }>;
+  /** Whether the call has ended. */
+  readonly isEnded: boolean;
+
+  /** Send 200 OK (idempotent). */
+  answer(): Promise<void>;
+  /** Refuse an unanswered call: busy → 486, rejected → the configured code (404 as Twilio does; reference §1.1). */
+  reject(reason: 'busy' | 'rejected'): Promise<void>;
+  /** End the call (BYE, or CANCEL/final response before answer). Idempotent. */
+  hangup(reason?: string): Promise<void>;
+
+  say(prompt: SayPrompt, signal?: AbortSignal): Promise<void>;
+  play(prompt: PlayPrompt, signal?: AbortSignal): Promise<void>;
+  pause(seconds: number, signal?: AbortSignal): Promise<void>;
+  sendDigits(digits: string, signal?: AbortSignal): Promise<void>;
+  collect(options: CollectOptions, signal?: AbortSignal): Promise<CollectResult>;
+  record(options: RecordOptions, signal?: AbortSignal): Promise<RecordResult>;
+  /** Ring targets, bridge the first that answers, and return when the bridged call ends. */
+  dial(options: DialOptions, signal?: AbortSignal): Promise<DialResult>;
+  refer(options: ReferOptions, signal?: AbortSignal): Promise<ReferResult>;
+  /** Fork media to a websocket (Start/Stream); returns at once. */
+  startStream(options: StreamOptions): Promise<void>;
+  stopStream(name: string): Promise<void>;
+  /** Bidirectional stream (Connect/Stream): returns when the stream ends or the caller hangs up. */
+  connectStream(options: StreamOptions, signal?: AbortSignal): Promise<{ callerHungUp: boolean }>;
+  /** Put this leg in a named conference and return when it leaves. */
+  conference(name: string, options: { muted: boolean; startOnEnter: boolean; endOnExit: boolean; beep: string }, signal?: AbortSignal): Promise<{ callerHungUp: boolean; duration: number }>;
+}
+
+export interface TelephonyAdapter {
+  readonly name: string;
+  readonly clock: Clock;
+  /** Start taking calls; `onCall` runs once per inbound call. */
+  listen(onCall: (call: InboundCall) => void): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,83 @@
+// What the runtime asks of the webhook layer, and what it gets back. The session decides what
+// to ask (which URL, which parameters, when to fall back); the webhook layer does one request
+// well: transport, signing, timeouts, size limits, and a failure classified with a stable code.
+import type { DidmlError } from '../errors.js';
+
+export type HttpMethod = 'GET' | 'POST';
+
+export interface WebhookRequest {
+  /** Absolute URL. A `#ct=…&rt=…` connection-override fragment is honoured and stripped. */
+  url: string;
+  method: HttpMethod;
+  /** Form parameters: the query string for GET (appended to any already there), the body for POST. */
+  params: Record<string, string>;
+}
+
+export interface FetchedDocument {
+  /** The URL the document finally came from (after HTTP redirects): relative URLs resolve against it. */
+  url: string;
+  status: number;
+  contentType: string;
+  body: string;
+  /** Milliseconds the request took (real time). */
+  elapsedMs: number;
+}
+
+/** A request that did not yield a usable document; `error.code` says why, `error.twilioCode` Twilio's code. */
+export interface WebhookFailure {
+  url: string;
+  error: DidmlError;
+  /** The HTTP status, when the server answered. */
+  status?: number;
+  elapsedMs: number;
+}
+
+export type FetchOutcome = { ok: true; document: FetchedDocument } | { ok: false; failure: WebhookFailure };
+
+/**
+ * Where requests go. The HTTP transport (undici) is the real one; a folder of XML files and an
+ * in-process handler are transports too, so a flow can be tested without a server, yet every
+ * request still passes through signing, limits and failure handling the same way.
+ */
+export interface Transport {
+  send(request: TransportRequest, signal: AbortSignal): Promise<TransportResponse>;
+  close?(): Promise<void>;
+}
+
+export interface TransportRequest {
+  url: string;
+  method: HttpMethod;
+  headers: Record<string, string>;
+  /** Form-encoded body for POST. */
+  body?: string;
+  connectTimeoutMs: number;
+  readTimeoutMs: number;
+  maxBytes: number;
+}
+
+export interface TransportResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+  /** Final URL after redirects, when the transport followed any. */
+  url?: string;
+}
+
+export interface WebhookClientOptions {
+  transport?: Transport;
+  /** Sign every request with X-Twilio-Signature using this token. */
+  authToken?: string;
+  connectTimeoutMs?: number;
+  readTimeoutMs?: number;
+  /** Largest document accepted, bytes (default 64 KiB, Twilio's limit). */
+  maxBytes?: number;
+  userAgent?: string;
+}
+
+export interface WebhookClient {
+  /** Fetch a document (voice URL, action, Redirect). Never throws: failures come back as values. */
+  fetchDocument(request: WebhookRequest, signal?: AbortSignal): Promise<FetchOutcome>;
+  /** Fire a status callback; the body of the answer is ignored. Never throws. */
+  notify(request: WebhookRequest, signal?: AbortSignal): Promise<{ ok: boolean; status?: number; error?: DidmlError }>;
+  close(): Promise<void>;
+}
