@@ -1,0 +1,32 @@
+// A fetched body turned into something to run: parsed leniently (DIDforSale's own `</Say>`-closed
+// <sip> runs, with a warning), typed and defaulted by the grammar. A document that cannot be
+// parsed, or whose root is not the dialect's root, is a failure like a failed request (12100).
+import type { Projected } from '../grammar/index.js';
+import { loadGrammar } from '../grammar/index.js';
+import { lintDocument } from '../validate/lint.js';
+import { parse } from '../parse/index.js';
+import { knownTags } from '../validate/dialect.js';
+import { DidmlError } from '../errors.js';
+import type { DialectName, Diagnostic } from '../types.js';
+
+export interface RunnableDocument {
+  dialect: DialectName;
+  root: Projected;
+  /** Warnings and recoverable errors the app may want to know about (logged, not fatal). */
+  diagnostics: Diagnostic[];
+}
+
+export function compileDocument(body: string, dialect: DialectName | 'auto', maxBytes: number): RunnableDocument | DidmlError {
+  const doc = parse(body, { maxBytes, knownTags: knownTags(dialect === 'auto' ? undefined : dialect) });
+  const r = lintDocument(doc, { dialect, rules: [] });
+  const fatal = r.diagnostics.find((d) => d.severity === 'error' && d.code === 12100);
+  if (!r.projected || fatal) {
+    const why = fatal ? `${fatal.line}:${fatal.column} ${fatal.message}` : 'it holds no element';
+    return new DidmlError('DIDML_DOCUMENT_INVALID', `the document cannot be run: ${why}`);
+  }
+  const root = loadGrammar(r.dialect).root;
+  if (r.projected.name !== root) {
+    return new DidmlError('DIDML_DOCUMENT_INVALID', `the document's root is <${r.projected.name}>, not <${root}>`);
+  }
+  return { dialect: r.dialect, root: r.projected, diagnostics: r.diagnostics.filter((d) => d.severity !== 'info') };
+}

@@ -1,0 +1,350 @@
+// One call: request the app's document, run its verbs in order, follow actions and Redirects,
+// end the call when a document runs out of verbs. What Twilio does with TwiML, on any backend.
+//
+// Failures never escape: a request or document that fails goes to the fallback URL (with
+// ErrorCode and ErrorUrl), and when that fails too the caller hears that an application error
+// occurred and the call ends (reference §2.4). Every failure is in the transcript with its code.
+import type { Clock } from '../clock.js';
+import type { CallLeg, CallStatus, InboundCall } from '../telephony/adapter.js';
+import type { FetchOutcome, HttpMethod, WebhookClient, WebhookRequest } from '../webhook/types.js';
+import type { DialectName } from '../types.js';
+import type { Projected } from '../grammar/index.js';
+import { DidmlError } from '../errors.js';
+import { compileDocument, type RunnableDocument } from './document.js';
+import { baseParams } from './params.js';
+import { DEFAULT_LIMITS, type Limits } from './limits.js';
+import { randomIds, type IdGenerator } from './ids.js';
+import { verbByName } from './verbs/index.js';
+import type { VerbContext, VerbOutcome } from './verb.js';
+import type { EventSink, RuntimeEvent, TimedEvent } from './events.js';
+
+export type StatusEvent = 'initiated' | 'ringing' | 'answered' | 'completed';
+
+export interface AppConfig {
+  /** The document for a new call: http(s) URL, or file: URL of a folder app. */
+  url: string;
+  method?: HttpMethod;
+  fallbackUrl?: string;
+  fallbackMethod?: HttpMethod;
+  statusCallback?: string;
+  statusCallbackMethod?: HttpMethod;
+  /** Default: completed only, as Twilio. */
+  statusCallbackEvents?: StatusEvent[];
+  /** Dialect of the app's documents; auto picks per document. */
+  dialect?: DialectName | 'auto';
+}
+
+export interface SessionOptions {
+  app: AppConfig;
+  webhooks: WebhookClient;
+  clock: Clock;
+  accountSid?: string;
+  ids?: IdGenerator;
+  limits?: Partial<Limits>;
+  /** Largest document accepted, bytes. */
+  maxDocumentBytes?: number;
+  onEvent?: EventSink;
+  /** What the caller hears when the app fails and there is no working fallback. */
+  applicationErrorMessage?: string;
+}
+
+export interface CallSummary {
+  callSid: string;
+  status: CallStatus;
+  /** Seconds from the call's arrival to its end. */
+  duration: number;
+  /** Why the call ended, in words. */
+  reason: string;
+  documents: number;
+  /** Failures along the way (webhooks, documents, limits), in order. */
+  errors: { code: string; twilioCode?: number; message: string; url?: string }[];
+}
+
+export const APPLICATION_ERROR = 'We are sorry, an application error has occurred. Goodbye.';
+
+type Next = WebhookRequest & { fallback: boolean };
+
+export class Session {
+  readonly callSid: string;
+  readonly #o: SessionOptions;
+  readonly #limits: Limits;
+  readonly #call: InboundCall;
+  readonly #leg: CallLeg;
+  readonly #clock: Clock;
+  readonly #ids: IdGenerator;
+  readonly #abort = new AbortController();
+  readonly #started: number;
+  readonly #errors: CallSummary['errors'] = [];
+  readonly #postcalls: { url: string; method: HttpMethod }[] = [];
+  #didml: boolean;
+  #status: CallStatus = 'ringing';
+  #answeredAt: number | undefined;
+  #documents = 0;
+  #redirectsInARow = 0;
+  #sequence = 0;
+  /** How a <Reject> ended the call, for the final status. */
+  #rejectedAs: CallStatus | undefined;
+
+  constructor(call: InboundCall, options: SessionOptions) {
+    this.#o = options;
+    this.#call = call;
+    this.#leg = call.leg;
+    this.#clock = options.clock;
+    this.#ids = options.ids ?? randomIds;
+    this.#limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.#didml = options.app.dialect === 'didml';
+    this.callSid = this.#ids('CA');
+    this.#started = this.#clock.now();
+  }
+
+  get signal(): AbortSignal {
+    return this.#abort.signal;
+  }
+
+  /** Ends the call from outside (a shutting-down server); the session winds up as usual. */
+  stop(reason: string): void {
+    this.#abort.abort(new DidmlError('DIDML_LIMIT', reason));
+  }
+
+  async run(): Promise<CallSummary> {
+    const cancelLimit = this.#clock.timer(this.#limits.maxCallSeconds * 1000, () =>
+      this.#fail(new DidmlError('DIDML_LIMIT', `the call reached its time limit of ${this.#limits.maxCallSeconds} s`), true),
+    );
+    void this.#leg.ended.then(({ by }) => {
+      if (by === 'caller') this.#abort.abort(new Error('caller hung up'));
+    });
+    let reason: string;
+    try {
+      this.#status = 'ringing';
+      this.#callback('initiated');
+      this.#callback('ringing');
+      reason = await this.#loop();
+    } catch (e) {
+      // A bug of ours, never the app's: still end the call cleanly and say what happened.
+      const err = e instanceof Error ? e : new Error(String(e));
+      this.#errors.push({ code: 'DIDML_INTERNAL', message: err.stack ?? err.message });
+      this.#emit({ type: 'error', code: 'DIDML_INTERNAL', message: err.message });
+      reason = `internal error: ${err.message}`;
+    } finally {
+      cancelLimit();
+    }
+    if (!this.#leg.isEnded) await this.#leg.hangup(reason).catch(() => undefined);
+    const final = this.#finalStatus();
+    this.#status = final;
+    const duration = Math.round((this.#clock.now() - this.#started) / 1000);
+    this.#emit({ type: 'end', status: final, reason });
+    this.#callback('completed', { CallDuration: String(duration) });
+    for (const p of this.#postcalls) this.#fire(p.url, p.method, { CallDuration: String(duration) });
+    return { callSid: this.callSid, status: final, duration, reason, documents: this.#documents, errors: this.#errors };
+  }
+
+  #finalStatus(): CallStatus {
+    if (this.#answeredAt !== undefined || this.#leg.answered) return 'completed';
+    return this.#rejectedAs ?? (this.#abort.signal.aborted ? 'canceled' : 'completed');
+  }
+
+  async #loop(): Promise<string> {
+    let next: Next | undefined = { url: this.#o.app.url, method: this.#o.app.method ?? 'POST', params: {}, fallback: false };
+    while (next) {
+      if (this.#abort.signal.aborted) return this.#abortReason();
+      const loaded = await this.#load(next);
+      if (loaded === 'ended') return this.#abortReason();
+      if (loaded instanceof DidmlError) {
+        // The app failed and so did its fallback: tell the caller, as Twilio does.
+        await this.#applicationError();
+        return loaded.message;
+      }
+      const outcome = await this.#runDocument(loaded.doc, loaded.url, loaded.method);
+      switch (outcome.kind) {
+        case 'continue':
+          return 'the document ran out of verbs';
+        case 'end':
+          if (outcome.status) this.#rejectedAs = outcome.status;
+          return outcome.reason;
+        case 'report':
+          await this.#report(outcome);
+          return 'caller hung up';
+        case 'fetch':
+          next = { url: outcome.url, method: outcome.method, params: outcome.params, fallback: false };
+      }
+    }
+    return 'no document';
+  }
+
+  #abortReason(): string {
+    const r: unknown = this.#abort.signal.reason;
+    return r instanceof Error ? r.message : 'call ended';
+  }
+
+  /** Fetches and compiles a document, going to the fallback URL once when it fails. */
+  async #load(req: Next): Promise<{ doc: RunnableDocument; url: string; method: HttpMethod } | DidmlError | 'ended'> {
+    if (++this.#documents > this.#limits.maxDocuments) {
+      return this.#limit(`the call fetched more than ${this.#limits.maxDocuments} documents`);
+    }
+    const result = await this.#fetch(req);
+    if (this.#abort.signal.aborted) return 'ended';
+    let failure: { error: DidmlError; url: string };
+    if (result.ok) {
+      const doc = compileDocument(result.document.body, this.#o.app.dialect ?? 'auto', this.#o.maxDocumentBytes ?? 65536);
+      if (!(doc instanceof DidmlError)) {
+        if (doc.dialect === 'didml') this.#didml = true;
+        for (const d of doc.diagnostics) {
+          this.#emit({ type: 'warning', url: result.document.url, line: d.line, column: d.column, rule: d.rule, message: d.message });
+        }
+        return { doc, url: result.document.url, method: req.method };
+      }
+      failure = { error: doc, url: result.document.url };
+    } else {
+      failure = { error: result.failure.error, url: result.failure.url };
+    }
+    this.#recordError(failure.error, failure.url);
+    const fallback = this.#o.app.fallbackUrl;
+    if (req.fallback || !fallback) return failure.error;
+    return this.#load({
+      url: fallback,
+      method: this.#o.app.fallbackMethod ?? 'POST',
+      params: { ...req.params, ErrorCode: String(failure.error.twilioCode ?? ''), ErrorUrl: failure.url },
+      fallback: true,
+    });
+  }
+
+  async #fetch(req: WebhookRequest): Promise<FetchOutcome> {
+    const params = { ...baseParams(this.#identity(), this.#status, this.#didml), ...req.params };
+    const t = this.#clock.now();
+    const out = await this.#clock.io(this.#o.webhooks.fetchDocument({ url: req.url, method: req.method, params }, this.#abort.signal));
+    this.#emit({
+      type: 'webhook',
+      url: req.url,
+      method: req.method,
+      params,
+      ...(out.ok ? { status: out.document.status } : { status: out.failure.status, error: out.failure.error.code, message: out.failure.error.message }),
+      ...(this.#clock.now() !== t ? { elapsed: this.#clock.now() - t } : {}),
+    });
+    return out;
+  }
+
+  async #report(outcome: Extract<VerbOutcome, { kind: 'report' }>): Promise<void> {
+    await this.#fetch({ url: outcome.url, method: outcome.method, params: outcome.params });
+  }
+
+  async #runDocument(doc: RunnableDocument, url: string, method: HttpMethod): Promise<VerbOutcome> {
+    const verbs = doc.root.children;
+    if (verbs.length > this.#limits.maxVerbsPerDocument) {
+      this.#limit(`the document at ${url} has ${verbs.length} verbs, more than ${this.#limits.maxVerbsPerDocument}`);
+      return { kind: 'end', reason: 'too many verbs' };
+    }
+    const ctx = this.#context(doc.dialect, url, method);
+    let tookTime = false;
+    for (const node of verbs) {
+      if (this.#abort.signal.aborted || this.#leg.isEnded) return { kind: 'end', reason: this.#abortReason() };
+      const verb = verbByName.get(node.name);
+      if (!verb) {
+        this.#emit({ type: 'warning', url, message: `<${node.name}> is not a verb this runtime knows; skipped` });
+        continue;
+      }
+      const before = this.#clock.now();
+      const outcome = await verb.run(node, ctx);
+      if (this.#clock.now() !== before || node.name !== 'Redirect') tookTime = true;
+      if (outcome.kind === 'continue') continue;
+      if (outcome.kind === 'fetch') {
+        this.#redirectsInARow = tookTime ? 0 : this.#redirectsInARow + 1;
+        if (this.#redirectsInARow > this.#limits.maxRedirects) {
+          this.#limit(`${this.#redirectsInARow} documents in a row did nothing but redirect (last: ${outcome.url})`);
+          return { kind: 'end', reason: 'redirect loop' };
+        }
+        if (node.name === 'Redirect') this.#emit({ type: 'redirect', url: outcome.url, method: outcome.method });
+      }
+      return outcome;
+    }
+    return { kind: 'continue' };
+  }
+
+  #context(dialect: DialectName, documentUrl: string, documentMethod: HttpMethod): VerbContext {
+    const ctx: VerbContext = {
+      leg: this.#leg,
+      clock: this.#clock,
+      dialect,
+      signal: this.#abort.signal,
+      documentUrl,
+      documentMethod,
+      call: { callSid: this.callSid, from: this.#call.from, to: this.#call.to },
+      resolve: (u) => new URL(u.trim(), documentUrl).href,
+      answer: () => this.#answer(),
+      emit: (e) => this.#emit(e),
+      notify: (url, method, params) => this.#fire(url, method, params),
+      newSid: (prefix) => this.#ids(prefix),
+      runVerb: (node: Projected) => {
+        const verb = verbByName.get(node.name);
+        return verb ? verb.run(node, ctx) : Promise.resolve({ kind: 'continue' } as const);
+      },
+      addPostcall: (url, method) => this.#postcalls.push({ url, method }),
+    };
+    return ctx;
+  }
+
+  async #answer(): Promise<void> {
+    if (this.#answeredAt !== undefined || this.#leg.isEnded) return;
+    await this.#leg.answer();
+    this.#answeredAt = this.#clock.now();
+    this.#status = 'in-progress';
+    this.#callback('answered');
+  }
+
+  async #applicationError(): Promise<void> {
+    if (this.#leg.isEnded) return;
+    await this.#answer();
+    await this.#leg.say({ kind: 'say', text: this.#o.applicationErrorMessage ?? APPLICATION_ERROR, voice: 'woman', language: 'en-US', loop: 1 }, this.#abort.signal);
+  }
+
+  #limit(message: string): DidmlError {
+    const err = new DidmlError('DIDML_LIMIT', message);
+    this.#fail(err, false);
+    return err;
+  }
+
+  #fail(err: DidmlError, abort: boolean): void {
+    this.#recordError(err);
+    if (abort) this.#abort.abort(err);
+  }
+
+  #recordError(err: DidmlError, url?: string): void {
+    this.#errors.push({ code: err.code, ...(err.twilioCode ? { twilioCode: err.twilioCode } : {}), message: err.message, ...(url ? { url } : {}) });
+    this.#emit({ type: 'error', code: err.code, ...(err.twilioCode ? { twilioCode: err.twilioCode } : {}), message: err.message, ...(url ? { url } : {}) });
+  }
+
+  #identity() {
+    return { accountSid: this.#o.accountSid ?? 'AC' + '0'.repeat(32), callSid: this.callSid, call: this.#call, direction: 'inbound' as const };
+  }
+
+  #callback(event: StatusEvent, extra: Record<string, string> = {}): void {
+    const url = this.#o.app.statusCallback;
+    if (!url) return;
+    const events = this.#o.app.statusCallbackEvents ?? ['completed'];
+    if (!events.includes(event)) return;
+    this.#fire(url, this.#o.app.statusCallbackMethod ?? 'POST', {
+      ...extra,
+      CallbackSource: 'call-progress-events',
+      SequenceNumber: String(this.#sequence++),
+      Timestamp: new Date().toUTCString(),
+      StatusCallbackEvent: event,
+    });
+  }
+
+  /** Fire-and-forget callbacks: never block the call, never throw; failures are logged. */
+  #fire(url: string, method: HttpMethod, extra: Record<string, string>): void {
+    const params = { ...baseParams(this.#identity(), this.#status, this.#didml), ...extra };
+    this.#emit({ type: 'callback', url, method, params });
+    void this.#o.webhooks.notify({ url, method, params }).then((r) => {
+      if (!r.ok && r.error) this.#emit({ type: 'error', code: r.error.code, message: `callback to ${url} failed: ${r.error.message}` });
+    });
+  }
+
+  #emit(event: RuntimeEvent): void {
+    this.#o.onEvent?.({ t: Math.round(this.#clock.now() - this.#started), ...event } as TimedEvent);
+  }
+}
+
+/** Runs one call to its end. */
+export function runCall(call: InboundCall, options: SessionOptions): Promise<CallSummary> {
+  return new Session(call, options).run();
+}

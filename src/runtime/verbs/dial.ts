@@ -1,0 +1,98 @@
+// <Dial> (and DIDML's <Forward>): ring the targets, bridge the first to answer, and when the
+// bridged call ends request the action with DialCallStatus & co., or go on with the next verb.
+// With <Conference> inside, put the caller in the room instead.
+// https://www.twilio.com/docs/voice/twiml/dial (reference §1.4, §2.2)
+import type { Projected } from '../../grammar/index.js';
+import type { DialResult } from '../../telephony/adapter.js';
+import { actionOutcome, bool, CONTINUE, num, str, type Verb, type VerbContext, type VerbOutcome } from '../verb.js';
+import { dialTargets } from './dial-targets.js';
+import { sipHeaderParams } from '../../sip/headers.js';
+
+/** Twilio `record` values that record, and DIDML's `on`. */
+const RECORDS = new Set(['true', 'on', 'record-from-answer', 'record-from-ringing', 'record-from-answer-dual', 'record-from-ringing-dual']);
+
+async function conference(node: Projected, room: Projected, ctx: VerbContext): Promise<VerbOutcome> {
+  await ctx.answer();
+  const r = await ctx.leg.conference(
+    room.text,
+    {
+      muted: bool(room, 'muted', false),
+      startOnEnter: bool(room, 'startConferenceOnEnter', true),
+      endOnExit: bool(room, 'endConferenceOnExit', false),
+      beep: str(room, 'beep', 'true'),
+    },
+    ctx.signal,
+  );
+  // "DialCallSid / DialCallDuration: not sent after dialing a conference" (Dial doc).
+  return actionOutcome(node, ctx, { DialCallStatus: 'answered', DialBridged: 'true' }, r.callerHungUp);
+}
+
+function dialParams(r: DialResult, childSid: string | undefined): Record<string, string> {
+  const params: Record<string, string> = {
+    DialCallStatus: r.status,
+    DialBridged: String(r.answered !== undefined),
+  };
+  if (childSid) {
+    params['DialCallSid'] = childSid;
+    params['DialCallDuration'] = String(Math.round(r.duration));
+  }
+  if (r.sipResponseCode !== undefined) params['DialSipResponseCode'] = String(r.sipResponseCode);
+  if (r.answered?.target.kind === 'sip') {
+    params['DialSipCallId'] = r.answered.callId;
+    Object.assign(params, sipHeaderParams(r.answered.headers, 'DialSipHeader_'));
+  }
+  if (r.recording) {
+    params['RecordingUrl'] = r.recording.url;
+    params['RecordingDuration'] = String(Math.round(r.recording.duration));
+  }
+  return params;
+}
+
+export async function runDial(node: Projected, ctx: VerbContext): Promise<VerbOutcome> {
+  const room = node.children.find((c) => c.name === 'Conference');
+  if (room) return conference(node, room, ctx);
+  if (node.children.some((c) => c.name === 'Queue')) {
+    return { kind: 'end', reason: '<Dial><Queue> is not supported by this runtime yet' };
+  }
+  const { targets, problems } = dialTargets(node, ctx);
+  for (const p of problems) ctx.emit({ type: 'error', message: `<${p.noun}>${p.text}</${p.noun}> cannot be dialled: ${p.error}` });
+  const answerOnBridge = bool(node, 'answerOnBridge', false);
+  if (!answerOnBridge) await ctx.answer();
+  let result: DialResult;
+  if (targets.length === 0) {
+    result = { status: 'failed', duration: 0, attempts: [], callerHungUp: false };
+  } else {
+    // DIDML puts callerid/timeout on <number> too; the first noun's value wins over the default.
+    const first = node.children[0];
+    result = await ctx.leg.dial(
+      {
+        targets,
+        sequential: bool(node, 'sequential', false),
+        timeout: num(node, 'timeout', first ? num(first, 'timeout', 30) : 30),
+        timeLimit: num(node, 'timeLimit', first ? num(first, 'maxLength', 14400) : 14400),
+        callerId: str(node, 'callerId', first ? str(first, 'callerId', ctx.call.from) : ctx.call.from),
+        hangupOnStar: bool(node, 'hangupOnStar', false),
+        answerOnBridge,
+        record: RECORDS.has(str(node, 'record', 'do-not-record')),
+      },
+      ctx.signal,
+    );
+  }
+  const childSid = result.answered || result.attempts.length ? ctx.newSid('CA') : undefined;
+  const params = dialParams(result, childSid);
+  return actionOutcome(node, ctx, params, result.callerHungUp);
+}
+
+export const dial: Verb = { names: ['Dial', 'Forward'], run: runDial };
+
+/** DIDML's <sip> or <number> on their own: forward the call to it, as a <dial> around it would. */
+export const forwardNoun: Verb = {
+  names: ['Sip', 'Number'],
+  run(node, ctx) {
+    if (ctx.dialect !== 'didml') {
+      ctx.emit({ type: 'warning', message: `<${node.name}> on its own is DIDML; in this dialect it belongs inside <Dial>. Skipped.` });
+      return Promise.resolve(CONTINUE);
+    }
+    return runDial({ name: 'Dial', attributes: {}, text: '', children: [node] }, ctx);
+  },
+};

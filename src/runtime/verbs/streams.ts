@@ -1,0 +1,53 @@
+// Media streams: <Connect><Stream> (bidirectional, holds the call until the stream ends),
+// <Start><Stream> (a fork; the next verb runs at once), <Stop><Stream name>.
+// ConversationRelay is a stream to the app's websocket too, as far as the call leg is concerned.
+// https://www.twilio.com/docs/voice/twiml/stream
+import type { Projected } from '../../grammar/index.js';
+import type { StreamOptions } from '../../telephony/adapter.js';
+import { actionOutcome, CONTINUE, str, type Verb } from '../verb.js';
+
+function streamOptions(noun: Projected): StreamOptions {
+  const parameters: Record<string, string> = {};
+  for (const p of noun.children) if (p.name === 'Parameter') parameters[str(p, 'name')] = str(p, 'value');
+  const name = str(noun, 'name');
+  return { url: str(noun, 'url'), track: str(noun, 'track', 'inbound_track'), parameters, ...(name ? { name } : {}) };
+}
+
+const CONNECTABLE = new Set(['Stream', 'ConversationRelay']);
+
+export const connect: Verb = {
+  names: ['Connect'],
+  async run(node, ctx) {
+    const noun = node.children.find((c) => CONNECTABLE.has(c.name));
+    if (!noun) {
+      const what = node.children[0]?.name ?? 'nothing';
+      return { kind: 'end', reason: `<Connect> to <${what}> is not supported by this runtime (it connects <Stream> and <ConversationRelay>)` };
+    }
+    await ctx.answer();
+    const r = await ctx.leg.connectStream(streamOptions(noun), ctx.signal);
+    return actionOutcome(node, ctx, {}, r.callerHungUp);
+  },
+};
+
+export const start: Verb = {
+  names: ['Start'],
+  async run(node, ctx) {
+    await ctx.answer();
+    for (const noun of node.children) {
+      if (noun.name === 'Stream') await ctx.leg.startStream(streamOptions(noun));
+      else ctx.emit({ type: 'warning', message: `<Start><${noun.name}> is not supported by this runtime; the call goes on without it` });
+    }
+    return CONTINUE;
+  },
+};
+
+export const stop: Verb = {
+  names: ['Stop'],
+  async run(node, ctx) {
+    for (const noun of node.children) {
+      if (noun.name === 'Stream') await ctx.leg.stopStream(str(noun, 'name'));
+      else ctx.emit({ type: 'warning', message: `<Stop><${noun.name}> is not supported by this runtime` });
+    }
+    return CONTINUE;
+  },
+};

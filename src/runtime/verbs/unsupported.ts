@@ -1,0 +1,28 @@
+// Verbs the grammar knows and this runtime does not run. Each says so in the call's log and
+// transcript, and ends the call or goes on, as a caller would least be misled.
+import { CONTINUE, type Verb } from '../verb.js';
+
+function ends(name: string, why: string): Verb {
+  return { names: [name], run: () => Promise.resolve({ kind: 'end', reason: `<${name}> is not supported: ${why}` }) };
+}
+
+function skips(name: string, why: string): Verb {
+  return {
+    names: [name],
+    run(_node, ctx) {
+      ctx.emit({ type: 'warning', message: `<${name}> is not supported: ${why}; skipped` });
+      return Promise.resolve(CONTINUE);
+    },
+  };
+}
+
+export const unsupported: Verb[] = [
+  ends('Pay', 'it needs a payment connector, which didml does not have'),
+  ends('Enqueue', 'queues are not implemented yet'),
+  ends('Dequeue', 'queues are not implemented yet'),
+  ends('Fax', 'didml does not receive faxes'),
+  ends('Echo', 'the backends have no echo test'),
+  skips('Leave', 'queues are not implemented yet'),
+  skips('Recording', 'whole-call recording is not implemented yet'),
+  ends('DidmlConference', 'use <dial><conference> (top-level DIDML <conference> is not implemented yet)'),
+];

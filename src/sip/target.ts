@@ -1,0 +1,32 @@
+// The text of a <Sip> noun turned into what the backend dials: the URI for the Request-URI,
+// and the headers for the INVITE. DIDML: a bare host means the dialled number at that host
+// ("Call will be sent to dialed_number@sip.example.com", DIDforSale <sip> page).
+import { isSipUriError, parseSipUri } from './uri.js';
+import { isPassedThrough } from './headers.js';
+
+export interface ResolvedSip {
+  uri: string;
+  headers: Record<string, string>;
+  /** Headers the URI carried that do not pass through (Twilio drops them with warning 13252). */
+  dropped: string[];
+  transport?: 'udp' | 'tcp' | 'tls';
+  error?: string;
+}
+
+export function resolveSipText(text: string, options: { dialled: string; bareHostMeansDialled: boolean; anyHeader?: boolean }): ResolvedSip {
+  const parsed = parseSipUri(text);
+  if (isSipUriError(parsed)) return { uri: text.trim(), headers: {}, dropped: [], error: parsed.error };
+  const headers: Record<string, string> = {};
+  const dropped: string[] = [];
+  for (const h of parsed.headers) {
+    if (options.anyHeader || isPassedThrough(h.name)) headers[h.name] = h.value;
+    else dropped.push(h.name);
+  }
+  let uri = parsed.uri;
+  if (parsed.user === undefined && options.bareHostMeansDialled) {
+    const user = options.dialled.replace(/^sip:/i, '').split('@')[0] ?? options.dialled;
+    uri = `${parsed.scheme}:${user}@${uri.slice(parsed.scheme.length + 1)}`;
+  }
+  const t = parsed.params['transport']?.toLowerCase();
+  return { uri, headers, dropped, ...(t === 'udp' || t === 'tcp' || t === 'tls' ? { transport: t } : {}) };
+}
