@@ -15,7 +15,7 @@ const grammarDir = join(root, 'grammar');
 const outDir = join(root, 'build', 'grammar');
 
 /** Annotation keywords of the grammar format; ajv must know them to run in strict mode. */
-export const ANNOTATIONS = ['x-list', 'x-severity', 'x-code', 'x-hint', 'x-deprecated', 'x-format'];
+export const ANNOTATIONS = ['x-list', 'x-severity', 'x-code', 'x-hint', 'x-deprecated', 'x-format', 'x-any-case', 'x-schemes'];
 
 /** RFC 7396 JSON Merge Patch. */
 function mergePatch(target, patch) {
@@ -69,7 +69,20 @@ function expandAttribute(g, schema) {
   return out;
 }
 
-/** Checks what JSON Schema cannot: references between elements. */
+/** A default the attribute's own schema rejects (the runtime would act on a value no document may hold). */
+let defaultsAjv;
+function badDefault(g, schema) {
+  if (!schema || schema.default === undefined) return null;
+  if (!defaultsAjv) {
+    defaultsAjv = new Ajv({ strict: true, allErrors: false });
+    for (const keyword of ANNOTATIONS) defaultsAjv.addKeyword({ keyword, schemaType: ['string', 'number', 'array', 'boolean'] });
+  }
+  const { default: value, ...rest } = expandAttribute(g, schema);
+  const validate = defaultsAjv.compile(rest);
+  return validate(value) ? null : `default ${JSON.stringify(value)} is not a value of its own schema (${defaultsAjv.errorsText(validate.errors)})`;
+}
+
+/** Checks what JSON Schema cannot: references between elements, defaults against their schemas. */
 function check(g) {
   const problems = [];
   const els = g.elements ?? {};
@@ -82,8 +95,14 @@ function check(g) {
       if (seen.has(tag)) problems.push(`${id}: children "${seen.get(tag)}" and "${child}" share the tag <${tag}>`);
       seen.set(tag, child);
     }
+    if (el.anyChildren && el.children?.length) problems.push(`${id}: anyChildren and a children list exclude each other`);
     for (const [attr, schema] of Object.entries(el.attributes ?? {})) {
-      if (schema?.$ref && !g.types?.[schema.$ref.replace('#/$defs/', '')]) problems.push(`${id}@${attr}: unknown type ${schema.$ref}`);
+      if (schema?.$ref && !g.types?.[schema.$ref.replace('#/$defs/', '')]) {
+        problems.push(`${id}@${attr}: unknown type ${schema.$ref}`);
+        continue;
+      }
+      const problem = badDefault(g, schema);
+      if (problem) problems.push(`${id}@${attr}: ${problem}`);
     }
   }
   if (problems.length) throw new Error(`grammar ${g.dialect}:\n  ${problems.join('\n  ')}`);
@@ -99,9 +118,12 @@ function documentSchema(g) {
     const text = el.text
       ? { type: 'string', ...(el.text.required ? { minLength: 1 } : {}), ...(el.text.schema ?? {}) }
       : { type: 'string', maxLength: 0 };
+    // anyChildren: free-form content (SignalWire's SWAIG <Function> metadata), accepted unchecked.
     const children = el.children?.length
       ? { type: 'array', items: { $ref: `#/$defs/${id}~children` } }
-      : { type: 'array', maxItems: 0 };
+      : el.anyChildren
+        ? { type: 'array', items: { type: 'object' } }
+        : { type: 'array', maxItems: 0 };
     defs[id] = {
       ...(el.description ? { description: el.description } : {}),
       type: 'object',
@@ -155,9 +177,15 @@ function indexOf(g) {
       verb: Boolean(el.verb),
       flow: el.flow ?? 'continue',
       text: el.text
-        ? { required: Boolean(el.text.required), description: el.text.description ?? '', format: el.text.format ?? null }
+        ? {
+            required: Boolean(el.text.required),
+            description: el.text.description ?? '',
+            format: el.text.format ?? null,
+            ...(el.text.schemes ? { schemes: el.text.schemes } : {}),
+          }
         : null,
       children: el.children ?? [],
+      anyChildren: Boolean(el.anyChildren),
       childTags,
       attributes,
     };

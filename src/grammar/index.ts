@@ -27,6 +27,10 @@ export interface AttributeSchema {
   'x-hint'?: string;
   'x-deprecated'?: string;
   'x-format'?: string;
+  /** The engine accepts the enum's values in any letter case; another spelling is a warning with a fix. */
+  'x-any-case'?: boolean;
+  /** URL schemes a `url` value may use, when not just http and https. */
+  'x-schemes'?: readonly string[];
 }
 
 export interface ElementDef {
@@ -35,8 +39,10 @@ export interface ElementDef {
   source: string;
   verb: boolean;
   flow: Flow;
-  text: { required: boolean; description: string; format: string | null } | null;
+  text: { required: boolean; description: string; format: string | null; schemes?: readonly string[] } | null;
   children: string[];
+  /** Free-form content: any elements may nest here, unchecked (SignalWire's SWAIG metadata). */
+  anyChildren: boolean;
   /** Lower-cased tag → definition id, for the children this element allows. */
   childTags: Record<string, string>;
   attributes: Record<string, AttributeSchema>;
