@@ -16,6 +16,8 @@ export function resolveNames(doc: Document, grammar: Grammar): Diagnostic[] {
       node.name = el.tag;
       if (grammar.caseSensitive && node.tag !== el.tag) out.push(caseDiagnostic(doc, grammar, node, el.tag));
     }
+    // Free-form content (anyChildren: SWAIG metadata) is the author's own markup, not verbs.
+    if (el?.anyChildren) return;
     for (const child of node.children) visit(child, el?.childTags[child.tag.toLowerCase()]);
   };
   if (doc.root) {

@@ -11,6 +11,7 @@ import {
   type Projected,
 } from '../grammar/index.js';
 import { diagnostic, orList } from './diagnostic.js';
+import { isTemplated } from './rules/rule.js';
 
 /** Where each projected attribute came from, to put its diagnostics on the source. */
 type AttrSources = Map<string, AttributeNode>;
@@ -51,7 +52,8 @@ function project(
   for (const attr of node.attrs) {
     if (attr.name === 'xmlns' || attr.name.startsWith('xmlns:')) continue;
     const name = def ? canonicalAttribute(doc, grammar, node, def, attr, out) : attr.name;
-    attributes[name] = attr.value;
+    const schema = def?.attributes[name];
+    attributes[name] = schema ? canonicalValue(doc, node, attr, name, schema, out) : attr.value;
     attrSources.set(name, attr);
   }
   sources.set(node, attrSources);
@@ -88,6 +90,35 @@ function canonicalAttribute(
   }
   if (!grammar.caseSensitive) return attributeByLowerName(def).get(attr.name.toLowerCase()) ?? attr.name;
   return attr.name;
+}
+
+/**
+ * The enum's spelling of a value the engine reads in any letter case (`x-any-case`: an HTTP
+ * method, `get` for GET). It works, so it is a warning with a fix, and the runtime sees GET.
+ */
+function canonicalValue(
+  doc: Document,
+  node: Node,
+  attr: AttributeNode,
+  name: string,
+  schema: AttributeSchema,
+  out: Diagnostic[],
+): string {
+  const value = attr.value;
+  if (!schema['x-any-case'] || !schema.enum || schema.enum.includes(value)) return value;
+  const match = schema.enum.find((v) => typeof v === 'string' && v.toLowerCase() === value.trim().toLowerCase());
+  if (typeof match !== 'string') return value;
+  const exact = attr.valueSpan.end - attr.valueSpan.start === value.length;
+  out.push(
+    diagnostic(doc, {
+      rule: 'attribute-value',
+      severity: 'warning',
+      message: `<${node.tag} ${attr.name}="${clip(value)}">: write ${match}; ${name} works in any letter case, but is documented as ${orList(schema.enum)}`,
+      span: attr.quote || value ? attr.valueSpan : attr.span,
+      ...(exact ? { fix: { description: `write ${match}`, edits: [{ ...attr.valueSpan, text: match }] } } : {}),
+    }),
+  );
+  return match;
 }
 
 function unescapePointer(segment: string): string {
@@ -235,20 +266,49 @@ function badValue(
   schema: AttributeSchema,
   err: AjvError,
 ): Diagnostic {
-  const must = schema['x-hint'] ?? `${name} ${(VALUE_RULES[err.keyword] ?? (() => 'is not valid'))(schema, err.params)}`;
+  const commas = err.keyword === 'pattern' && schema['x-list'] && attr.value.includes(',') ? ', separated by spaces, not commas' : '';
+  const must = schema['x-hint'] ?? `${name} ${(VALUE_RULES[err.keyword] ?? (() => 'is not valid'))(schema, err.params)}${commas}`;
+  const span = attr.quote || attr.value ? attr.valueSpan : attr.span;
+  const where = `<${node.tag} ${attr.name}="${clip(attr.value)}">`;
+  if (isTemplated(attr.value)) {
+    // A template (${timeout}, {{ timeout }}) linted before rendering: say what the value must
+    // become, without failing the template for a placeholder.
+    return diagnostic(doc, {
+      rule: 'attribute-value',
+      severity: 'warning',
+      message: `${where}: a template placeholder, checked only once rendered: ${must}`,
+      span,
+    });
+  }
   const severity: Severity = schema['x-severity'] ?? 'error';
-  const caseFix =
-    err.keyword === 'enum' ? schema.enum?.find((v) => String(v).toLowerCase() === attr.value.toLowerCase()) : undefined;
+  const fix = valueFix(attr, schema, err);
   return diagnostic(doc, {
     rule: 'attribute-value',
     severity,
     code: schema['x-code'] ?? TWILIO_SCHEMA_WARNING,
-    message: `<${node.tag} ${attr.name}="${clip(attr.value)}">: ${must}`,
-    span: attr.quote || attr.value ? attr.valueSpan : attr.span,
-    ...(caseFix !== undefined
-      ? { fix: { description: `write ${String(caseFix)}`, edits: [{ ...attr.valueSpan, text: String(caseFix) }] } }
-      : {}),
+    message: `${where}: ${must}`,
+    span,
+    ...(fix !== undefined ? { fix: { description: `write ${fix}`, edits: [{ ...attr.valueSpan, text: fix }] } } : {}),
   });
+}
+
+/**
+ * The value the author evidently meant, where that is certain: an enum value in another letter
+ * case (`Dtmf`), or a list written with commas (`initiated,ringing`, as RestComm reads it) whose
+ * items are all valid.
+ */
+function valueFix(attr: AttributeNode, schema: AttributeSchema, err: AjvError): string | undefined {
+  if (attr.valueSpan.end - attr.valueSpan.start !== attr.value.length) return undefined;
+  if (err.keyword === 'enum') {
+    const match = schema.enum?.find((v) => String(v).toLowerCase() === attr.value.trim().toLowerCase());
+    return match === undefined ? undefined : String(match);
+  }
+  const list = schema['x-list'];
+  if (err.keyword === 'pattern' && list) {
+    const items = attr.value.split(/[\s,]+/).filter(Boolean);
+    if (items.length && items.every((i) => list.includes(i))) return items.join(' ');
+  }
+  return undefined;
 }
 
 function clip(s: string): string {
@@ -264,6 +324,17 @@ function badText(doc: Document, node: Node, def: ElementDef | undefined, err: Aj
       : err.keyword === 'minLength'
         ? `<${node.tag}> needs text${what}`
         : `<${node.tag}> text ${err.message ?? 'is not valid'}${what}`;
+  const text = node.text.trim();
+  if (text && isTemplated(text)) {
+    // Template tags between elements ({% if x %} … {% endif %}) vanish when the template renders.
+    return diagnostic(doc, {
+      rule: 'element-text',
+      severity: 'warning',
+      code: TWILIO_SCHEMA_WARNING,
+      message: `${message}: "${clip(text.replace(/\s+/g, ' '))}" is template markup, checked only once rendered`,
+      span,
+    });
+  }
   return diagnostic(doc, { rule: 'element-text', severity: 'error', code: TWILIO_SCHEMA_WARNING, message, span });
 }
 

@@ -51,7 +51,11 @@ export function* typedAttributes(ctx: RuleContext, node: Node): Generator<[Attri
   }
 }
 
-/** Text of a template engine left in a document ({{ x }}, ${x}, <%= x %>, {x}): not checked. */
+/**
+ * Text of a template engine left in a document: placeholders ({{ x }}, ${x}, <%= x %>, {x}, %s)
+ * and Jinja/Django tags and comments ({% if x %}, {# note #}). The lint rules do not check such
+ * a value: what it will be is only known once the template is rendered.
+ */
 export function isTemplated(s: string): boolean {
-  return /\{\{|\$\{|<%|\{[A-Za-z_][\w.]*\}|%s\b/.test(s);
+  return /\{\{|\{%|\{#|\$\{|<%|\{[A-Za-z_][\w.]*\}|%s\b/.test(s);
 }

@@ -12,6 +12,8 @@ export interface FormattedValue {
   attr?: AttributeNode;
   /** The grammar's name of the attribute. */
   attrName?: string;
+  /** URL schemes the grammar allows for this value, when it names them. */
+  schemes?: readonly string[];
 }
 
 /** Every attribute value and element text the grammar marks with this `x-format`. */
@@ -20,12 +22,14 @@ export function* valuesOfFormat(ctx: RuleContext, formats: readonly string[]): G
     const def = defOf(ctx, node);
     const textFormat = def?.text?.format;
     if (textFormat && formats.includes(textFormat) && node.textSpan && node.text.trim()) {
-      yield { node, format: textFormat, ...trimmed(node.text, node.textSpan) };
+      const schemes = def.text?.schemes;
+      yield { node, format: textFormat, ...(schemes ? { schemes } : {}), ...trimmed(node.text, node.textSpan) };
     }
     for (const [attr, schema, attrName] of typedAttributes(ctx, node)) {
       const format = schema['x-format'];
       if (format && formats.includes(format)) {
-        yield { node, attr, attrName, format, ...trimmed(attr.value, attr.valueSpan) };
+        const schemes = schema['x-schemes'];
+        yield { node, attr, attrName, format, ...(schemes ? { schemes } : {}), ...trimmed(attr.value, attr.valueSpan) };
       }
     }
   }
