@@ -9,6 +9,7 @@ import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import twilio from 'twilio';
 import { lint } from '../../src/index.js';
+import { loadGrammar, type AttributeSchema, type ElementDef } from '../../src/grammar/index.js';
 
 const require = createRequire(import.meta.url);
 const dts = join(dirname(require.resolve('twilio/package.json')), 'lib/twiml/VoiceResponse.d.ts');
@@ -57,32 +58,34 @@ function collect(node: ts.Node): void {
 const classesLike = (name: string) => /^[A-Z]\w*$/.test(name) && name !== 'Promise';
 collect(source);
 
-// Attribute values that are valid for what the attribute means; everything else gets a plain one.
-const SAMPLE_BY_NAME: Record<string, unknown> = {
+// Each attribute gets a value of the type the grammar gives it (an enum value, a number in its
+// range, a URL of the right scheme, ...), so that a failure means the grammar and the library
+// disagree, not that the sample was careless. Plain strings the grammar constrains with a pattern,
+// or whose meaning matters, get a realistic value by name.
+const grammar = loadGrammar('twiml');
+
+const SAMPLE_BY_NAME: Record<string, string> = {
   digits: '1234',
   sendDigits: 'ww1234',
   finishOnKey: '#',
   speechTimeout: 'auto',
+  attempt: '1 2',
   voice: 'Polly.Joanna',
-  callerId: '+14155550100',
-  to: '+14155550100',
-  from: '+14155550101',
-  url: 'https://example.com/next',
   time: '500ms',
   ph: 'pɪˈkɑːn',
   chargeAmount: '10.00',
   currency: 'usd',
-  minPostalCodeLength: 5,
-  timeout: 10,
-  maxLength: 60,
-  length: 2,
-  loop: 2,
-  priority: 1,
   rate: '90%',
   pitch: '+5%',
   volume: 'loud',
   postalCode: 'true',
-  partialResultCallback: 'https://example.com/partial',
+};
+const BY_FORMAT: Record<string, string> = {
+  url: 'https://example.com/next',
+  'ws-url': 'wss://example.com/stream',
+  phone: '+14155550100',
+  'phone-or-client': '+14155550100',
+  'sip-uri': 'sip:alice@example.com',
 };
 const TEXT_BY_PARAM: Record<string, string> = {
   message: 'Hello there',
@@ -100,6 +103,35 @@ const TEXT_BY_PARAM: Record<string, string> = {
   words: 'Hello',
 };
 
+function number(schema: AttributeSchema): number {
+  if (typeof schema.default === 'number') return schema.default;
+  if (schema.minimum !== undefined) return schema.minimum;
+  return schema.maximum !== undefined ? Math.min(schema.maximum, 5) : 5;
+}
+
+/** A value of the grammar's type for the attribute; without a schema, a plain one of the library's type. */
+function sample(attr: string, schema: AttributeSchema | undefined, t: ts.TypeNode): unknown {
+  if (schema) {
+    if (schema.enum?.length) return schema.enum[0];
+    if (schema['x-list']?.length) return schema['x-list'][0];
+    const type = Array.isArray(schema.type) ? schema.type[0] : schema.type;
+    if (type === 'boolean') return true;
+    if (type === 'integer' || type === 'number') return number(schema);
+    const format = schema['x-format'];
+    if (format && format in BY_FORMAT) return BY_FORMAT[format];
+    if (attr in SAMPLE_BY_NAME) return SAMPLE_BY_NAME[attr];
+    if (schema.pattern) throw new Error(`no sample for ${attr}, which must match ${schema.pattern}: add one to SAMPLE_BY_NAME`);
+    return 'x';
+  }
+  // Not in the grammar: the lint will say so (unknown-attribute), whatever the value.
+  if (ts.isArrayTypeNode(t)) return [sample(attr, undefined, t.elementType)];
+  const lits = literals(t);
+  if (lits.length) return lits[0];
+  if (t.kind === ts.SyntaxKind.BooleanKeyword) return true;
+  if (t.kind === ts.SyntaxKind.NumberKeyword) return 5;
+  return 'x';
+}
+
 function literals(t: ts.TypeNode): string[] {
   if (ts.isUnionTypeNode(t)) return t.types.flatMap(literals);
   if (ts.isLiteralTypeNode(t) && ts.isStringLiteral(t.literal)) return [t.literal.text];
@@ -110,19 +142,11 @@ function literals(t: ts.TypeNode): string[] {
   return [];
 }
 
-function sample(attr: string, t: ts.TypeNode): unknown {
-  if (attr in SAMPLE_BY_NAME) return SAMPLE_BY_NAME[attr];
-  if (ts.isArrayTypeNode(t)) {
-    const one = sample(attr, t.elementType);
-    return [one];
-  }
-  const lits = literals(t);
-  if (lits.length) return lits[0];
-  if (t.kind === ts.SyntaxKind.BooleanKeyword) return true;
-  if (t.kind === ts.SyntaxKind.NumberKeyword) return 5;
-  if (/url|callback$/i.test(attr)) return 'https://example.com/callback';
-  if (/method$/i.test(attr)) return 'POST';
-  return 'x';
+/** The grammar's element for the last element a builder made: the deepest last child, as didml resolved it. */
+function elementOf(xml: string): ElementDef | undefined {
+  let node = lint(xml, { dialect: 'twiml' }).document.root;
+  while (node?.children.length) node = node.children[node.children.length - 1]!;
+  return node?.def ? grammar.elements[node.def] : undefined;
 }
 
 interface Case {
@@ -141,16 +165,21 @@ function cases(): Case[] {
       out.push({
         path: path.map((p) => p.name),
         build: () => {
-          const response = new twilio.twiml.VoiceResponse();
-          let parent: unknown = response;
-          for (const step of path) {
-            const attrs = interfaces.get(step.attributes ?? '') ?? new Map();
-            const values = step === m ? Object.fromEntries([...attrs].map(([a, t]) => [a, sample(a, t)])) : {};
-            const fn = (parent as Record<string, (...args: unknown[]) => unknown>)[step.name]!;
-            const text = step.textParam ? (TEXT_BY_PARAM[step.textParam] ?? 'x') : undefined;
-            parent = text !== undefined ? fn.call(parent, values, text) : fn.call(parent, values);
-          }
-          return response.toString();
+          const make = (values: Record<string, unknown>) => {
+            const response = new twilio.twiml.VoiceResponse();
+            let parent: unknown = response;
+            for (const step of path) {
+              const fn = (parent as Record<string, (...args: unknown[]) => unknown>)[step.name]!;
+              const text = step.textParam ? (TEXT_BY_PARAM[step.textParam] ?? 'x') : undefined;
+              const attrs = step === m ? values : {};
+              parent = text !== undefined ? fn.call(parent, attrs, text) : fn.call(parent, attrs);
+            }
+            return response.toString();
+          };
+          // First without attributes, to learn which grammar element the library wrote.
+          const def = elementOf(make({}));
+          const attrs = interfaces.get(m.attributes ?? '') ?? new Map<string, ts.TypeNode>();
+          return make(Object.fromEntries([...attrs].map(([a, t]) => [a, sample(a, def?.attributes[a], t)])));
         },
       });
       if (depth < 4 && !chain.some((c) => c.returns === m.returns)) walk(m.returns, path, depth + 1);
