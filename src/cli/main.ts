@@ -11,6 +11,7 @@ import { expandPaths } from './inputs.js';
 import { formatDocument } from '../format/fmt.js';
 import { toXsd } from '../grammar/xsd.js';
 import { documentJson } from './document-json.js';
+import { callCommand } from './call.js';
 
 const version = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
@@ -132,6 +133,8 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       io.out(o.xsd ? toXsd(loadGrammar(o.dialect)) : JSON.stringify(loadDocumentSchema(o.dialect), null, 2) + '\n');
       setExit(0);
     });
+
+  program.addCommand(callCommand(io, setExit));
 
   return program;
 }

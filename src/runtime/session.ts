@@ -163,7 +163,7 @@ export class Session {
           return outcome.reason;
         case 'report':
           await this.#report(outcome);
-          return 'caller hung up';
+          return outcome.reason ?? 'caller hung up';
         case 'fetch':
           next = { url: outcome.url, method: outcome.method, params: outcome.params, fallback: false };
       }

@@ -17,7 +17,7 @@ export type VerbOutcome =
    * Tell the app what happened (an action after the caller hung up) without running its answer,
    * then end the call.
    */
-  | { kind: 'report'; url: string; method: HttpMethod; params: Record<string, string> }
+  | { kind: 'report'; url: string; method: HttpMethod; params: Record<string, string>; reason?: string }
   /** End the call: the verb hung up or rejected it, or the caller is gone. */
   | { kind: 'end'; reason: string; status?: CallStatus };
 
@@ -92,10 +92,11 @@ export function actionOutcome(
   params: Record<string, string>,
   callerHungUp: boolean,
   fallbackToDocument = false,
+  endReason = 'caller hung up',
 ): VerbOutcome {
   const action = attr<string>(node, 'action');
   const url = action !== undefined && action !== '' ? ctx.resolve(action) : fallbackToDocument ? ctx.documentUrl : undefined;
-  if (url === undefined) return callerHungUp ? { kind: 'end', reason: 'caller hung up' } : CONTINUE;
+  if (url === undefined) return callerHungUp ? { kind: 'end', reason: endReason } : CONTINUE;
   const method = methodOf(node);
-  return callerHungUp ? { kind: 'report', url, method, params } : { kind: 'fetch', url, method, params };
+  return callerHungUp ? { kind: 'report', url, method, params, reason: endReason } : { kind: 'fetch', url, method, params };
 }

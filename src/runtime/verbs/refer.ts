@@ -37,7 +37,7 @@ export const refer: Verb = {
     if (r.notifySipResponseCode !== undefined) params['NotifySipResponseCode'] = String(r.notifySipResponseCode);
     if (status === 'in-progress') {
       await ctx.leg.hangup('transferred by <Refer>');
-      return actionOutcome(node, ctx, params, true);
+      return actionOutcome(node, ctx, params, true, false, 'transferred by <Refer>');
     }
     return actionOutcome(node, ctx, params, r.callerHungUp);
   },

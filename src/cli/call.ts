@@ -1,0 +1,91 @@
+// `didml call <app>`: one call against an app on the mock backend, in virtual time.
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { simulateCall } from '../runtime/simulate.js';
+import type { CallerAction, CalleeBehaviour, MockCallScript } from '../telephony/mock/index.js';
+import { formatEvent } from './transcript.js';
+import type { Io } from './main.js';
+
+const CALLEE: Record<string, CalleeBehaviour> = {
+  answer: { response: 'answer' },
+  busy: { response: 'busy' },
+  'no-answer': { response: 'no-answer' },
+  failed: { response: 503 },
+};
+
+function header(value: string, previous: Record<string, string>): Record<string, string> {
+  const colon = value.indexOf(':');
+  if (colon <= 0) throw new InvalidArgumentError('write a header as "X-Name: value"');
+  return { ...previous, [value.slice(0, colon).trim()]: value.slice(colon + 1).trim() };
+}
+
+interface CallOptions {
+  from?: string;
+  to?: string;
+  header: Record<string, string>;
+  method: 'GET' | 'POST';
+  callee?: string;
+  authToken?: string;
+  json: boolean;
+  hangupAfter?: number;
+}
+
+export function callCommand(io: Io, setExit: (code: number) => void): Command {
+  // --digits and --speech share one list, in the order given: what the caller does at each gather.
+  const caller: CallerAction[] = [];
+  const push = (make: (v: string) => CallerAction) => (value: string) => {
+    for (const part of value.split(',')) caller.push(make(part.trim()));
+    return caller.length;
+  };
+  return new Command('call')
+    .description('run one call against an app (URL, folder of XML documents, or file) on the mock backend')
+    .argument('<app>', 'app URL, folder (voice.xml answers first; menu.xml answers /menu) or XML file')
+    .option('--from <number>', 'the caller (number or SIP URI)')
+    .option('--to <number>', 'the number called')
+    .option('--header <"X-Name: value">', 'a header of the inbound INVITE (repeatable)', header, {})
+    .addOption(new Option('--method <method>', 'how the app is requested').choices(['GET', 'POST']).default('POST'))
+    .option('--digits <keys>', 'what the caller presses at the next gather (repeatable; commas separate gathers)', push((digits) => ({ digits })))
+    .option('--speech <words>', 'what the caller says at the next gather (repeatable)', push((speech) => ({ speech })))
+    .addOption(new Option('--callee <behaviour>', 'what every dialled party does').choices(Object.keys(CALLEE)))
+    .option('--hangup-after <seconds>', 'the caller hangs up after this many seconds', (v) => {
+      const n = Number(v);
+      if (!(n > 0)) throw new InvalidArgumentError('must be a number of seconds above 0');
+      return n;
+    })
+    .option('--auth-token <token>', 'sign webhooks with X-Twilio-Signature (default: $DIDML_AUTH_TOKEN)')
+    .option('--json', 'print the transcript as JSON', false)
+    .action(async (app: string, o: CallOptions) => {
+      const script: MockCallScript = {
+        ...(o.from ? { from: o.from } : {}),
+        ...(o.to ? { to: o.to } : {}),
+        headers: o.header,
+        caller,
+        ...(o.callee ? { callees: { '*': CALLEE[o.callee]! } } : {}),
+        ...(o.hangupAfter ? { hangupAfter: o.hangupAfter } : {}),
+      };
+      const authToken = o.authToken ?? process.env['DIDML_AUTH_TOKEN'];
+      let result;
+      try {
+        result = await simulateCall({
+          app: { url: app, method: o.method },
+          call: script,
+          ...(authToken ? { authToken } : {}),
+          ...(o.json
+            ? {}
+            : {
+                onEvent: (e) => {
+                  const line = formatEvent(e);
+                  if (line !== null) io.out(line + '\n');
+                },
+              }),
+        });
+      } catch (e) {
+        io.err(`didml call: ${(e as Error).message}\n`);
+        setExit(2);
+        return;
+      }
+      const { summary, events } = result;
+      if (o.json) io.out(JSON.stringify({ callSid: summary.callSid, status: summary.status, duration: summary.duration, reason: summary.reason, errors: summary.errors, events }, null, 2) + '\n');
+      // The call ran; an app that failed along the way is an error for CI.
+      setExit(summary.errors.length ? 1 : 0);
+    });
+}

@@ -1,0 +1,53 @@
+// A call's transcript for a person: one line per event, its call time first. One small
+// formatter per event type; events without one are shown as their JSON.
+import type { TranscriptEvent } from '../telephony/mock/index.js';
+
+type Show = (e: TranscriptEvent) => string | null;
+
+const targets = (e: TranscriptEvent): string =>
+  (e['targets'] as { kind: string; uri?: string; number?: string; identity?: string; headers?: Record<string, string> }[])
+    .map((t) => {
+      const headers = Object.entries(t.headers ?? {}).map(([k, v]) => `${k}: ${v}`);
+      return `${t.uri ?? t.number ?? `client:${t.identity}`}${headers.length ? ` [${headers.join(', ')}]` : ''}`;
+    })
+    .join(', ');
+
+const SHOW: Record<string, Show> = {
+  inbound: (e) => `call from ${String(e['from'])} to ${String(e['to'])}`,
+  webhook: (e) =>
+    `→ ${String(e['method'])} ${String(e['url'])}${e['status'] !== undefined ? ` (${String(e['status'])})` : ''}${e['error'] ? `: ${String(e['message'])}` : ''}`,
+  callback: (e) => `→ callback ${String(e['method'])} ${String(e['url'])}`,
+  answer: () => 'answered',
+  reject: (e) => `rejected: ${String(e['reason'])} (SIP ${String(e['sipResponseCode'])})`,
+  say: (e) => `say "${String(e['text'])}"${Number(e['loop']) !== 1 ? ` ×${String(e['loop'])}` : ''}`,
+  play: (e) => `play ${String(e['url'])}`,
+  pause: (e) => `pause ${String(e['seconds'])} s`,
+  'send-digits': (e) => `send DTMF ${String(e['digits'])}`,
+  digits: (e) => `caller presses ${String(e['digits'])}${e['ignored'] ? ' (nobody listening)' : ''}`,
+  speech: (e) => `caller says "${String(e['text'])}"`,
+  gather: (e) => `gather ${[e['dtmf'] && 'dtmf', e['speech'] && 'speech'].filter(Boolean).join('+')}, timeout ${String(e['timeout'])} s`,
+  'gather-end': (e) => `gathered "${String(e['digits'])}"${e['speech'] ? ` / "${(e['speech'] as { text: string }).text}"` : ''} (${String(e['endedBy'])})`,
+  gathered: () => null,
+  record: (e) => `record, at most ${String(e['maxLength'])} s`,
+  beep: () => 'beep',
+  'record-end': (e) => `recorded ${String(e['duration'])} s (${String(e['endedBy'])})`,
+  dial: (e) => `dial ${targets(e)}`,
+  'dial-attempt': () => null,
+  'dial-response': (e) => `  ${String(e['callId']).slice(-6)}: SIP ${String(e['sipResponseCode'])} (${String(e['status'])})`,
+  bridge: () => 'bridged',
+  'dial-end': (e) => `dial ended: ${String(e['status'])}, ${String(e['duration'])} s`,
+  refer: (e) => `refer to ${String(e['uri'])}${Object.keys(e['headers'] as object).length ? ` ${JSON.stringify(e['headers'])}` : ''}`,
+  'refer-response': (e) => `  REFER answered ${String(e['sipResponseCode'])}`,
+  notify: (e) => `  NOTIFY ${String(e['sipResponseCode'])}`,
+  redirect: (e) => `redirect to ${String(e['url'])}`,
+  hangup: (e) => `hang up (${String(e['by'])}${e['reason'] ? `: ${String(e['reason'])}` : ''})`,
+  warning: (e) => `warning: ${String(e['message'])}`,
+  error: (e) => `error ${String(e['code'])}${e['twilioCode'] ? ` (Twilio ${String(e['twilioCode'])})` : ''}: ${String(e['message'])}`,
+  end: (e) => `call ${String(e['status'])}: ${String(e['reason'])}`,
+};
+
+export function formatEvent(e: TranscriptEvent): string | null {
+  const show = SHOW[e.type];
+  const text = show ? show(e) : `${e.type} ${JSON.stringify({ ...e, t: undefined, type: undefined })}`;
+  return text === null ? null : `${(e.t / 1000).toFixed(1).padStart(7)}s  ${text}`;
+}
