@@ -1,0 +1,219 @@
+// One mock call: the CallLeg the session drives, the caller's script it plays against, and the
+// transcript of everything that happened. Verb behaviour lives in the modules beside this one;
+// the leg holds the call's state (answered, ended, whose turn in the caller's script).
+import type { Clock } from '../../clock.js';
+import type {
+  CallLeg,
+  CollectOptions,
+  CollectResult,
+  DialOptions,
+  DialResult,
+  PlayPrompt,
+  RecordOptions,
+  RecordResult,
+  ReferOptions,
+  ReferResult,
+  SayPrompt,
+  StreamOptions,
+} from '../adapter.js';
+import { collect } from './collect.js';
+import { conference, type ConferenceOptions } from './conference.js';
+import { dial } from './dial.js';
+import { playPrompt, sendDigits } from './media.js';
+import type { LegContext } from './operation.js';
+import { record } from './record.js';
+import { saveRecording } from './recordings.js';
+import { refer } from './refer.js';
+import { ms, type CallerAction, type MockCallScript } from './script.js';
+import { connectStream, startStream, stopStream } from './stream.js';
+import type { BackendEvent, TranscriptEvent } from './transcript.js';
+
+export type EndedBy = 'caller' | 'app' | 'backend';
+
+export interface MockLegDeps {
+  clock: Clock;
+  script: MockCallScript;
+  callId: string;
+  /** What the inbound INVITE said (recorded as the first event). */
+  inbound: Extract<BackendEvent, { type: 'inbound' }>;
+  newCallId(): string;
+  newRecordingSid(): string;
+  recordingsDir?: string;
+  onEvent(event: TranscriptEvent, leg: MockCallLeg): void;
+}
+
+export class MockCallLeg implements CallLeg {
+  readonly callId: string;
+  readonly script: MockCallScript;
+  readonly clock: Clock;
+  readonly ended: Promise<{ by: EndedBy; reason?: string }>;
+  /** Clock time the call arrived; transcript times count from here. */
+  readonly startedAt: number;
+
+  readonly #deps: MockLegDeps;
+  readonly #events: TranscriptEvent[] = [];
+  readonly #gone = new AbortController();
+  readonly #actions: CallerAction[];
+  readonly #ctx: LegContext;
+  #answered = false;
+  #endedBy: EndedBy | undefined;
+  #resolveEnded!: (v: { by: EndedBy; reason?: string }) => void;
+  #cancelHangupTimer: (() => void) | undefined;
+
+  constructor(deps: MockLegDeps) {
+    this.#deps = deps;
+    this.callId = deps.callId;
+    this.script = deps.script;
+    this.clock = deps.clock;
+    this.startedAt = deps.clock.now();
+    this.#actions = [...(deps.script.caller ?? [])];
+    this.ended = new Promise((resolve) => (this.#resolveEnded = resolve));
+    const leg = this;
+    this.#ctx = {
+      clock: deps.clock,
+      script: deps.script,
+      gone: this.#gone.signal,
+      get answered() {
+        return leg.#answered;
+      },
+      get endedBy() {
+        return leg.#endedBy;
+      },
+      emit: (event) => this.#emit(event),
+      nextAction: () => this.#actions.shift() ?? { silence: true },
+      callerHangup: () => this.callerHangup(),
+      answerNow: () => this.#answer(),
+      newCallId: deps.newCallId,
+      saveRecording: (seconds) => saveRecording(deps.clock, deps.recordingsDir, deps.newRecordingSid(), seconds),
+    };
+    this.#emit(deps.inbound);
+    if (deps.script.hangupAfter !== undefined) {
+      this.#cancelHangupTimer = deps.clock.timer(ms(deps.script.hangupAfter), () => this.callerHangup());
+    }
+  }
+
+  get answered(): boolean {
+    return this.#answered;
+  }
+
+  get isEnded(): boolean {
+    return this.#endedBy !== undefined;
+  }
+
+  /** Everything that happened so far, oldest first. */
+  get transcript(): readonly TranscriptEvent[] {
+    return this.#events;
+  }
+
+  /** Caller actions not yet used (a scenario can check that the app asked for all of them). */
+  get unusedActions(): readonly CallerAction[] {
+    return this.#actions;
+  }
+
+  /** Adds an event from outside the backend (the runtime's webhooks) to the transcript. */
+  log(event: { type: string; [detail: string]: unknown }): TranscriptEvent {
+    const t = this.clock.now() - this.startedAt;
+    // `t` first for readable JSON, and never taken from the event.
+    const timed: TranscriptEvent = Object.assign({ t }, event, { t });
+    this.#events.push(timed);
+    this.#deps.onEvent(timed, this);
+    return timed;
+  }
+
+  #emit(event: BackendEvent): void {
+    this.log(event);
+  }
+
+  #answer(): void {
+    if (this.#answered || this.isEnded) return;
+    this.#answered = true;
+    this.#emit({ type: 'answer' });
+  }
+
+  #end(by: EndedBy, reason: string | undefined, event: BackendEvent | undefined): void {
+    if (this.isEnded) return;
+    this.#endedBy = by;
+    if (event) this.#emit(event);
+    this.#cancelHangupTimer?.();
+    // Everything in progress settles on this abort, and with it cancels its timers.
+    this.#gone.abort();
+    this.#resolveEnded(reason !== undefined ? { by, reason } : { by });
+  }
+
+  /** The caller hangs up now. */
+  callerHangup(): void {
+    this.#end('caller', undefined, { type: 'hangup', by: 'caller' });
+  }
+
+  /** The backend drops the call (network failure, adapter closed). */
+  drop(reason: string): void {
+    this.#end('backend', reason, { type: 'hangup', by: 'backend', reason });
+  }
+
+  answer(): Promise<void> {
+    this.#answer();
+    return Promise.resolve();
+  }
+
+  reject(reason: 'busy' | 'rejected'): Promise<void> {
+    // An answered call can no longer get a final error response: it is hung up instead.
+    if (this.#answered) return this.hangup(`reject (${reason}) after answer`);
+    // Twilio's codes for a SIP call: busy → 486, rejected → 404 (reference §1.1).
+    const sipResponseCode = reason === 'busy' ? 486 : 404;
+    this.#end('app', reason, { type: 'reject', reason, sipResponseCode });
+    return Promise.resolve();
+  }
+
+  hangup(reason?: string): Promise<void> {
+    this.#end('app', reason, { type: 'hangup', by: 'app', ...(reason !== undefined ? { reason } : {}) });
+    return Promise.resolve();
+  }
+
+  say(prompt: SayPrompt, signal?: AbortSignal): Promise<void> {
+    return playPrompt(this.#ctx, prompt, signal);
+  }
+
+  play(prompt: PlayPrompt, signal?: AbortSignal): Promise<void> {
+    return playPrompt(this.#ctx, prompt, signal);
+  }
+
+  pause(seconds: number, signal?: AbortSignal): Promise<void> {
+    return playPrompt(this.#ctx, { kind: 'pause', seconds }, signal);
+  }
+
+  sendDigits(digits: string, signal?: AbortSignal): Promise<void> {
+    return sendDigits(this.#ctx, digits, signal);
+  }
+
+  collect(options: CollectOptions, signal?: AbortSignal): Promise<CollectResult> {
+    return collect(this.#ctx, options, signal);
+  }
+
+  record(options: RecordOptions, signal?: AbortSignal): Promise<RecordResult> {
+    return record(this.#ctx, options, signal);
+  }
+
+  dial(options: DialOptions, signal?: AbortSignal): Promise<DialResult> {
+    return dial(this.#ctx, options, signal);
+  }
+
+  refer(options: ReferOptions, signal?: AbortSignal): Promise<ReferResult> {
+    return refer(this.#ctx, options, signal);
+  }
+
+  startStream(options: StreamOptions): Promise<void> {
+    return startStream(this.#ctx, options);
+  }
+
+  stopStream(name: string): Promise<void> {
+    return stopStream(this.#ctx, name);
+  }
+
+  connectStream(options: StreamOptions, signal?: AbortSignal): Promise<{ callerHungUp: boolean }> {
+    return connectStream(this.#ctx, options, signal);
+  }
+
+  conference(name: string, options: ConferenceOptions, signal?: AbortSignal): Promise<{ callerHungUp: boolean; duration: number }> {
+    return conference(this.#ctx, name, options, signal);
+  }
+}

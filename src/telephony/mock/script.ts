@@ -1,0 +1,150 @@
+// What the far ends of a mock call do: plain JSON-able data, so that scenario files can carry it.
+//
+//   {
+//     from: '+14155550100', to: '+14155550199',       // or SIP URIs; callerName, headers (INVITE), sourceIp
+//     caller: [                                        // one action per input opportunity, in order:
+//       { digits: '1234#', after: 2 },                 //   Gather, Record, and Dial with hangupOnStar
+//       { speech: 'sales', confidence: 0.8 },
+//       { silence: true },
+//       { record: 12, digits: '#' },
+//       { hangup: true, after: 3 },
+//     ],
+//     hangupAfter: 90,                                 // the caller hangs up 90 s into the call, whatever runs
+//     callees: {                                       // key: number, SIP URI without headers, client identity; '*' for any other
+//       '+14155550111': { response: 'busy' },
+//       'sip:agent@pbx.example.com': { ring: 3, talk: 60, headers: { 'X-Agent': '7' },
+//                                      requireAuth: { username: 'u', password: 'p' } },
+//       '*': { response: 'no-answer' },
+//     },
+//     refer: { response: 202, notify: [100, 200] },
+//     media: { 'https://example.com/hold.mp3': 30 },   // seconds one loop of a Play lasts
+//     streamDuration: 10, conferenceDuration: 60,
+//   }
+//
+// Times are seconds. `after` counts from the start of the verb that consumes the action; without
+// it the caller acts as soon as it can: when a Gather's prompts end, when a Record beeps, when a
+// Dial bridges. When the caller's actions run out, the caller stays silent (Gathers time out).
+//
+// At a Gather: `digits` are pressed together at one instant (keys after a finishing key, or past
+// numDigits, are dropped); `speech` is spoken for 60 ms a character; `hangup` hangs up.
+// At a Record: `record: N` talks N s from the beep, then presses `digits` if given (a key not in
+// finishOnKey is ignored); `digits` alone = `record: after ?? 0`; `speech` talks for its length.
+// At a Dial (only with hangupOnStar, the only time Twilio listens to the caller during a Dial):
+// `digits` containing `*` pressed while bridged ends the bridge; `hangup` hangs up mid-dial.
+import { DidmlError } from '../../errors.js';
+import type { DialTarget } from '../adapter.js';
+
+export type CallerAction =
+  | { digits: string; after?: number }
+  | { speech: string; confidence?: number; after?: number }
+  | { silence: true }
+  | { hangup: true; after?: number }
+  | { record: number; digits?: string };
+
+export type CallerActionKind = 'digits' | 'speech' | 'silence' | 'hangup' | 'record';
+
+export interface CalleeBehaviour {
+  /**
+   * The far end's final answer: 'answer' (200), 'busy' (486), 'no-answer' (rings until the Dial's
+   * timeout, then we CANCEL), or a final SIP failure code such as 404, 480, 503 (status failed).
+   * Default 'answer'.
+   */
+  response?: 'answer' | 'busy' | 'no-answer' | number;
+  /** Seconds of ringing before that response. Default 5 for an answer, 0 for busy or a failure. */
+  ring?: number;
+  /** Seconds of talk after which the callee hangs up. Default 30. */
+  talk?: number;
+  /** Headers of the callee's 200 OK (the app sees X- ones as DialSipHeader_X-…). */
+  headers?: Record<string, string>;
+  /**
+   * Digest credentials the far end demands of a <Sip> INVITE (RFC 3261 §22.2): no credentials
+   * → 401 and the attempt fails; wrong ones → 403; matching ones → the behaviour above.
+   */
+  requireAuth?: { username: string; password: string };
+}
+
+export interface MockCallScript {
+  /** Number or SIP URI of the caller. Default +14155550100. */
+  from?: string;
+  /** Number or SIP URI called. Default +14155550199. */
+  to?: string;
+  callerName?: string;
+  /** Headers of the inbound INVITE, names as sent. */
+  headers?: Record<string, string>;
+  sourceIp?: string;
+  caller?: CallerAction[];
+  /** Seconds of call time after which the caller hangs up. */
+  hangupAfter?: number;
+  callees?: Record<string, CalleeBehaviour>;
+  /** How the far end treats a REFER: its response, then the NOTIFY sipfrag codes, 1 s apart. */
+  refer?: { response: number; notify?: number[] };
+  /** Seconds one loop of a Play of this URL lasts. Default 5. */
+  media?: Record<string, number>;
+  /** Seconds a Connect/Stream lasts before the far end closes it. Default 10. */
+  streamDuration?: number;
+  /** Seconds until a conference ends without the caller (the others leave). Default 60. */
+  conferenceDuration?: number;
+}
+
+// Nominal durations: round numbers that keep transcripts readable, not measurements.
+/** A Say (and caller speech) lasts this long per character, per loop. */
+export const SAY_MS_PER_CHAR = 60;
+export const PLAY_SECONDS = 5;
+/** Twilio bounds loop="0" ("until hung up") at 1000 loops. */
+export const LOOP_FOREVER = 1000;
+/** One DTMF digit sent: 100 ms tone + 100 ms gap; `w` waits 0.5 s, `W` 1 s (Twilio's sendDigits). */
+export const DTMF_MS = 200;
+export const CALLEE_RING_SECONDS = 5;
+export const CALLEE_TALK_SECONDS = 30;
+export const STREAM_SECONDS = 10;
+export const CONFERENCE_SECONDS = 60;
+/** speechTimeout="auto": the recogniser hears the end of the utterance after this much silence. */
+export const AUTO_SPEECH_TIMEOUT_MS = 1000;
+export const NOTIFY_INTERVAL_MS = 1000;
+export const DEFAULT_REFER = { response: 202, notify: [100, 200] } as const;
+export const DEFAULT_FROM = '+14155550100';
+export const DEFAULT_TO = '+14155550199';
+
+/** Seconds to whole virtual milliseconds (so 0.1 * 3 does not drift). */
+export const ms = (seconds: number): number => Math.round(seconds * 1000);
+
+const KINDS: readonly CallerActionKind[] = ['digits', 'speech', 'silence', 'hangup', 'record'];
+
+/** Which action this is; a `record` action may also carry `digits`. */
+export function actionKind(action: CallerAction): CallerActionKind {
+  if ('record' in action) return 'record';
+  for (const k of KINDS) if (k in action) return k;
+  return 'silence';
+}
+
+/** Throws a DidmlError naming the first caller action that is not exactly one kind. */
+export function checkScript(script: MockCallScript): void {
+  (script.caller ?? []).forEach((action, i) => {
+    const present = KINDS.filter((k) => action !== null && typeof action === 'object' && k in action);
+    const ok = present.length === 1 || (present.length === 2 && present.includes('record') && present.includes('digits'));
+    if (!ok) {
+      throw new DidmlError(
+        'DIDML_CONFIG',
+        `mock script: caller[${i}] must have exactly one of ${KINDS.join(', ')} (a record action may add digits); found ${present.join(', ') || 'none'}`,
+      );
+    }
+  });
+}
+
+/** The key a target is looked up by in `callees`. */
+export function calleeKey(target: DialTarget): string {
+  switch (target.kind) {
+    case 'sip':
+      return target.uri;
+    case 'number':
+      return target.number;
+    case 'client':
+      return target.identity;
+  }
+}
+
+export function calleeFor(script: MockCallScript, target: DialTarget): CalleeBehaviour {
+  const callees = script.callees ?? {};
+  const key = calleeKey(target);
+  return callees[key] ?? (target.kind === 'client' ? callees[`client:${key}`] : undefined) ?? callees['*'] ?? {};
+}

@@ -1,0 +1,93 @@
+// The record of what happened on a mock call: one flat JSON object per event, `{t, type, ...}`,
+// with `t` in milliseconds of call time (since the call arrived). A blocking verb leaves an event
+// when it starts (its request) and an `-end` event when it ends (its outcome); what the caller
+// and the far ends do in between (digits, speech, dial-response, notify...) sits between them.
+// The runtime adds its own events (webhooks) to the same list through `MockCallLeg.log`.
+import type { DialStatus, DialTarget } from '../adapter.js';
+
+export interface TranscriptEvent {
+  t: number;
+  type: string;
+  [detail: string]: unknown;
+}
+
+/** A dial target as it went out: a SIP target's URI and headers as on the INVITE, never a password. */
+export type TargetView =
+  | { kind: 'sip'; uri: string; headers: Record<string, string>; username?: string; proxy?: string; transport?: string }
+  | { kind: 'number'; number: string; sendDigits?: string }
+  | { kind: 'client'; identity: string };
+
+export function viewTarget(target: DialTarget): TargetView {
+  switch (target.kind) {
+    case 'sip':
+      return {
+        kind: 'sip',
+        uri: target.uri,
+        headers: { ...target.headers },
+        ...(target.auth ? { username: target.auth.username } : {}),
+        ...(target.proxy !== undefined ? { proxy: target.proxy } : {}),
+        ...(target.transport !== undefined ? { transport: target.transport } : {}),
+      };
+    case 'number':
+      return { kind: 'number', number: target.number, ...(target.sendDigits ? { sendDigits: target.sendDigits } : {}) };
+    case 'client':
+      return { kind: 'client', identity: target.identity };
+  }
+}
+
+/** Every event the mock backend itself records. */
+export type BackendEvent =
+  | { type: 'inbound'; from: string; to: string; fromUri?: string; toUri?: string; callerName?: string; headers: Record<string, string>; sourceIp?: string }
+  | { type: 'answer' }
+  /** 486 for busy, 404 for rejected (Twilio's codes for SIP calls). */
+  | { type: 'reject'; reason: 'busy' | 'rejected'; sipResponseCode: number }
+  | { type: 'hangup'; by: 'caller' | 'app' | 'backend'; reason?: string }
+  | { type: 'say'; text: string; voice: string; language: string; loop: number }
+  | { type: 'play'; url: string; loop: number }
+  | { type: 'pause'; seconds: number }
+  /** DTMF we sent (Play digits, Number sendDigits). */
+  | { type: 'send-digits'; digits: string }
+  /** Keys the caller pressed; `ignored` when nothing was listening for them. */
+  | { type: 'digits'; digits: string; ignored?: true }
+  | { type: 'speech'; text: string; confidence: number; ignored?: true }
+  | { type: 'gather'; dtmf: boolean; speech: boolean; timeout: number; numDigits?: number; finishOnKey: string; bargeIn: boolean }
+  | {
+      type: 'gather-end';
+      digits: string;
+      finishedOnKey: string;
+      speech?: { text: string; confidence: number };
+      endedBy: 'key' | 'num-digits' | 'timeout' | 'speech' | 'hangup' | 'abort';
+    }
+  | { type: 'record'; maxLength: number; timeout: number; finishOnKey: string; playBeep: boolean; trim: string }
+  | { type: 'beep' }
+  | { type: 'record-end'; url: string; duration: number; digits: string; endedBy: 'key' | 'silence' | 'max-length' | 'hangup' | 'abort' }
+  | {
+      type: 'dial';
+      targets: TargetView[];
+      sequential: boolean;
+      timeout: number;
+      timeLimit: number;
+      callerId: string;
+      hangupOnStar: boolean;
+      answerOnBridge: boolean;
+      record: boolean;
+    }
+  /** An INVITE went out; `username` when it carried digest credentials. */
+  | { type: 'dial-attempt'; target: TargetView; callId: string; callerId: string; username?: string }
+  /** A final response to an INVITE (401 here is the challenge; a retry with credentials follows it). */
+  | { type: 'dial-response'; callId: string; sipResponseCode: number; status: DialStatus | 'challenge'; headers?: Record<string, string> }
+  /** We hung up a callee that had answered: turned down by screening, or another won meanwhile. */
+  | { type: 'callee-hangup'; callId: string; reason: 'screened-out' | 'canceled' }
+  | { type: 'bridge'; callId: string }
+  | { type: 'dial-end'; status: DialStatus; duration: number; sipResponseCode?: number; endedBy?: string; recording?: { url: string; duration: number } }
+  | { type: 'refer'; uri: string; headers: Record<string, string> }
+  | { type: 'refer-response'; sipResponseCode: number }
+  | { type: 'notify'; sipResponseCode: number }
+  | { type: 'stream-start'; url: string; name?: string; track: string; parameters: Record<string, string> }
+  | { type: 'stream-stop'; name: string }
+  | { type: 'stream'; url: string; name?: string; track: string; parameters: Record<string, string> }
+  | { type: 'stream-end'; endedBy: 'far-end' | 'hangup' | 'abort' }
+  | { type: 'conference'; name: string; muted: boolean; startOnEnter: boolean; endOnExit: boolean; beep: string }
+  | { type: 'conference-end'; duration: number; endedBy: 'conference' | 'hangup' | 'abort' }
+  /** The script did not fit what the app did (a record action at a Gather...). */
+  | { type: 'script'; warning: string };
