@@ -101,6 +101,14 @@ describe('mock call basics', () => {
     expect(() => adapter.placeCall()).toThrow(DidmlError);
   });
 
+  it('sends DTMF at 200 ms a digit, w waiting 0.5 s', async () => {
+    const { clock, leg } = start();
+    await leg.sendDigits('12w3');
+    expect(clock.now()).toBe(3 * 200 + 500);
+    expect(events(leg, 'send-digits')).toEqual([{ t: 0, type: 'send-digits', digits: '12w3' }]);
+    await end(leg, clock);
+  });
+
   it('rejects busy with 486 and rejected with 404; after answer a reject hangs up', async () => {
     const busy = start();
     await busy.leg.reject('busy');
@@ -317,6 +325,17 @@ describe('dial', () => {
     expect(r).toMatchObject({ status: 'no-answer', sipResponseCode: 487 });
     expect(r.attempts.map((a) => a.status)).toEqual(['no-answer', 'no-answer']);
     expect(clock.now()).toBe(20_000);
+    await end(leg, clock);
+  });
+
+  it('keeps ringing the others when one target fails at once (401 with no credentials)', async () => {
+    const { clock, leg } = start({ callees: { 'sip:pbx@example.com': { requireAuth: { username: 'u', password: 'p' } } } });
+    const r = await leg.dial(dialing([sip('sip:pbx@example.com'), num('+1001')]));
+    expect(r.answered?.target).toEqual(num('+1001'));
+    expect(r.attempts.map((a) => [a.status, a.sipResponseCode])).toEqual([
+      ['failed', 401],
+      ['completed', 200],
+    ]);
     await end(leg, clock);
   });
 
