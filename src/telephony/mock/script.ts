@@ -110,13 +110,6 @@ export const ms = (seconds: number): number => Math.round(seconds * 1000);
 
 const KINDS: readonly CallerActionKind[] = ['digits', 'speech', 'silence', 'hangup', 'record'];
 
-/** Which action this is; a `record` action may also carry `digits`. */
-export function actionKind(action: CallerAction): CallerActionKind {
-  if ('record' in action) return 'record';
-  for (const k of KINDS) if (k in action) return k;
-  return 'silence';
-}
-
 /** Throws a DidmlError naming the first caller action that is not exactly one kind. */
 export function checkScript(script: MockCallScript): void {
   (script.caller ?? []).forEach((action, i) => {
