@@ -15,6 +15,10 @@ export const ERROR_CODES = {
   DIDML_WEBHOOK_TOO_LARGE: 11200,
   /** Too many HTTP redirects while fetching a document. Twilio 11200. */
   DIDML_WEBHOOK_REDIRECTS: 11200,
+  /** The webhook URL is not an absolute URL the runtime can request. Twilio 11100 (Invalid URL format). */
+  DIDML_WEBHOOK_URL: 11100,
+  /** The request was cancelled by the runtime (the call ended, the session stopped). No Twilio code. */
+  DIDML_WEBHOOK_ABORTED: 0,
   /** The document could not be parsed (not well-formed, wrong root, ...). Twilio 12100. */
   DIDML_DOCUMENT_INVALID: 12100,
   /** A limit that protects the runtime from a bad app was reached. */

@@ -53,6 +53,8 @@ export interface TransportRequest {
   connectTimeoutMs: number;
   readTimeoutMs: number;
   maxBytes: number;
+  /** The body will not be used (status callbacks): the transport may drop it unread. */
+  discardBody?: boolean;
 }
 
 export interface TransportResponse {
@@ -72,6 +74,18 @@ export interface WebhookClientOptions {
   /** Largest document accepted, bytes (default 64 KiB, Twilio's limit). */
   maxBytes?: number;
   userAgent?: string;
+  /** Budget for all attempts of one request, retries and redirects included (Twilio `tt`, default 15000). */
+  totalTimeoutMs?: number;
+  /** Retries after a failed attempt (Twilio `rc`, default 1) for the failures in `retryOn`. */
+  retries?: number;
+  /** What is retried (Twilio `rp`, default `['ct']`: connect failures and connect timeouts). */
+  retryOn?: ReadonlyArray<'4xx' | '5xx' | 'ct' | 'rt'>;
+  /** HTTP redirects followed per request (default 5). */
+  maxRedirects?: number;
+  /** Folder that `file:` URLs must stay inside; by default the folder of the first `file:` URL requested. */
+  appRoot?: string;
+  /** Told about ignored or clamped `#ct=…` overrides, so that nothing is dropped silently. */
+  onWarning?: (message: string) => void;
 }
 
 export interface WebhookClient {

@@ -1,0 +1,270 @@
+// The webhook client the runtime talks to: one request done well. It strips and honours the
+// connection-override fragment, encodes and signs the parameters, follows redirects, retries what
+// Twilio would retry within the total time, checks status, type and size, and hands back either a
+// document or a failure with a stable code and a message that names the URL, what happened and
+// what to do. It never throws.
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DidmlError, type ErrorCode } from '../errors.js';
+import { documentKind } from './content-type.js';
+import { folderTransport } from './folder.js';
+import { createHttpTransport } from './http.js';
+import {
+  appendQuery,
+  encodeForm,
+  FORM_CONTENT_TYPE,
+  parseConnectionOverrides,
+  TWILIO_CONNECTION_DEFAULTS,
+  wellFormedParams,
+  type ConnectionSettings,
+  type RetryOn,
+} from './params.js';
+import { nextHop, type Hop } from './redirect.js';
+import { signRequest } from './signature.js';
+import { requestTarget } from './url.js';
+import type {
+  FetchOutcome,
+  Transport,
+  TransportResponse,
+  WebhookClient,
+  WebhookClientOptions,
+  WebhookFailure,
+  WebhookRequest,
+} from './types.js';
+
+const version = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+
+/** Twilio sends `TwilioProxy/1.1`; didml names itself the same way. */
+export const DEFAULT_USER_AGENT = `DidmlProxy/${version}`;
+/** Largest document accepted by default: 64 KiB, as Twilio. */
+export const DEFAULT_MAX_BYTES = 64 * 1024;
+/** Twilio does not document its redirect limit (error 11215 says only "too many") [unverified]. */
+export const DEFAULT_MAX_REDIRECTS = 5;
+
+// Headers Twilio sends with every webhook (Somleng's emulation of Twilio, twiml_endpoint.rb).
+const ACCEPT = 'text/xml, application/xml, text/html';
+const CACHE_CONTROL = 'max-age=259200';
+
+/** One exchange's result before the document checks: the last answer, or why there was none. */
+type Exchange =
+  | { ok: true; url: string; response: TransportResponse }
+  | { ok: false; url: string; error: DidmlError; status?: number };
+
+export function createWebhookClient(options: WebhookClientOptions = {}): WebhookClient {
+  const defaults: ConnectionSettings = {
+    connectTimeoutMs: options.connectTimeoutMs ?? TWILIO_CONNECTION_DEFAULTS.connectTimeoutMs,
+    readTimeoutMs: options.readTimeoutMs ?? TWILIO_CONNECTION_DEFAULTS.readTimeoutMs,
+    totalTimeoutMs: options.totalTimeoutMs ?? TWILIO_CONNECTION_DEFAULTS.totalTimeoutMs,
+    retries: options.retries ?? TWILIO_CONNECTION_DEFAULTS.retries,
+    retryOn: options.retryOn ?? TWILIO_CONNECTION_DEFAULTS.retryOn,
+  };
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
+  const maxRedirects = options.maxRedirects ?? DEFAULT_MAX_REDIRECTS;
+  const userAgent = options.userAgent ?? DEFAULT_USER_AGENT;
+
+  // Transports this client made (and so closes); a given transport belongs to the caller.
+  let http: ReturnType<typeof createHttpTransport> | undefined;
+  let folder: { root: string; transport: Transport } | undefined;
+
+  function transportFor(url: URL): Transport | DidmlError {
+    if (options.transport) return options.transport;
+    if (url.protocol === 'http:' || url.protocol === 'https:') return (http ??= createHttpTransport());
+    if (url.protocol === 'file:') {
+      // The app's folder is the one given, or else the folder of the first file: URL asked for
+      // (the voice URL): later documents may not read outside it.
+      if (!folder) {
+        const root = options.appRoot ?? (url.pathname.endsWith('/') ? fileURLToPath(url) : dirname(fileURLToPath(url)));
+        folder = { root, transport: folderTransport(root) };
+      }
+      return folder.transport;
+    }
+    return new DidmlError('DIDML_WEBHOOK_URL', `${url.protocol} URLs cannot be requested (use http:, https: or file:)`);
+  }
+
+  /** Sends one hop: the parameters in the query (GET) or the body (POST), signed for that URL. */
+  async function sendHop(hop: Hop, settings: ConnectionSettings, auth: string | undefined, discardBody: boolean, signal: AbortSignal): Promise<Exchange> {
+    const isGet = hop.method === 'GET';
+    const url = isGet ? appendQuery(hop.url, hop.params) : hop.url;
+    const headers: Record<string, string> = { 'user-agent': userAgent, accept: ACCEPT, 'cache-control': CACHE_CONTROL };
+    let body: string | undefined;
+    if (!isGet) {
+      body = encodeForm(hop.params);
+      headers['content-type'] = FORM_CONTENT_TYPE;
+    }
+    if (options.authToken) headers['x-twilio-signature'] = signRequest(options.authToken, url, isGet ? {} : hop.params);
+    if (auth) headers.authorization = auth;
+
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      return { ok: false, url: hop.url, error: new DidmlError('DIDML_WEBHOOK_URL', 'not an absolute URL') };
+    }
+    const transport = transportFor(parsed);
+    if (transport instanceof DidmlError) return { ok: false, url: hop.url, error: transport };
+    try {
+      const response = await transport.send(
+        {
+          url,
+          method: hop.method,
+          headers,
+          ...(body !== undefined && { body }),
+          connectTimeoutMs: settings.connectTimeoutMs,
+          readTimeoutMs: settings.readTimeoutMs,
+          maxBytes,
+          ...(discardBody && { discardBody }),
+        },
+        signal,
+      );
+      return { ok: true, url: hop.url, response };
+    } catch (err) {
+      if (signal.aborted && signal.reason instanceof DidmlError) return { ok: false, url: hop.url, error: signal.reason };
+      const error = err instanceof DidmlError ? err : new DidmlError('DIDML_WEBHOOK_CONNECT', `the transport failed: ${String((err as Error)?.message ?? err)}`, { cause: err });
+      return { ok: false, url: hop.url, error };
+    }
+  }
+
+  /** One attempt: the first hop and every redirect after it; non-2xx answers become failures. */
+  async function attempt(first: Hop, settings: ConnectionSettings, auth: string | undefined, discardBody: boolean, signal: AbortSignal): Promise<Exchange> {
+    let hop = first;
+    for (let redirects = 0; ; redirects++) {
+      const ex = await sendHop(hop, settings, auth, discardBody, signal);
+      if (!ex.ok) return ex;
+      const { status, headers } = ex.response;
+      if (status >= 200 && status < 300) return ex;
+      if (status >= 300 && status < 400) {
+        const next = nextHop(hop, status, headers.location);
+        if (next instanceof DidmlError) return { ok: false, url: hop.url, error: next, status };
+        if (redirects >= maxRedirects) {
+          return { ok: false, url: hop.url, status, error: new DidmlError('DIDML_WEBHOOK_REDIRECTS', `more than ${maxRedirects} redirects in a row, the last to ${next.url}`) };
+        }
+        hop = next;
+        continue;
+      }
+      const excerpt = ex.response.body.trim().replace(/\s+/g, ' ').slice(0, 200);
+      return { ok: false, url: hop.url, status, error: new DidmlError('DIDML_WEBHOOK_STATUS', `the app answered ${status}${excerpt ? `: "${excerpt}"` : ''}`) };
+    }
+  }
+
+  /** The whole request: overrides, deadline, retries. Resolves with the last exchange. */
+  async function perform(request: WebhookRequest, discardBody: boolean, callerSignal: AbortSignal | undefined): Promise<Exchange & { settings: ConnectionSettings; attempts: number }> {
+    const { url: bare, overrides, warnings } = parseConnectionOverrides(request.url);
+    for (const w of warnings) options.onWarning?.(`${bare}: ${w}`);
+    const { edge: _edge, sni: _sni, ...timing } = overrides; // edge and SNI mean nothing off Twilio's network
+    const settings: ConnectionSettings = { ...defaults, ...stripUndefined(timing) };
+
+    const target = requestTarget(bare);
+    if (target instanceof DidmlError) return { ok: false, url: bare, error: target, settings, attempts: 0 };
+    const first: Hop = { url: target.url, method: request.method, params: wellFormedParams(request.params) };
+    const auth = target.authorization;
+
+    const deadline = new AbortController();
+    const timer = setTimeout(
+      () => deadline.abort(new DidmlError('DIDML_WEBHOOK_TIMEOUT', `no complete answer within the ${settings.totalTimeoutMs} ms total time`)),
+      settings.totalTimeoutMs,
+    );
+    const onCallerAbort = () => deadline.abort(new DidmlError('DIDML_WEBHOOK_ABORTED', 'the request was cancelled before it completed'));
+    if (callerSignal?.aborted) onCallerAbort();
+    else callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
+
+    try {
+      let attempts = 0;
+      for (;;) {
+        if (deadline.signal.aborted) return { ok: false, url: first.url, error: deadline.signal.reason as DidmlError, settings, attempts };
+        attempts++;
+        const ex = await attempt(first, settings, auth, discardBody, deadline.signal);
+        if (ex.ok || attempts > settings.retries || deadline.signal.aborted) return { ...ex, settings, attempts };
+        const kind = retryKind(ex.error, ex.status);
+        if (!kind || !settings.retryOn.includes(kind)) return { ...ex, settings, attempts };
+      }
+    } finally {
+      clearTimeout(timer);
+      callerSignal?.removeEventListener('abort', onCallerAbort);
+    }
+  }
+
+  return {
+    async fetchDocument(request, signal): Promise<FetchOutcome> {
+      const started = performance.now();
+      try {
+        const ex = await perform(request, false, signal);
+        const elapsedMs = performance.now() - started;
+        if (!ex.ok) return { ok: false, failure: failure(request, ex, elapsedMs) };
+        const { status, headers, body } = ex.response;
+        const contentType = headers['content-type'] ?? '';
+        if (!documentKind(contentType)) {
+          const error = new DidmlError(
+            'DIDML_WEBHOOK_CONTENT_TYPE',
+            contentType ? `the app answered with Content-Type ${contentType}, which is not a document` : `the app answered ${status} with no Content-Type`,
+          );
+          return { ok: false, failure: failure(request, { url: ex.url, error, status, attempts: ex.attempts, settings: ex.settings }, elapsedMs) };
+        }
+        return { ok: true, document: { url: ex.url, status, contentType, body, elapsedMs } };
+      } catch (err) {
+        // Not expected: every path above returns a value. Still, this method never throws.
+        const error = new DidmlError('DIDML_WEBHOOK_CONNECT', `unexpected failure: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+        return { ok: false, failure: { url: request.url, error, elapsedMs: performance.now() - started } };
+      }
+    },
+
+    async notify(request, signal) {
+      try {
+        const ex = await perform(request, true, signal);
+        if (ex.ok) return { ok: true, status: ex.response.status };
+        const f = failure(request, ex, 0);
+        return { ok: false, ...(f.status !== undefined && { status: f.status }), error: f.error };
+      } catch (err) {
+        return { ok: false, error: new DidmlError('DIDML_WEBHOOK_CONNECT', `unexpected failure: ${(err as Error)?.message ?? String(err)}`, { cause: err }) };
+      }
+    },
+
+    async close() {
+      const h = http;
+      http = undefined;
+      await h?.close();
+    },
+  };
+}
+
+/** What kind of failure this was, in the terms of Twilio's retry policy (`rp`). */
+function retryKind(error: DidmlError, status: number | undefined): RetryOn | undefined {
+  if (error.code === 'DIDML_WEBHOOK_STATUS' && status !== undefined) return status >= 500 ? '5xx' : status >= 400 ? '4xx' : undefined;
+  if (error.code === 'DIDML_WEBHOOK_CONNECT') return 'ct';
+  if (error.code === 'DIDML_WEBHOOK_TIMEOUT') return (error.cause as { code?: string } | undefined)?.code === 'UND_ERR_CONNECT_TIMEOUT' ? 'ct' : 'rt';
+  return undefined;
+}
+
+/** What a user can do about each failure. */
+const WAY_OUT: Partial<Record<ErrorCode, (s: ConnectionSettings, status?: number) => string>> = {
+  DIDML_WEBHOOK_CONNECT: () => 'Check that the app is running and that the host and port in the URL are right.',
+  DIDML_WEBHOOK_TIMEOUT: (s) =>
+    `The app must connect within ${s.connectTimeoutMs} ms and answer within ${s.readTimeoutMs} ms (${s.totalTimeoutMs} ms in all); make it faster, or change the limits with a fragment such as #ct=${s.connectTimeoutMs}&rt=${s.readTimeoutMs}&tt=${s.totalTimeoutMs} on the URL.`,
+  DIDML_WEBHOOK_STATUS: (_s, status) =>
+    status === 404 || status === 410
+      ? 'Check the path in the URL: the app has no such page.'
+      : status !== undefined && status >= 500
+        ? "Look in the app's own logs for the error."
+        : 'The app must answer 2xx with a document.',
+  DIDML_WEBHOOK_CONTENT_TYPE: () => 'Serve the document as text/xml or application/xml (text/html and text/plain are accepted too).',
+  DIDML_WEBHOOK_TOO_LARGE: () => 'Make the document smaller, for instance by splitting it with <Redirect>, or raise the limit (maxBytes).',
+  DIDML_WEBHOOK_REDIRECTS: () => 'Point the webhook at the final URL instead of one that redirects, and look for a redirect loop.',
+  DIDML_WEBHOOK_URL: () => 'Use an absolute http:, https: or file: URL.',
+  DIDML_URL_FORBIDDEN: () => "Keep every URL inside the app: a folder app's documents may only point at files in its folder.",
+};
+
+function failure(
+  request: WebhookRequest,
+  ex: { url: string; error: DidmlError; status?: number; attempts: number; settings: ConnectionSettings },
+  elapsedMs: number,
+): WebhookFailure {
+  const tries = ex.attempts > 1 ? ` (after ${ex.attempts} attempts)` : '';
+  const way = WAY_OUT[ex.error.code]?.(ex.settings, ex.status);
+  const message = `${request.method} ${ex.url}: ${ex.error.message}${tries}.${way ? ` ${way}` : ''}`;
+  const error = new DidmlError(ex.error.code, message, { cause: ex.error.cause ?? ex.error });
+  return { url: ex.url, error, ...(ex.status !== undefined && { status: ex.status }), elapsedMs };
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,103 @@
+// A folder of XML files served as an app, so a call flow runs from fixtures with no server.
+//
+// URLs are plain `file:` URLs; the app's base URL is the folder's, with a trailing slash
+// (`file:///abs/app/`, see `folderAppUrl`). A document's relative `action="menu"` then resolves,
+// by ordinary URL rules (RFC 3986 §5.2), to `file:///abs/app/menu`, which this transport answers
+// with `menu.xml`:
+//
+//   file:///abs/app/  and  file:///abs/app/voice   ->  app/voice.xml
+//   file:///abs/app/menu                           ->  app/menu.xml
+//   file:///abs/app/a/b                            ->  app/a/b.xml
+//   file:///abs/app/sales/                         ->  app/sales/voice.xml
+//   file:///abs/app/menu.xml                       ->  app/menu.xml
+//
+// The query string (GET parameters) and the method are ignored: a file answers the same whatever
+// is asked. Nothing outside the folder is ever read: a URL that resolves outside it, `..` or a
+// symbolic link included, is refused with DIDML_URL_FORBIDDEN; a missing file is a 404.
+import { open, realpath } from 'node:fs/promises';
+import { join, relative, isAbsolute, sep } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { DidmlError } from '../errors.js';
+import type { Transport, TransportResponse } from './types.js';
+
+/** The base URL of an app folder: `file:///abs/folder/`, plus an optional path inside it. */
+export function folderAppUrl(folder: string, path = ''): string {
+  const base = pathToFileURL(folder.endsWith(sep) || folder.endsWith('/') ? folder : folder + sep).href;
+  return new URL(path.replace(/^\/+/, ''), base).href;
+}
+
+/**
+ * The file a `file:` URL names inside `root`, or the reason it may not be served. Pure path
+ * arithmetic; `folderTransport` also resolves symbolic links before reading.
+ */
+export function resolveAppFile(root: string, url: string): { file: string } | { error: DidmlError } {
+  let u: URL;
+  let path: string;
+  try {
+    u = new URL(url);
+    if (u.protocol !== 'file:') return { error: new DidmlError('DIDML_WEBHOOK_URL', `a folder app serves file: URLs only, not ${u.protocol}`) };
+    path = fileURLToPath(u); // refuses %2F in a segment and remote hosts
+  } catch (err) {
+    return { error: new DidmlError('DIDML_WEBHOOK_URL', `not a usable file URL (${(err as Error).message})`, { cause: err }) };
+  }
+  const inside = relative(root, path);
+  if (inside.startsWith('..') || isAbsolute(inside)) {
+    return { error: new DidmlError('DIDML_URL_FORBIDDEN', `${path} is outside the app folder ${root}`) };
+  }
+  const isDir = u.pathname.endsWith('/') || inside === '';
+  const file = isDir ? join(path, 'voice.xml') : path.endsWith('.xml') ? path : `${path}.xml`;
+  return { file };
+}
+
+/** Serves the XML files of `root` (a path or a `file:` URL) as an app. */
+export function folderTransport(root: string | URL): Transport {
+  const rootPath = typeof root === 'string' && !root.startsWith('file:') ? root : fileURLToPath(root);
+  let realRoot: Promise<string> | undefined;
+
+  return {
+    async send(req, signal): Promise<TransportResponse> {
+      const target = resolveAppFile(rootPath, req.url);
+      if ('error' in target) throw target.error;
+      realRoot ??= realpath(rootPath).catch(() => rootPath);
+      let real: string;
+      try {
+        real = await realpath(target.file);
+      } catch (err) {
+        return notFound(target.file, err);
+      }
+      const inside = relative(await realRoot, real);
+      if (inside.startsWith('..') || isAbsolute(inside)) {
+        throw new DidmlError('DIDML_URL_FORBIDDEN', `${target.file} links to ${real}, outside the app folder ${rootPath}`);
+      }
+      signal.throwIfAborted();
+      let handle;
+      try {
+        handle = await open(real, 'r');
+      } catch (err) {
+        return notFound(target.file, err);
+      }
+      try {
+        const { size } = await handle.stat();
+        if (size > req.maxBytes) {
+          throw new DidmlError('DIDML_WEBHOOK_TOO_LARGE', `the response is larger than the ${req.maxBytes}-byte limit: ${target.file} is ${size} bytes`);
+        }
+        const body = await handle.readFile({ encoding: 'utf8', signal });
+        return { status: 200, headers: { 'content-type': 'application/xml; charset=utf-8' }, body };
+      } catch (err) {
+        if ((err as { code?: string }).code === 'EISDIR') return notFound(target.file, err);
+        throw err;
+      } finally {
+        await handle.close();
+      }
+    },
+  };
+}
+
+function notFound(file: string, err: unknown): TransportResponse {
+  const code = (err as { code?: string }).code;
+  if (code === 'EACCES' || code === 'EPERM') {
+    return { status: 403, headers: { 'content-type': 'text/plain' }, body: `cannot read ${file} (${code})` };
+  }
+  const why = code === 'EISDIR' ? 'is a folder, not a file' : 'does not exist';
+  return { status: 404, headers: { 'content-type': 'text/plain' }, body: `${file} ${why}` };
+}
