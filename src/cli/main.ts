@@ -12,6 +12,7 @@ import { formatDocument } from '../format/fmt.js';
 import { toXsd } from '../grammar/xsd.js';
 import { documentJson } from './document-json.js';
 import { callCommand } from './call.js';
+import { serveCommand } from './serve.js';
 
 const version = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
@@ -135,6 +136,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     });
 
   program.addCommand(callCommand(io, setExit));
+  program.addCommand(serveCommand(io, setExit));
 
   return program;
 }

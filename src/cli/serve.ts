@@ -1,0 +1,75 @@
+// `didml serve`: the long-running runtime, until SIGINT or SIGTERM.
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { checkConfig, loadConfigFile } from '../server/config.js';
+import { startRuntime } from '../server/runtime.js';
+import { appUrl } from '../runtime/simulate.js';
+import { isDidmlError } from '../errors.js';
+import type { Io } from './main.js';
+
+interface ServeOptions {
+  app?: string;
+  adapter?: 'mock' | 'drachtio';
+  config?: string;
+  host?: string;
+  port?: number;
+  authToken?: string;
+}
+
+const port = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('must be a port number, 0 to 65535');
+  return n;
+};
+
+export function serveCommand(io: Io, setExit: (code: number) => void): Command {
+  return new Command('serve')
+    .description('run the webhook runtime: take calls from a backend and run the app for each')
+    .option('--app <url>', 'the app: URL, folder of XML documents or file (overrides the config)')
+    .addOption(new Option('--adapter <name>', 'the telephony backend').choices(['mock', 'drachtio']))
+    .option('--config <file>', 'a JSON configuration (schema: grammar/config.schema.json)')
+    .option('--host <address>', 'address of the control server (default 127.0.0.1)')
+    .option('--port <n>', 'port of the control server (default 3000; 0 picks one)', port)
+    .option('--auth-token <token>', 'sign webhooks with X-Twilio-Signature (default: $DIDML_AUTH_TOKEN)')
+    .action(async (o: ServeOptions) => {
+      let config;
+      try {
+        const raw = (o.config ? loadConfigFile(o.config) : {}) as Record<string, Record<string, unknown> | undefined>;
+        const app = { ...raw['app'], ...(o.app ? { url: o.app } : {}) };
+        if (app['url'] === undefined) throw new InvalidArgumentError('give the app with --app <url> or in the config file');
+        app['url'] = appUrl(String(app['url']));
+        const authToken = o.authToken ?? process.env['DIDML_AUTH_TOKEN'];
+        config = checkConfig(
+          {
+            ...raw,
+            app,
+            ...(o.adapter ? { adapter: o.adapter } : {}),
+            http: { ...raw['http'], ...(o.host ? { host: o.host } : {}), ...(o.port !== undefined ? { port: o.port } : {}) },
+            ...(authToken ? { authToken } : {}),
+          },
+          o.config ?? 'options',
+        );
+      } catch (e) {
+        io.err(`didml serve: ${(e as Error).message}\n`);
+        setExit(2);
+        return;
+      }
+      if (config.adapter === 'drachtio') {
+        io.err('didml serve: the drachtio backend is not built yet (see the project issues); use --adapter mock\n');
+        setExit(2);
+        return;
+      }
+      try {
+        const runtime = await startRuntime(config);
+        io.err(`didml: runtime on ${runtime.url} (GET /health, POST /calls); Ctrl-C stops it\n`);
+        await new Promise<void>((resolve) => {
+          const stop = () => void runtime.close().then(resolve);
+          process.once('SIGINT', stop);
+          process.once('SIGTERM', stop);
+        });
+        setExit(0);
+      } catch (e) {
+        io.err(`didml serve: ${isDidmlError(e) ? e.message : (e as Error).message}\n`);
+        setExit(2);
+      }
+    });
+}

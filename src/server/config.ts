@@ -1,0 +1,63 @@
+// The runtime's configuration: a JSON file checked against grammar/config.schema.json (the
+// schema is the documentation: defaults, ranges, what each key means), then command-line
+// options on top. A mistake names the key and what it must be.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Ajv } from 'ajv';
+import { packageRoot } from '../paths.js';
+import { DidmlError } from '../errors.js';
+import type { AppConfig } from '../runtime/session.js';
+import type { Limits } from '../runtime/limits.js';
+import type { Level } from '../log.js';
+
+export interface ServeConfig {
+  app: AppConfig;
+  adapter: 'mock' | 'drachtio';
+  http: { host: string; port: number };
+  accountSid?: string;
+  authToken?: string;
+  webhook: { connectTimeoutMs: number; readTimeoutMs: number; maxBytes: number };
+  limits: Limits;
+  log: { level: Level };
+}
+
+let validate: ReturnType<Ajv['compile']> | undefined;
+
+function validator() {
+  if (!validate) {
+    const schema = JSON.parse(readFileSync(join(packageRoot, 'grammar/config.schema.json'), 'utf8')) as object;
+    validate = new Ajv({ useDefaults: true, allErrors: true, strict: false }).compile(schema);
+  }
+  return validate;
+}
+
+/** Checks a configuration object, filling in defaults; throws DIDML_CONFIG naming each mistake. */
+export function checkConfig(raw: unknown, source = 'configuration'): ServeConfig {
+  const data = structuredClone(raw) as Record<string, unknown>;
+  for (const key of ['http', 'webhook', 'limits', 'log']) data[key] ??= {};
+  const v = validator();
+  if (!v(data)) {
+    const problems = (v.errors ?? []).map((e) => {
+      const where = e.instancePath ? e.instancePath.slice(1).replace(/\//g, '.') : '(top level)';
+      const extra = e.keyword === 'additionalProperties' ? ` "${String((e.params as { additionalProperty: string }).additionalProperty)}" is not a known key` : '';
+      const allowed = e.keyword === 'enum' ? `: ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}` : '';
+      return `${where}${extra || ` ${e.message ?? 'is invalid'}${allowed}`}`;
+    });
+    throw new DidmlError('DIDML_CONFIG', `${source}: ${problems.join('; ')} (see grammar/config.schema.json)`);
+  }
+  return data as unknown as ServeConfig;
+}
+
+export function loadConfigFile(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new DidmlError('DIDML_CONFIG', `${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new DidmlError('DIDML_CONFIG', `${file}: not valid JSON (${(e as Error).message})`);
+  }
+}

@@ -1,0 +1,178 @@
+// `didml serve`: the long-running runtime. It takes calls from a telephony backend and runs a
+// Session for each, and it runs a small control server on loopback (by default):
+//   GET  /health   liveness and counters, for a load balancer or an orchestrator
+//   POST /calls    (mock backend) run one simulated call from a JSON script; answers the transcript
+// Logs are JSON lines (src/log.ts). Nothing a call does can take the process down: a session
+// always resolves, and its failures are logged with their codes.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { realClock } from '../clock.js';
+import { createLogger, type Logger } from '../log.js';
+import { Session } from '../runtime/session.js';
+import { simulateCall } from '../runtime/simulate.js';
+import type { InboundCall, TelephonyAdapter } from '../telephony/adapter.js';
+import { createWebhookClient } from '../webhook/client.js';
+import type { WebhookClient } from '../webhook/types.js';
+import type { MockCallScript } from '../telephony/mock/index.js';
+import type { ServeConfig } from './config.js';
+
+export interface Runtime {
+  /** The control server's base URL. */
+  url: string;
+  stats(): { activeCalls: number; callsStarted: number; callsEnded: number };
+  /** Ends every call in progress, closes the backend, the webhook pool and the control server. */
+  close(): Promise<void>;
+}
+
+export interface RuntimeOptions {
+  /** The backend that brings calls; without one (mock), calls come only through POST /calls. */
+  adapter?: TelephonyAdapter;
+  log?: Logger;
+  webhooks?: WebhookClient;
+}
+
+const MAX_SCRIPT_BYTES = 256 * 1024;
+
+function readJson(req: IncomingMessage): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    let size = 0;
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_SCRIPT_BYTES) {
+        reject(new Error(`the script is larger than ${MAX_SCRIPT_BYTES} bytes`));
+        req.destroy();
+      } else chunks.push(c);
+    });
+    req.on('end', () => {
+      try {
+        const text = Buffer.concat(chunks).toString('utf8');
+        resolve(text.trim() ? JSON.parse(text) : {});
+      } catch (e) {
+        reject(new Error(`the body is not JSON: ${(e as Error).message}`));
+      }
+    });
+    req.on('error', reject);
+  });
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+export async function startRuntime(config: ServeConfig, options: RuntimeOptions = {}): Promise<Runtime> {
+  const log = options.log ?? createLogger({ level: config.log.level });
+  const webhooks =
+    options.webhooks ??
+    createWebhookClient({
+      ...(config.authToken ? { authToken: config.authToken } : {}),
+      connectTimeoutMs: config.webhook.connectTimeoutMs,
+      readTimeoutMs: config.webhook.readTimeoutMs,
+      maxBytes: config.webhook.maxBytes,
+    });
+  const sessions = new Set<Session>();
+  const running = new Set<Promise<unknown>>();
+  let started = 0;
+  let ended = 0;
+  const bootedAt = Date.now();
+
+  const track = <T>(p: Promise<T>): Promise<T> => {
+    running.add(p);
+    const done = () => running.delete(p);
+    p.then(done, done);
+    return p;
+  };
+
+  function onCall(call: InboundCall): void {
+    started++;
+    const session = new Session(call, {
+      app: config.app,
+      webhooks,
+      clock: options.adapter?.clock ?? realClock,
+      ...(config.accountSid ? { accountSid: config.accountSid } : {}),
+      limits: config.limits,
+      maxDocumentBytes: config.webhook.maxBytes,
+      onEvent: (e) => {
+        const level = e.type === 'error' ? 'warn' : 'debug';
+        callLog[level](e.type, e);
+      },
+    });
+    const callLog = log.child({ callSid: session.callSid, callId: call.callId });
+    callLog.info('call started', { from: call.from, to: call.to });
+    sessions.add(session);
+    void track(
+      session.run().then(
+        (s) => callLog.info('call ended', { status: s.status, duration: s.duration, reason: s.reason, documents: s.documents, errors: s.errors.length }),
+        // run() resolves by design; reaching here is a bug of ours, logged, never a crash.
+        (e: unknown) => callLog.error('session failed', { error: String(e) }),
+      ).finally(() => {
+        sessions.delete(session);
+        ended++;
+      }),
+    );
+  }
+
+  async function simulate(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let script: MockCallScript;
+    try {
+      script = (await readJson(req)) as MockCallScript;
+    } catch (e) {
+      return send(res, 400, { error: (e as Error).message });
+    }
+    started++;
+    try {
+      const r = await track(simulateCall({ app: config.app, call: script, webhooks, limits: config.limits }));
+      log.info('simulated call ended', { callSid: r.summary.callSid, status: r.summary.status, reason: r.summary.reason });
+      send(res, 200, { ...r.summary, events: r.events });
+    } catch (e) {
+      send(res, 400, { error: (e as Error).message });
+    } finally {
+      ended++;
+    }
+  }
+
+  const server = createServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://control').pathname;
+    if (req.method === 'GET' && path === '/health') {
+      return send(res, 200, {
+        status: 'ok',
+        adapter: config.adapter,
+        activeCalls: started - ended,
+        callsStarted: started,
+        callsEnded: ended,
+        uptimeSeconds: Math.round((Date.now() - bootedAt) / 1000),
+      });
+    }
+    if (req.method === 'POST' && path === '/calls' && config.adapter === 'mock') {
+      void simulate(req, res);
+      return;
+    }
+    send(res, 404, { error: `no ${req.method ?? ''} ${path} here (GET /health${config.adapter === 'mock' ? ', POST /calls' : ''})` });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.http.port, config.http.host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${host}:${address.port}`;
+
+  if (options.adapter) await options.adapter.listen(onCall);
+  log.info('didml runtime started', { control: url, adapter: config.adapter, app: config.app.url });
+
+  return {
+    url,
+    stats: () => ({ activeCalls: started - ended, callsStarted: started, callsEnded: ended }),
+    async close() {
+      for (const s of sessions) s.stop('the runtime is shutting down');
+      await options.adapter?.close();
+      await Promise.allSettled([...running]);
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      if (!options.webhooks) await webhooks.close();
+      log.info('didml runtime stopped', { callsStarted: started, callsEnded: ended });
+    },
+  };
+}

@@ -1,0 +1,165 @@
+// `didml serve`: configuration checked against its schema, the control server (health and
+// simulated calls), calls from a backend run to their end, and a clean shutdown.
+import { spawn } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { checkConfig } from '../../src/server/config.js';
+import { startRuntime, type Runtime } from '../../src/server/runtime.js';
+import { createMockAdapter } from '../../src/telephony/mock/index.js';
+import { realClock } from '../../src/clock.js';
+import { createLogger } from '../../src/log.js';
+import { isDidmlError } from '../../src/errors.js';
+
+const root = join(import.meta.dirname, '../..');
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function app(documents: Record<string, string>): Promise<string> {
+  const server: Server = createServer((req, res) => {
+    const body = documents[new URL(req.url!, 'http://x').pathname];
+    if (body === undefined) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'text/xml' }).end(body);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  cleanups.push(() => new Promise((r) => server.close(() => r())));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+async function runtime(config: Record<string, unknown>, adapter?: ReturnType<typeof createMockAdapter>): Promise<{ rt: Runtime; logs: Record<string, unknown>[] }> {
+  const logs: Record<string, unknown>[] = [];
+  const rt = await startRuntime(checkConfig({ http: { port: 0 }, ...config }), {
+    ...(adapter ? { adapter } : {}),
+    log: createLogger({ level: 'debug', write: (l) => logs.push(JSON.parse(l) as Record<string, unknown>) }),
+  });
+  cleanups.push(() => rt.close());
+  return { rt, logs };
+}
+
+describe('configuration', () => {
+  it('fills in defaults from the schema', () => {
+    const c = checkConfig({ app: { url: 'http://127.0.0.1/voice' } });
+    expect(c.adapter).toBe('mock');
+    expect(c.http).toEqual({ host: '127.0.0.1', port: 3000 });
+    expect(c.webhook).toEqual({ connectTimeoutMs: 5000, readTimeoutMs: 15000, maxBytes: 65536 });
+    expect(c.limits.maxCallSeconds).toBe(14400);
+    expect(c.app.method).toBe('POST');
+  });
+
+  it('names every mistake and where it is', () => {
+    let err: unknown;
+    try {
+      checkConfig({ app: { url: 'x', method: 'PUT' }, adapter: 'asterisk', http: { port: 70000 }, colour: true }, 'didml.json');
+    } catch (e) {
+      err = e;
+    }
+    expect(isDidmlError(err) && err.code).toBe('DIDML_CONFIG');
+    const message = (err as Error).message;
+    expect(message).toMatch(/^didml\.json: /);
+    expect(message).toContain('"colour" is not a known key');
+    expect(message).toContain('app.method must be equal to one of the allowed values: GET, POST');
+    expect(message).toContain('adapter must be equal to one of the allowed values: mock, drachtio');
+    expect(message).toContain('http.port must be <= 65535');
+  });
+
+  it('needs an app', () => {
+    expect(() => checkConfig({})).toThrow(/must have required property 'app'/);
+  });
+});
+
+describe('control server', () => {
+  it('answers health and runs a simulated call from a JSON script', async () => {
+    const url = await app({ '/voice': '<Response><Say>Hello</Say><Dial action="/after"><Number>+14155550111</Number></Dial></Response>', '/after': '<Response><Hangup/></Response>' });
+    const { rt, logs } = await runtime({ app: { url: `${url}/voice` } });
+    const health = (await (await fetch(`${rt.url}/health`)).json()) as Record<string, unknown>;
+    expect(health).toMatchObject({ status: 'ok', adapter: 'mock', activeCalls: 0, callsStarted: 0 });
+
+    const res = await fetch(`${rt.url}/calls`, { method: 'POST', body: JSON.stringify({ callees: { '*': { response: 'busy' } } }) });
+    expect(res.status).toBe(200);
+    const call = (await res.json()) as { status: string; events: { type: string; params?: Record<string, string> }[] };
+    expect(call.status).toBe('completed');
+    const after = call.events.find((e) => e.type === 'webhook' && e.params?.['DialCallStatus']);
+    expect(after?.params?.['DialCallStatus']).toBe('busy');
+    expect(rt.stats()).toEqual({ activeCalls: 0, callsStarted: 1, callsEnded: 1 });
+    expect(logs.some((l) => l['msg'] === 'simulated call ended' && l['status'] === 'completed')).toBe(true);
+  });
+
+  it('refuses a bad script with 400 and says why', async () => {
+    const { rt } = await runtime({ app: { url: 'http://127.0.0.1:9/voice' } });
+    const res = await fetch(`${rt.url}/calls`, { method: 'POST', body: '{"caller": [{"press": "1"}]}' });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: string }).error).toMatch(/caller\[0\] must have exactly one of digits/);
+    const notJson = await fetch(`${rt.url}/calls`, { method: 'POST', body: '{nope' });
+    expect(notJson.status).toBe(400);
+    expect((await fetch(`${rt.url}/nowhere`)).status).toBe(404);
+  });
+});
+
+describe('calls from a backend', () => {
+  it('runs a session per call and logs its start and end with the call sid', async () => {
+    const url = await app({ '/voice': '<Response><Say>Hi</Say></Response>' });
+    const adapter = createMockAdapter({ clock: realClock });
+    const { rt, logs } = await runtime({ app: { url: `${url}/voice` } }, adapter);
+    const call = adapter.placeCall({ from: '+14155550100' });
+    await call.leg.ended;
+    await new Promise((r) => setTimeout(r, 20));
+    const started = logs.find((l) => l['msg'] === 'call started');
+    const ended = logs.find((l) => l['msg'] === 'call ended');
+    expect(started).toMatchObject({ from: '+14155550100', callId: call.callId });
+    expect(ended).toMatchObject({ status: 'completed', reason: 'the document ran out of verbs', callSid: started?.['callSid'] });
+    expect(rt.stats()).toEqual({ activeCalls: 0, callsStarted: 1, callsEnded: 1 });
+  });
+
+  it('ends calls in progress when it shuts down', async () => {
+    const url = await app({ '/voice': '<Response><Pause length="3600"/></Response>' });
+    const adapter = createMockAdapter({ clock: realClock });
+    const { rt, logs } = await runtime({ app: { url: `${url}/voice` } }, adapter);
+    const calls = [adapter.placeCall({}), adapter.placeCall({})];
+    await new Promise((r) => setTimeout(r, 50));
+    expect(rt.stats().activeCalls).toBe(2);
+    await rt.close();
+    cleanups.pop();
+    for (const c of calls) expect(c.leg.isEnded).toBe(true);
+    expect(rt.stats()).toEqual({ activeCalls: 0, callsStarted: 2, callsEnded: 2 });
+    expect(logs.filter((l) => l['msg'] === 'call ended')).toHaveLength(2);
+    expect(logs.at(-1)?.['msg']).toBe('didml runtime stopped');
+  });
+});
+
+describe('didml serve (the command)', () => {
+  it('starts, answers /health, and stops cleanly on SIGTERM', async () => {
+    const child = spawn(process.execPath, [join(root, 'bin/didml.js'), 'serve', '--app', join(root, 'examples/ivr'), '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        const m = /runtime on (http:\/\/\S+)/.exec(stderr);
+        if (m) resolve(m[1]!);
+      });
+      child.once('exit', () => reject(new Error(`serve exited early: ${stderr}`)));
+    });
+    expect(((await (await fetch(`${url}/health`)).json()) as { status: string }).status).toBe('ok');
+    const exit = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    child.kill('SIGTERM');
+    expect(await exit).toBe(0);
+    const lines = stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.map((l) => l['msg'])).toEqual(['didml runtime started', 'didml runtime stopped']);
+  });
+
+  it('refuses a config that does not match its schema, exit 2', async () => {
+    const child = spawn(process.execPath, [join(root, 'bin/didml.js'), 'serve', '--app', join(root, 'examples/ivr'), '--adapter', 'drachtio'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/drachtio backend is not built yet/);
+  });
+});
