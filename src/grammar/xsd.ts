@@ -5,17 +5,32 @@ import type { AttributeSchema, Grammar } from './index.js';
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/"/g, '&quot;');
 
+/** `GET` → `[Gg][Ee][Tt]`: XSD has no case-insensitive enumeration. */
+const anyCase = (s: string) =>
+  [...s].map((c) => (c.toLowerCase() !== c.toUpperCase() ? `[${c.toUpperCase()}${c.toLowerCase()}]` : c.replace(/[.\\?*+{}()[\]|^$-]/g, '\\$&'))).join('');
+
 function simpleType(schema: AttributeSchema): string {
+  // An editor shows every XSD violation as an error: a value the linter only warns about
+  // (x-severity: Twilio's Say language list) is left unconstrained here.
+  if (schema['x-severity']) return '';
+  if (schema.enum && schema['x-any-case']) {
+    const pattern = schema.enum.map((v) => anyCase(String(v))).join('|');
+    return `<xs:simpleType><xs:restriction base="xs:string"><xs:pattern value="${esc(pattern)}"/></xs:restriction></xs:simpleType>`;
+  }
   if (schema.enum) {
     const values = schema.enum.map((v) => `<xs:enumeration value="${esc(String(v))}"/>`).join('');
     return `<xs:simpleType><xs:restriction base="xs:string">${values}</xs:restriction></xs:simpleType>`;
   }
-  if (schema.type === 'integer') {
+  if (schema['x-list']) {
+    const values = schema['x-list'].map((v) => `<xs:enumeration value="${esc(v)}"/>`).join('');
+    return `<xs:simpleType><xs:list><xs:simpleType><xs:restriction base="xs:string">${values}</xs:restriction></xs:simpleType></xs:list></xs:simpleType>`;
+  }
+  if (schema.type === 'integer' || schema.type === 'number') {
     const facets = [
       schema.minimum !== undefined ? `<xs:minInclusive value="${schema.minimum}"/>` : '',
       schema.maximum !== undefined ? `<xs:maxInclusive value="${schema.maximum}"/>` : '',
     ].join('');
-    return `<xs:simpleType><xs:restriction base="xs:integer">${facets}</xs:restriction></xs:simpleType>`;
+    return `<xs:simpleType><xs:restriction base="${schema.type === 'integer' ? 'xs:integer' : 'xs:decimal'}">${facets}</xs:restriction></xs:simpleType>`;
   }
   if (schema.type === 'boolean') return '<xs:simpleType><xs:restriction base="xs:boolean"/></xs:simpleType>';
   return '';
@@ -43,8 +58,13 @@ export function toXsd(g: Grammar): string {
           : `<xs:attribute name="${name}" type="xs:string"/>`;
       })
       .join('');
-    const mixed = el.text ? ' mixed="true"' : '';
-    const body = children ? `<xs:choice minOccurs="0" maxOccurs="unbounded">${children}</xs:choice>` : '';
+    // Free-form content (anyChildren): any elements, not checked.
+    const mixed = el.text || el.anyChildren ? ' mixed="true"' : '';
+    const body = children
+      ? `<xs:choice minOccurs="0" maxOccurs="unbounded">${children}</xs:choice>`
+      : el.anyChildren
+        ? '<xs:sequence><xs:any minOccurs="0" maxOccurs="unbounded" processContents="skip"/></xs:sequence>'
+        : '';
     lines.push(`  <xs:complexType name="${id}Type"${mixed}>${doc}${body}${attrs}<xs:anyAttribute processContents="lax"/></xs:complexType>`);
   }
   lines.push('</xs:schema>', '');

@@ -149,6 +149,20 @@ describe('didml schema', () => {
     expect(r.out).toContain('<xs:element name="Response" type="ResponseType"/>');
     expect(r.out).toContain('<xs:attribute name="timeout" default="5">');
   });
+
+  it('--xsd constrains no more than the linter does: an editor shows every XSD violation as an error', async () => {
+    const twiml = (await cli(['schema', '--xsd'])).out;
+    // A method in any case works (a warning); Say's language list is only a warning.
+    expect(twiml).toContain('<xs:pattern value="[Gg][Ee][Tt]|[Pp][Oo][Ss][Tt]"/>');
+    const say = /<xs:complexType name="SayType"[^\n]*/.exec(twiml)?.[0] ?? '';
+    expect(say).toContain('<xs:attribute name="language" default="en-US">');
+    expect(say).not.toContain('value="en-GB"');
+    // Lists are space-separated lists of their values.
+    expect(twiml).toMatch(/<xs:attribute name="statusCallbackEvent"[^>]*>(<xs:annotation>.*?<\/xs:annotation>)?<xs:simpleType><xs:list>/);
+    // SignalWire's SWAIG <Function> holds metadata elements of the author's choosing.
+    const cxml = (await cli(['schema', '--xsd', '--dialect', 'cxml'])).out;
+    expect(/<xs:complexType name="SwaigFunctionType"[^\n]*/.exec(cxml)?.[0]).toContain('<xs:any minOccurs="0" maxOccurs="unbounded" processContents="skip"/>');
+  });
 });
 
 describe('the executable', () => {
