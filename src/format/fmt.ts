@@ -2,9 +2,14 @@
 // indentation, one element per line, attribute values double-quoted and escaped, text trimmed.
 // Content that mixes text and elements (SSML inside <Say>) is kept exactly as written: its
 // white space is part of what is spoken.
-import { create } from 'xmlbuilder2';
+import { createRequire } from 'node:module';
 import type { XMLBuilder } from 'xmlbuilder2/lib/interfaces.js';
 import type { Document, Node } from '../types.js';
+
+// xmlbuilder2 (with its DOM and YAML dependencies) takes longer to load than the rest of
+// `didml lint` together: load it when a document is first formatted, not at every start.
+let create: typeof import('xmlbuilder2').create | undefined;
+const xmlbuilder = () => (create ??= (createRequire(import.meta.url)('xmlbuilder2') as typeof import('xmlbuilder2')).create);
 
 export interface FormatResult {
   /** The formatted document, or null when it cannot be formatted without losing content. */
@@ -22,7 +27,7 @@ export function formatDocument(doc: Document): FormatResult {
   const fatal = doc.diagnostics.find((d) => d.severity === 'error' && !d.fix);
   if (fatal) return { output: null, reason: `line ${fatal.line}: ${fatal.message} (fix it first)` };
   const verbatim: string[] = [];
-  const xml = create({ version: '1.0', encoding: 'UTF-8' });
+  const xml = xmlbuilder()({ version: '1.0', encoding: 'UTF-8' });
   const add = (parent: XMLBuilder, node: Node): void => {
     const attrs: Record<string, string> = {};
     for (const a of node.attrs) attrs[a.name] = a.value;

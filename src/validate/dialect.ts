@@ -15,11 +15,17 @@ function* nodes(node: Node | null): Generator<Node> {
   for (const c of node.children) yield* nodes(c);
 }
 
-/** Tags that are in `dialect`'s grammar and in no other's but those it extends. */
+/** Tags that are in `dialect`'s grammar and in no other's but those it extends (computed once). */
+const own = new Map<DialectName, Set<string>>();
 function ownTags(dialect: DialectName): Set<string> {
-  const g = loadGrammar(dialect);
-  const base = g.extends ? loadGrammar(g.extends) : null;
-  return new Set(Object.keys(g.tags).filter((t) => !base || !(t in base.tags)));
+  let tags = own.get(dialect);
+  if (!tags) {
+    const g = loadGrammar(dialect);
+    const base = g.extends ? loadGrammar(g.extends) : null;
+    tags = new Set(Object.keys(g.tags).filter((t) => !base || !(t in base.tags)));
+    own.set(dialect, tags);
+  }
+  return tags;
 }
 
 export function detectDialect(doc: Document): DialectChoice {
