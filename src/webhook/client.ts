@@ -20,6 +20,7 @@ import {
   type ConnectionSettings,
   type RetryOn,
 } from './params.js';
+import { phaseOf } from './phase.js';
 import { nextHop, type Hop } from './redirect.js';
 import { signRequest } from './signature.js';
 import { requestTarget } from './url.js';
@@ -230,9 +231,8 @@ export function createWebhookClient(options: WebhookClientOptions = {}): Webhook
 /** What kind of failure this was, in the terms of Twilio's retry policy (`rp`). */
 function retryKind(error: DidmlError, status: number | undefined): RetryOn | undefined {
   if (error.code === 'DIDML_WEBHOOK_STATUS' && status !== undefined) return status >= 500 ? '5xx' : status >= 400 ? '4xx' : undefined;
-  if (error.code === 'DIDML_WEBHOOK_CONNECT') return 'ct';
-  if (error.code === 'DIDML_WEBHOOK_TIMEOUT') return (error.cause as { code?: string } | undefined)?.code === 'UND_ERR_CONNECT_TIMEOUT' ? 'ct' : 'rt';
-  return undefined;
+  const phase = phaseOf(error);
+  return phase === 'connect' ? 'ct' : phase === 'read' ? 'rt' : undefined;
 }
 
 /** What a user can do about each failure. */

@@ -19,6 +19,7 @@
 import type { Socket } from 'node:net';
 import { Agent, buildConnector, errors, type Dispatcher } from 'undici';
 import { DidmlError, type ErrorCode } from '../errors.js';
+import { markPhase } from './phase.js';
 import type { Transport, TransportRequest, TransportResponse } from './types.js';
 
 export interface HttpTransportOptions {
@@ -136,7 +137,7 @@ function exchange(agent: Agent, origin: string, path: string, req: TransportRequ
       clearTimeout(timer);
       timer = setTimeout(() => {
         const what = phase === 'headers' ? `no response within the ${req.readTimeoutMs} ms read timeout` : `the response body stalled for longer than the ${req.readTimeoutMs} ms read timeout`;
-        cut(new DidmlError('DIDML_WEBHOOK_TIMEOUT', what, { cause: { code: 'READ_TIMEOUT', phase } }));
+        cut(markPhase(new DidmlError('DIDML_WEBHOOK_TIMEOUT', what), 'read'));
       }, req.readTimeoutMs);
     };
     const onAbort = () => {
@@ -179,7 +180,8 @@ function exchange(agent: Agent, origin: string, path: string, req: TransportRequ
         finish(undefined);
       },
       onResponseError(_c, err) {
-        finish(classify(err, req));
+        // Before onRequestStart the request never reached a socket: a connect failure.
+        finish(markPhase(classify(err, req), controller ? 'read' : 'connect'));
       },
     };
 

@@ -263,11 +263,19 @@ describe('connection failures', () => {
     await s.released();
   });
 
-  it('a server that drops the connection mid-answer: DIDML_WEBHOOK_CONNECT', async () => {
+  it('a server that drops the connection mid-answer: DIDML_WEBHOOK_CONNECT, not retried (the app saw the request)', async () => {
     const s = await serve((req) => req.socket.destroy());
-    const f = failed(await client().fetchDocument({ url: `${s.origin}/v#rc=0`, method: 'POST', params: {} }));
+    const f = failed(await client().fetchDocument({ url: `${s.origin}/v`, method: 'POST', params: {} }));
     expect(f.error.code).toBe('DIDML_WEBHOOK_CONNECT');
     expect(f.error.message).toContain('the server closed the connection before a complete response');
+    expect(s.received).toHaveLength(1);
+  });
+
+  it('#rp=rt retries failures after the request was sent', async () => {
+    const s = await serve((req, res) => (s.received.length < 2 ? req.socket.destroy() : xml()(req, res)));
+    const out = await client().fetchDocument({ url: `${s.origin}/v#rp=rt&rc=2`, method: 'POST', params: {} });
+    expect(out.ok).toBe(true);
+    expect(s.received).toHaveLength(2);
   });
 
   it('the caller cancels: DIDML_WEBHOOK_ABORTED, at once', async () => {
