@@ -43,6 +43,7 @@ export function lintAndFix(source: string, options: LintOptions = {}, maxPasses 
   let text = source;
   let fixed = 0;
   let result = lint(text, options);
+  const first = result;
   // Keep the dialect the first pass saw: a fix (respelling <say> as <Say>) must not change it.
   const fixedOptions: LintOptions = { ...options, dialect: result.dialect };
   for (let pass = 0; pass < maxPasses; pass++) {
@@ -52,5 +53,7 @@ export function lintAndFix(source: string, options: LintOptions = {}, maxPasses 
     text = output;
     result = lint(text, fixedOptions);
   }
+  // The dialect is still the one the first pass chose, for the reason it gave.
+  if (first.dialectReason && !result.dialectReason) result = { ...result, dialectReason: first.dialectReason };
   return { output: text, fixed, result };
 }

@@ -47,6 +47,15 @@ describe('lint --fix', () => {
   });
 });
 
+describe('lintAndFix', () => {
+  it('keeps the dialect the first pass chose, and says why, even once the fix removed the clue', () => {
+    // <say> in lower case is what makes this DIDML; the fixed document would read as TwiML.
+    const r = lintAndFix('<Response><say>Hi</Say></Response>');
+    expect(r.result.dialect).toBe('didml');
+    expect(r.result.dialectReason).toContain('lower case');
+  });
+});
+
 describe('applyFixes', () => {
   const d = (start: number, end: number, text: string) =>
     ({ rule: 'r', severity: 'warning', message: '', line: 1, column: 1, endLine: 1, endColumn: 1, start, end, fix: { description: '', edits: [{ start, end, text }] } }) as const;
