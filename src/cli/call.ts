@@ -1,7 +1,7 @@
 // `didml call <app>`: one call against an app on the mock backend, in virtual time.
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { simulateCall } from '../runtime/simulate.js';
-import type { CallerAction, CalleeBehaviour, MockCallScript } from '../telephony/mock/index.js';
+import type { CallerAction, CallerOpportunity, CalleeBehaviour, MockCallScript } from '../telephony/mock/index.js';
 import { formatEvent } from './transcript.js';
 import type { Io } from './main.js';
 
@@ -26,6 +26,7 @@ interface CallOptions {
   callee?: string;
   authToken?: string;
   json: boolean;
+  input: boolean;
   hangupAfter?: number;
 }
 
@@ -53,6 +54,7 @@ export function callCommand(io: Io, setExit: (code: number) => void): Command {
     })
     .option('--auth-token <token>', 'sign webhooks with X-Twilio-Signature (default: $DIDML_AUTH_TOKEN)')
     .option('--json', 'print the transcript as JSON', false)
+    .option('--no-input', 'never ask at the terminal: once the scripted input runs out, the caller is silent')
     .action(async (app: string, o: CallOptions) => {
       const script: MockCallScript = {
         ...(o.from ? { from: o.from } : {}),
@@ -69,6 +71,7 @@ export function callCommand(io: Io, setExit: (code: number) => void): Command {
           app: { url: app, method: o.method },
           call: script,
           ...(authToken ? { authToken } : {}),
+          ...(io.ask && o.input && !o.json ? { ask: terminalCaller(io.ask) } : {}),
           ...(o.json
             ? {}
             : {
@@ -88,4 +91,27 @@ export function callCommand(io: Io, setExit: (code: number) => void): Command {
       // The call ran; an app that failed along the way is an error for CI.
       setExit(summary.errors.length ? 1 : 0);
     });
+}
+
+/**
+ * The person at the terminal as the caller: asked what to do at each Gather, Record, or Dial
+ * with hangupOnStar, once the --digits/--speech given have run out.
+ */
+export function terminalCaller(ask: (q: string) => Promise<string | null>) {
+  const QUESTIONS: Record<CallerOpportunity, string> = {
+    gather: '  caller> keys to press (1#), words to say, Enter for silence, h to hang up: ',
+    record: '  caller> seconds to talk then a key (5 #), Enter for silence, h to hang up: ',
+    dial: '  caller> keys during the call (* ends it), Enter for none, h to hang up: ',
+  };
+  return async (at: CallerOpportunity): Promise<CallerAction | undefined> => {
+    const answer = (await ask(QUESTIONS[at]))?.trim();
+    if (answer === undefined || answer === null) return { hangup: true };
+    if (answer === '') return { silence: true };
+    if (answer === 'h') return { hangup: true };
+    if (at === 'record') {
+      const m = /^(\d+(?:\.\d+)?)\s*([0-9*#]*)$/.exec(answer);
+      if (m) return { record: Number(m[1]), ...(m[2] ? { digits: m[2] } : {}) };
+    }
+    return /^[0-9*#w]+$/i.test(answer) ? { digits: answer } : { speech: answer };
+  };
 }

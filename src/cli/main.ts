@@ -36,6 +36,8 @@ export interface Io {
   out(s: string): void;
   err(s: string): void;
   color: boolean;
+  /** Asks the person at the terminal; absent when nobody is there to answer (not a TTY). */
+  ask?(question: string): Promise<string | null>;
 }
 
 export function buildProgram(io: Io, setExit: (code: number) => void): Command {

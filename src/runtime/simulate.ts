@@ -4,7 +4,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, resolve as resolvePath } from 'node:path';
 import { VirtualClock } from '../clock.js';
-import { createMockAdapter, type MockCallScript, type TranscriptEvent } from '../telephony/mock/index.js';
+import { createMockAdapter, type MockAdapterOptions, type MockCallScript, type TranscriptEvent } from '../telephony/mock/index.js';
 import { createWebhookClient } from '../webhook/client.js';
 import { folderAppUrl } from '../webhook/folder.js';
 import type { WebhookClient } from '../webhook/types.js';
@@ -24,6 +24,8 @@ export interface SimulateOptions {
   limits?: Partial<Limits>;
   /** Each event as it happens (an interactive terminal shows them live). */
   onEvent?: (event: TranscriptEvent) => void;
+  /** The caller's next action once `call.caller` has run out (an interactive caller). */
+  ask?: MockAdapterOptions['ask'];
 }
 
 export interface SimulatedCall {
@@ -44,7 +46,7 @@ export function appUrl(app: string): string {
 export async function simulateCall(options: SimulateOptions): Promise<SimulatedCall> {
   const app: AppConfig = typeof options.app === 'string' ? { url: appUrl(options.app) } : { ...options.app, url: appUrl(options.app.url) };
   const clock = new VirtualClock();
-  const adapter = createMockAdapter({ clock });
+  const adapter = createMockAdapter({ clock, ...(options.ask ? { ask: options.ask } : {}) });
   const webhooks = options.webhooks ?? createWebhookClient(options.authToken ? { authToken: options.authToken } : {});
   const unsubscribe = options.onEvent ? adapter.onEvent((e) => options.onEvent!(e)) : undefined;
   try {

@@ -9,7 +9,7 @@
 import type { CollectOptions, CollectResult } from '../adapter.js';
 import { promptEvent, promptMs } from './media.js';
 import { Operation, type LegContext } from './operation.js';
-import { AUTO_SPEECH_TIMEOUT_MS, SAY_MS_PER_CHAR, ms } from './script.js';
+import { AUTO_SPEECH_TIMEOUT_MS, SAY_MS_PER_CHAR, ms, type CallerAction } from './script.js';
 
 type EndedBy = 'key' | 'num-digits' | 'timeout' | 'speech';
 
@@ -80,12 +80,17 @@ export function collect(ctx: LegContext, o: CollectOptions, signal?: AbortSignal
     end(text.length * SAY_MS_PER_CHAR + silence, () => finish('speech', '', { text, confidence }));
   };
 
-  const action = ctx.nextAction();
   const when = (after: number | undefined) => (after !== undefined ? ms(after) : promptsEnd);
-  if ('record' in action) ctx.emit({ type: 'script', warning: 'a record action met a Gather: the caller stays silent' });
-  else if ('digits' in action) op.at(when(action.after), () => press(action.digits));
-  else if ('speech' in action) op.at(when(action.after), () => speak(action.speech, action.confidence ?? 0.9));
-  else if ('hangup' in action) op.at(when(action.after), () => ctx.callerHangup());
+  const act = (action: CallerAction) => {
+    if ('record' in action) ctx.emit({ type: 'script', warning: 'a record action met a Gather: the caller stays silent' });
+    else if ('digits' in action) op.at(when(action.after), () => press(action.digits));
+    else if ('speech' in action) op.at(when(action.after), () => speak(action.speech, action.confidence ?? 0.9));
+    else if ('hangup' in action) op.at(when(action.after), () => ctx.callerHangup());
+  };
+  const next = ctx.nextAction('gather');
+  // An interactive caller is asked once the prompts have been heard.
+  if (typeof next === 'function') op.at(promptsEnd, () => void next().then(act));
+  else act(next);
 
   return op.promise;
 }

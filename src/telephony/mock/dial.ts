@@ -77,7 +77,11 @@ class Dialer {
       record: o.record,
     });
     if (!o.answerOnBridge) ctx.answerNow();
-    if (o.hangupOnStar) this.#listen(ctx.nextAction());
+    if (o.hangupOnStar) {
+      const next = ctx.nextAction('dial');
+      if (typeof next === 'function') void next().then((a) => this.#listen(a));
+      else this.#listen(next);
+    }
     if (o.sequential) this.#start(0);
     else o.targets.forEach((_, i) => this.#start(i));
     this.#settleIfOver();

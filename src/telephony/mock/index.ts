@@ -12,7 +12,7 @@ import { DidmlError } from '../../errors.js';
 import { isSipUriError, parseSipUri } from '../../sip/uri.js';
 import type { InboundCall, TelephonyAdapter } from '../adapter.js';
 import { MockCallLeg } from './leg.js';
-import { DEFAULT_FROM, DEFAULT_TO, checkScript, type MockCallScript } from './script.js';
+import { DEFAULT_FROM, DEFAULT_TO, checkScript, type CallerAction, type CallerOpportunity, type MockCallScript } from './script.js';
 import type { TranscriptEvent } from './transcript.js';
 
 export { MockCallLeg, type EndedBy } from './leg.js';
@@ -24,6 +24,11 @@ export interface MockAdapterOptions {
   clock?: Clock;
   /** Where recordings are written as WAV files; without it none is written (script.ts, recordings.ts). */
   recordingsDir?: string;
+  /**
+   * Asked for the caller's next action when a call's scripted actions have run out: an
+   * interactive caller (`didml call` in a terminal). Virtual time stands still while it waits.
+   */
+  ask?: (at: CallerOpportunity, leg: MockCallLeg) => Promise<CallerAction | undefined>;
 }
 
 export type EventListener = (event: TranscriptEvent, leg: MockCallLeg) => void;
@@ -109,6 +114,7 @@ export function createMockAdapter(options: MockAdapterOptions = {}): MockAdapter
         newCallId: () => sid('CA', n, ++callees),
         newRecordingSid: () => sid('RE', n, ++recordings),
         ...(options.recordingsDir !== undefined ? { recordingsDir: options.recordingsDir } : {}),
+        ...(options.ask ? { ask: options.ask } : {}),
         onEvent: (event, l) => {
           for (const listener of listeners) listener(event, l);
         },

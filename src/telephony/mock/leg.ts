@@ -24,7 +24,7 @@ import type { LegContext } from './operation.js';
 import { record } from './record.js';
 import { saveRecording } from './recordings.js';
 import { refer } from './refer.js';
-import { ms, type CallerAction, type MockCallScript } from './script.js';
+import { ms, type CallerAction, type CallerOpportunity, type MockCallScript } from './script.js';
 import { connectStream, startStream, stopStream } from './stream.js';
 import type { BackendEvent, TranscriptEvent } from './transcript.js';
 
@@ -40,6 +40,8 @@ export interface MockLegDeps {
   newRecordingSid(): string;
   recordingsDir?: string;
   onEvent(event: TranscriptEvent, leg: MockCallLeg): void;
+  /** Asked for the caller's next action once the script has run out (undefined: silence). */
+  ask?: (at: CallerOpportunity, leg: MockCallLeg) => Promise<CallerAction | undefined>;
 }
 
 export class MockCallLeg implements CallLeg {
@@ -80,7 +82,12 @@ export class MockCallLeg implements CallLeg {
         return leg.#endedBy;
       },
       emit: (event) => this.#emit(event),
-      nextAction: () => this.#actions.shift() ?? { silence: true },
+      nextAction: (at) => {
+        const scripted = this.#actions.shift();
+        if (scripted) return scripted;
+        const ask = deps.ask;
+        return ask ? () => deps.clock.io(ask(at, this)).then((a) => a ?? { silence: true }) : { silence: true };
+      },
       callerHangup: () => this.callerHangup(),
       answerNow: () => this.#answer(),
       newCallId: deps.newCallId,

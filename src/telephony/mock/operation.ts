@@ -2,7 +2,7 @@
 // cancelled the moment it settles, and one way out when the call ends or the session aborts. This
 // is what keeps "no pending timers after a call" true without each verb cleaning up by hand.
 import type { Clock } from '../../clock.js';
-import type { CallerAction, MockCallScript } from './script.js';
+import type { CallerAction, CallerOpportunity, MockCallScript } from './script.js';
 import type { BackendEvent } from './transcript.js';
 
 /** What a verb module may use of its leg. */
@@ -14,8 +14,12 @@ export interface LegContext {
   readonly answered: boolean;
   readonly endedBy: 'caller' | 'app' | 'backend' | undefined;
   emit(event: BackendEvent): void;
-  /** The caller's next scripted action, or silence once the script has run out. */
-  nextAction(): CallerAction;
+  /**
+   * The caller's next scripted action; once the script has run out, silence, or a question for
+   * the adapter's `ask` hook (an interactive caller) to put when the verb is ready for the
+   * answer. Virtual time stands still while the question waits.
+   */
+  nextAction(at: CallerOpportunity): CallerAction | (() => Promise<CallerAction>);
   /** The caller hangs up now. */
   callerHangup(): void;
   /** Answer the inbound call if it is not yet (records `answer`). */

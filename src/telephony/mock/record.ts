@@ -17,7 +17,8 @@ export async function record(ctx: LegContext, o: RecordOptions, signal?: AbortSi
   if (o.playBeep) ctx.emit({ type: 'beep' });
 
   // What the caller does: talk for talkMs from the beep, then maybe press keys or hang up.
-  const action = ctx.nextAction();
+  const next = ctx.nextAction('record');
+  const action = typeof next === 'function' ? await next() : next;
   let talkMs = 0;
   let keys: string | undefined;
   let hangsUp = false;

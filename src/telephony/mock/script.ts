@@ -41,6 +41,9 @@ export type CallerAction =
   | { hangup: true; after?: number }
   | { record: number; digits?: string };
 
+/** Where the caller is asked to act: a Gather, a Record, or a Dial with hangupOnStar. */
+export type CallerOpportunity = 'gather' | 'record' | 'dial';
+
 export type CallerActionKind = 'digits' | 'speech' | 'silence' | 'hangup' | 'record';
 
 export interface CalleeBehaviour {
