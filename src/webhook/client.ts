@@ -26,6 +26,7 @@ import { signRequest } from './signature.js';
 import { requestTarget } from './url.js';
 import type {
   FetchOutcome,
+  HttpMethod,
   Transport,
   TransportResponse,
   WebhookClient,
@@ -49,8 +50,8 @@ const CACHE_CONTROL = 'max-age=259200';
 
 /** One exchange's result before the document checks: the last answer, or why there was none. */
 type Exchange =
-  | { ok: true; url: string; response: TransportResponse }
-  | { ok: false; url: string; error: DidmlError; status?: number };
+  | { ok: true; url: string; method: HttpMethod; response: TransportResponse }
+  | { ok: false; url: string; method: HttpMethod; error: DidmlError; status?: number };
 
 export function createWebhookClient(options: WebhookClientOptions = {}): WebhookClient {
   const defaults: ConnectionSettings = {
@@ -66,7 +67,7 @@ export function createWebhookClient(options: WebhookClientOptions = {}): Webhook
 
   // Transports this client made (and so closes); a given transport belongs to the caller.
   let http: ReturnType<typeof createHttpTransport> | undefined;
-  let folder: { root: string; transport: Transport } | undefined;
+  let folder: Transport | undefined;
 
   function transportFor(url: URL): Transport | DidmlError {
     if (options.transport) return options.transport;
@@ -74,11 +75,8 @@ export function createWebhookClient(options: WebhookClientOptions = {}): Webhook
     if (url.protocol === 'file:') {
       // The app's folder is the one given, or else the folder of the first file: URL asked for
       // (the voice URL): later documents may not read outside it.
-      if (!folder) {
-        const root = options.appRoot ?? (url.pathname.endsWith('/') ? fileURLToPath(url) : dirname(fileURLToPath(url)));
-        folder = { root, transport: folderTransport(root) };
-      }
-      return folder.transport;
+      folder ??= folderTransport(options.appRoot ?? (url.pathname.endsWith('/') ? fileURLToPath(url) : dirname(fileURLToPath(url))));
+      return folder;
     }
     return new DidmlError('DIDML_WEBHOOK_URL', `${url.protocol} URLs cannot be requested (use http:, https: or file:)`);
   }
@@ -96,14 +94,15 @@ export function createWebhookClient(options: WebhookClientOptions = {}): Webhook
     if (options.authToken) headers['x-twilio-signature'] = signRequest(options.authToken, url, isGet ? {} : hop.params);
     if (auth) headers.authorization = auth;
 
+    const fail = (error: DidmlError): Exchange => ({ ok: false, url: hop.url, method: hop.method, error });
     let parsed: URL;
     try {
       parsed = new URL(url);
     } catch {
-      return { ok: false, url: hop.url, error: new DidmlError('DIDML_WEBHOOK_URL', 'not an absolute URL') };
+      return fail(new DidmlError('DIDML_WEBHOOK_URL', 'not an absolute URL'));
     }
     const transport = transportFor(parsed);
-    if (transport instanceof DidmlError) return { ok: false, url: hop.url, error: transport };
+    if (transport instanceof DidmlError) return fail(transport);
     try {
       const response = await transport.send(
         {
@@ -118,11 +117,10 @@ export function createWebhookClient(options: WebhookClientOptions = {}): Webhook
         },
         signal,
       );
-      return { ok: true, url: hop.url, response };
+      return { ok: true, url: hop.url, method: hop.method, response };
     } catch (err) {
-      if (signal.aborted && signal.reason instanceof DidmlError) return { ok: false, url: hop.url, error: signal.reason };
-      const error = err instanceof DidmlError ? err : new DidmlError('DIDML_WEBHOOK_CONNECT', `the transport failed: ${String((err as Error)?.message ?? err)}`, { cause: err });
-      return { ok: false, url: hop.url, error };
+      if (signal.aborted && signal.reason instanceof DidmlError) return fail(signal.reason);
+      return fail(err instanceof DidmlError ? err : new DidmlError('DIDML_WEBHOOK_CONNECT', `the transport failed: ${String((err as Error)?.message ?? err)}`, { cause: err }));
     }
   }
 
@@ -136,15 +134,16 @@ export function createWebhookClient(options: WebhookClientOptions = {}): Webhook
       if (status >= 200 && status < 300) return ex;
       if (status >= 300 && status < 400) {
         const next = nextHop(hop, status, headers.location);
-        if (next instanceof DidmlError) return { ok: false, url: hop.url, error: next, status };
+        if (next instanceof DidmlError) return { ok: false, url: hop.url, method: hop.method, error: next, status };
         if (redirects >= maxRedirects) {
-          return { ok: false, url: hop.url, status, error: new DidmlError('DIDML_WEBHOOK_REDIRECTS', `more than ${maxRedirects} redirects in a row, the last to ${next.url}`) };
+          const error = new DidmlError('DIDML_WEBHOOK_REDIRECTS', `more than ${maxRedirects} redirects in a row, the last to ${next.url}`);
+          return { ok: false, url: hop.url, method: hop.method, status, error };
         }
         hop = next;
         continue;
       }
       const excerpt = ex.response.body.trim().replace(/\s+/g, ' ').slice(0, 200);
-      return { ok: false, url: hop.url, status, error: new DidmlError('DIDML_WEBHOOK_STATUS', `the app answered ${status}${excerpt ? `: "${excerpt}"` : ''}`) };
+      return { ok: false, url: hop.url, method: hop.method, status, error: new DidmlError('DIDML_WEBHOOK_STATUS', `the app answered ${status}${excerpt ? `: "${excerpt}"` : ''}`) };
     }
   }
 
@@ -156,7 +155,7 @@ export function createWebhookClient(options: WebhookClientOptions = {}): Webhook
     const settings: ConnectionSettings = { ...defaults, ...stripUndefined(timing) };
 
     const target = requestTarget(bare);
-    if (target instanceof DidmlError) return { ok: false, url: bare, error: target, settings, attempts: 0 };
+    if (target instanceof DidmlError) return { ok: false, url: bare, method: request.method, error: target, settings, attempts: 0 };
     const first: Hop = { url: target.url, method: request.method, params: wellFormedParams(request.params) };
     const auth = target.authorization;
 
@@ -172,7 +171,7 @@ export function createWebhookClient(options: WebhookClientOptions = {}): Webhook
     try {
       let attempts = 0;
       for (;;) {
-        if (deadline.signal.aborted) return { ok: false, url: first.url, error: deadline.signal.reason as DidmlError, settings, attempts };
+        if (deadline.signal.aborted) return { ok: false, url: first.url, method: first.method, error: deadline.signal.reason as DidmlError, settings, attempts };
         attempts++;
         const ex = await attempt(first, settings, auth, discardBody, deadline.signal);
         if (ex.ok || attempts > settings.retries || deadline.signal.aborted) return { ...ex, settings, attempts };
@@ -191,7 +190,7 @@ export function createWebhookClient(options: WebhookClientOptions = {}): Webhook
       try {
         const ex = await perform(request, false, signal);
         const elapsedMs = performance.now() - started;
-        if (!ex.ok) return { ok: false, failure: failure(request, ex, elapsedMs) };
+        if (!ex.ok) return { ok: false, failure: failure(ex, elapsedMs) };
         const { status, headers, body } = ex.response;
         const contentType = headers['content-type'] ?? '';
         if (!documentKind(contentType)) {
@@ -199,7 +198,7 @@ export function createWebhookClient(options: WebhookClientOptions = {}): Webhook
             'DIDML_WEBHOOK_CONTENT_TYPE',
             contentType ? `the app answered with Content-Type ${contentType}, which is not a document` : `the app answered ${status} with no Content-Type`,
           );
-          return { ok: false, failure: failure(request, { url: ex.url, error, status, attempts: ex.attempts, settings: ex.settings }, elapsedMs) };
+          return { ok: false, failure: failure({ url: ex.url, method: ex.method, error, status, attempts: ex.attempts, settings: ex.settings }, elapsedMs) };
         }
         return { ok: true, document: { url: ex.url, status, contentType, body, elapsedMs } };
       } catch (err) {
@@ -213,7 +212,7 @@ export function createWebhookClient(options: WebhookClientOptions = {}): Webhook
       try {
         const ex = await perform(request, true, signal);
         if (ex.ok) return { ok: true, status: ex.response.status };
-        const f = failure(request, ex, 0);
+        const f = failure(ex, 0);
         return { ok: false, ...(f.status !== undefined && { status: f.status }), error: f.error };
       } catch (err) {
         return { ok: false, error: new DidmlError('DIDML_WEBHOOK_CONNECT', `unexpected failure: ${(err as Error)?.message ?? String(err)}`, { cause: err }) };
@@ -254,13 +253,12 @@ const WAY_OUT: Partial<Record<ErrorCode, (s: ConnectionSettings, status?: number
 };
 
 function failure(
-  request: WebhookRequest,
-  ex: { url: string; error: DidmlError; status?: number; attempts: number; settings: ConnectionSettings },
+  ex: { url: string; method: HttpMethod; error: DidmlError; status?: number; attempts: number; settings: ConnectionSettings },
   elapsedMs: number,
 ): WebhookFailure {
   const tries = ex.attempts > 1 ? ` (after ${ex.attempts} attempts)` : '';
   const way = WAY_OUT[ex.error.code]?.(ex.settings, ex.status);
-  const message = `${request.method} ${ex.url}: ${ex.error.message}${tries}.${way ? ` ${way}` : ''}`;
+  const message = `${ex.method} ${ex.url}: ${ex.error.message}${tries}.${way ? ` ${way}` : ''}`;
   const error = new DidmlError(ex.error.code, message, { cause: ex.error.cause ?? ex.error });
   return { url: ex.url, error, ...(ex.status !== undefined && { status: ex.status }), elapsedMs };
 }

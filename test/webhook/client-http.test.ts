@@ -346,6 +346,16 @@ describe('redirects', () => {
     expect(validateSignature('tok', String(hop.headers['x-twilio-signature']), `${s.origin}/new?from=old`, {})).toBe(true);
   });
 
+  it('a failure after a redirect names the hop that failed, with its method', async () => {
+    const s = await serve((req, res) => {
+      if (req.url === '/old') return res.writeHead(302, { location: '/gone' }).end();
+      res.writeHead(404).end();
+    });
+    const f = failed(await client().fetchDocument({ url: `${s.origin}/old`, method: 'POST', params: {} }));
+    expect(f.url).toBe(`${s.origin}/gone`);
+    expect(f.error.message).toMatch(new RegExp(`^GET ${s.origin}/gone: the app answered 404\\.`));
+  });
+
   it('307 repeats the POST and its body', async () => {
     const s = await serve((req, res) => {
       if (req.url === '/old') return res.writeHead(307, { location: `${s.origin}/new` }).end();
