@@ -20,3 +20,5 @@ export {
 } from './params.js';
 export { documentKind, type DocumentKind } from './content-type.js';
 export { FOLLOWED_STATUSES } from './redirect.js';
+export { requestTarget, type RequestTarget } from './url.js';
+export { markPhase, type FailurePhase } from './phase.js';
