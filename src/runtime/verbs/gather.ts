@@ -5,13 +5,23 @@
 import { actionOutcome, bool, CONTINUE, num, str, type Verb } from '../verb.js';
 import { promptsOf } from '../prompts.js';
 
+/**
+ * `auto`, or seconds: the grammar keeps speechTimeout as text (it may be `auto`), so `"2"` is 2 s.
+ * Default, and for a value Twilio would reject with warning 13327: the Gather's timeout.
+ */
+function speechTimeoutOf(v: unknown, timeout: number): number | 'auto' {
+  if (v === 'auto') return 'auto';
+  const n = typeof v === 'number' ? v : typeof v === 'string' && /^\d+$/.test(v.trim()) ? Number(v) : NaN;
+  return Number.isFinite(n) ? n : timeout;
+}
+
 export const gather: Verb = {
   names: ['Gather'],
   async run(node, ctx) {
     await ctx.answer();
     const input = str(node, 'input', 'dtmf').toLowerCase().split(/\s+/);
     const timeout = num(node, 'timeout', 5);
-    const speechTimeout = node.attributes['speechTimeout'];
+    const speechTimeout = speechTimeoutOf(node.attributes['speechTimeout'], timeout);
     const numDigits = num(node, 'numDigits', 0);
     const hints = str(node, 'hints');
     const result = await ctx.leg.collect(
@@ -22,7 +32,7 @@ export const gather: Verb = {
         timeout,
         ...(numDigits > 0 ? { numDigits } : {}),
         finishOnKey: str(node, 'finishOnKey', '#'),
-        speechTimeout: speechTimeout === 'auto' ? 'auto' : typeof speechTimeout === 'number' ? speechTimeout : timeout,
+        speechTimeout,
         language: str(node, 'language', 'en-US'),
         ...(hints ? { hints } : {}),
         bargeIn: bool(node, 'bargeIn', true),
