@@ -208,10 +208,11 @@ export class Session {
     });
   }
 
-  async #fetch(req: WebhookRequest): Promise<FetchOutcome> {
+  /** `tied`: cancelled when the session's signal fires (every request but a report). */
+  async #fetch(req: WebhookRequest, tied = true): Promise<FetchOutcome> {
     const params = { ...baseParams(this.#identity(), this.#status, this.#didml), ...req.params };
     const t = this.#clock.now();
-    const out = await this.#clock.io(this.#o.webhooks.fetchDocument({ url: req.url, method: req.method, params }, this.#abort.signal));
+    const out = await this.#clock.io(this.#o.webhooks.fetchDocument({ url: req.url, method: req.method, params }, tied ? this.#abort.signal : undefined));
     this.#emit({
       type: 'webhook',
       url: req.url,
@@ -223,8 +224,15 @@ export class Session {
     return out;
   }
 
+  /**
+   * The call is over, yet Twilio still requests the verb's action ("the caller hung up during the
+   * Dial": DialCallStatus, Record's Digits=hangup) with the call's final status; its answer is not
+   * run. The session's signal has fired by now (the caller is gone), so the request is not tied to it.
+   */
   async #report(outcome: Extract<VerbOutcome, { kind: 'report' }>): Promise<void> {
-    await this.#fetch({ url: outcome.url, method: outcome.method, params: outcome.params });
+    this.#status = this.#finalStatus();
+    const out = await this.#fetch({ url: outcome.url, method: outcome.method, params: outcome.params }, false);
+    if (!out.ok) this.#recordError(out.failure.error, out.failure.url);
   }
 
   async #runDocument(doc: RunnableDocument, url: string, method: HttpMethod): Promise<VerbOutcome> {

@@ -36,7 +36,10 @@ function dialParams(r: DialResult, childSid: string | undefined): Record<string,
     params['DialCallSid'] = childSid;
     params['DialCallDuration'] = String(Math.round(r.duration));
   }
-  if (r.sipResponseCode !== undefined) params['DialSipResponseCode'] = String(r.sipResponseCode);
+  // "The SIP response code as a result of the INVITE attempt": for <Sip> legs (Sip doc), the one
+  // that answered, or else any that was tried.
+  const sipLeg = r.answered ? r.answered.target.kind === 'sip' : r.attempts.some((a) => a.target.kind === 'sip');
+  if (r.sipResponseCode !== undefined && sipLeg) params['DialSipResponseCode'] = String(r.sipResponseCode);
   if (r.answered?.target.kind === 'sip') {
     params['DialSipCallId'] = r.answered.callId;
     Object.assign(params, sipHeaderParams(r.answered.headers, 'DialSipHeader_'));
