@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { SaxesParser } from 'saxes';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const { lint } = await import(join(root, 'dist/index.js'));
+const { lint, parse } = await import(join(root, 'dist/index.js'));
 
 function documents() {
   const docs = [];
@@ -73,7 +73,9 @@ const bytes = docs.reduce((n, d) => n + Buffer.byteLength(d), 0);
 // Warm up both paths (JIT, lazy grammar load) before measuring.
 time(saxesOnly, docs.slice(0, 300), 2);
 time((d) => lint(d), docs.slice(0, 300), 2);
+time((d) => parse(d), docs.slice(0, 300), 2);
 const base = time(saxesOnly, docs, 5);
+const parsed = time((d) => parse(d), docs, 5);
 const full = time((d) => lint(d), docs, 5);
 
 const dir = mkdtempSync(join(tmpdir(), 'didml-bench-'));
@@ -88,6 +90,7 @@ const row = (name, ms, baseline, target) =>
   `${name.padEnd(44)} ${ms.toFixed(1).padStart(9)} ms  ${(ms / baseline).toFixed(2).padStart(6)}x  (target ${target})`;
 console.log(`didml bench: ${docs.length} documents, ${(bytes / 1024).toFixed(0)} KiB, node ${process.version}`);
 console.log(row('raw saxes tokenising (baseline)', base, base, '1x'));
+console.log(row('didml parse alone (tree, positions)', parsed, base, '-'));
 console.log(row('didml parse + validate + lint', full, base, '≤ 2x'));
 console.log(`${''.padEnd(44)} ${((docs.length / full) * 1000).toFixed(0).padStart(9)} docs/s`);
 console.log(row("bare `node -e ''` start (baseline)", bare, bare, '1x'));
