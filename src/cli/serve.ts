@@ -2,7 +2,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { checkConfig, loadConfigFile } from '../server/config.js';
 import { startRuntime } from '../server/runtime.js';
-import { appUrl } from '../runtime/simulate.js';
+import { locateApp } from '../runtime/simulate.js';
 import { isDidmlError } from '../errors.js';
 import type { Io } from './main.js';
 
@@ -32,11 +32,14 @@ export function serveCommand(io: Io, setExit: (code: number) => void): Command {
     .option('--auth-token <token>', 'sign webhooks with X-Twilio-Signature (default: $DIDML_AUTH_TOKEN)')
     .action(async (o: ServeOptions) => {
       let config;
+      let root: string | undefined;
       try {
         const raw = (o.config ? loadConfigFile(o.config) : {}) as Record<string, Record<string, unknown> | undefined>;
         const app = { ...raw['app'], ...(o.app ? { url: o.app } : {}) };
         if (app['url'] === undefined) throw new InvalidArgumentError('give the app with --app <url> or in the config file');
-        app['url'] = appUrl(String(app['url']));
+        const where = locateApp(String(app['url']));
+        app['url'] = where.url;
+        root = where.root;
         const authToken = o.authToken ?? process.env['DIDML_AUTH_TOKEN'];
         config = checkConfig(
           {
@@ -59,7 +62,7 @@ export function serveCommand(io: Io, setExit: (code: number) => void): Command {
         return;
       }
       try {
-        const runtime = await startRuntime(config);
+        const runtime = await startRuntime(config, root ? { appRoot: root } : {});
         io.err(`didml: runtime on ${runtime.url} (GET /health, POST /calls); Ctrl-C stops it\n`);
         await new Promise<void>((resolve) => {
           const stop = () => void runtime.close().then(resolve);

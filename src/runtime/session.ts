@@ -181,7 +181,10 @@ export class Session {
     if (++this.#documents > this.#limits.maxDocuments) {
       return this.#limit(`the call fetched more than ${this.#limits.maxDocuments} documents`);
     }
-    const result = await this.#fetch(req);
+    const foreign = this.#foreign(req.url);
+    const result: FetchOutcome = foreign
+      ? { ok: false, failure: { url: req.url, error: foreign, elapsedMs: 0 } }
+      : await this.#fetch(req);
     if (this.#abort.signal.aborted) return 'ended';
     let failure: { error: DidmlError; url: string };
     if (result.ok) {
@@ -209,6 +212,20 @@ export class Session {
   }
 
   /** `tied`: cancelled when the session's signal fires (every request but a report). */
+  /**
+   * A document may send the call only to URLs of the app's own kind: an app on the web cannot
+   * make the runtime read local files (app:, file:), nor a folder app reach the network.
+   */
+  #foreign(url: string): DidmlError | undefined {
+    const family = (u: string) => {
+      const p = URL.canParse(u) ? new URL(u).protocol : '';
+      return p === 'https:' ? 'http:' : p === 'file:' ? 'app:' : p;
+    };
+    const theirs = family(url);
+    if (theirs === family(this.#o.app.url) || url === this.#o.app.fallbackUrl) return undefined;
+    return new DidmlError('DIDML_URL_FORBIDDEN', `${url}: an app at ${this.#o.app.url} may not send the call to a ${theirs || 'non-URL'} address`);
+  }
+
   async #fetch(req: WebhookRequest, tied = true): Promise<FetchOutcome> {
     const params = { ...baseParams(this.#identity(), this.#status, this.#didml), ...req.params };
     const t = this.#clock.now();

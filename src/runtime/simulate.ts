@@ -6,7 +6,7 @@ import { basename, dirname, resolve as resolvePath } from 'node:path';
 import { VirtualClock } from '../clock.js';
 import { createMockAdapter, type MockAdapterOptions, type MockCallScript, type TranscriptEvent } from '../telephony/mock/index.js';
 import { createWebhookClient } from '../webhook/client.js';
-import { folderAppUrl } from '../webhook/folder.js';
+import { appSpaceUrl } from '../webhook/folder.js';
 import type { WebhookClient } from '../webhook/types.js';
 import { runCall, type AppConfig, type CallSummary } from './session.js';
 import type { IdGenerator } from './ids.js';
@@ -34,20 +34,27 @@ export interface SimulatedCall {
   events: TranscriptEvent[];
 }
 
-/** The app's first URL for what a user typed: a URL stays as it is; a folder or file becomes a file: URL. */
-export function appUrl(app: string): string {
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(app)) return app;
+/**
+ * Where an app lives, for what a user typed: a URL stays as it is; a folder, or a file in one,
+ * becomes that folder's own URL space (`app://name/`, the folder as its root).
+ */
+export function locateApp(app: string): { url: string; root?: string } {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(app)) return { url: app };
   const path = resolvePath(app);
   if (!existsSync(path)) throw new Error(`${app}: no such file or folder (give an app URL, a folder of XML documents, or an XML file)`);
-  if (statSync(path).isDirectory()) return folderAppUrl(path);
-  return folderAppUrl(dirname(path), basename(path).replace(/\.xml$/i, ''));
+  if (statSync(path).isDirectory()) return { url: appSpaceUrl(path), root: path };
+  const root = dirname(path);
+  return { url: appSpaceUrl(root, basename(path).replace(/\.xml$/i, '')), root };
 }
 
 export async function simulateCall(options: SimulateOptions): Promise<SimulatedCall> {
-  const app: AppConfig = typeof options.app === 'string' ? { url: appUrl(options.app) } : { ...options.app, url: appUrl(options.app.url) };
+  const given = typeof options.app === 'string' ? { url: options.app } : options.app;
+  const where = locateApp(given.url);
+  const app: AppConfig = { ...given, url: where.url };
   const clock = new VirtualClock();
   const adapter = createMockAdapter({ clock, ...(options.ask ? { ask: options.ask } : {}) });
-  const webhooks = options.webhooks ?? createWebhookClient(options.authToken ? { authToken: options.authToken } : {});
+  const webhooks =
+    options.webhooks ?? createWebhookClient({ ...(options.authToken ? { authToken: options.authToken } : {}), ...(where.root ? { appRoot: where.root } : {}) });
   const unsubscribe = options.onEvent ? adapter.onEvent((e) => options.onEvent!(e)) : undefined;
   try {
     const call = adapter.placeCall(options.call ?? {});

@@ -29,6 +29,8 @@ export interface RuntimeOptions {
   adapter?: TelephonyAdapter;
   log?: Logger;
   webhooks?: WebhookClient;
+  /** The folder of a folder app (`app://` URLs). */
+  appRoot?: string;
 }
 
 const MAX_SCRIPT_BYTES = 256 * 1024;
@@ -71,6 +73,7 @@ export async function startRuntime(config: ServeConfig, options: RuntimeOptions 
       connectTimeoutMs: config.webhook.connectTimeoutMs,
       readTimeoutMs: config.webhook.readTimeoutMs,
       maxBytes: config.webhook.maxBytes,
+      ...(options.appRoot ? { appRoot: options.appRoot } : {}),
     });
   const sessions = new Set<Session>();
   const running = new Set<Promise<unknown>>();

@@ -72,13 +72,18 @@ export function createWebhookClient(options: WebhookClientOptions = {}): Webhook
   function transportFor(url: URL): Transport | DidmlError {
     if (options.transport) return options.transport;
     if (url.protocol === 'http:' || url.protocol === 'https:') return (http ??= createHttpTransport());
+    if (url.protocol === 'app:') {
+      if (!options.appRoot) return new DidmlError('DIDML_WEBHOOK_URL', `${url.href}: app: URLs name documents of a folder app, and this client has none (appRoot)`);
+      folder ??= folderTransport(options.appRoot);
+      return folder;
+    }
     if (url.protocol === 'file:') {
       // The app's folder is the one given, or else the folder of the first file: URL asked for
       // (the voice URL): later documents may not read outside it.
       folder ??= folderTransport(options.appRoot ?? (url.pathname.endsWith('/') ? fileURLToPath(url) : dirname(fileURLToPath(url))));
       return folder;
     }
-    return new DidmlError('DIDML_WEBHOOK_URL', `${url.protocol} URLs cannot be requested (use http:, https: or file:)`);
+    return new DidmlError('DIDML_WEBHOOK_URL', `${url.protocol} URLs cannot be requested (use http:, https:, or app:/file: for a folder app)`);
   }
 
   /** Sends one hop: the parameters in the query (GET) or the body (POST), signed for that URL. */

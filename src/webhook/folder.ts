@@ -15,7 +15,7 @@
 // is asked. Nothing outside the folder is ever read: a URL that resolves outside it, `..` or a
 // symbolic link included, is refused with DIDML_URL_FORBIDDEN; a missing file is a 404.
 import { open, realpath } from 'node:fs/promises';
-import { join, relative, isAbsolute, sep } from 'node:path';
+import { basename, join, relative, isAbsolute, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DidmlError } from '../errors.js';
 import type { Transport, TransportResponse } from './types.js';
@@ -27,6 +27,17 @@ export function folderAppUrl(folder: string, path = ''): string {
 }
 
 /**
+ * The app's own URL space for a folder: `app://<name>/`, where the folder is the root, as a
+ * web server's document root is. Documents written for a web app (`action="/menu"`, relative
+ * or absolute paths) then work unchanged: `/menu` resolves to `app://<name>/menu` → menu.xml.
+ * The host is only a label (the folder's name) that makes transcripts readable.
+ */
+export function appSpaceUrl(folder: string, path = ''): string {
+  const label = basename(folder.replace(/[\\/]+$/, '')).toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '') || 'app';
+  return new URL(path.replace(/^\/+/, ''), `app://${label}/`).href;
+}
+
+/**
  * The file a `file:` URL names inside `root`, or the reason it may not be served. Pure path
  * arithmetic; `folderTransport` also resolves symbolic links before reading.
  */
@@ -35,8 +46,15 @@ export function resolveAppFile(root: string, url: string): { file: string } | { 
   let path: string;
   try {
     u = new URL(url);
-    if (u.protocol !== 'file:') return { error: new DidmlError('DIDML_WEBHOOK_URL', `a folder app serves file: URLs only, not ${u.protocol}`) };
-    path = fileURLToPath(u); // refuses %2F in a segment and remote hosts
+    if (u.protocol === 'app:') {
+      // The URL parser has already removed dot segments; an encoded slash is never a separator.
+      if (/%2f|%5c/i.test(u.pathname)) return { error: new DidmlError('DIDML_WEBHOOK_URL', `${url}: an encoded slash is not a path separator`) };
+      path = join(root, ...u.pathname.split('/').filter(Boolean).map(decodeURIComponent));
+    } else if (u.protocol === 'file:') {
+      path = fileURLToPath(u); // refuses %2F in a segment and remote hosts
+    } else {
+      return { error: new DidmlError('DIDML_WEBHOOK_URL', `a folder app serves app: and file: URLs only, not ${u.protocol}`) };
+    }
   } catch (err) {
     return { error: new DidmlError('DIDML_WEBHOOK_URL', `not a usable file URL (${(err as Error).message})`, { cause: err }) };
   }

@@ -3,7 +3,7 @@
 export type * from './types.js';
 export { createWebhookClient, DEFAULT_MAX_BYTES, DEFAULT_MAX_REDIRECTS, DEFAULT_USER_AGENT } from './client.js';
 export { createHttpTransport, type HttpTransport, type HttpTransportOptions } from './http.js';
-export { folderTransport, folderAppUrl, resolveAppFile } from './folder.js';
+export { folderTransport, folderAppUrl, appSpaceUrl, resolveAppFile } from './folder.js';
 export { handlerTransport, type HandlerRequest, type HandlerResult, type WebhookHandler } from './handler.js';
 export { signRequest, validateSignature, signingPayload, type SignedParams } from './signature.js';
 export {

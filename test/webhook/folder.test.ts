@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWebhookClient } from '../../src/webhook/client.js';
-import { folderAppUrl, resolveAppFile } from '../../src/webhook/folder.js';
+import { appSpaceUrl, folderAppUrl, resolveAppFile } from '../../src/webhook/folder.js';
 import type { FetchOutcome } from '../../src/webhook/types.js';
 
 let base: string; // holds the app folder and a secret beside it
@@ -115,5 +115,26 @@ describe('resolveAppFile', () => {
     expect(file('file:///srv/application')).toBe('DIDML_URL_FORBIDDEN'); // a sibling whose name starts the same
     expect(file('file:///srv/app/a%2F..%2F..%2Fetc')).toBe('DIDML_WEBHOOK_URL'); // an encoded slash is never a path
     expect(file('http://srv/app/')).toBe('DIDML_WEBHOOK_URL');
+  });
+});
+
+describe('app: URLs (the folder as the root of its own URL space)', () => {
+  it('serves absolute and relative paths from the folder, as a web app would', () => {
+    const file = (url: string) => {
+      const r = resolveAppFile('/srv/app', url);
+      return 'file' in r ? r.file : r.error.code;
+    };
+    expect(appSpaceUrl('/srv/My App/')).toBe('app://my-app/');
+    expect(new URL('/menu', appSpaceUrl('/srv/app', 'voice')).href).toBe('app://app/menu');
+    expect(file('app://app/')).toBe('/srv/app/voice.xml');
+    expect(file('app://app/menu')).toBe('/srv/app/menu.xml');
+    expect(file('app://app/sales/')).toBe('/srv/app/sales/voice.xml');
+    expect(file('app://app/../../etc/passwd')).toBe('/srv/app/etc/passwd.xml'); // dot segments cannot climb above the root
+    expect(file('app://app/a%2F..%2F..%2Fetc')).toBe('DIDML_WEBHOOK_URL');
+  });
+
+  it('needs the folder: a client without appRoot refuses app: URLs', async () => {
+    const out = await createWebhookClient().fetchDocument({ url: 'app://ivr/menu', method: 'POST', params: {} });
+    expect(!out.ok && out.failure.error.code).toBe('DIDML_WEBHOOK_URL');
   });
 });
