@@ -32,11 +32,21 @@ function readJson(file) {
   return JSON.parse(readFileSync(file, 'utf8'));
 }
 
+/** Checks a dialect file, as written, against grammar/grammar.schema.json (typos, misplaced keys). */
+let checkFile;
+function checkAgainstMetaSchema(name, data) {
+  checkFile ??= new Ajv({ allErrors: true, strict: true }).compile(readJson(join(grammarDir, 'grammar.schema.json')));
+  if (checkFile(data)) return;
+  const problems = checkFile.errors.map((e) => `${e.instancePath || '/'} ${e.message}${e.params?.additionalProperty ? ` (${e.params.additionalProperty})` : ''}`);
+  throw new Error(`grammar/${name}.json does not follow grammar/grammar.schema.json:\n  ${problems.join('\n  ')}`);
+}
+
 /** Loads a dialect, applying its patch to the dialect it extends. */
 function loadDialect(name, seen = new Set()) {
   if (seen.has(name)) throw new Error(`grammar: "${name}" extends itself through ${[...seen].join(' → ')}`);
   seen.add(name);
   const own = readJson(join(grammarDir, `${name}.json`));
+  checkAgainstMetaSchema(name, own);
   if (!own.extends) return own;
   const base = loadDialect(own.extends, seen);
   const merged = mergePatch(base, own);
