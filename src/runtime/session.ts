@@ -116,7 +116,7 @@ export class Session {
     let reason: string;
     try {
       this.#status = 'ringing';
-      this.#callback('initiated');
+      this.#callback('initiated', { CallStatus: 'initiated' });
       this.#callback('ringing');
       reason = await this.#loop();
     } catch (e) {
@@ -150,8 +150,9 @@ export class Session {
       const loaded = await this.#load(next);
       if (loaded === 'ended') return this.#abortReason();
       if (loaded instanceof DidmlError) {
-        // The app failed and so did its fallback: tell the caller, as Twilio does.
-        await this.#applicationError();
+        // The app failed and so did its fallback: tell the caller, as Twilio does. A limit ends
+        // the call as every other limit does, without blaming the app to the caller.
+        if (loaded.code !== 'DIDML_LIMIT') await this.#applicationError();
         return loaded.message;
       }
       const outcome = await this.#runDocument(loaded.doc, loaded.url, loaded.method);
@@ -211,7 +212,6 @@ export class Session {
     });
   }
 
-  /** `tied`: cancelled when the session's signal fires (every request but a report). */
   /**
    * A document may send the call only to URLs of the app's own kind: an app on the web cannot
    * make the runtime read local files (app:, file:), nor a folder app reach the network.
@@ -226,6 +226,7 @@ export class Session {
     return new DidmlError('DIDML_URL_FORBIDDEN', `${url}: an app at ${this.#o.app.url} may not send the call to a ${theirs || 'non-URL'} address`);
   }
 
+  /** `tied`: cancelled when the session's signal fires (every request but a report). */
   async #fetch(req: WebhookRequest, tied = true): Promise<FetchOutcome> {
     const params = { ...baseParams(this.#identity(), this.#status, this.#didml), ...req.params };
     const t = this.#clock.now();
@@ -248,6 +249,8 @@ export class Session {
    */
   async #report(outcome: Extract<VerbOutcome, { kind: 'report' }>): Promise<void> {
     this.#status = this.#finalStatus();
+    const foreign = this.#foreign(outcome.url);
+    if (foreign) return this.#recordError(foreign, outcome.url);
     const out = await this.#fetch({ url: outcome.url, method: outcome.method, params: outcome.params }, false);
     if (!out.ok) this.#recordError(out.failure.error, out.failure.url);
   }

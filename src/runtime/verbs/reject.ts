@@ -13,8 +13,8 @@ export const reject: Verb = {
       return { kind: 'end', reason: '<Reject> after answer' };
     }
     await ctx.leg.reject(reason);
-    // The final status of a rejected call: busy, or no-answer for "rejected" [inference: Twilio's
-    // docs do not name it].
+    // "The call ends with a status of busy or no-answer, depending on the verb's reason attribute"
+    // (Reject doc).
     return { kind: 'end', reason: `<Reject reason="${reason}">`, status: reason === 'busy' ? 'busy' : 'no-answer' };
   },
 };

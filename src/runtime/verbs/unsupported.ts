@@ -3,7 +3,14 @@
 import { CONTINUE, type Verb } from '../verb.js';
 
 function ends(name: string, why: string): Verb {
-  return { names: [name], run: () => Promise.resolve({ kind: 'end', reason: `<${name}> is not supported: ${why}` }) };
+  return {
+    names: [name],
+    run(_node, ctx) {
+      const reason = `<${name}> is not supported: ${why}`;
+      ctx.emit({ type: 'warning', message: `${reason}; the call ends here` });
+      return Promise.resolve({ kind: 'end', reason });
+    },
+  };
 }
 
 function skips(name: string, why: string): Verb {
