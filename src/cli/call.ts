@@ -1,6 +1,6 @@
 // `didml call <app>`: one call against an app on the mock backend, in virtual time.
+// The runtime is loaded when the command runs, so that `didml lint` does not pay for it at start.
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { simulateCall } from '../runtime/simulate.js';
 import type { CallerAction, CallerOpportunity, CalleeBehaviour, MockCallScript } from '../telephony/mock/index.js';
 import { formatEvent } from './transcript.js';
 import type { Io } from './main.js';
@@ -67,6 +67,7 @@ export function callCommand(io: Io, setExit: (code: number) => void): Command {
       const authToken = o.authToken ?? process.env['DIDML_AUTH_TOKEN'];
       let result;
       try {
+        const { simulateCall } = await import('../runtime/simulate.js');
         result = await simulateCall({
           app: { url: app, method: o.method },
           call: script,

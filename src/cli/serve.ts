@@ -1,9 +1,6 @@
-// `didml serve`: the long-running runtime, until SIGINT or SIGTERM.
+// `didml serve`: the long-running runtime, until SIGINT or SIGTERM. Loaded when the command
+// runs, so that `didml lint` does not pay for the runtime at start.
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { checkConfig, loadConfigFile } from '../server/config.js';
-import { startRuntime } from '../server/runtime.js';
-import { locateApp } from '../runtime/simulate.js';
-import { isDidmlError } from '../errors.js';
 import type { Io } from './main.js';
 
 interface ServeOptions {
@@ -31,6 +28,9 @@ export function serveCommand(io: Io, setExit: (code: number) => void): Command {
     .option('--port <n>', 'port of the control server (default 3000; 0 picks one)', port)
     .option('--auth-token <token>', 'sign webhooks with X-Twilio-Signature (default: $DIDML_AUTH_TOKEN)')
     .action(async (o: ServeOptions) => {
+      const { checkConfig, loadConfigFile } = await import('../server/config.js');
+      const { startRuntime } = await import('../server/runtime.js');
+      const { locateApp } = await import('../runtime/simulate.js');
       let config;
       let root: string | undefined;
       try {
@@ -71,7 +71,7 @@ export function serveCommand(io: Io, setExit: (code: number) => void): Command {
         });
         setExit(0);
       } catch (e) {
-        io.err(`didml serve: ${isDidmlError(e) ? e.message : (e as Error).message}\n`);
+        io.err(`didml serve: ${(e as Error).message}\n`);
         setExit(2);
       }
     });
