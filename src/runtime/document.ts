@@ -30,3 +30,14 @@ export function compileDocument(body: string, dialect: DialectName | 'auto', max
   }
   return { dialect: r.dialect, root: r.projected, diagnostics: r.diagnostics.filter((d) => d.severity !== 'info') };
 }
+
+/**
+ * A text/plain answer: "Twilio reads the content of the text out loud to the caller, and then
+ * hangs up" (https://www.twilio.com/docs/api/twiml/your_response), i.e. a <Say> and a <Hangup>.
+ */
+export function plainTextDocument(body: string, dialect: DialectName): RunnableDocument {
+  const verb = (name: string, text = ''): Projected => ({ name, attributes: {}, text, children: [] });
+  const text = body.replace(/\s+/g, ' ').trim();
+  const children = text ? [verb('Say', text), verb('Hangup')] : [verb('Hangup')];
+  return { dialect, root: { name: loadGrammar(dialect).root, attributes: {}, text: '', children }, diagnostics: [] };
+}

@@ -10,7 +10,8 @@ import type { FetchOutcome, HttpMethod, WebhookClient, WebhookRequest } from '..
 import type { DialectName } from '../types.js';
 import type { Projected } from '../grammar/index.js';
 import { DidmlError } from '../errors.js';
-import { compileDocument, type RunnableDocument } from './document.js';
+import { compileDocument, plainTextDocument, type RunnableDocument } from './document.js';
+import { documentKind } from '../webhook/content-type.js';
 import { baseParams } from './params.js';
 import { DEFAULT_LIMITS, type Limits } from './limits.js';
 import { randomIds, type IdGenerator } from './ids.js';
@@ -189,7 +190,11 @@ export class Session {
     if (this.#abort.signal.aborted) return 'ended';
     let failure: { error: DidmlError; url: string };
     if (result.ok) {
-      const doc = compileDocument(result.document.body, this.#o.app.dialect ?? 'auto', this.#o.maxDocumentBytes ?? 65536);
+      const dialect = this.#o.app.dialect ?? 'auto';
+      const doc =
+        documentKind(result.document.contentType) === 'text'
+          ? plainTextDocument(result.document.body, dialect === 'auto' ? 'twiml' : dialect)
+          : compileDocument(result.document.body, dialect, this.#o.maxDocumentBytes ?? 65536);
       if (!(doc instanceof DidmlError)) {
         if (doc.dialect === 'didml') this.#didml = true;
         for (const d of doc.diagnostics) {

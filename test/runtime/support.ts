@@ -2,7 +2,7 @@
 // and records what it was asked, and one call run on the mock backend in virtual time, checked
 // afterwards for leftovers (virtual timers, open sockets).
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import { expect } from 'vitest';
 import { VirtualClock } from '../../src/clock.js';
 import { runCall, type AppConfig, type CallSummary } from '../../src/runtime/session.js';
@@ -86,6 +86,15 @@ export async function startApp(routes: Record<string, Route>): Promise<TestApp> 
   };
 }
 
+/** A URL on 127.0.0.1 where nothing listens (connection refused). */
+export async function refusedUrl(path = '/voice'): Promise<string> {
+  const server = createTcpServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((ok) => server.close(ok));
+  return `http://127.0.0.1:${port}${path}`;
+}
+
 export interface CallOptions {
   app: AppConfig | string;
   script?: MockCallScript;
@@ -122,9 +131,10 @@ export async function runApp(o: CallOptions): Promise<CallResult> {
     });
     await call.leg.ended;
     expect(clock.pendingTimers, 'virtual timers left after the call').toBe(0);
+    // Closing the client waits for the status callbacks still in flight (and their outcome events).
+    if (!o.webhooks) await webhooks.close();
     return { summary, events: [...call.leg.transcript], leg: call.leg, clock };
   } finally {
-    // Closing the client waits for the status callbacks still in flight.
     if (!o.webhooks) await webhooks.close();
     await adapter.close();
   }
