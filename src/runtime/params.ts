@@ -27,7 +27,9 @@ export function baseParams(id: CallIdentity, callStatus: string, didml: boolean)
     To: call.to,
   };
   if (call.callerName !== undefined) params['CallerName'] = call.callerName;
-  if (call.fromUri !== undefined || call.toUri !== undefined) {
+  // A call is a SIP call when it came with SIP URIs or INVITE headers (a mock call scripted with
+  // headers and plain numbers is one too): it gets the Sip* parameters (reference §2.1).
+  if (call.fromUri !== undefined || call.toUri !== undefined || Object.keys(call.headers).length > 0) {
     params['SipCallId'] = call.callId;
     if (call.sourceIp !== undefined) params['SipSourceIp'] = call.sourceIp;
     Object.assign(params, sipHeaderParams(call.headers));
