@@ -6,6 +6,8 @@ import type { Projected } from '../../grammar/index.js';
 import type { DialResult } from '../../telephony/adapter.js';
 import { actionOutcome, bool, CONTINUE, num, str, type Verb, type VerbContext, type VerbOutcome } from '../verb.js';
 import { dialTargets } from './dial-targets.js';
+import { dequeue } from './queue.js';
+import { loadGrammar } from '../../grammar/index.js';
 import { sipHeaderParams } from '../../sip/headers.js';
 
 /** Twilio `record` values that record, and DIDML's `on`. */
@@ -54,8 +56,9 @@ function dialParams(r: DialResult, childSid: string | undefined): Record<string,
 export async function runDial(node: Projected, ctx: VerbContext): Promise<VerbOutcome> {
   const room = node.children.find((c) => c.name === 'Conference');
   if (room) return conference(node, room, ctx);
-  if (node.children.some((c) => c.name === 'Queue')) {
-    return { kind: 'end', reason: '<Dial><Queue> is not supported by this runtime yet' };
+  const queue = node.children.find((c) => c.name === 'Queue');
+  if (queue) {
+    return dequeue(node, queue, ctx);
   }
   const { targets, problems } = dialTargets(node, ctx);
   for (const p of problems) ctx.emit({ type: 'error', message: `<${p.noun}>${p.text}</${p.noun}> cannot be dialled: ${p.error}` });
@@ -65,15 +68,21 @@ export async function runDial(node: Projected, ctx: VerbContext): Promise<VerbOu
   if (targets.length === 0) {
     result = { status: 'failed', duration: 0, attempts: [], callerHungUp: false };
   } else {
-    // DIDML puts callerid/timeout on <number> too; the first noun's value wins over the default.
+    // DIDML puts callerid, timeout and maxlength on <number> too: the noun's value counts unless
+    // the Dial has one of its own (the grammar fills both with defaults, so "its own" = not the default).
     const first = node.children[0];
+    const either = (name: string, nounName: string, fallback: number): number => {
+      const own = num(node, name, fallback);
+      const isDefault = own === (loadGrammar(ctx.dialect).elements[node.name]?.attributes[name]?.default ?? fallback);
+      return isDefault && first ? num(first, nounName, own) : own;
+    };
     result = await ctx.leg.dial(
       {
         targets,
         sequential: bool(node, 'sequential', false),
-        timeout: num(node, 'timeout', first ? num(first, 'timeout', 30) : 30),
-        timeLimit: num(node, 'timeLimit', first ? num(first, 'maxLength', 14400) : 14400),
-        callerId: str(node, 'callerId', first ? str(first, 'callerId', ctx.call.from) : ctx.call.from),
+        timeout: either('timeout', 'timeout', 30),
+        timeLimit: either('timeLimit', 'maxLength', 14400),
+        callerId: str(node, 'callerId') || (first && str(first, 'callerId')) || ctx.call.from,
         hangupOnStar: bool(node, 'hangupOnStar', false),
         answerOnBridge,
         record: RECORDS.has(str(node, 'record', 'do-not-record')),
