@@ -133,6 +133,7 @@ export async function runApp(o: CallOptions): Promise<CallResult> {
     expect(clock.pendingTimers, 'virtual timers left after the call').toBe(0);
     // Closing the client waits for the status callbacks still in flight (and their outcome events).
     if (!o.webhooks) await webhooks.close();
+    await new Promise((ok) => setImmediate(ok));
     return { summary, events: [...call.leg.transcript], leg: call.leg, clock };
   } finally {
     if (!o.webhooks) await webhooks.close();
