@@ -59,6 +59,8 @@ export interface AjvError {
 /** The projection the validator checks: what an element means, without positions. */
 export interface Projected {
   name: string;
+  /** The grammar definition, when it is not the name (DIDML's top-level <queue> is `Dequeue`). */
+  def?: string;
   attributes: Record<string, unknown>;
   text: string;
   children: Projected[];

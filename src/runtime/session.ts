@@ -11,6 +11,7 @@ import type { DialectName } from '../types.js';
 import type { Projected } from '../grammar/index.js';
 import { DidmlError } from '../errors.js';
 import { compileDocument, plainTextDocument, type RunnableDocument } from './document.js';
+import { Queues } from './queues.js';
 import { documentKind } from '../webhook/content-type.js';
 import { baseParams } from './params.js';
 import { DEFAULT_LIMITS, type Limits } from './limits.js';
@@ -47,6 +48,8 @@ export interface SessionOptions {
   onEvent?: EventSink;
   /** What the caller hears when the app fails and there is no working fallback. */
   applicationErrorMessage?: string;
+  /** Queues shared with the other calls of the runtime (<Enqueue>, <Dial><Queue>). */
+  queues?: Queues;
 }
 
 export interface CallSummary {
@@ -77,6 +80,7 @@ export class Session {
   readonly #started: number;
   readonly #errors: CallSummary['errors'] = [];
   readonly #postcalls: { url: string; method: HttpMethod }[] = [];
+  readonly #queues: Queues;
   #didml: boolean;
   #status: CallStatus = 'ringing';
   #answeredAt: number | undefined;
@@ -96,6 +100,7 @@ export class Session {
     this.#didml = options.app.dialect === 'didml';
     this.callSid = this.#ids('CA');
     this.#started = this.#clock.now();
+    this.#queues = options.queues ?? new Queues(this.#clock, () => this.#ids('QU'));
   }
 
   get signal(): AbortSignal {
@@ -270,7 +275,7 @@ export class Session {
     let tookTime = false;
     for (const node of verbs) {
       if (this.#abort.signal.aborted || this.#leg.isEnded) return { kind: 'end', reason: this.#abortReason() };
-      const verb = verbByName.get(node.name);
+      const verb = verbByName.get(node.def ?? node.name);
       if (!verb) {
         this.#emit({ type: 'warning', url, message: `<${node.name}> is not a verb this runtime knows; skipped` });
         continue;
@@ -307,10 +312,17 @@ export class Session {
       notify: (url, method, params) => this.#fire(url, method, params),
       newSid: (prefix) => this.#ids(prefix),
       runVerb: (node: Projected) => {
-        const verb = verbByName.get(node.name);
+        const verb = verbByName.get(node.def ?? node.name);
         return verb ? verb.run(node, ctx) : Promise.resolve({ kind: 'continue' } as const);
       },
       addPostcall: (url, method) => this.#postcalls.push({ url, method }),
+      queues: this.#queues,
+      loadDocument: async (url, method, params) => {
+        // A document the call waits on (an <Enqueue waitUrl>): no fallback, a failure is reported.
+        const r = await this.#load({ url, method, params, fallback: true });
+        if (r === 'ended') return new DidmlError('DIDML_LIMIT', this.#abortReason());
+        return r instanceof DidmlError ? r : { url: r.url, root: r.doc.root };
+      },
     };
     return ctx;
   }

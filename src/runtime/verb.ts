@@ -7,6 +7,8 @@ import type { Clock } from '../clock.js';
 import type { HttpMethod } from '../webhook/types.js';
 import type { DialectName } from '../types.js';
 import type { RuntimeEvent } from './events.js';
+import type { Queues } from './queues.js';
+import type { DidmlError } from '../errors.js';
 
 export type VerbOutcome =
   /** Go on with the next verb of this document. */
@@ -46,6 +48,10 @@ export interface VerbContext {
   runVerb(node: Projected): Promise<VerbOutcome>;
   /** DIDML <Postcall>: a URL to tell about the call once it has ended. */
   addPostcall(url: string, method: HttpMethod): void;
+  /** The runtime's call queues. */
+  queues: Queues;
+  /** Fetch a document the verb runs itself (an <Enqueue waitUrl>); counts toward the call's limits. */
+  loadDocument(url: string, method: HttpMethod, params: Record<string, string>): Promise<{ url: string; root: Projected } | DidmlError>;
 }
 
 export interface Verb {

@@ -9,6 +9,8 @@ import type { AddressInfo } from 'node:net';
 import { realClock } from '../clock.js';
 import { createLogger, type Logger } from '../log.js';
 import { Session } from '../runtime/session.js';
+import { Queues } from '../runtime/queues.js';
+import { randomIds } from '../runtime/ids.js';
 import { simulateCall } from '../runtime/simulate.js';
 import type { InboundCall, TelephonyAdapter } from '../telephony/adapter.js';
 import { createWebhookClient } from '../webhook/client.js';
@@ -76,6 +78,8 @@ export async function startRuntime(config: ServeConfig, options: RuntimeOptions 
       ...(options.appRoot ? { appRoot: options.appRoot } : {}),
     });
   const sessions = new Set<Session>();
+  // One set of queues for every call this runtime takes: <Enqueue> on one call, <Dial><Queue> on another.
+  const queues = new Queues(options.adapter?.clock ?? realClock, () => randomIds('QU'));
   const running = new Set<Promise<unknown>>();
   let started = 0;
   let ended = 0;
@@ -97,6 +101,7 @@ export async function startRuntime(config: ServeConfig, options: RuntimeOptions 
       ...(config.accountSid ? { accountSid: config.accountSid } : {}),
       limits: config.limits,
       maxDocumentBytes: config.webhook.maxBytes,
+      queues,
       onEvent: (e) => {
         const level = e.type === 'error' ? 'warn' : 'debug';
         callLog[level](e.type, e);

@@ -184,6 +184,13 @@ export interface ReferResult {
   callerHungUp: boolean;
 }
 
+export interface BridgeResult {
+  /** Who ended the bridge: this leg's caller, the other leg, or the session (abort). */
+  endedBy: 'caller' | 'other' | 'abort';
+  /** Seconds the legs were bridged. */
+  duration: number;
+}
+
 export interface StreamOptions {
   url: string;
   name?: string;
@@ -220,6 +227,11 @@ export interface CallLeg {
   stopStream(name: string): Promise<void>;
   /** Bidirectional stream (Connect/Stream): returns when the stream ends or the caller hangs up. */
   connectStream(options: StreamOptions, signal?: AbortSignal): Promise<{ callerHungUp: boolean }>;
+  /**
+   * Connect this leg's media to another leg of the same backend (a caller taken from a queue)
+   * and return when either side hangs up or the session aborts.
+   */
+  bridge(other: CallLeg, signal?: AbortSignal): Promise<BridgeResult>;
   /** Put this leg in a named conference and return when it leaves. */
   conference(name: string, options: { muted: boolean; startOnEnter: boolean; endOnExit: boolean; beep: string }, signal?: AbortSignal): Promise<{ callerHungUp: boolean; duration: number }>;
 }

@@ -59,6 +59,7 @@ function project(
   sources.set(node, attrSources);
   return {
     name: node.name,
+    ...(node.def && node.def !== node.name ? { def: node.def } : {}),
     attributes,
     text: node.text.trim(),
     children: node.children.map((c) => project(doc, grammar, c, sources, out)),

@@ -108,3 +108,9 @@ export const forwardNoun: Verb = {
     return runDial({ name: 'Dial', attributes: {}, text: '', children: [node] }, ctx);
   },
 };
+
+/** DIDML's top-level <conference>: "put the caller in that conference", as <Dial><Conference> would. */
+export const didmlConference: Verb = {
+  names: ['DidmlConference'],
+  run: (node, ctx) => runDial({ name: 'Dial', attributes: {}, text: '', children: [{ ...node, name: 'Conference' }] }, ctx),
+};

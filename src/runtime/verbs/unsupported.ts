@@ -25,11 +25,7 @@ function skips(name: string, why: string): Verb {
 
 export const unsupported: Verb[] = [
   ends('Pay', 'it needs a payment connector, which didml does not have'),
-  ends('Enqueue', 'queues are not implemented yet'),
-  ends('Dequeue', 'queues are not implemented yet'),
   ends('Fax', 'didml does not receive faxes'),
   ends('Echo', 'the backends have no echo test'),
-  skips('Leave', 'queues are not implemented yet'),
   skips('Recording', 'whole-call recording is not implemented yet'),
-  ends('DidmlConference', 'use <dial><conference> (top-level DIDML <conference> is not implemented yet)'),
 ];

@@ -3,6 +3,7 @@
 // the leg holds the call's state (answered, ended, whose turn in the caller's script).
 import type { Clock } from '../../clock.js';
 import type {
+  BridgeResult,
   CallLeg,
   CollectOptions,
   CollectResult,
@@ -16,6 +17,7 @@ import type {
   SayPrompt,
   StreamOptions,
 } from '../adapter.js';
+import { bridge } from './bridge.js';
 import { collect } from './collect.js';
 import { conference, type ConferenceOptions } from './conference.js';
 import { dial } from './dial.js';
@@ -218,6 +220,10 @@ export class MockCallLeg implements CallLeg {
 
   connectStream(options: StreamOptions, signal?: AbortSignal): Promise<{ callerHungUp: boolean }> {
     return connectStream(this.#ctx, options, signal);
+  }
+
+  bridge(other: CallLeg, signal?: AbortSignal): Promise<BridgeResult> {
+    return bridge(this.#ctx, other, signal);
   }
 
   conference(name: string, options: ConferenceOptions, signal?: AbortSignal): Promise<{ callerHungUp: boolean; duration: number }> {

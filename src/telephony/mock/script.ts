@@ -87,6 +87,11 @@ export interface MockCallScript {
   streamDuration?: number;
   /** Seconds until a conference ends without the caller (the others leave). Default 60. */
   conferenceDuration?: number;
+  /**
+   * Seconds this caller talks once bridged to another call (taking a caller from a queue),
+   * then hangs up. Default 30, as a dialled party's talk.
+   */
+  bridgeDuration?: number;
 }
 
 // Nominal durations: round numbers that keep transcripts readable, not measurements.

@@ -89,5 +89,8 @@ export type BackendEvent =
   | { type: 'stream-end'; endedBy: 'far-end' | 'hangup' | 'abort' }
   | { type: 'conference'; name: string; muted: boolean; startOnEnter: boolean; endOnExit: boolean; beep: string }
   | { type: 'conference-end'; duration: number; endedBy: 'conference' | 'hangup' | 'abort' }
+  /** This leg bridged to another call of the same backend (a caller taken from a queue). */
+  | { type: 'bridge-leg'; callId: string }
+  | { type: 'bridge-end'; callId: string; endedBy: 'caller' | 'other' | 'abort'; duration: number }
   /** The script did not fit what the app did (a record action at a Gather...). */
   | { type: 'script'; warning: string };

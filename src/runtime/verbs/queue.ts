@@ -1,0 +1,142 @@
+// Queues: <Enqueue> puts the caller in line and runs the waitUrl document over and over until a
+// call takes it (<Dial><Queue>, DIDML <Queue>), the wait document says <Leave>, or the caller
+// hangs up. The Enqueue action then gets QueueResult (bridged, leave, hangup, queue-full,
+// redirected), QueueSid and QueueTime (reference §2.2; www.twilio.com/docs/voice/twiml/enqueue).
+// Without a waitUrl the caller waits in silence (Twilio plays its hold music).
+import type { Projected } from '../../grammar/index.js';
+import type { BridgeResult } from '../../telephony/adapter.js';
+import { DidmlError } from '../../errors.js';
+import { DEFAULT_MAX_QUEUE_SIZE, type QueueMember, type Taker } from '../queues.js';
+import { actionOutcome, CONTINUE, methodOf, num, str, type Verb, type VerbContext, type VerbOutcome } from '../verb.js';
+import { pausePrompt, playPrompt, sayPrompt } from '../prompts.js';
+
+/** How long one silent wait lasts before the wait is looked at again (no waitUrl). */
+const HOLD_SECONDS = 3600;
+
+type Waited = { kind: 'taken'; taker: Taker } | { kind: 'leave' } | { kind: 'outcome'; outcome: VerbOutcome };
+
+/** What a wait document may do while the caller waits (Twilio: Say, Play, Pause, Leave, Redirect, Hangup). */
+async function runWaitDocument(root: Projected, ctx: VerbContext, signal: AbortSignal): Promise<'leave' | VerbOutcome | undefined> {
+  for (const node of root.children) {
+    if (signal.aborted) return undefined;
+    if (node.name === 'Leave') return 'leave';
+    if (node.name === 'Say') await ctx.leg.say(sayPrompt(node), signal);
+    else if (node.name === 'Play') await ctx.leg.play(playPrompt(node, ctx.resolve), signal);
+    else if (node.name === 'Pause') await ctx.leg.pause(pausePrompt(node).seconds, signal);
+    else if (node.name === 'Hangup' || node.name === 'Redirect') return ctx.runVerb(node);
+    else ctx.emit({ type: 'warning', message: `<${node.name}> is not run in a queue's wait document (Say, Play, Pause, Leave, Redirect, Hangup are)` });
+  }
+  return undefined;
+}
+
+async function wait(node: Projected, name: string, member: QueueMember, taken: Promise<Taker>, ctx: VerbContext): Promise<Waited> {
+  const stop = new AbortController();
+  const signal = AbortSignal.any([ctx.signal, stop.signal]);
+  const result = taken.then((taker): Waited => {
+    stop.abort();
+    return { kind: 'taken', taker };
+  });
+  const waitUrl = str(node, 'waitUrl');
+  const waiting = (async (): Promise<Waited | undefined> => {
+    while (!signal.aborted && !ctx.leg.isEnded) {
+      if (!waitUrl) {
+        await ctx.leg.pause(HOLD_SECONDS, signal);
+        continue;
+      }
+      const doc = await ctx.loadDocument(ctx.resolve(waitUrl), methodOf(node, 'waitUrlMethod'), ctx.queues.status(name, member));
+      if (doc instanceof DidmlError) {
+        // A broken wait document costs the caller the music, not the place in line.
+        if (!signal.aborted) await ctx.leg.pause(HOLD_SECONDS, signal);
+        continue;
+      }
+      const r = await runWaitDocument(doc.root, { ...ctx, resolve: (u) => new URL(u.trim(), doc.url).href }, signal);
+      if (r === 'leave') return { kind: 'leave' };
+      if (r && r.kind !== 'continue') return { kind: 'outcome', outcome: r };
+    }
+    return undefined;
+  })();
+  const first = await Promise.race([result, waiting]);
+  if (first) {
+    stop.abort();
+    return first;
+  }
+  // The wait ended because the call ended (or the session stopped it), or because the caller was taken.
+  return ctx.leg.isEnded || ctx.signal.aborted ? { kind: 'outcome', outcome: { kind: 'end', reason: 'caller hung up in the queue' } } : result;
+}
+
+export const enqueue: Verb = {
+  names: ['Enqueue'],
+  async run(node, ctx) {
+    const name = node.text.trim();
+    if (!name) return { kind: 'end', reason: '<Enqueue> needs a queue name' };
+    await ctx.answer();
+    let take!: (t: Taker) => void;
+    const taken = new Promise<Taker>((resolve) => (take = resolve));
+    const member: QueueMember = { callSid: ctx.call.callSid, leg: ctx.leg, enqueuedAt: ctx.clock.now(), take };
+    const joined = ctx.queues.join(name, member, num(node, 'maxQueueSize', DEFAULT_MAX_QUEUE_SIZE));
+    if (joined === 'full') {
+      ctx.emit({ type: 'queue', queue: name, result: 'queue-full' });
+      return actionOutcome(node, ctx, { QueueResult: 'queue-full' }, false);
+    }
+    ctx.emit({ type: 'enqueue', queue: name, queueSid: joined.sid });
+    const waited = await wait(node, name, member, taken, ctx);
+    ctx.queues.leave(name, member);
+    const params = { QueueSid: joined.sid, QueueTime: String(Math.round((ctx.clock.now() - member.enqueuedAt) / 1000)) };
+    if (waited.kind === 'leave') {
+      ctx.emit({ type: 'queue', queue: name, result: 'leave' });
+      return actionOutcome(node, ctx, { ...params, QueueResult: 'leave' }, false);
+    }
+    if (waited.kind === 'outcome') {
+      const o = waited.outcome;
+      const result = o.kind === 'fetch' ? 'redirected' : 'hangup';
+      ctx.emit({ type: 'queue', queue: name, result });
+      // A Redirect in the wait document takes the caller out of line to that document.
+      if (o.kind === 'fetch') return o;
+      return actionOutcome(node, ctx, { ...params, QueueResult: 'hangup' }, true, false, o.kind === 'end' ? o.reason : 'caller hung up in the queue');
+    }
+    ctx.emit({ type: 'queue', queue: name, result: 'bridged', by: waited.taker.callSid });
+    const bridge = await waited.taker.bridged;
+    const hungUp = ctx.leg.isEnded || bridge.endedBy === 'abort';
+    return actionOutcome(node, ctx, { ...params, QueueResult: 'bridged' }, hungUp);
+  },
+};
+
+/** <Dial><Queue>name</Queue></Dial>, and DIDML's top-level <Queue>: take the first caller in line. */
+export async function dequeue(dialNode: Projected, queueNode: Projected, ctx: VerbContext): Promise<VerbOutcome> {
+  const name = queueNode.text.trim();
+  if (!name) return { kind: 'end', reason: '<Queue> needs a queue name' };
+  await ctx.answer();
+  if (str(queueNode, 'url')) ctx.emit({ type: 'warning', message: '<Queue url> (a document for the dequeued caller) is not run yet; the callers are bridged at once' });
+  const member = await ctx.queues.take(name, num(dialNode, 'timeout', 30) * 1000, ctx.signal);
+  const queueSid = ctx.queues.sidOf(name);
+  if (!member) {
+    ctx.emit({ type: 'dequeue', queue: name, found: false });
+    return actionOutcome(dialNode, ctx, { DialCallStatus: 'no-answer', DialBridged: 'false', QueueSid: queueSid }, ctx.leg.isEnded);
+  }
+  ctx.emit({ type: 'dequeue', queue: name, found: true, callSid: member.callSid });
+  const bridged: Promise<BridgeResult> = ctx.leg.bridge(member.leg, ctx.signal);
+  member.take({ callSid: ctx.call.callSid, bridged });
+  const r = await bridged;
+  const params = {
+    DialCallStatus: 'completed',
+    DialBridged: 'true',
+    DialCallSid: member.callSid,
+    DialCallDuration: String(r.duration),
+    QueueSid: queueSid,
+  };
+  return actionOutcome(dialNode, ctx, params, r.endedBy === 'caller' || ctx.leg.isEnded);
+}
+
+export const didmlQueue: Verb = {
+  names: ['Dequeue'],
+  run: (node, ctx) => dequeue({ name: 'Dial', attributes: node.attributes, text: '', children: [node] }, node, ctx),
+};
+
+/** <Leave> outside a wait document has nothing to leave. */
+export const leave: Verb = {
+  names: ['Leave'],
+  run(_node, ctx) {
+    ctx.emit({ type: 'warning', message: '<Leave> only means something in a queue\'s wait document (Enqueue waitUrl); skipped' });
+    return Promise.resolve(CONTINUE);
+  },
+};
