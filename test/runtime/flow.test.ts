@@ -3,6 +3,9 @@
 // only start or stop something (streams, Sms), unsupported verbs, and the limits that stop a bad
 // app. https://www.twilio.com/docs/voice/twiml (reference §1.1, §1.2, §2.1)
 import { afterEach, describe, expect, it } from 'vitest';
+import { APPLICATION_ERROR } from '../../src/runtime/session.js';
+import { createWebhookClient } from '../../src/webhook/client.js';
+import { handlerTransport, type HandlerRequest } from '../../src/webhook/handler.js';
 import { flow, heard, one, ofType, runApp, startApp, xml, type TestApp } from './support.js';
 
 let app: TestApp | undefined;
@@ -209,5 +212,38 @@ describe('limits end a runaway call cleanly', () => {
     expect(summary).toMatchObject({ status: 'completed', duration: 60 });
     expect(summary.errors).toEqual([expect.objectContaining({ code: 'DIDML_LIMIT', message: expect.stringMatching(/time limit of 60 s/) })]);
     expect(app.to('/status')[0]!.params).toMatchObject({ CallStatus: 'completed', CallDuration: '60' });
+  });
+});
+
+describe('an in-process app (handlerTransport)', () => {
+  it('runs a flow with the same parameters a web app gets, and signs the requests', async () => {
+    const seen: HandlerRequest[] = [];
+    const webhooks = createWebhookClient({
+      authToken: 'secret',
+      transport: handlerTransport((req) => {
+        seen.push(req);
+        const path = new URL(req.url).pathname;
+        if (path === '/voice') return xml('<Gather numDigits="2" action="/menu"><Say>Two digits</Say></Gather>');
+        if (path === '/menu') return xml(`<Say>You pressed ${req.params['Digits']}</Say>`);
+        return { status: 404, body: 'no such page', contentType: 'text/plain' };
+      }),
+    });
+    const { events, summary } = await runApp({ app: 'http://ivr.test/voice', webhooks, script: { caller: [{ digits: '42' }] } });
+    expect(heard(events)).toEqual(['Two digits', 'You pressed 42']);
+    expect(seen.map((r) => `${r.method} ${r.url}`)).toEqual(['POST http://ivr.test/voice', 'POST http://ivr.test/menu']);
+    expect(seen[1]!.params).toMatchObject({ Digits: '42', CallStatus: 'in-progress', Direction: 'inbound' });
+    expect(seen.every((r) => r.headers['x-twilio-signature'])).toBe(true);
+    expect(summary.errors).toEqual([]);
+  });
+
+  it('a handler that throws is a 500 from the app: reported, and the caller hears the application error', async () => {
+    const webhooks = createWebhookClient({
+      transport: handlerTransport(() => {
+        throw new Error('database is down');
+      }),
+    });
+    const { events, summary } = await runApp({ app: 'http://ivr.test/voice', webhooks });
+    expect(heard(events)).toEqual([APPLICATION_ERROR]);
+    expect(summary.errors).toEqual([expect.objectContaining({ code: 'DIDML_WEBHOOK_STATUS', twilioCode: 11200, message: expect.stringMatching(/500.*database is down/) })]);
   });
 });

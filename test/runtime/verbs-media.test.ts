@@ -198,6 +198,14 @@ describe('<Gather>', () => {
     expect(one(events, 'gather-end')).toMatchObject({ t: 2360, digits: '5' });
   });
 
+  it('the caller hanging up during a Gather ends the call; the action is not requested', async () => {
+    app = await startApp({ '/voice': xml('<Gather action="/menu"><Say>Press 1</Say></Gather><Say>Not reached</Say>'), '/menu': xml('') });
+    const { events, summary } = await runApp({ app: app.url('/voice'), script: { caller: [{ hangup: true, after: 1 }] } });
+    expect(app.to('/menu')).toEqual([]);
+    expect(one(events, 'hangup')).toMatchObject({ t: 1000, by: 'caller' });
+    expect(summary).toMatchObject({ status: 'completed', reason: 'caller hung up during <Gather>' });
+  });
+
   it('loops a nested Say', async () => {
     app = await startApp({ '/voice': xml('<Gather timeout="1"><Say loop="2">Menu</Say></Gather>') });
     const { events } = await runApp({ app: app.url('/voice') });
