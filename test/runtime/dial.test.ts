@@ -178,6 +178,16 @@ describe('<Dial> attributes', () => {
     expect(one(events, 'answer').t).toBe(7000);
   });
 
+  it('answerOnBridge: the answered callback fires when the callee answers, and the action sees the call in progress', async () => {
+    app = await startApp({ '/voice': xml('<Dial answerOnBridge="true" action="/after"><Number>+14155550111</Number></Dial>'), '/after': xml(''), '/status': '' });
+    const { events } = await runApp({
+      app: { url: app.url('/voice'), statusCallback: app.url('/status'), statusCallbackEvents: ['answered'] },
+      script: { callees: { '*': { ring: 7, talk: 3 } } },
+    });
+    expect(ofType(events, 'callback').map((e) => [e.t, (e['params'] as Record<string, string>)['CallStatus']])).toEqual([[7000, 'in-progress']]);
+    expect(afterParams()).toMatchObject({ CallStatus: 'in-progress', DialCallStatus: 'completed' });
+  });
+
   it('answerOnBridge with nobody answering: the call is never answered', async () => {
     await dialApp('<Dial answerOnBridge="true" timeout="5"><Number>+14155550111</Number></Dial>');
     const { events } = await runApp({ app: app!.url('/voice'), script: { callees: { '*': { response: 'no-answer' } } } });

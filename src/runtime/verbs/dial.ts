@@ -86,6 +86,9 @@ export async function runDial(node: Projected, ctx: VerbContext): Promise<VerbOu
         hangupOnStar: bool(node, 'hangupOnStar', false),
         answerOnBridge,
         record: RECORDS.has(str(node, 'record', 'do-not-record')),
+        // answerOnBridge: the caller is answered the moment a callee answers, before the bridge,
+        // through the session (CallStatus in-progress, the `answered` status callback at that time).
+        ...(answerOnBridge ? { screen: () => ctx.answer().then(() => true) } : {}),
       },
       ctx.signal,
     );
