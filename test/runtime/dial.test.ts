@@ -208,6 +208,12 @@ describe('<Dial> and what comes after it', () => {
     expect(heard(events)).toEqual(['After the dial']);
   });
 
+  it('requests the action with the method given', async () => {
+    await dialApp('<Dial action="/after" method="GET"><Number>+14155550111</Number></Dial>');
+    await runApp({ app: app!.url('/voice'), script: { callees: { '*': { response: 'busy' } } } });
+    expect(app!.to('/after')[0]).toMatchObject({ method: 'GET', query: expect.objectContaining({ DialCallStatus: 'busy' }) });
+  });
+
   it('without an action: the next verb runs once the dialled call ends, and nothing is requested', async () => {
     await dialApp('<Dial><Number>+14155550111</Number></Dial><Say>Next verb</Say>');
     const { events } = await runApp({ app: app!.url('/voice'), script: { callees: { '*': { response: 'busy' } } } });

@@ -28,6 +28,12 @@ describe('<Say>', () => {
     expect(app.to('/voice')[0]!.params['CallStatus']).toBe('ringing');
     expect(events.findIndex((e) => e.type === 'webhook')).toBeLessThan(events.findIndex((e) => e.type === 'answer'));
   });
+
+  it('speaks the words of SSML children in document order', async () => {
+    app = await startApp({ '/voice': xml('<Say voice="Polly.Joanna">Your code is <say-as interpret-as="digits">1234</say-as><break time="1s"/><emphasis>thank you</emphasis></Say>') });
+    const { events } = await runApp({ app: app.url('/voice') });
+    expect(heard(events)).toEqual(['Your code is 1234 thank you']);
+  });
 });
 
 describe('<Play>', () => {
