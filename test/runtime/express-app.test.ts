@@ -88,6 +88,10 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
+  // The runtime closed its client at the end of the call: no connection may stay open to the app.
+  const open = () => new Promise<number>((ok) => server.getConnections((_e, n) => ok(n)));
+  for (let i = 0; i < 200 && (await open()) > 0; i++) await new Promise((ok) => setTimeout(ok, 5));
+  expect(await open(), 'connections left open to the app').toBe(0);
   server.closeAllConnections();
   await new Promise((ok) => server.close(ok));
 });
