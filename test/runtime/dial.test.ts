@@ -165,6 +165,24 @@ describe('<Dial> attributes', () => {
     expect(p['RecordingDuration']).toBe('25');
   });
 
+  it('recordingStatusCallback hears of the Dial\'s recording (RecordingSource DialVerb, two channels for -dual)', async () => {
+    app = await startApp({
+      '/voice': xml('<Dial record="record-from-answer-dual" recordingStatusCallback="/rec" action="/after"><Number>+14155550111</Number></Dial>'),
+      '/after': xml(''),
+      '/rec': '',
+    });
+    await runApp({ app: app.url('/voice'), script: { callees: { '*': { talk: 12 } } } });
+    expect(app.to('/rec')).toHaveLength(1);
+    expect(app.to('/rec')[0]!.params).toMatchObject({
+      RecordingSid: expect.stringMatching(/^RE/),
+      RecordingUrl: afterParams()['RecordingUrl'],
+      RecordingStatus: 'completed',
+      RecordingDuration: '12',
+      RecordingChannels: '2',
+      RecordingSource: 'DialVerb',
+    });
+  });
+
   it('does not record by default', async () => {
     await dialApp('<Dial action="/after"><Number>+14155550111</Number></Dial>');
     await runApp({ app: app!.url('/voice') });

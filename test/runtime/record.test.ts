@@ -118,4 +118,15 @@ describe('<Record>', () => {
       RecordingSource: 'RecordVerb',
     });
   });
+
+  it('recordingStatusCallbackEvent="absent" hears of an empty recording; the default (completed) does not', async () => {
+    app = await startApp({
+      '/voice': xml('<Record timeout="2" recordingStatusCallback="/absent" recordingStatusCallbackEvent="completed absent"/><Record timeout="2" recordingStatusCallback="/default"/>'),
+      '/absent': '',
+      '/default': '',
+    });
+    await runApp({ app: app.url('/voice') });
+    expect(app.to('/absent').map((r) => [r.params['RecordingStatus'], r.params['RecordingDuration']])).toEqual([['absent', '0']]);
+    expect(app.to('/default')).toEqual([]);
+  });
 });

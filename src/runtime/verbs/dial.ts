@@ -6,6 +6,7 @@ import type { Projected } from '../../grammar/index.js';
 import type { DialResult } from '../../telephony/adapter.js';
 import { actionOutcome, bool, CONTINUE, num, str, type Verb, type VerbContext, type VerbOutcome } from '../verb.js';
 import { dialTargets } from './dial-targets.js';
+import { notifyRecording } from './recording-callback.js';
 import { dequeue } from './queue.js';
 import { loadGrammar } from '../../grammar/index.js';
 import { sipHeaderParams } from '../../sip/headers.js';
@@ -94,6 +95,10 @@ export async function runDial(node: Projected, ctx: VerbContext): Promise<VerbOu
     );
   }
   const childSid = result.answered || result.attempts.length ? ctx.newSid('CA') : undefined;
+  if (result.recording) {
+    const channels = str(node, 'record').endsWith('-dual') ? 2 : 1;
+    notifyRecording(node, ctx, { sid: ctx.newSid('RE'), url: result.recording.url, duration: result.recording.duration, channels }, 'DialVerb');
+  }
   const params = dialParams(result, childSid);
   return actionOutcome(node, ctx, params, result.callerHungUp);
 }

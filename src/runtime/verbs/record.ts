@@ -2,7 +2,8 @@
 // RecordingDuration, Digits ('hangup' when the caller hung up; Twilio still requests the action
 // then). An empty recording goes on with the next verb, the idiomatic "I did not receive a
 // recording" fallback. https://www.twilio.com/docs/voice/twiml/record (reference §1.5)
-import { actionOutcome, bool, CONTINUE, methodOf, num, str, type Verb } from '../verb.js';
+import { actionOutcome, bool, CONTINUE, num, str, type Verb } from '../verb.js';
+import { notifyRecording } from './recording-callback.js';
 
 export const record: Verb = {
   names: ['Record'],
@@ -19,25 +20,15 @@ export const record: Verb = {
       },
       ctx.signal,
     );
-    if (result.duration <= 0 && !result.callerHungUp) return CONTINUE;
     const sid = ctx.newSid('RE');
+    notifyRecording(node, ctx, { sid, url: result.url, duration: result.duration, channels: 1 }, 'RecordVerb');
+    if (result.duration <= 0 && !result.callerHungUp) return CONTINUE;
     const params = {
       RecordingUrl: result.url,
       RecordingSid: sid,
       RecordingDuration: String(Math.round(result.duration)),
       Digits: result.callerHungUp ? 'hangup' : result.digits,
     };
-    const callback = str(node, 'recordingStatusCallback');
-    if (callback) {
-      ctx.notify(ctx.resolve(callback), methodOf(node, 'recordingStatusCallbackMethod'), {
-        RecordingSid: sid,
-        RecordingUrl: result.url,
-        RecordingStatus: 'completed',
-        RecordingDuration: params.RecordingDuration,
-        RecordingChannels: '1',
-        RecordingSource: 'RecordVerb',
-      });
-    }
     return actionOutcome(node, ctx, params, result.callerHungUp, true);
   },
 };
