@@ -112,6 +112,13 @@ describe('<Gather>', () => {
     expect(heard(events)).toEqual(['Press 1', 'We did not receive any input']);
   });
 
+  it('fewer digits than numDigits: the timeout after the last key sends what was pressed', async () => {
+    app = await startApp({ '/voice': xml('<Gather numDigits="4" timeout="3" action="/pin"/>'), '/pin': xml('') });
+    const { events } = await runApp({ app: app.url('/voice'), script: { caller: [{ digits: '12', after: 1 }] } });
+    expect(one(events, 'gather-end')).toMatchObject({ t: 4000, digits: '12', endedBy: 'timeout' });
+    expect(app.to('/pin')[0]!.params).toMatchObject({ Digits: '12', FinishedOnKey: '' });
+  });
+
   it('with # pressed before any digit counts as no input', async () => {
     app = await startApp({ '/voice': xml('<Gather action="/menu"/><Say>Nothing</Say>'), '/menu': xml('') });
     const { events } = await runApp({ app: app.url('/voice'), script: { caller: [{ digits: '#' }] } });
