@@ -29,6 +29,15 @@ describe('<Redirect>', () => {
     expect(heard(events)).toEqual(['Final']);
   });
 
+  it('an empty <Redirect/> requests the same document again (Twilio\'s queue example)', async () => {
+    let turn = 0;
+    app = await startApp({ '/hold': () => (++turn < 3 ? xml('<Say>Still holding</Say><Redirect/>') : xml('<Say>Done</Say>')) });
+    const { events, summary } = await runApp({ app: app.url('/hold') });
+    expect(app.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['POST /hold', 'POST /hold', 'POST /hold']);
+    expect(heard(events)).toEqual(['Still holding', 'Still holding', 'Done']);
+    expect(summary.errors).toEqual([]);
+  });
+
   it('does not answer the call: every request is made while it rings', async () => {
     app = await startApp({ '/a': xml('<Redirect>/b</Redirect>'), '/b': xml('<Say>Hi</Say>') });
     const { events } = await runApp({ app: app.url('/a') });
