@@ -95,3 +95,4 @@ console.log(row('didml parse + validate + lint', full, base, '≤ 2x'));
 console.log(`${''.padEnd(44)} ${((docs.length / full) * 1000).toFixed(0).padStart(9)} docs/s`);
 console.log(row("bare `node -e ''` start (baseline)", bare, bare, '1x'));
 console.log(row('`didml lint one.xml` start to exit', cli, bare, '≤ 1.5x'));
+await import('./runtime.mjs'); // the runtime's benchmarks: calls per second against a loopback app, memory per idle call
