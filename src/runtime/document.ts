@@ -16,7 +16,31 @@ export interface RunnableDocument {
   diagnostics: Diagnostic[];
 }
 
+/**
+ * Compiled documents by dialect and body: an app mostly serves the same bytes to every caller,
+ * and a compiled document is never changed by the verbs that run it, so calls can share it.
+ * Bounded, least recently used first out.
+ */
+const cache = new Map<string, RunnableDocument | DidmlError>();
+const CACHE_ENTRIES = 256;
+/** Larger bodies are compiled each time: they are rare, and would crowd the cache. */
+const CACHE_MAX_BODY = 16 * 1024;
+
 export function compileDocument(body: string, dialect: DialectName | 'auto', maxBytes: number): RunnableDocument | DidmlError {
+  if (body.length > CACHE_MAX_BODY) return compile(body, dialect, maxBytes);
+  const key = `${dialect}\u0000${maxBytes}\u0000${body}`;
+  let hit = cache.get(key);
+  if (hit) {
+    cache.delete(key);
+  } else {
+    hit = compile(body, dialect, maxBytes);
+    if (cache.size >= CACHE_ENTRIES) cache.delete(cache.keys().next().value!);
+  }
+  cache.set(key, hit);
+  return hit;
+}
+
+function compile(body: string, dialect: DialectName | 'auto', maxBytes: number): RunnableDocument | DidmlError {
   const doc = parse(body, { maxBytes, knownTags: knownTags(dialect === 'auto' ? undefined : dialect) });
   const r = lintDocument(doc, { dialect, rules: [] });
   const fatal = r.diagnostics.find((d) => d.severity === 'error' && d.code === 12100);

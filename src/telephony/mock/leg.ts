@@ -46,6 +46,9 @@ export interface MockLegDeps {
   ask?: (at: CallerOpportunity, leg: MockCallLeg) => Promise<CallerAction | undefined>;
 }
 
+/** Why every operation of an ended call stops. */
+const GONE = new Error('the call ended');
+
 export class MockCallLeg implements CallLeg {
   readonly callId: string;
   readonly script: MockCallScript;
@@ -145,7 +148,7 @@ export class MockCallLeg implements CallLeg {
     if (event) this.#emit(event);
     this.#cancelHangupTimer?.();
     // Everything in progress settles on this abort, and with it cancels its timers.
-    this.#gone.abort();
+    this.#gone.abort(GONE); // a reason of our own: a DOMException (with its stack) per call is costly
     this.#resolveEnded(reason !== undefined ? { by, reason } : { by });
   }
 
