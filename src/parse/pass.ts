@@ -81,6 +81,8 @@ export class Pass {
   private tooDeepReported = false;
   private attrCount = 0;
   private lastErrorAt = -1;
+  /** The input ended inside markup (a tag, comment, reference…): nothing can be appended safely. */
+  private endedInMarkup = false;
 
   constructor(
     private readonly settings: Settings,
@@ -277,7 +279,8 @@ export class Pass {
       const child = findSelfClosingEndTag(open);
       if (child) this.abort('xml/self-closing-end-tag', child.start, () => selfClosingEndTag(open, child));
     }
-    this.report(unclosedTag(closing, { start: end, end }));
+    // `<Say>Hi<Pla`: close tags appended after unfinished markup would only be more of it.
+    this.report(unclosedTag(closing, { start: end, end }, undefined, !this.endedInMarkup));
     for (const el of closing) el.end = end;
     this.stack.length = 0;
   }
@@ -349,6 +352,7 @@ export class Pass {
     const message = raw.replace(/^(?:[^:\n]*:)?\d+:\d+:\s*/, '');
     const pos = this.pos();
     const { src } = this;
+    if (message === 'unexpected end.') this.endedInMarkup = true;
     if (this.inMisplacedDecl) return;
 
     // An `&` that starts no reference makes saxes read on to the next `;` as an entity name:
