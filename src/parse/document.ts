@@ -77,10 +77,11 @@ export function buildDocument(source: string, pass: Pass, work: EditedText, reco
     drafts.push(problems.invalidUtf8(extras.invalidUtf8.byte, { start: at, end: Math.min(at + 1, source.length) }));
   }
   if (pass.dropped > 0 || drafts.length > MAX_DRAFTS) {
-    drafts.sort((a, b) => a.span.start - b.span.start);
+    // Errors first: hundreds of warnings (a page of bare &) must not hide why a document fails.
+    drafts.sort((a, b) => ORDER[a.severity] - ORDER[b.severity] || a.span.start - b.span.start);
     const cut = drafts.slice(MAX_DRAFTS);
     drafts = drafts.slice(0, MAX_DRAFTS);
-    const at = cut[0]?.span.start ?? source.length;
+    const at = cut.reduce((min, d) => Math.min(min, d.span.start), source.length);
     drafts.push(problems.tooManyProblems(MAX_DRAFTS, { start: at, end: at }));
   }
   return {

@@ -61,6 +61,8 @@ export class Pass {
   readonly drafts: Draft[] = [];
   /** Problems beyond MAX_DRAFTS. */
   dropped = 0;
+  /** Drafts kept that are not errors. */
+  private notErrors = 0;
   readonly tops: El[] = [];
   readonly topTexts: TopText[] = [];
   trigger: Trigger | undefined;
@@ -142,8 +144,22 @@ export class Pass {
   }
 
   private report(d: Draft): void {
-    if (this.drafts.length < MAX_DRAFTS) this.drafts.push(d);
-    else this.dropped++;
+    if (this.drafts.length < MAX_DRAFTS) {
+      this.drafts.push(d);
+      if (d.severity !== 'error') this.notErrors++;
+      return;
+    }
+    this.dropped++;
+    // Full: an error still takes the place of the last warning, so that hundreds of warnings
+    // cannot hide why a document fails.
+    if (d.severity !== 'error' || this.notErrors === 0) return;
+    for (let i = this.drafts.length - 1; i >= 0; i--) {
+      if ((this.drafts[i] as Draft).severity !== 'error') {
+        this.drafts[i] = d;
+        this.notErrors--;
+        return;
+      }
+    }
   }
 
   /** Stops the pass for a destructive recovery; returns (false) when that place is to be left to saxes. */

@@ -88,6 +88,19 @@ describe('hostile input', () => {
     expect(doc.root?.children[0]?.attrs[0]?.valueSpan).toEqual({ start: 21, end: 21 + (1 << 20) });
   });
 
+  it('keeps every error when warnings overflow the limit (a page of bare & hid the broken end)', () => {
+    const doc = parse(`<Response><Say>${'&'.repeat(300)}</Say></Response><`);
+    valid(doc);
+    expect(doc.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message)).toEqual([
+      'The document ends in the middle of markup; complete or remove the last tag',
+    ]);
+    expect(doc.diagnostics.at(-2)?.rule).toBe('xml/too-many-problems');
+    // Errors past the limit still displace warnings in the pass that reports them.
+    const attrs = Array.from({ length: 250 }, (_, i) => `a${i}=${i}`).join(' ');
+    const unquoted = parse(`<Response><Say ${attrs}>Hi</Say></Response><`, { maxAttributes: 1000 });
+    expect(unquoted.diagnostics.filter((d) => d.severity === 'error').map((d) => d.rule)).toEqual(['xml/syntax']);
+  });
+
   it('handles a page of bare ampersands, control characters and stray markup', () => {
     for (const body of ['&'.repeat(50_000), '\u0001'.repeat(50_000), '<'.repeat(50_000), '</x>'.repeat(10_000), 'a=“b '.repeat(5000), '<a>x<a/>'.repeat(3000)]) {
       const doc = parse(`<Response><Say ${body}>${body}</Say></Response>`, { maxBytes: Infinity });
