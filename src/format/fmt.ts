@@ -26,6 +26,9 @@ export function formatDocument(doc: Document): FormatResult {
   if (!doc.root) return { output: null, reason: 'nothing to format: the document has no root element' };
   const fatal = doc.diagnostics.find((d) => d.severity === 'error' && !d.fix);
   if (fatal) return { output: null, reason: `line ${fatal.line}: ${fatal.message} (fix it first)` };
+  // Past the limit, problems go unreported: one of them could be an error that has no fix.
+  const unreported = doc.diagnostics.find((d) => d.rule === 'xml/too-many-problems');
+  if (unreported) return { output: null, reason: `line ${unreported.line}: ${unreported.message} (fix them first: didml lint --fix)` };
   const verbatim: string[] = [];
   const xml = xmlbuilder()({ version: '1.0', encoding: 'UTF-8' });
   const add = (parent: XMLBuilder, node: Node): void => {

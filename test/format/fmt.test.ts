@@ -1,0 +1,26 @@
+// `didml fmt` as data: fixtures/format/<name>.xml formats to <name>.formatted.xml (which is its
+// own format), and fixtures/format/refused/<name>.xml is not formatted at all, with a reason.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { formatDocument, lint } from '../../src/index.js';
+
+const root = join(import.meta.dirname, '../../fixtures/format');
+const xml = (dir: string) => (existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.xml') && !f.endsWith('.formatted.xml')) : []);
+const fmt = (source: string) => formatDocument(lint(source).document);
+
+describe('fmt fixtures', () => {
+  it.each(xml(root))('%s formats as expected, and that is its own format', (name) => {
+    const expected = readFileSync(join(root, name.replace(/\.xml$/, '.formatted.xml')), 'utf8');
+    const { output, reason } = fmt(readFileSync(join(root, name), 'utf8'));
+    expect(reason).toBeUndefined();
+    expect(output).toBe(expected);
+    expect(fmt(expected).output).toBe(expected);
+  });
+
+  it.each(xml(join(root, 'refused')))('refused/%s is not formatted', (name) => {
+    const { output, reason } = fmt(readFileSync(join(root, 'refused', name), 'utf8'));
+    expect(output).toBeNull();
+    expect(reason).toMatch(/^line \d+: .*\(fix (it|them) first/);
+  });
+});
