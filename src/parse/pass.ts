@@ -18,6 +18,7 @@ import {
   strayCloseTag,
   unclosedTag,
   unescapedAmpersand,
+  unfinishedCloseTag,
   unquotedAttribute,
   unquotedBeforeSlash,
   leadingWhitespace,
@@ -394,6 +395,16 @@ export class Pass {
       this.abort('xml/stray-close-tag', start, () => strayCloseTag(span, name, afterRoot));
       this.report(problems.syntax(`</${name}> closes nothing; remove it`, span));
       return;
+    }
+
+    // `</Say<Hangup/>`: saxes would read the next tag as more of the close tag.
+    if (message === 'disallowed character in closing tag.' && src.charCodeAt(pos - 1) === 0x3c) {
+      const closeStart = tagStart(src, pos);
+      const written = src.slice(closeStart + 2, pos - 1);
+      const name = written.trimEnd();
+      if (src.startsWith('</', closeStart) && /^[^\s<>"'=/&]+$/.test(name)) {
+        this.abort('xml/unfinished-close-tag', pos - 1, () => unfinishedCloseTag({ start: closeStart, end: closeStart + 2 + name.length }, name));
+      }
     }
 
     if (message === 'unquoted attribute value.') {

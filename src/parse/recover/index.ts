@@ -12,12 +12,14 @@ import { smartQuotesMeta } from './smartQuotes.js';
 import { strayCloseTagMeta } from './strayCloseTag.js';
 import { unclosedTagMeta } from './unclosedTag.js';
 import { unescapedAmpersandMeta } from './unescapedAmpersand.js';
+import { unfinishedCloseTagMeta } from './unfinishedCloseTag.js';
 import { unquotedAttributeMeta } from './unquotedAttribute.js';
 
 export const recoveries: readonly RecoveryMeta[] = [
   mismatchedCloseTagMeta,
   strayCloseTagMeta,
   unclosedTagMeta,
+  unfinishedCloseTagMeta,
   selfClosingEndTagMeta,
   unescapedAmpersandMeta,
   unquotedAttributeMeta,
@@ -40,5 +42,6 @@ export { findSelfClosingEndTag, selfClosingEndTag } from './selfClosingEndTag.js
 export { isTypographicQuote, smartQuotes } from './smartQuotes.js';
 export { strayCloseTag } from './strayCloseTag.js';
 export { unclosedTag } from './unclosedTag.js';
+export { unfinishedCloseTag } from './unfinishedCloseTag.js';
 export { ampersandAt, bareAmpersands, findBareAmpersand, isBareAmpersand, unescapedAmpersand } from './unescapedAmpersand.js';
 export { unquotedAttribute, unquotedBeforeSlash } from './unquotedAttribute.js';
