@@ -34,7 +34,39 @@ export class EditedText {
 
   /** A copy with more edits (original coordinates), or undefined if one overlaps an edit made before. */
   with(more: readonly TextEdit[]): EditedText | undefined {
-    const all = [...this.edits, ...more].sort((a, b) => a.start - b.start || a.end - b.end);
+    return this.build(this.edits, more);
+  }
+
+  /**
+   * A copy with more edits made on the working copy. An edit that takes in all the text an
+   * earlier edit wrote (a close tag whose `>` recovery added, replaced whole) stands for both:
+   * the earlier edit goes, and is returned so that its fix can go too.
+   */
+  withWorking(more: readonly TextEdit[]): { next: EditedText; superseded: TextEdit[] } | undefined {
+    const gone = new Set<number>();
+    const mapped = more.map((e) => {
+      let start = this.toOriginal(e.start);
+      let end = this.toOriginal(e.end);
+      if (e.end > e.start) {
+        for (let k = this.editAt(e.end); k >= 0 && (this.workStarts[k] as number) >= e.start; k--) {
+          const ws = this.workStarts[k] as number;
+          const old = this.edits[k] as TextEdit;
+          const we = ws + old.text.length;
+          if (old.text.length > 0 ? we <= e.end : ws > e.start && ws < e.end) {
+            gone.add(k);
+            start = Math.min(start, old.start);
+            end = Math.max(end, old.end);
+          }
+        }
+      }
+      return { start, end, text: e.text };
+    });
+    const next = this.build(this.edits.filter((_, k) => !gone.has(k)), mapped);
+    return next && { next, superseded: [...gone].map((k) => this.edits[k] as TextEdit) };
+  }
+
+  private build(edits: readonly TextEdit[], more: readonly TextEdit[]): EditedText | undefined {
+    const all = [...edits, ...more].sort((a, b) => a.start - b.start || a.end - b.end);
     for (let i = 1; i < all.length; i++) {
       const prev = all[i - 1] as TextEdit;
       const next = all[i] as TextEdit;

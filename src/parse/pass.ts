@@ -86,6 +86,8 @@ export class Pass {
   private lastErrorAt = -1;
   /** The input ended inside markup (a tag, comment, reference…): nothing can be appended safely. */
   private endedInMarkup = false;
+  /** Start of a close tag with a disallowed character in it (-1 for none yet). */
+  private badCloseStart = -1;
 
   constructor(
     private readonly settings: Settings,
@@ -246,7 +248,8 @@ export class Pass {
       this.cursor = pos;
       return;
     }
-    const closeStart = tagStart(this.src, pos);
+    // A close tag with a `<` inside (`</a x<b>`, left to saxes) has its start from its first error.
+    const closeStart = this.badCloseStart >= this.cursor && this.badCloseStart < pos ? this.badCloseStart : tagStart(this.src, pos);
     const closeName = closeTagName(this.src, closeStart);
     if (tag.name === closeName) {
       this.stack.pop();
@@ -262,7 +265,8 @@ export class Pass {
       this.decideClose(closeStart, pos, closeName);
     }
     this.stack.pop();
-    el.end = closeStart;
+    // Never before the end of a child that saxes closed at this same tag.
+    el.end = Math.max(closeStart, el.children[el.children.length - 1]?.end ?? closeStart);
     this.cursor = pos;
   }
 
@@ -397,12 +401,13 @@ export class Pass {
       return;
     }
 
-    // `</Say<Hangup/>`: saxes would read the next tag as more of the close tag.
-    if (message === 'disallowed character in closing tag.' && src.charCodeAt(pos - 1) === 0x3c) {
-      const closeStart = tagStart(src, pos);
-      const written = src.slice(closeStart + 2, pos - 1);
-      const name = written.trimEnd();
-      if (src.startsWith('</', closeStart) && /^[^\s<>"'=/&]+$/.test(name)) {
+    if (message === 'disallowed character in closing tag.') {
+      // The first such error comes before any `<` inside the close tag: its start is known now.
+      if (this.badCloseStart < this.cursor) this.badCloseStart = tagStart(src, pos);
+      // `</Say<Hangup/>`: saxes would read the next tag as more of the close tag.
+      const closeStart = this.badCloseStart;
+      const name = /^[^\s<>"'=/&]*/.exec(src.slice(closeStart + 2, pos))?.[0] ?? '';
+      if (src.charCodeAt(pos - 1) === 0x3c && src.startsWith('</', closeStart) && name) {
         this.abort('xml/unfinished-close-tag', pos - 1, () => unfinishedCloseTag({ start: closeStart, end: closeStart + 2 + name.length }, name));
       }
     }

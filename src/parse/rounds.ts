@@ -31,6 +31,16 @@ export function toOriginal(work: EditedText, d: Draft): Draft {
   return out;
 }
 
+function dropFix(drafts: Draft[], edit: TextEdit): void {
+  const same = (e: TextEdit) => e.start === edit.start && e.end === edit.end && e.text === edit.text;
+  for (const d of drafts) {
+    if (!d.fix?.edits.some(same)) continue;
+    const edits = d.fix.edits.filter((e) => !same(e));
+    if (edits.length) d.fix = { ...d.fix, edits };
+    else delete d.fix;
+  }
+}
+
 /** Runs the loop from a first pass that has read the whole source. */
 export function runRounds(source: string, first: Pass, settings: Settings): Rounds {
   let work = EditedText.of(source);
@@ -41,10 +51,12 @@ export function runRounds(source: string, first: Pass, settings: Settings): Roun
     const last = round >= MAX_ROUNDS;
     if (!last) {
       const outcome = pass.trigger.run(work.text);
-      const next = outcome && outcome.edits.length > 0 ? work.with(outcome.edits.map((e) => mapEdit(work, e))) : undefined;
-      if (outcome && next) {
+      const merged = outcome && outcome.edits.length > 0 ? work.withWorking(outcome.edits) : undefined;
+      if (outcome && merged) {
+        // An earlier recovery's edit that this one took in: its fix would now apply twice.
+        for (const old of merged.superseded) dropFix(recovered, old);
         recovered.push(...outcome.diagnostics.map((d) => toOriginal(work, d)));
-        work = next;
+        work = merged.next;
       } else {
         skip.add(pass.trigger.key);
       }
