@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { DidmlError, type ErrorCode } from '../errors.js';
 import { documentKind } from './content-type.js';
 import { folderTransport } from './folder.js';
+import { hostPolicy } from './hosts.js';
 import { createHttpTransport } from './http.js';
 import {
   appendQuery,
@@ -64,6 +65,8 @@ export function createWebhookClient(options: WebhookClientOptions = {}): Webhook
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
   const maxRedirects = options.maxRedirects ?? DEFAULT_MAX_REDIRECTS;
   const userAgent = options.userAgent ?? DEFAULT_USER_AGENT;
+  // Built-in rules (link-local, metadata) even when none is given.
+  const hosts = options.hosts ?? hostPolicy();
 
   // Transports this client made (and so closes); a given transport belongs to the caller.
   let http: ReturnType<typeof createHttpTransport> | undefined;
@@ -71,7 +74,7 @@ export function createWebhookClient(options: WebhookClientOptions = {}): Webhook
 
   function transportFor(url: URL): Transport | DidmlError {
     if (options.transport) return options.transport;
-    if (url.protocol === 'http:' || url.protocol === 'https:') return (http ??= createHttpTransport());
+    if (url.protocol === 'http:' || url.protocol === 'https:') return (http ??= createHttpTransport({ hosts, ...(options.lookup && { lookup: options.lookup }) }));
     if (url.protocol === 'app:') {
       if (!options.appRoot) return new DidmlError('DIDML_WEBHOOK_URL', `${url.href}: app: URLs name documents of a folder app, and this client has none (appRoot)`);
       folder ??= folderTransport(options.appRoot);
@@ -106,6 +109,9 @@ export function createWebhookClient(options: WebhookClientOptions = {}): Webhook
     } catch {
       return fail(new DidmlError('DIDML_WEBHOOK_URL', 'not an absolute URL'));
     }
+    // Every hop, HTTP redirects included: a 302 to 169.254.169.254 is refused like a <Redirect> to it.
+    const refused = hosts.checkUrl(url);
+    if (refused) return fail(refused);
     const transport = transportFor(parsed);
     if (transport instanceof DidmlError) return fail(transport);
     try {
@@ -240,7 +246,7 @@ function retryKind(error: DidmlError, status: number | undefined): RetryOn | und
 }
 
 /** What a user can do about each failure. */
-const WAY_OUT: Partial<Record<ErrorCode, (s: ConnectionSettings, status?: number) => string>> = {
+const WAY_OUT: Partial<Record<ErrorCode, (s: ConnectionSettings, status: number | undefined, url: string) => string>> = {
   DIDML_WEBHOOK_CONNECT: () => 'Check that the app is running and that the host and port in the URL are right.',
   DIDML_WEBHOOK_TIMEOUT: (s) =>
     `The app must connect within ${s.connectTimeoutMs} ms and answer within ${s.readTimeoutMs} ms (${s.totalTimeoutMs} ms in all); make it faster, or change the limits with a fragment such as #ct=${s.connectTimeoutMs}&rt=${s.readTimeoutMs}&tt=${s.totalTimeoutMs} on the URL.`,
@@ -254,7 +260,9 @@ const WAY_OUT: Partial<Record<ErrorCode, (s: ConnectionSettings, status?: number
   DIDML_WEBHOOK_TOO_LARGE: () => 'Make the document smaller, for instance by splitting it with <Redirect>, or raise the limit (maxBytes).',
   DIDML_WEBHOOK_REDIRECTS: () => 'Point the webhook at the final URL instead of one that redirects, and look for a redirect loop.',
   DIDML_WEBHOOK_URL: () => 'Use an absolute http:, https: or file: URL.',
-  DIDML_URL_FORBIDDEN: () => "Keep every URL inside the app: a folder app's documents may only point at files in its folder.",
+  // A host refused by webhook.allowHosts/denyHosts: the message names the rule and the way out.
+  DIDML_URL_FORBIDDEN: (_s, _status, url) =>
+    /^https?:/i.test(url) ? '' : "Keep every URL inside the app: a folder app's documents may only point at files in its folder.",
 };
 
 function failure(
@@ -262,7 +270,7 @@ function failure(
   elapsedMs: number,
 ): WebhookFailure {
   const tries = ex.attempts > 1 ? ` (after ${ex.attempts} attempts)` : '';
-  const way = WAY_OUT[ex.error.code]?.(ex.settings, ex.status);
+  const way = WAY_OUT[ex.error.code]?.(ex.settings, ex.status, ex.url);
   const message = `${ex.method} ${ex.url}: ${ex.error.message}${tries}.${way ? ` ${way}` : ''}`;
   const error = new DidmlError(ex.error.code, message, { cause: ex.error.cause ?? ex.error });
   return { url: ex.url, error, ...(ex.status !== undefined && { status: ex.status }), elapsedMs };

@@ -16,9 +16,10 @@
 // `maxBytes`: an endless body is never buffered. Redirects are not followed here: a 3xx comes
 // back as it is and the client follows it, so every hop is signed for its own URL and the rule is
 // the same for every transport.
-import type { Socket } from 'node:net';
+import type { LookupFunction, Socket } from 'node:net';
 import { Agent, buildConnector, errors, type Dispatcher } from 'undici';
 import { DidmlError, type ErrorCode } from '../errors.js';
+import { guardedLookup, type HostPolicy } from './hosts.js';
 import { markPhase } from './phase.js';
 import type { Transport, TransportRequest, TransportResponse } from './types.js';
 
@@ -29,6 +30,10 @@ export interface HttpTransportOptions {
   connections?: number;
   /** TLS options for https (a private CA, ...), passed to undici's connector. */
   tls?: { ca?: string | Buffer | Array<string | Buffer>; rejectUnauthorized?: boolean };
+  /** How host names resolve (default: `dns.lookup`, as the operating system does). */
+  lookup?: LookupFunction;
+  /** Checked for every address a host name resolves to, before connecting (src/webhook/hosts.ts). */
+  hosts?: HostPolicy;
 }
 
 export interface HttpTransport extends Transport {
@@ -42,12 +47,13 @@ const DRAIN_LIMIT = 64 * 1024;
 export function createHttpTransport(options: HttpTransportOptions = {}): HttpTransport {
   const agents = new Map<number, Agent>();
   let closed = false;
+  const lookup = options.hosts ? guardedLookup(options.hosts, options.lookup) : options.lookup;
 
   const agentFor = (connectTimeoutMs: number): Agent => {
     let agent = agents.get(connectTimeoutMs);
     if (agent) return agent;
     agent = new Agent({
-      connect: timedConnector(connectTimeoutMs, options.tls),
+      connect: timedConnector(connectTimeoutMs, { ...options.tls, ...(lookup && { lookup }) }),
       ...(options.keepAliveTimeoutMs !== undefined && { keepAliveTimeout: options.keepAliveTimeoutMs }),
       ...(options.connections !== undefined && { connections: options.connections }),
     });
@@ -72,6 +78,9 @@ export function createHttpTransport(options: HttpTransportOptions = {}): HttpTra
       if (url.protocol !== 'http:' && url.protocol !== 'https:') {
         return Promise.reject(new DidmlError('DIDML_WEBHOOK_URL', `the HTTP transport cannot request a ${url.protocol} URL`));
       }
+      // Address literals never reach `lookup`: they are checked here, names once resolved.
+      const refused = options.hosts?.checkUrl(req.url);
+      if (refused) return Promise.reject(refused);
       // Send the path and query exactly as given (and signed): re-serialising through URL would
       // percent-encode characters such as `'` that the signature was computed over.
       const raw = req.url.replace(/#.*$/s, '');
@@ -87,8 +96,8 @@ export function createHttpTransport(options: HttpTransportOptions = {}): HttpTra
 }
 
 /** undici's connector with its own (coarse) timeout off, and a native-timer one in its place. */
-function timedConnector(timeoutMs: number, tls: HttpTransportOptions['tls']): buildConnector.connector {
-  const connect = buildConnector({ ...tls, timeout: 0 }) as unknown as (o: buildConnector.Options, cb: buildConnector.Callback) => Socket;
+function timedConnector(timeoutMs: number, socketOptions: HttpTransportOptions['tls'] & { lookup?: LookupFunction }): buildConnector.connector {
+  const connect = buildConnector({ ...socketOptions, timeout: 0 }) as unknown as (o: buildConnector.Options, cb: buildConnector.Callback) => Socket;
   return ((opts: buildConnector.Options, callback: buildConnector.Callback) => {
     let done = false;
     const timer = setTimeout(() => {
@@ -180,8 +189,10 @@ function exchange(agent: Agent, origin: string, path: string, req: TransportRequ
         finish(undefined);
       },
       onResponseError(_c, err) {
-        // Before onRequestStart the request never reached a socket: a connect failure.
-        finish(markPhase(classify(err, req), controller ? 'read' : 'connect'));
+        // Before onRequestStart the request never reached a socket: a connect failure. A host the
+        // policy refused is no failure to retry.
+        const error = classify(err, req);
+        finish(error.code === 'DIDML_URL_FORBIDDEN' ? error : markPhase(error, controller ? 'read' : 'connect'));
       },
     };
 

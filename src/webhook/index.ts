@@ -22,3 +22,4 @@ export { documentKind, type DocumentKind } from './content-type.js';
 export { FOLLOWED_STATUSES } from './redirect.js';
 export { requestTarget, type RequestTarget } from './url.js';
 export { markPhase, type FailurePhase } from './phase.js';
+export { BUILT_IN_DENY, guardedLookup, hostPolicy, type HostPolicy, type HostPolicyOptions } from './hosts.js';

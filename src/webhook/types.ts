@@ -1,7 +1,9 @@
 // What the runtime asks of the webhook layer, and what it gets back. The session decides what
 // to ask (which URL, which parameters, when to fall back); the webhook layer does one request
 // well: transport, signing, timeouts, size limits, and a failure classified with a stable code.
+import type { LookupFunction } from 'node:net';
 import type { DidmlError } from '../errors.js';
+import type { HostPolicy } from './hosts.js';
 
 export type HttpMethod = 'GET' | 'POST';
 
@@ -84,6 +86,13 @@ export interface WebhookClientOptions {
   maxRedirects?: number;
   /** Folder that `file:` URLs must stay inside; by default the folder of the first `file:` URL requested. */
   appRoot?: string;
+  /**
+   * Which hosts may be requested, checked on every hop and again on every address a name resolves
+   * to (src/webhook/hosts.ts). Default: the built-in rules only (link-local and metadata addresses).
+   */
+  hosts?: HostPolicy;
+  /** How host names resolve (default `dns.lookup`). */
+  lookup?: LookupFunction;
   /** Told about ignored or clamped `#ct=…` overrides, so that nothing is dropped silently. */
   onWarning?: (message: string) => void;
 }
