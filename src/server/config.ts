@@ -9,14 +9,16 @@ import { DidmlError } from '../errors.js';
 import type { AppConfig } from '../runtime/session.js';
 import type { Limits } from '../runtime/limits.js';
 import type { Level } from '../log.js';
+import { hostPolicy } from '../webhook/hosts.js';
 
 export interface ServeConfig {
   app: AppConfig;
   adapter: 'mock' | 'drachtio';
-  http: { host: string; port: number };
+  /** `authToken`: what POST /calls must present (bearer token or X-Twilio-Signature). */
+  http: { host: string; port: number; authToken?: string };
   accountSid?: string;
   authToken?: string;
-  webhook: { connectTimeoutMs: number; readTimeoutMs: number; maxBytes: number };
+  webhook: { connectTimeoutMs: number; readTimeoutMs: number; maxBytes: number; allowHosts?: string[]; denyHosts?: string[] };
   limits: Limits;
   log: { level: Level };
 }
@@ -45,7 +47,13 @@ export function checkConfig(raw: unknown, source = 'configuration'): ServeConfig
     });
     throw new DidmlError('DIDML_CONFIG', `${source}: ${problems.join('; ')} (see grammar/config.schema.json)`);
   }
-  return data as unknown as ServeConfig;
+  const config = data as unknown as ServeConfig;
+  try {
+    hostPolicy({ allow: config.webhook.allowHosts ?? [], deny: config.webhook.denyHosts ?? [] }); // names a bad entry
+  } catch (e) {
+    throw new DidmlError('DIDML_CONFIG', `${source}: ${(e as Error).message}`);
+  }
+  return config;
 }
 
 export function loadConfigFile(file: string): unknown {

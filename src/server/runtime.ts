@@ -2,6 +2,7 @@
 // Session for each, and it runs a small control server on loopback (by default):
 //   GET  /health   liveness and counters, for a load balancer or an orchestrator
 //   POST /calls    (mock backend) run one simulated call from a JSON script; answers the transcript
+//                  (with `http.authToken`, only for a request that proves it knows it: control-auth.ts)
 // Logs are JSON lines (src/log.ts). Nothing a call does can take the process down: a session
 // always resolves, and its failures are logged with their codes.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -14,6 +15,8 @@ import { randomIds } from '../runtime/ids.js';
 import { simulateCall } from '../runtime/simulate.js';
 import type { InboundCall, TelephonyAdapter } from '../telephony/adapter.js';
 import { createWebhookClient } from '../webhook/client.js';
+import { hostPolicy } from '../webhook/hosts.js';
+import { checkControlAuth } from './control-auth.js';
 import type { WebhookClient } from '../webhook/types.js';
 import type { MockCallScript } from '../telephony/mock/index.js';
 import type { ServeConfig } from './config.js';
@@ -37,7 +40,7 @@ export interface RuntimeOptions {
 
 const MAX_SCRIPT_BYTES = 256 * 1024;
 
-function readJson(req: IncomingMessage): Promise<unknown> {
+function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     let size = 0;
     const chunks: Buffer[] = [];
@@ -48,23 +51,32 @@ function readJson(req: IncomingMessage): Promise<unknown> {
         req.destroy();
       } else chunks.push(c);
     });
-    req.on('end', () => {
-      try {
-        const text = Buffer.concat(chunks).toString('utf8');
-        resolve(text.trim() ? JSON.parse(text) : {});
-      } catch (e) {
-        reject(new Error(`the body is not JSON: ${(e as Error).message}`));
-      }
-    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }
 
-function send(res: ServerResponse, status: number, body: unknown): void {
+function parseJson(body: Buffer): unknown {
+  const text = body.toString('utf8');
+  try {
+    return text.trim() ? JSON.parse(text) : {};
+  } catch (e) {
+    throw new Error(`the body is not JSON: ${(e as Error).message}`);
+  }
+}
+
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
   res.end(text);
 }
+
+/** Host names of the URLs the operator configured: allowed by name whatever webhook.allowHosts says. */
+function configuredHosts(app: ServeConfig['app']): string[] {
+  return [app.url, app.fallbackUrl, app.statusCallback].flatMap((u) => (u && URL.canParse(u) && /^https?:$/.test(new URL(u).protocol) ? [new URL(u).hostname] : []));
+}
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/i;
 
 export async function startRuntime(config: ServeConfig, options: RuntimeOptions = {}): Promise<Runtime> {
   const log = options.log ?? createLogger({ level: config.log.level });
@@ -75,6 +87,7 @@ export async function startRuntime(config: ServeConfig, options: RuntimeOptions 
       connectTimeoutMs: config.webhook.connectTimeoutMs,
       readTimeoutMs: config.webhook.readTimeoutMs,
       maxBytes: config.webhook.maxBytes,
+      hosts: hostPolicy({ allow: config.webhook.allowHosts ?? [], deny: config.webhook.denyHosts ?? [], trusted: configuredHosts(config.app) }),
       ...(options.appRoot ? { appRoot: options.appRoot } : {}),
     });
   const sessions = new Set<Session>();
@@ -125,7 +138,14 @@ export async function startRuntime(config: ServeConfig, options: RuntimeOptions 
   async function simulate(req: IncomingMessage, res: ServerResponse): Promise<void> {
     let script: MockCallScript;
     try {
-      script = (await readJson(req)) as MockCallScript;
+      const body = await readBody(req);
+      const token = config.http.authToken;
+      const auth = token ? checkControlAuth(token, req, body) : { ok: true as const };
+      if (!auth.ok) {
+        log.warn('control request refused', { status: auth.status, path: req.url, error: auth.error, remote: req.socket.remoteAddress });
+        return send(res, auth.status, { error: auth.error }, auth.status === 401 ? { 'www-authenticate': 'Bearer realm="didml"' } : {});
+      }
+      script = parseJson(body) as MockCallScript;
     } catch (e) {
       return send(res, 400, { error: (e as Error).message });
     }
@@ -169,6 +189,9 @@ export async function startRuntime(config: ServeConfig, options: RuntimeOptions 
 
   if (options.adapter) await options.adapter.listen(onCall);
   log.info('didml runtime started', { control: url, adapter: config.adapter, app: config.app.url });
+  if (!config.http.authToken && config.adapter === 'mock' && !LOOPBACK.test(address.address)) {
+    log.warn('the control server takes POST /calls from anyone who can reach it: set http.authToken', { control: url });
+  }
 
   return {
     url,
