@@ -1,9 +1,19 @@
 // Structured logs: one JSON object per line, so a log shipper or `jq` can read them. Secrets
-// never reach a line: keys that name one are masked wherever they appear.
+// never reach a line: keys that name one are masked wherever they appear, and so is the password
+// of a URL (`https://user:password@host/`) or a SIP URI (`sip:user:password@host`) in any text.
 export type Level = 'debug' | 'info' | 'warn' | 'error';
 
 const RANK: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
-const SECRET = /^(auth_?token|authToken|password|secret|signature|x-twilio-signature)$/i;
+const SECRET = /^(auth_?token|authToken|password|secret|signature|x-twilio-signature|authorization|proxy-authorization|token)$/i;
+// scheme://user:password@ and sip(s):user:password@: the user stays, the password goes.
+const URL_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/[^\s/?#@:]*):[^\s/?#@]*@/gi;
+const SIP_PASSWORD = /\b(sips?:[^\s:@;?/]+):[^\s@;?/]*@/gi;
+
+/** `text` with the password of every URL and SIP URI in it replaced by `***`. */
+export function maskCredentials(text: string): string {
+  if (!text.includes('@')) return text;
+  return text.replace(URL_PASSWORD, '$1:***@').replace(SIP_PASSWORD, '$1:***@');
+}
 
 export interface Logger {
   debug(msg: string, fields?: Record<string, unknown>): void;
@@ -14,6 +24,7 @@ export interface Logger {
 }
 
 export function redact(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return maskCredentials(value);
   if (depth > 8 || value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
   const out: Record<string, unknown> = {};

@@ -19,6 +19,7 @@ import { randomIds, type IdGenerator } from './ids.js';
 import { verbByName } from './verbs/index.js';
 import type { VerbContext, VerbOutcome } from './verb.js';
 import type { EventSink, RuntimeEvent, TimedEvent } from './events.js';
+import { maskCredentials, redact } from '../log.js';
 
 export type StatusEvent = 'initiated' | 'ringing' | 'answered' | 'completed';
 
@@ -134,6 +135,7 @@ export class Session {
     } finally {
       cancelLimit();
     }
+    reason = maskCredentials(reason);
     if (!this.#leg.isEnded) await this.#leg.hangup(reason).catch(() => undefined);
     const final = this.#finalStatus();
     this.#status = final;
@@ -352,9 +354,12 @@ export class Session {
     if (abort) this.#abort.abort(err);
   }
 
-  #recordError(err: DidmlError, url?: string): void {
-    this.#errors.push({ code: err.code, ...(err.twilioCode ? { twilioCode: err.twilioCode } : {}), message: err.message, ...(url ? { url } : {}) });
-    this.#emit({ type: 'error', code: err.code, ...(err.twilioCode ? { twilioCode: err.twilioCode } : {}), message: err.message, ...(url ? { url } : {}) });
+  #recordError(err: DidmlError, at?: string): void {
+    // A URL's password stays out of the summary and the transcript (src/log.ts).
+    const url = at === undefined ? undefined : maskCredentials(at);
+    const message = maskCredentials(err.message);
+    this.#errors.push({ code: err.code, ...(err.twilioCode ? { twilioCode: err.twilioCode } : {}), message, ...(url ? { url } : {}) });
+    this.#emit({ type: 'error', code: err.code, ...(err.twilioCode ? { twilioCode: err.twilioCode } : {}), message, ...(url ? { url } : {}) });
   }
 
   #identity() {
@@ -385,7 +390,8 @@ export class Session {
   }
 
   #emit(event: RuntimeEvent): void {
-    this.#o.onEvent?.({ t: Math.round(this.#clock.now() - this.#started), ...event } as TimedEvent);
+    // Transcripts are shown and stored: no password of a URL, no secret-named field (src/log.ts).
+    this.#o.onEvent?.({ t: Math.round(this.#clock.now() - this.#started), ...(redact(event) as RuntimeEvent) } as TimedEvent);
   }
 }
 

@@ -4,6 +4,7 @@
 import type { Projected } from '../../grammar/index.js';
 import type { DialTarget } from '../../telephony/adapter.js';
 import { resolveSipText } from '../../sip/target.js';
+import { isSipUriError, parseSipUri } from '../../sip/uri.js';
 import { str } from '../verb.js';
 import type { VerbContext } from '../verb.js';
 
@@ -26,12 +27,17 @@ const MAKERS: Record<string, Make> = {
     if (sip.dropped.length) {
       ctx.emit({ type: 'warning', code: 13252, message: `<Sip>: headers ${sip.dropped.join(', ')} are not passed on; name custom headers X-…` });
     }
+    const bare = withoutPassword(sip.uri);
+    if (bare.auth) {
+      ctx.emit({ type: 'warning', message: '<Sip>: a password in the URI is not sent on the INVITE; it answers a digest challenge (better: the username and password attributes)' });
+    }
     const username = str(noun, 'username');
+    const auth = username ? { username, password: str(noun, 'password') } : bare.auth;
     return {
       kind: 'sip',
-      uri: sip.uri,
+      uri: bare.uri,
       headers: sip.headers,
-      ...(username ? { auth: { username, password: str(noun, 'password') } } : {}),
+      ...(auth ? { auth } : {}),
       ...(sip.transport ? { transport: sip.transport } : {}),
     };
   },
@@ -40,6 +46,26 @@ const MAKERS: Record<string, Make> = {
     return { kind: 'client', identity };
   },
 };
+
+/**
+ * `sip:user:password@host` without its password, which would otherwise go out in the clear on the
+ * Request-URI and into every transcript ("NOT RECOMMENDED", RFC 3261 §19.1.1); the user and
+ * password become digest credentials instead.
+ */
+function withoutPassword(uri: string): { uri: string; auth?: { username: string; password: string } } {
+  const parsed = parseSipUri(uri);
+  if (isSipUriError(parsed) || parsed.password === undefined || parsed.user === undefined) return { uri };
+  const start = parsed.scheme.length + 1;
+  const at = uri.indexOf('@', start);
+  const decode = (s: string) => {
+    try {
+      return decodeURIComponent(s);
+    } catch {
+      return s;
+    }
+  };
+  return { uri: uri.slice(0, start) + parsed.user + uri.slice(at), auth: { username: decode(parsed.user), password: decode(parsed.password) } };
+}
 
 export function isProblem(x: DialTarget | TargetProblem): x is TargetProblem {
   return 'error' in x;
