@@ -398,3 +398,31 @@ describe('no secrets in logs or transcripts', () => {
     expect(leaks(transcript)).toEqual([]);
   });
 });
+
+describe('regressions', () => {
+  it("a URL's password reached the transcript (webhook, redirect and error events, the summary) and the log", async () => {
+    const app = keep(await startApp({ '/voice': xml('<Redirect>/gone</Redirect>') }));
+    const voice = app.url('/voice').replace('//', '//ann:url-pw-1@');
+    const { summary, events } = await runApp({ app: voice });
+    const text = JSON.stringify({ summary, events });
+    expect(text).not.toContain('url-pw-1');
+    expect(ofType(events, 'webhook')[0]!['url']).toBe(voice.replace('url-pw-1', '***'));
+    const lines: string[] = [];
+    createLogger({ write: (l) => lines.push(l) }).info('x', { app: voice, nested: { list: [`GET ${voice} failed`] } });
+    expect(lines[0]).not.toContain('url-pw-1');
+    expect(lines[0]).toContain('ann:***@');
+  });
+
+  it('a password in a <Sip> URI went onto the INVITE and into the transcript; now it answers the digest challenge', async () => {
+    const app = keep(await startApp({ '/voice': xml('<Dial><Sip>sip:bob:sip-pw-2@pbx.example.com</Sip></Dial>') }));
+    const { events } = await runApp({
+      app: app.url('/voice'),
+      script: { callees: { 'sip:bob@pbx.example.com': { ring: 0, talk: 1, requireAuth: { username: 'bob', password: 'sip-pw-2' } } } },
+    });
+    expect(JSON.stringify(events)).not.toContain('sip-pw-2');
+    const attempts = ofType(events, 'dial-attempt');
+    expect(attempts.map((a) => (a['target'] as { uri: string }).uri)).toEqual(['sip:bob@pbx.example.com', 'sip:bob@pbx.example.com']);
+    expect(attempts[1]).toMatchObject({ username: 'bob' });
+    expect(ofType(events, 'dial-end')[0]).toMatchObject({ status: 'completed', sipResponseCode: 200 });
+  });
+});
