@@ -1,7 +1,7 @@
 // Call-flow tests against real apps: an HTTP server on 127.0.0.1 that answers documents per path
 // and records what it was asked, and one call run on the mock backend in virtual time, checked
 // afterwards for leftovers (virtual timers, open sockets).
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import { expect } from 'vitest';
 import { VirtualClock } from '../../src/clock.js';
@@ -23,7 +23,11 @@ export interface AppRequest {
   headers: IncomingHttpHeaders;
 }
 
-export type Reply = string | { status?: number; body?: string; contentType?: string; headers?: Record<string, string>; delayMs?: number };
+export type Reply =
+  | string
+  | { status?: number; body?: string; contentType?: string; headers?: Record<string, string>; delayMs?: number }
+  /** Answers by hand (a stalled or endless body, a reset mid-answer); the server only tracks the socket. */
+  | { raw: (res: ServerResponse) => void };
 export type Route = Reply | ((req: AppRequest) => Reply | Promise<Reply>);
 
 export interface TestApp {
@@ -57,6 +61,7 @@ export async function startApp(routes: Record<string, Route>): Promise<TestApp> 
         const route = routes[path];
         let reply: Reply = route === undefined ? { status: 404, body: 'Not Found', contentType: 'text/plain' } : typeof route === 'function' ? await route(r) : route;
         if (typeof reply === 'string') reply = { body: reply };
+        if ('raw' in reply) return reply.raw(res);
         if (reply.delayMs) await new Promise((ok) => setTimeout(ok, reply.delayMs));
         if (res.destroyed) return;
         res.writeHead(reply.status ?? 200, { 'content-type': reply.contentType ?? 'text/xml', ...reply.headers });
