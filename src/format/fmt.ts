@@ -31,12 +31,24 @@ export function formatDocument(doc: Document): FormatResult {
   if (unreported) return { output: null, reason: `line ${unreported.line}: ${unreported.message} (fix them first: didml lint --fix)` };
   const verbatim: string[] = [];
   const xml = xmlbuilder()({ version: '1.0', encoding: 'UTF-8' });
+  let refused: string | undefined;
+  let at: Node = doc.root;
   const add = (parent: XMLBuilder, node: Node): void => {
-    const attrs: Record<string, string> = {};
-    for (const a of node.attrs) attrs[a.name] = a.value;
-    const el = parent.ele(node.tag, attrs);
+    at = node;
+    const el = parent.ele(node.tag);
+    // One by one: a record of attributes would lose `__proto__="…"`.
+    for (const a of node.attrs) el.att(a.name, a.value);
     if (isMixed(node)) {
-      verbatim.push(doc.source.slice(node.openSpan.end, node.closeSpan?.start ?? node.span.end));
+      const start = node.openSpan.end;
+      const end = node.closeSpan?.start ?? node.span.end;
+      // Kept as written, so only when nothing written there needed a recovery: an element that
+      // recovery closed (`1<Number>` with no end tag) would be copied open.
+      const repaired = doc.diagnostics.find((d) => d.start <= end && d.end >= start);
+      if (repaired) {
+        refused ??= `line ${repaired.line}: ${repaired.message}, inside <${node.tag}>'s mix of text and elements (fix it first: didml lint --fix)`;
+        return;
+      }
+      verbatim.push(doc.source.slice(start, end));
       el.txt(hole(verbatim.length - 1));
       return;
     }
@@ -44,8 +56,15 @@ export function formatDocument(doc: Document): FormatResult {
     if (text) el.txt(text);
     for (const c of node.children) add(el, c);
   };
-  add(xml, doc.root);
-  const pretty = xml.end({ prettyPrint: true, indent: '  ', newline: '\n' });
+  let pretty: string;
+  try {
+    add(xml, doc.root);
+    pretty = xml.end({ prettyPrint: true, indent: '  ', newline: '\n' });
+  } catch (e) {
+    // A name or text that XML cannot hold (a lone surrogate from a JS string).
+    return { output: null, reason: `line ${at.line}: <${at.tag}> cannot be written as XML: ${(e as Error).message}` };
+  }
+  if (refused) return { output: null, reason: refused };
   const output = pretty.replace(/\uE000(\d+)\uE001/g, (_, i: string) => verbatim[Number(i)] ?? '');
   return { output: output + '\n' };
 }

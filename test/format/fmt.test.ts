@@ -24,3 +24,11 @@ describe('fmt fixtures', () => {
     expect(reason).toMatch(/^line \d+: .*\(fix (it|them) first/);
   });
 });
+
+describe('fmt', () => {
+  it('refuses a name XML cannot hold (a lone surrogate in a JS string) instead of throwing', () => {
+    const { output, reason } = fmt('<Response><Say v\uD83Dx="1">Hi</Say></Response>');
+    expect(output).toBeNull();
+    expect(reason).toMatch(/^line 1: <Say> cannot be written as XML: .*Invalid XML name/);
+  });
+});
