@@ -374,7 +374,8 @@ export class Pass {
     const pos = this.pos();
     const { src } = this;
     if (message === 'unexpected end.') this.endedInMarkup = true;
-    if (this.inMisplacedDecl) return;
+    // saxes' noise about a misplaced declaration is left out, but not that the input ends in it.
+    if (this.inMisplacedDecl && message !== 'unexpected end.') return;
 
     // An `&` that starts no reference makes saxes read on to the next `;` as an entity name:
     // whatever error comes next, if such an `&` lies in what was read since the last event,
