@@ -407,9 +407,9 @@ export class Pass {
       if (this.badCloseStart < this.cursor) this.badCloseStart = tagStart(src, pos);
       // `</Say<Hangup/>`: saxes would read the next tag as more of the close tag.
       const closeStart = this.badCloseStart;
-      const name = /^[^\s<>"'=/&]*/.exec(src.slice(closeStart + 2, pos))?.[0] ?? '';
-      if (src.charCodeAt(pos - 1) === 0x3c && src.startsWith('</', closeStart) && name) {
-        this.abort('xml/unfinished-close-tag', pos - 1, () => unfinishedCloseTag({ start: closeStart, end: closeStart + 2 + name.length }, name));
+      if (src.charCodeAt(pos - 1) === 0x3c && src.startsWith('</', closeStart)) {
+        const name = closeTagName(src, closeStart).replace(/[\s"'=/&].*$/s, '');
+        if (name) this.abort('xml/unfinished-close-tag', pos - 1, () => unfinishedCloseTag({ start: closeStart, end: closeStart + 2 + name.length }, name));
       }
     }
 

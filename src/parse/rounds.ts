@@ -31,11 +31,14 @@ export function toOriginal(work: EditedText, d: Draft): Draft {
   return out;
 }
 
-function dropFix(drafts: Draft[], edit: TextEdit): void {
-  const same = (e: TextEdit) => e.start === edit.start && e.end === edit.end && e.text === edit.text;
+/** Takes these edits out of the drafts' fixes (one sweep: a recovery may take in thousands). */
+function dropFixes(drafts: Draft[], gone: readonly TextEdit[]): void {
+  if (!gone.length) return;
+  const key = (e: TextEdit) => `${e.start}:${e.end}:${e.text}`;
+  const keys = new Set(gone.map(key));
   for (const d of drafts) {
-    if (!d.fix?.edits.some(same)) continue;
-    const edits = d.fix.edits.filter((e) => !same(e));
+    if (!d.fix?.edits.some((e) => keys.has(key(e)))) continue;
+    const edits = d.fix.edits.filter((e) => !keys.has(key(e)));
     if (edits.length) d.fix = { ...d.fix, edits };
     else delete d.fix;
   }
@@ -54,7 +57,7 @@ export function runRounds(source: string, first: Pass, settings: Settings): Roun
       const merged = outcome && outcome.edits.length > 0 ? work.withWorking(outcome.edits) : undefined;
       if (outcome && merged) {
         // An earlier recovery's edit that this one took in: its fix would now apply twice.
-        for (const old of merged.superseded) dropFix(recovered, old);
+        dropFixes(recovered, merged.superseded);
         recovered.push(...outcome.diagnostics.map((d) => toOriginal(work, d)));
         work = merged.next;
       } else {
