@@ -66,6 +66,10 @@ function project(
   };
 }
 
+function hasAttribute(node: Node, name: string): boolean {
+  return node.attrs.some((a) => a.name === name);
+}
+
 /** The grammar's spelling of an attribute: exact, a dialect's known misspelling, or any case. */
 function canonicalAttribute(
   doc: Document,
@@ -78,13 +82,15 @@ function canonicalAttribute(
   if (attr.name in def.attributes) return attr.name;
   const alias = grammar.attributeAliases[attr.name] ?? grammar.attributeAliases[attr.name.toLowerCase()];
   if (alias && alias in def.attributes) {
+    const rename = { description: `rename ${attr.name} to ${alias}`, edits: [{ ...attr.nameSpan, text: alias }] };
     out.push(
       diagnostic(doc, {
         rule: 'attribute-alias',
         severity: 'warning',
         message: `<${node.tag} ${attr.name}> is a misspelling that ${grammar.title} accepts; write ${alias}`,
         span: attr.nameSpan,
-        fix: { description: `rename ${attr.name} to ${alias}`, edits: [{ ...attr.nameSpan, text: alias }] },
+        // With the name already there, renaming would write it twice: a suggestion, not a fix.
+        ...(hasAttribute(node, alias) ? { suggestions: [rename] } : { fix: rename }),
       }),
     );
     return alias;
@@ -207,7 +213,9 @@ function unknownAttribute(
     code: TWILIO_SCHEMA_WARNING,
     message: `<${node.tag}> has no attribute ${attr.name} in ${grammar.title}${hint}`,
     span: attr.nameSpan,
-    ...(sameLetters ? { fix: rename(sameLetters) } : {}),
+    // With the name already there (`vERsION="1" version="2"`), renaming would write it twice.
+    ...(sameLetters && !hasAttribute(node, sameLetters) ? { fix: rename(sameLetters) } : {}),
+    ...(sameLetters && hasAttribute(node, sameLetters) ? { suggestions: [rename(sameLetters)] } : {}),
     ...(close ? { suggestions: [rename(close)] } : {}),
   });
 }
