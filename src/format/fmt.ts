@@ -19,6 +19,13 @@ export interface FormatResult {
 }
 
 const isMixed = (n: Node) => n.children.length > 0 && n.text.trim() !== '';
+
+// xmlbuilder2 escapes `&`, but not one that already reads as a reference: text `&amp;` (written
+// `&amp;amp;`) would come out as `&amp;` and read back as `&`. Every `&` is escaped here, which
+// it then leaves alone; so are the characters a parser would normalize (CR in text; CR, LF and
+// TAB in an attribute value, which read back as spaces).
+const escapeText = (s: string) => s.replace(/&/g, '&amp;').replace(/\r/g, '&#13;');
+const escapeAttribute = (s: string) => s.replace(/&/g, '&amp;').replace(/\r/g, '&#13;').replace(/\n/g, '&#10;').replace(/\t/g, '&#9;');
 // Private-use characters never appear in a valid document's markup: safe as placeholders.
 const hole = (i: number) => `\uE000${i}\uE001`;
 
@@ -37,7 +44,7 @@ export function formatDocument(doc: Document): FormatResult {
     at = node;
     const el = parent.ele(node.tag);
     // One by one: a record of attributes would lose `__proto__="…"`.
-    for (const a of node.attrs) el.att(a.name, a.value);
+    for (const a of node.attrs) el.att(a.name, escapeAttribute(a.value));
     if (isMixed(node)) {
       const start = node.openSpan.end;
       const end = node.closeSpan?.start ?? node.span.end;
@@ -53,7 +60,7 @@ export function formatDocument(doc: Document): FormatResult {
       return;
     }
     const text = node.text.trim();
-    if (text) el.txt(text);
+    if (text) el.txt(escapeText(text));
     for (const c of node.children) add(el, c);
   };
   let pretty: string;

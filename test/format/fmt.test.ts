@@ -1,9 +1,11 @@
 // `didml fmt` as data: fixtures/format/<name>.xml formats to <name>.formatted.xml (which is its
-// own format), and fixtures/format/refused/<name>.xml is not formatted at all, with a reason.
+// own format, and means the same), and fixtures/format/refused/<name>.xml is not formatted at
+// all, with a reason.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { formatDocument, lint } from '../../src/index.js';
+import { shapeOf } from '../fuzz/check.js';
 
 const root = join(import.meta.dirname, '../../fixtures/format');
 const xml = (dir: string) => (existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.xml') && !f.endsWith('.formatted.xml')) : []);
@@ -12,10 +14,14 @@ const fmt = (source: string) => formatDocument(lint(source).document);
 describe('fmt fixtures', () => {
   it.each(xml(root))('%s formats as expected, and that is its own format', (name) => {
     const expected = readFileSync(join(root, name.replace(/\.xml$/, '.formatted.xml')), 'utf8');
-    const { output, reason } = fmt(readFileSync(join(root, name), 'utf8'));
+    const source = readFileSync(join(root, name), 'utf8');
+    const { output, reason } = fmt(source);
     expect(reason).toBeUndefined();
     expect(output).toBe(expected);
     expect(fmt(expected).output).toBe(expected);
+    // The same elements, attributes and text (trimmed where it is not mixed with elements).
+    const tree = (s: string) => shapeOf(lint(s).document.root!);
+    expect(tree(expected)).toEqual(tree(source));
   });
 
   it.each(xml(join(root, 'refused')))('refused/%s is not formatted', (name) => {
