@@ -100,11 +100,18 @@ function timedConnector(timeoutMs: number, socketOptions: HttpTransportOptions['
   const connect = buildConnector({ ...socketOptions, timeout: 0 }) as unknown as (o: buildConnector.Options, cb: buildConnector.Callback) => Socket;
   return ((opts: buildConnector.Options, callback: buildConnector.Callback) => {
     let done = false;
-    const timer = setTimeout(() => {
-      done = true;
-      socket.destroy();
-      callback(new errors.ConnectTimeoutError(`connect timeout after ${timeoutMs} ms`), null);
-    }, timeoutMs);
+    // As for the read timer (below): a connection that completed while this process was busy is
+    // seen in the poll phase, after the timers; look once more before giving up on it.
+    const timer = setTimeout(
+      () =>
+        setImmediate(() => {
+          if (done) return;
+          done = true;
+          socket.destroy();
+          callback(new errors.ConnectTimeoutError(`connect timeout after ${timeoutMs} ms`), null);
+        }),
+      timeoutMs,
+    );
     const socket = connect(opts, (...args: Parameters<buildConnector.Callback>) => {
       if (done) return args[1]?.destroy();
       done = true;
@@ -144,10 +151,17 @@ function exchange(agent: Agent, origin: string, path: string, req: TransportRequ
     };
     const arm = (phase: ReadPhase) => {
       clearTimeout(timer);
-      timer = setTimeout(() => {
-        const what = phase === 'headers' ? `no response within the ${req.readTimeoutMs} ms read timeout` : `the response body stalled for longer than the ${req.readTimeoutMs} ms read timeout`;
-        cut(markPhase(new DidmlError('DIDML_WEBHOOK_TIMEOUT', what), 'read'));
+      const armed = setTimeout(() => {
+        // Timers run before the event loop polls for I/O: when this process was busy for longer
+        // than the timeout, an answer may already be waiting on the socket. Let the poll phase read
+        // it first (setImmediate runs after it); it re-arms the timer if it came.
+        setImmediate(() => {
+          if (settled || timer !== armed) return;
+          const what = phase === 'headers' ? `no response within the ${req.readTimeoutMs} ms read timeout` : `the response body stalled for longer than the ${req.readTimeoutMs} ms read timeout`;
+          cut(markPhase(new DidmlError('DIDML_WEBHOOK_TIMEOUT', what), 'read'));
+        });
       }, req.readTimeoutMs);
+      timer = armed;
     };
     const onAbort = () => {
       const reason: unknown = signal.reason;

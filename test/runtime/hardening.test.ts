@@ -4,14 +4,17 @@
 // action that breaks mid-flow. Whatever happens the call ends in a defined way (the fallback URL,
 // or else the application-error message and a hang-up), the status callback fires, and nothing is
 // left behind: no virtual timer, no connection on the server, no socket or timer in the process.
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { readFileSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import { isIP, type LookupFunction } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { APPLICATION_ERROR } from '../../src/runtime/session.js';
+import { createWebhookClient } from '../../src/webhook/client.js';
 import type { WebhookClientOptions } from '../../src/webhook/types.js';
 import { expectNoLeaks, resources } from '../webhook/support.js';
 import { heard, one, ofType, runApp, startApp, xml, type Route, type TestApp } from './support.js';
+import { startWorkerApp } from './worker-app.js';
 
 let app: TestApp | undefined;
 afterEach(async () => {
@@ -211,5 +214,52 @@ describe('the system resolver', () => {
     const { summary, events } = await runApp({ app: 'http://does-not-exist.invalid/voice' });
     expect(summary.errors).toEqual([expect.objectContaining({ code: 'DIDML_WEBHOOK_CONNECT', message: expect.stringMatching(/does not resolve/) })]);
     expect(heard(events)).toEqual([APPLICATION_ERROR]);
+  });
+});
+
+describe('a runtime too busy to read', () => {
+  it('an answer (or a connection) that arrived while the process was busy past the timeout is taken, not reported as a timeout', async () => {
+    // The app answers at once from its own thread; this thread is blocked for 3x the read timeout
+    // right after the request went out, so the answer waits on the socket while the timer expires.
+    const worker = await startWorkerApp(`return { body: '<Response><Say>On time</Say></Response>' }`);
+    const client = createWebhookClient({ readTimeoutMs: 100 });
+    const block = () => {
+      setImmediate(() => {
+        const until = performance.now() + 300;
+        while (performance.now() < until);
+      });
+    };
+    try {
+      subscribe('undici:client:sendHeaders', block);
+      const out = await client.fetchDocument({ url: `${worker.origin}/voice`, method: 'GET', params: {} });
+      unsubscribe('undici:client:sendHeaders', block);
+      expect(out.ok ? out.document.body : out.failure.error.message).toContain('On time');
+      // The same for a connection that completes while the process is busy past the connect timeout.
+      // The name resolves in a check phase, the connect starts at once, then the thread is blocked.
+      const busyLookup: LookupFunction = (_host, options, callback) =>
+        setImmediate(() => {
+          if ((options as { all?: boolean }).all) (callback as unknown as (e: null, a: { address: string; family: number }[]) => void)(null, [{ address: '127.0.0.1', family: 4 }]);
+          else callback(null, '127.0.0.1', 4);
+          const until = performance.now() + 300;
+          while (performance.now() < until);
+        });
+      const fresh = createWebhookClient({ connectTimeoutMs: 100, readTimeoutMs: 1000, lookup: busyLookup });
+      const connected = await fresh.fetchDocument({ url: worker.origin.replace('127.0.0.1', 'app.test') + '/voice', method: 'GET', params: {} });
+      await fresh.close();
+      expect(connected.ok ? connected.document.body : connected.failure.error.message).toContain('On time');
+      // And a server that is really silent still times out.
+      const silent = await startWorkerApp(`return 'hang'`);
+      const late = await client.fetchDocument({ url: `${silent.origin}/voice`, method: 'GET', params: {} });
+      expect(!late.ok && late.failure.error.code).toBe('DIDML_WEBHOOK_TIMEOUT');
+      await client.close();
+      let open = (await silent.stats()).open;
+      for (let i = 0; i < 100 && open > 0; i++) open = await new Promise((r) => setTimeout(r, 5)).then(async () => (await silent.stats()).open);
+      expect(open, 'connections left open on the silent app').toBe(0);
+      await silent.close();
+    } finally {
+      unsubscribe('undici:client:sendHeaders', block);
+      await client.close();
+      await worker.close();
+    }
   });
 });
