@@ -76,13 +76,14 @@ export function buildDocument(source: string, pass: Pass, work: EditedText, reco
     const at = Math.min(extras.invalidUtf8.offset, source.length);
     drafts.push(problems.invalidUtf8(extras.invalidUtf8.byte, { start: at, end: Math.min(at + 1, source.length) }));
   }
-  if (pass.dropped > 0 || drafts.length > MAX_DRAFTS) {
+  const stoppedAt = pass.stoppedAt >= 0 ? work.toOriginal(pass.stoppedAt) : -1;
+  if (pass.dropped > 0 || drafts.length > MAX_DRAFTS || stoppedAt >= 0) {
     // Errors first: hundreds of warnings (a page of bare &) must not hide why a document fails.
     drafts.sort((a, b) => ORDER[a.severity] - ORDER[b.severity] || a.span.start - b.span.start);
     const cut = drafts.slice(MAX_DRAFTS);
     drafts = drafts.slice(0, MAX_DRAFTS);
-    const at = cut.reduce((min, d) => Math.min(min, d.span.start), source.length);
-    drafts.push(problems.tooManyProblems(MAX_DRAFTS, { start: at, end: at }));
+    const at = stoppedAt >= 0 ? stoppedAt : cut.reduce((min, d) => Math.min(min, d.span.start), source.length);
+    drafts.push(problems.tooManyProblems(MAX_DRAFTS, { start: at, end: at }, stoppedAt >= 0));
   }
   return {
     source,

@@ -40,6 +40,13 @@ export interface Trigger {
 /** Past this, problems are counted but not reported (hostile input can have one per byte). */
 export const MAX_DRAFTS = 200;
 
+/**
+ * Past this many errors from saxes, a pass stops reading: the tree ends there. Each error costs
+ * saxes and the pass some work, and a recovery round parses the whole document again, so this
+ * bounds the work on a page of hostile bytes (no real document comes near it).
+ */
+export const MAX_ERRORS = 10 * MAX_DRAFTS;
+
 const ABORT = Symbol('abort');
 
 // saxes messages that the pass answers from structure rather than from the message.
@@ -62,6 +69,9 @@ export class Pass {
   readonly drafts: Draft[] = [];
   /** Problems beyond MAX_DRAFTS. */
   dropped = 0;
+  /** Where reading stopped after MAX_ERRORS errors (working copy), or -1. */
+  stoppedAt = -1;
+  private errors = 0;
   /** Drafts kept that are not errors. */
   private notErrors = 0;
   readonly tops: El[] = [];
@@ -165,9 +175,13 @@ export class Pass {
     }
   }
 
-  /** Stops the pass for a destructive recovery; returns (false) when that place is to be left to saxes. */
-  private abort(rule: string, at: number, run: (text: string) => Outcome | undefined): false {
-    const key = `${rule}@${this.work.toOriginal(at)}`;
+  /**
+   * Stops the pass for a destructive recovery; returns (false) when that place is to be left to
+   * saxes. `anywhere`: the recovery reads the whole document, so once it declines it declines
+   * everywhere (not once per place, a round each).
+   */
+  private abort(rule: string, at: number, run: (text: string) => Outcome | undefined, anywhere = false): false {
+    const key = anywhere ? rule : `${rule}@${this.work.toOriginal(at)}`;
     if (this.noAbort || this.skip.has(key)) return false;
     this.trigger = { key, run };
     throw ABORT;
@@ -373,6 +387,8 @@ export class Pass {
     const message = raw.replace(/^(?:[^:\n]*:)?\d+:\d+:\s*/, '');
     const pos = this.pos();
     const { src } = this;
+    // (At the end, saxes only names the elements left open: nothing more to read.)
+    if (!this.ending && ++this.errors > MAX_ERRORS) this.giveUp(pos);
     if (message === 'unexpected end.') this.endedInMarkup = true;
     // saxes' noise about a misplaced declaration is left out, but not that the input ends in it.
     if (this.inMisplacedDecl && message !== 'unexpected end.') return;
@@ -384,7 +400,7 @@ export class Pass {
       const found = findBareAmpersand(src, Math.max(this.cursor, this.ampResume), pos, this.ending);
       this.ampResume = found.resume;
       if (found.bare) {
-        this.abort('xml/unescaped-ampersand', found.resume, (text) => unescapedAmpersand(text));
+        this.abort('xml/unescaped-ampersand', found.resume, (text) => unescapedAmpersand(text), true);
         this.ampResume = found.resume + 1;
       }
     }
@@ -459,6 +475,15 @@ export class Pass {
     }
 
     this.addSyntax(problems.readable(message, src[pos - 1] ?? ''), { start: Math.max(0, pos - 1), end: pos });
+  }
+
+  /** Too many errors: reading stops here, and the elements still open end here. */
+  private giveUp(pos: number): never {
+    this.stoppedAt = pos;
+    for (const el of this.stack) el.end = pos;
+    this.stack.length = 0;
+    this.opening = undefined;
+    throw ABORT;
   }
 
   /** One syntax error per position: saxes sometimes reports the same place twice. */

@@ -96,8 +96,10 @@ export function invalidUtf8(byte: number, span: Span): Draft {
   };
 }
 
-export function tooManyProblems(limit: number, span: Span): Draft {
-  return { rule: 'xml/too-many-problems', severity: 'warning', message: `More than ${limit} XML problems; the rest are not reported`, span };
+export function tooManyProblems(limit: number, span: Span, stopped = false): Draft {
+  return stopped
+    ? { rule: 'xml/too-many-problems', severity: 'error', message: `So many XML problems that reading stopped here; the first ${limit} are reported`, span, code: XML_PARSE_ERROR }
+    : { rule: 'xml/too-many-problems', severity: 'warning', message: `More than ${limit} XML problems; the rest are not reported`, span };
 }
 
 export function internalError(err: unknown): Draft {

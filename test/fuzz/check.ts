@@ -148,8 +148,11 @@ function parseErrors(r: LintResult): Map<string, number> {
 
 /** Not every problem was reported: counts before and after fixing cannot be compared. */
 const truncated = (r: LintResult) => r.diagnostics.some((d) => d.rule === 'xml/too-many-problems' || d.rule === 'xml/too-large');
-/** Elements were left out of the tree (a fix that adds the missing root pushes one more below the limit). */
-const cutShort = (r: LintResult) => r.diagnostics.some((d) => d.rule === 'xml/too-deep' || d.rule === 'xml/too-large');
+/**
+ * Elements were left out of the tree: below the depth limit (a fix that adds the missing root
+ * pushes one more below it), or after reading stopped.
+ */
+const cutShort = (r: LintResult) => r.diagnostics.some((d) => d.rule === 'xml/too-deep' || d.rule === 'xml/too-large' || d.rule === 'xml/too-many-problems');
 
 interface Shape {
   tag: string;

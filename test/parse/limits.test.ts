@@ -1,5 +1,6 @@
 // Limits, hostile input and bad bytes: always a Document, never a throw or a hang.
-import { describe, expect, it } from 'vitest';
+import { SaxesParser } from 'saxes';
+import { describe, expect, it, vi } from 'vitest';
 import { parse, parseStream } from '../../src/parse/index.js';
 import type { Document, Node } from '../../src/types.js';
 import { chunked, random, walk } from './support.js';
@@ -99,6 +100,30 @@ describe('hostile input', () => {
     const attrs = Array.from({ length: 250 }, (_, i) => `a${i}=${i}`).join(' ');
     const unquoted = parse(`<Response><Say ${attrs}>Hi</Say></Response><`, { maxAttributes: 1000 });
     expect(unquoted.diagnostics.filter((d) => d.severity === 'error').map((d) => d.rule)).toEqual(['xml/syntax']);
+  });
+
+  it('stops reading after 2,000 errors from saxes: the work on a page of hostile bytes is bounded', () => {
+    const source = `<Response><Say>${'\u0001'.repeat(60_000)}</Say></Response>`;
+    const doc = parse(source);
+    valid(doc);
+    const stop = doc.diagnostics.find((d) => d.rule === 'xml/too-many-problems');
+    expect(stop).toMatchObject({ severity: 'error', code: 12100, start: 15 + 2001 });
+    expect(stop?.message).toBe('So many XML problems that reading stopped here; the first 200 are reported');
+    // The tree ends where reading stopped, <Say> inside it.
+    expect(doc.root?.span.end).toBe(15 + 2001);
+    expect(doc.root?.children.map((c) => [c.tag, c.span.end])).toEqual([['Say', 15 + 2001]]);
+  });
+
+  it('asks a recovery that reads the whole document once: a declined & took a round for each &', () => {
+    const write = vi.spyOn(SaxesParser.prototype, 'write');
+    try {
+      // `</&<?…`: the & in the close tag is bare to saxes, but a scan of the text sees a PI.
+      const doc = parse(`<Response><Say>Hi</Say></&<?${'&'.repeat(30)}?></Response>`);
+      valid(doc);
+      expect(write.mock.calls.length).toBeLessThanOrEqual(6);
+    } finally {
+      write.mockRestore();
+    }
   });
 
   it('handles a page of bare ampersands, control characters and stray markup', () => {
