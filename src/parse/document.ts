@@ -43,7 +43,7 @@ function decideRoot(pass: Pass, settings: Settings): { root: El | null; drafts: 
   if (trailing) drafts.push(problems.syntax(`Text after the end of <${last.tag}> is not allowed; remove it`, trimmedSpan(src, trailing)));
 
   if (first.tag.toLowerCase() !== settings.rootName.toLowerCase()) {
-    const wrapped = missingRoot(tops, between, settings.rootName, settings.knownTags);
+    const wrapped = missingRoot(tops, between, settings.rootName, settings.knownTags, !pass.endedInMarkup);
     if (wrapped) {
       drafts.push(wrapped.diagnostic);
       return { root: wrapped.root, drafts, alone: false };

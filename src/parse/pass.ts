@@ -95,7 +95,7 @@ export class Pass {
   private attrCount = 0;
   private lastErrorAt = -1;
   /** The input ended inside markup (a tag, comment, reference…): nothing can be appended safely. */
-  private endedInMarkup = false;
+  endedInMarkup = false;
   /** Start of a close tag with a disallowed character in it (-1 for none yet). */
   private badCloseStart = -1;
 

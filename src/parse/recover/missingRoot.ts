@@ -21,12 +21,14 @@ export interface TopText {
 /**
  * @param tops the top-level elements, in order
  * @param between text runs between them (white space, usually), in order
+ * @param fixable false when the document ends inside markup, where an appended end tag is no fix
  */
 export function missingRoot(
   tops: readonly El[],
   between: readonly TopText[],
   rootName: string,
   knownTags: ReadonlySet<string> | undefined,
+  fixable = true,
 ): { root: El; diagnostic: Draft } | undefined {
   const first = tops[0];
   const last = tops[tops.length - 1];
@@ -45,12 +47,16 @@ export function missingRoot(
     root.text += t.text;
   }
   const names = tops.length === 1 ? `<${first.tag}>` : `<${first.tag}> and the elements after it`;
-  const diagnostic = draft(missingRootMeta, `The document has no <${rootName}> root; put ${names} inside <${rootName}>…</${rootName}>`, { start: first.start, end: first.openEnd }, {
-    description: `wrap the document in <${rootName}>`,
-    edits: [
-      { start: first.start, end: first.start, text: `<${rootName}>` },
-      { start: last.end, end: last.end, text: `</${rootName}>` },
-    ],
-  });
+  const message = `The document has no <${rootName}> root; put ${names} inside <${rootName}>…</${rootName}>`;
+  const span = { start: first.start, end: first.openEnd };
+  const diagnostic = fixable
+    ? draft(missingRootMeta, message, span, {
+        description: `wrap the document in <${rootName}>`,
+        edits: [
+          { start: first.start, end: first.start, text: `<${rootName}>` },
+          { start: last.end, end: last.end, text: `</${rootName}>` },
+        ],
+      })
+    : draft(missingRootMeta, message, span);
   return { root, diagnostic };
 }
