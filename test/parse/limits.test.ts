@@ -126,6 +126,16 @@ describe('hostile input', () => {
     }
   });
 
+  it('looks ahead past a megabyte tag that never ends in linear time (the close-tag look-ahead was quadratic)', () => {
+    // </Sya> matches nothing: the recovery looks ahead for the next close tag, through 1 MB.
+    const started = performance.now();
+    const doc = parse(`<Response><Say>Hi</Sya><${'x'.repeat(1 << 20)}`, { maxBytes: Infinity });
+    valid(doc);
+    expect(doc.diagnostics.map((d) => d.rule)).toContain('xml/mismatched-close-tag');
+    // Quadratic, this took hours; linear, milliseconds. Only a gross bound, never a benchmark.
+    expect(performance.now() - started).toBeLessThan(2000);
+  });
+
   it('handles a page of bare ampersands, control characters and stray markup', () => {
     for (const body of ['&'.repeat(50_000), '\u0001'.repeat(50_000), '<'.repeat(50_000), '</x>'.repeat(10_000), 'a=“b '.repeat(5000), '<a>x<a/>'.repeat(3000)]) {
       const doc = parse(`<Response><Say ${body}>${body}</Say></Response>`, { maxBytes: Infinity });
