@@ -10,6 +10,7 @@ import type { AppConfig } from '../runtime/session.js';
 import type { Limits } from '../runtime/limits.js';
 import type { Level } from '../log.js';
 import { hostPolicy } from '../webhook/hosts.js';
+import { checkDrachtioConfig, type DrachtioConfig } from '../telephony/drachtio/config.js';
 
 export interface ServeConfig {
   app: AppConfig;
@@ -21,6 +22,8 @@ export interface ServeConfig {
   webhook: { connectTimeoutMs: number; readTimeoutMs: number; maxBytes: number; allowHosts?: string[]; denyHosts?: string[] };
   limits: Limits;
   log: { level: Level };
+  /** The drachtio backend (required with adapter drachtio). */
+  drachtio?: DrachtioConfig;
 }
 
 let validate: ReturnType<Ajv['compile']> | undefined;
@@ -53,6 +56,7 @@ export function checkConfig(raw: unknown, source = 'configuration'): ServeConfig
   } catch (e) {
     throw new DidmlError('DIDML_CONFIG', `${source}: ${(e as Error).message}`);
   }
+  if (config.drachtio) checkDrachtioConfig(config.drachtio, source);
   return config;
 }
 
