@@ -446,6 +446,9 @@ export class Pass {
       this.inMisplacedDecl = true;
       if (this.declSeen) return; // reported whole at its xmldecl event
       const d = leadingWhitespace(src, decl);
+      // After white space alone, the fix makes it the first thing, where what it says counts:
+      // saxes' word on its version and encoding stands.
+      if (d) this.inMisplacedDecl = false;
       this.report(d ?? problems.syntax('The XML declaration must be the very first thing in the document; move it to the top', { start: decl, end: Math.min(src.length, decl + 5) }));
       return;
     }
