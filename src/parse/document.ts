@@ -46,6 +46,11 @@ function decideRoot(pass: Pass, settings: Settings): { root: El | null; drafts: 
     const wrapped = missingRoot(tops, between, settings.rootName, settings.knownTags, !pass.endedInMarkup);
     if (wrapped) {
       drafts.push(wrapped.diagnostic);
+      // Inside the root (where the fix puts it), text may not hold "]]>"; saxes checks only there.
+      for (const t of between) {
+        const at = src.slice(t.start, t.end).indexOf(']]>');
+        if (at !== -1) drafts.push(problems.syntax(problems.readable('the string "]]>" is disallowed in char data.', ''), { start: t.start + at, end: t.start + at + 3 }));
+      }
       return { root: wrapped.root, drafts, alone: false };
     }
   }
