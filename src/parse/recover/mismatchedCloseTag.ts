@@ -22,6 +22,13 @@ export interface MismatchedClose {
   open: readonly { tag: string }[];
 }
 
+const START_TAG = /<[^\s/!?<>]/g;
+
+function hasStartTagAfter(text: string, from: number): boolean {
+  START_TAG.lastIndex = from;
+  return START_TAG.test(text);
+}
+
 export function mismatchedCloseTag(text: string, close: MismatchedClose): Outcome | undefined {
   const inner = close.open[close.open.length - 1];
   if (!inner) return undefined;
@@ -44,5 +51,7 @@ export function mismatchedCloseTag(text: string, close: MismatchedClose): Outcom
   // `</Pay></Pay>`, or `</Reject>` with no `<Reject>`: if the element that is open gets its own
   // close tag later, this one closes nothing and goes.
   if (nextCloseAtLevel(text, close.end) === inner.tag) return strayCloseTag(span, close.name);
+  // Only the root is open and elements follow: closing the root here would leave them outside it.
+  if (close.open.length === 1 && hasStartTagAfter(text, close.end)) return strayCloseTag(span, close.name);
   return replaceBy(inner.tag, `<${inner.tag}> is closed by </${close.name}>; close it with </${inner.tag}>`);
 }
