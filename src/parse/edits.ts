@@ -100,15 +100,16 @@ export class EditedText {
   /**
    * Original offset of working offset `w`. A position inside replaced text maps to the end of
    * what it replaced (its start maps to the start), so a span over a replacement covers exactly
-   * the original text it stands for.
+   * the original text it stands for. Where text was deleted, `after` says which side: the start
+   * of what follows (an element after a stray `</x>` that recovery removed) is after it.
    */
-  toOriginal(w: number): number {
+  toOriginal(w: number, after = false): number {
     if (this.edits.length === 0) return w;
     const k = this.editAt(w);
     if (k < 0) return w;
     const edit = this.edits[k] as TextEdit;
     const ws = this.workStarts[k] as number;
-    if (w === ws) return edit.start;
+    if (w === ws) return after && edit.text === '' ? edit.end : edit.start;
     if (w < ws + edit.text.length) return edit.end;
     return w - (this.shiftAfter[k] as number);
   }

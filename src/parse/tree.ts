@@ -54,10 +54,10 @@ export function newEl(tag: string, start: number): El {
 
 /** Builds public nodes without recursion (depth is only bounded by the caller's maxDepth). */
 export function toNode(root: El, work: EditedText, lines: LineIndex): Node {
-  const orig = (w: number): number => work.toOriginal(w);
   const spanOf = (start: number, end: number): Span => {
-    const s = orig(start);
-    return { start: s, end: Math.max(s, orig(end)) };
+    // A span starts after text that recovery deleted there, and ends before it.
+    const s = work.toOriginal(start, true);
+    return { start: s, end: Math.max(s, work.toOriginal(end)) };
   };
   const convert = (el: El): Node => {
     const span = spanOf(el.start, el.end);

@@ -44,6 +44,16 @@ describe('parse: the tree', () => {
     expect(slice(source, hangup.openSpan)).toBe('<Hangup/>');
   });
 
+  it('starts an element after a close tag that recovery removed, not on it', () => {
+    const text = '<Response><Say>Hi</Say></Pay><Hangup/></Response>';
+    const doc = parse(text);
+    expect(doc.diagnostics.map((d) => d.rule)).toEqual(['xml/stray-close-tag']);
+    const [say, hangup] = doc.root?.children ?? [];
+    expect(slice(text, say?.span)).toBe('<Say>Hi</Say>');
+    expect(slice(text, hangup?.span)).toBe('<Hangup/>');
+    expect(hangup?.column).toBe(30);
+  });
+
   it('gives attributes their name, value and quote positions', () => {
     const [action, digits] = gather.attrs as [Node['attrs'][number], Node['attrs'][number]];
     expect(gather.attributes).toEqual({ action: '/next?a=1&b=2', numDigits: '1' });
