@@ -55,6 +55,11 @@ export function formatDocument(doc: Document): FormatResult {
         refused ??= `line ${repaired.line}: ${repaired.message}, inside <${node.tag}>'s mix of text and elements (fix it first: didml lint --fix)`;
         return;
       }
+      // A root that recovery made up (`<Say/>text<Play/>`, no <Response>) has no source to copy.
+      if (node.children.some((c) => c.span.start < start || c.span.end > end)) {
+        refused ??= `line ${node.line}: text beside the elements of a <${node.tag}> that is not written in the document (fix it first: didml lint --fix)`;
+        return;
+      }
       verbatim.push(doc.source.slice(start, end));
       el.txt(hole(verbatim.length - 1));
       return;
