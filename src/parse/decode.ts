@@ -76,7 +76,11 @@ export interface Decoded {
   /** Bytes read (up to the limit). */
   bytes: number;
   invalidUtf8: { offset: number; byte: number } | undefined;
+  /** Offset of the first unpaired surrogate in text given as a string (now U+FFFD). */
+  loneSurrogate: number | undefined;
 }
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 /** Feeds chunks in, hands decoded text out; stops at `maxBytes`. */
 export class SourceReader {
@@ -85,6 +89,9 @@ export class SourceReader {
   private pendingBytes = false;
   private readonly parts: string[] = [];
   private length = 0;
+  /** A high surrogate that ended a string chunk: its pair may start the next one. */
+  private high = '';
+  private loneSurrogate: number | undefined;
   bytes = 0;
   tooLarge = false;
 
@@ -97,6 +104,7 @@ export class SourceReader {
     if (typeof chunk === 'string') {
       out = this.flushBytes();
       this.check.skip(out.length);
+      chunk = this.wellFormed(this.high + chunk, this.length + out.length, false);
       const size = Buffer.byteLength(chunk, 'utf8');
       if (this.bytes + size > this.maxBytes) {
         // Cut on a character boundary at the limit.
@@ -130,16 +138,35 @@ export class SourceReader {
   /** End of input: flushes a character left incomplete. */
   finish(): string {
     if (this.tooLarge) return '';
-    const out = this.flushBytes();
+    let out = this.flushBytes();
+    if (this.high) out += this.wellFormed(this.high, this.length + out.length, true);
     this.keep(out);
     return out;
+  }
+
+  /**
+   * A JS string can hold an unpaired surrogate, which no UTF-8 document can (saxes would pair it
+   * with the next character): it reads as U+FFFD, the same length, like a bad byte. A high
+   * surrogate at the end waits for the next chunk, unless this is the last.
+   */
+  private wellFormed(text: string, offset: number, last: boolean): string {
+    this.high = '';
+    const c = text.charCodeAt(text.length - 1);
+    if (!last && c >= 0xd800 && c <= 0xdbff) {
+      this.high = text.slice(-1);
+      text = text.slice(0, -1);
+    }
+    return text.replace(LONE_SURROGATE, (_, at: number) => {
+      this.loneSurrogate ??= offset + at;
+      return '\uFFFD';
+    });
   }
 
   get decoded(): Decoded {
     const text = this.parts.length === 1 ? (this.parts[0] as string) : this.parts.join('');
     this.parts.length = 0;
     if (text) this.parts.push(text);
-    return { text, tooLarge: this.tooLarge, bytes: this.bytes, invalidUtf8: this.check.firstBad };
+    return { text, tooLarge: this.tooLarge, bytes: this.bytes, invalidUtf8: this.check.firstBad, loneSurrogate: this.loneSurrogate };
   }
 
   get textLength(): number {

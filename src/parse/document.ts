@@ -66,6 +66,7 @@ const ORDER = { error: 0, warning: 1, info: 2 } as const;
 
 export interface Extras {
   invalidUtf8?: { offset: number; byte: number } | undefined;
+  loneSurrogate?: number | undefined;
 }
 
 export function buildDocument(source: string, pass: Pass, work: EditedText, recovered: Draft[], settings: Settings, extras: Extras): Document {
@@ -80,6 +81,10 @@ export function buildDocument(source: string, pass: Pass, work: EditedText, reco
   if (extras.invalidUtf8) {
     const at = Math.min(extras.invalidUtf8.offset, source.length);
     drafts.push(problems.invalidUtf8(extras.invalidUtf8.byte, { start: at, end: Math.min(at + 1, source.length) }));
+  }
+  if (extras.loneSurrogate !== undefined) {
+    const at = Math.min(extras.loneSurrogate, source.length);
+    drafts.push(problems.loneSurrogate({ start: at, end: Math.min(at + 1, source.length) }));
   }
   const stoppedAt = pass.stoppedAt >= 0 ? work.toOriginal(pass.stoppedAt) : -1;
   if (pass.dropped > 0 || drafts.length > MAX_DRAFTS || stoppedAt >= 0) {

@@ -42,7 +42,7 @@ class Session {
     }
     this.first.end();
     const { pass, work, recovered } = runRounds(source, this.first, this.settings);
-    return buildDocument(source, pass, work, recovered, this.settings, { invalidUtf8: decoded.invalidUtf8 });
+    return buildDocument(source, pass, work, recovered, this.settings, { invalidUtf8: decoded.invalidUtf8, loneSurrogate: decoded.loneSurrogate });
   }
 }
 

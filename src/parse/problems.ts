@@ -96,6 +96,16 @@ export function invalidUtf8(byte: number, span: Span): Draft {
   };
 }
 
+export function loneSurrogate(span: Span): Draft {
+  return {
+    rule: 'xml/invalid-utf8',
+    severity: 'warning',
+    message: 'The text holds an unpaired UTF-16 surrogate, which no UTF-8 document can; it reads as U+FFFD. Build the text from valid Unicode',
+    span,
+    code: XML_PARSE_ERROR,
+  };
+}
+
 export function tooManyProblems(limit: number, span: Span, stopped = false): Draft {
   return stopped
     ? { rule: 'xml/too-many-problems', severity: 'error', message: `So many XML problems that reading stopped here; the first ${limit} are reported`, span, code: XML_PARSE_ERROR }

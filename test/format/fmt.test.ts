@@ -32,9 +32,14 @@ describe('fmt fixtures', () => {
 });
 
 describe('fmt', () => {
-  it('refuses a name XML cannot hold (a lone surrogate in a JS string) instead of throwing', () => {
-    const { output, reason } = fmt('<Response><Say v\uD83Dx="1">Hi</Say></Response>');
+  it('refuses a name XML cannot hold instead of throwing', () => {
+    // parse never makes one (an unpaired surrogate reads as U+FFFD), but a Document is public.
+    const doc = lint('<Response><Say v="1">Hi</Say></Response>').document;
+    const say = doc.root!.children[0]!;
+    say.attrs[0]!.name = 'v\uD83Dx';
+    const { output, reason } = formatDocument(doc);
     expect(output).toBeNull();
     expect(reason).toMatch(/^line 1: <Say> cannot be written as XML: .*Invalid XML name/);
+    expect(fmt('<Response><Say v\uD83Dx="1">Hi</Say></Response>').output).toContain('<Say v\uFFFDx="1">');
   });
 });

@@ -177,6 +177,21 @@ describe('bad bytes', () => {
     expect(await parseStream(chunked(bytes, () => 1))).toEqual(doc);
   });
 
+  it('reads an unpaired surrogate in a JS string as U+FFFD with a warning (saxes paired it with the next character)', async () => {
+    const doc = parse('<Response><Say>a\uD800&amp;<x/>b</Say></Response>');
+    expect(doc.source).toBe('<Response><Say>a\uFFFD&amp;<x/>b</Say></Response>');
+    expect(doc.diagnostics.map((d) => [d.rule, d.severity, d.start])).toEqual([['xml/invalid-utf8', 'warning', 16]]);
+    expect(doc.root?.children[0]?.text).toBe('a\uFFFD&b');
+    expect(doc.root?.children[0]?.children.map((c) => c.tag)).toEqual(['x']);
+    // A pair split between two chunks is still a pair; a high surrogate at the very end is not.
+    const emoji = '<Response><Say>😀</Say></Response>';
+    expect(await parseStream(chunked(emoji, () => 1))).toEqual(parse(emoji));
+    expect(parse(emoji).diagnostics).toEqual([]);
+    const cut = await parseStream(chunked('<Response/>\uD83D', () => 1));
+    expect(cut.source).toBe('<Response/>\uFFFD');
+    expect(cut.diagnostics.map((d) => d.rule)).toContain('xml/invalid-utf8');
+  });
+
   it('keeps genuine U+FFFD without a warning, and a BOM in the source', () => {
     const doc = parse(new Uint8Array([0xef, 0xbb, 0xbf, ...Buffer.from('<Response><Say>\uFFFD</Say></Response>')]));
     expect(doc.diagnostics).toEqual([]);
