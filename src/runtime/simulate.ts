@@ -4,7 +4,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, resolve as resolvePath } from 'node:path';
 import { VirtualClock } from '../clock.js';
-import { createMockAdapter, type MockAdapterOptions, type MockCallScript, type TranscriptEvent } from '../telephony/mock/index.js';
+import { createMockAdapter, type CallerAction, type MockAdapterOptions, type MockCallScript, type TranscriptEvent } from '../telephony/mock/index.js';
 import { createWebhookClient } from '../webhook/client.js';
 import { appSpaceUrl } from '../webhook/folder.js';
 import type { WebhookClient } from '../webhook/types.js';
@@ -32,6 +32,8 @@ export interface SimulatedCall {
   summary: CallSummary;
   /** Everything that happened, in order: the backend's events and the runtime's (webhooks...). */
   events: TranscriptEvent[];
+  /** Scripted caller actions the app never asked for (a scenario can say so). */
+  unusedActions: CallerAction[];
 }
 
 /**
@@ -70,7 +72,7 @@ export async function simulateCall(options: SimulateOptions): Promise<SimulatedC
       },
     });
     await call.leg.ended;
-    return { summary, events: [...call.leg.transcript] };
+    return { summary, events: [...call.leg.transcript], unusedActions: [...call.leg.unusedActions] };
   } finally {
     unsubscribe?.();
     await adapter.close();

@@ -1,0 +1,184 @@
+// What each kind of step matches in a transcript: the event where it starts, where a step that
+// takes time ends (its outcome), and the fields a scenario may name, gathered into one flat view.
+// One entry per kind; the matcher (match.ts) knows nothing of the kinds beyond this table.
+import type { TranscriptEvent } from '../telephony/mock/index.js';
+import { matchPattern, type Mismatch } from './patterns.js';
+import type { Pattern, StepKind } from './scenario.js';
+
+export type View = Record<string, unknown>;
+
+export interface KindDef {
+  /** The event type the step matches (for `event`, the step names it). */
+  type: string | ((want: Record<string, Pattern>) => string);
+  /** The field a value that is not an object stands for (`{"say": "Hi"}` = `{"say": {"text": "Hi"}}`). */
+  shorthand?: string;
+  /** For a step that takes time (a Gather, a Dial): the index of the event where it ended, or -1 while it goes on. */
+  end?: (events: readonly TranscriptEvent[], start: number) => number;
+  /** The fields a step is matched against. */
+  view: (events: readonly TranscriptEvent[], start: number, end: number) => View;
+  /** Matching that is more than field by field (a dial's targets). */
+  match?: (want: Record<string, Pattern>, view: View, out: Mismatch[]) => void;
+}
+
+const nextOfType = (type: string) => (events: readonly TranscriptEvent[], start: number): number => {
+  for (let i = start + 1; i < events.length; i++) if (events[i]!.type === type) return i;
+  return -1;
+};
+
+const pick = (e: TranscriptEvent | undefined, ...keys: string[]): View => {
+  const out: View = {};
+  if (e) for (const k of keys) if (e[k] !== undefined) out[k] = e[k];
+  return out;
+};
+
+const pathOf = (url: unknown): string | undefined => {
+  if (typeof url !== 'string' || !URL.canParse(url)) return undefined;
+  const u = new URL(url);
+  return u.pathname + u.search;
+};
+
+interface TargetView {
+  kind: string;
+  uri?: string;
+  number?: string;
+  identity?: string;
+  headers?: Record<string, string>;
+  username?: string;
+  transport?: string;
+}
+
+/** The address of a dial target as a scenario names it: a SIP URI, a number, or client:name. */
+export const addressOf = (t: TargetView): string => t.uri ?? t.number ?? `client:${t.identity ?? ''}`;
+
+const TARGET_FIELDS = ['to', 'headers', 'username', 'transport'] as const;
+
+export const KINDS: Record<StepKind, KindDef> = {
+  say: { type: 'say', shorthand: 'text', view: (ev, i) => pick(ev[i], 'text', 'voice', 'language', 'loop') },
+  play: { type: 'play', shorthand: 'url', view: (ev, i) => pick(ev[i], 'url', 'loop') },
+  pause: { type: 'pause', shorthand: 'seconds', view: (ev, i) => pick(ev[i], 'seconds') },
+  gather: {
+    type: 'gather',
+    end: nextOfType('gather-end'),
+    view(ev, i, end) {
+      const g = ev[i]!;
+      const done = ev[end];
+      const speech = done?.['speech'] as { text?: string; confidence?: number } | undefined;
+      return {
+        input: [g['dtmf'] && 'dtmf', g['speech'] && 'speech'].filter(Boolean).join(' '),
+        ...pick(g, 'timeout', 'numDigits', 'finishOnKey', 'bargeIn'),
+        ...pick(done, 'digits', 'endedBy'),
+        ...(speech ? { speech: speech.text, confidence: speech.confidence } : {}),
+      };
+    },
+  },
+  record: {
+    type: 'record',
+    end: nextOfType('record-end'),
+    view: (ev, i, end) => ({ ...pick(ev[i], 'maxLength', 'timeout', 'finishOnKey', 'playBeep', 'trim'), ...pick(ev[end], 'duration', 'digits', 'endedBy', 'url') }),
+  },
+  dial: {
+    type: 'dial',
+    shorthand: 'to',
+    end: nextOfType('dial-end'),
+    view(ev, i, end) {
+      const d = ev[i]!;
+      const targets = (d['targets'] as TargetView[]).map((t) => ({ ...t, to: addressOf(t), headers: t.headers ?? {} }));
+      const responses: number[] = [];
+      for (let k = i + 1; k < (end < 0 ? ev.length : end); k++) {
+        const e = ev[k]!;
+        if (e.type === 'dial-end' || e.type === 'dial') break;
+        if (e.type === 'dial-response') responses.push(e['sipResponseCode'] as number);
+      }
+      return {
+        targets,
+        ...pick(d, 'callerId', 'timeout', 'timeLimit', 'sequential', 'record', 'hangupOnStar', 'answerOnBridge'),
+        responses,
+        ...pick(ev[end], 'status', 'sipResponseCode', 'duration', 'endedBy'),
+      };
+    },
+    match(want, view, out) {
+      // Target fields (to, headers, username, transport) are about one target; the rest about the dial.
+      const rest: Record<string, Pattern> = {};
+      for (const [k, v] of Object.entries(want)) if (!(TARGET_FIELDS as readonly string[]).includes(k)) rest[k] = v;
+      matchPattern(rest, view, '', out);
+      const targets = view['targets'] as (TargetView & { to: string })[];
+      const to = want['to'];
+      if (Array.isArray(to)) {
+        const list: Mismatch[] = [];
+        matchPattern(to, targets.map((t) => t.to), 'to', list);
+        if (list.length) out.push({ path: 'to', expected: to, actual: targets.map((t) => t.to) });
+      }
+      const perTarget: Record<string, Pattern> = {};
+      for (const k of TARGET_FIELDS) if (want[k] !== undefined && !(k === 'to' && Array.isArray(to))) perTarget[k] = want[k];
+      if (!Object.keys(perTarget).length) return;
+      // Some target must have all of them; when none does, report the nearest (fewest mismatches).
+      let best: Mismatch[] | undefined;
+      for (const t of targets) {
+        const ms: Mismatch[] = [];
+        matchPattern(perTarget, t, '', ms);
+        if (!ms.length) return;
+        if (!best || ms.length < best.length) best = ms;
+      }
+      if (!best) out.push({ path: 'to', expected: perTarget['to'] ?? perTarget, actual: [] });
+      else if (targets.length > 1 && best.some((m) => m.path === 'to')) out.push({ path: 'to', expected: perTarget['to']!, actual: targets.map((t) => t.to) });
+      else out.push(...best);
+    },
+  },
+  refer: {
+    type: 'refer',
+    shorthand: 'to',
+    end(ev, i) {
+      let last = i;
+      for (let k = i + 1; k < ev.length && (ev[k]!.type === 'refer-response' || ev[k]!.type === 'notify'); k++) last = k;
+      return last;
+    },
+    view(ev, i, end) {
+      const r = ev[i]!;
+      let response: unknown;
+      let notify: unknown;
+      for (let k = i + 1; k <= end; k++) {
+        if (ev[k]!.type === 'refer-response') response = ev[k]!['sipResponseCode'];
+        if (ev[k]!.type === 'notify') notify = ev[k]!['sipResponseCode'];
+      }
+      return { to: r['uri'], headers: r['headers'], response, notify };
+    },
+  },
+  webhook: {
+    type: 'webhook',
+    shorthand: 'path',
+    view: (ev, i) => ({ ...pick(ev[i], 'url', 'method', 'params', 'status', 'error', 'message'), path: pathOf(ev[i]!['url']) }),
+  },
+  redirect: { type: 'redirect', shorthand: 'path', view: (ev, i) => ({ ...pick(ev[i], 'url', 'method'), path: pathOf(ev[i]!['url']) }) },
+  sms: { type: 'sms', shorthand: 'body', view: (ev, i) => pick(ev[i], 'to', 'from', 'body') },
+  conference: {
+    type: 'conference',
+    shorthand: 'name',
+    end: nextOfType('conference-end'),
+    view: (ev, i, end) => ({
+      ...pick(ev[i], 'name', 'muted', 'beep'),
+      startOnEnter: ev[i]!['startOnEnter'],
+      endOnExit: ev[i]!['endOnExit'],
+      ...pick(ev[end], 'duration', 'endedBy'),
+    }),
+  },
+  enqueue: {
+    type: 'enqueue',
+    shorthand: 'queue',
+    end(ev, i) {
+      const queue = ev[i]!['queue'];
+      for (let k = i + 1; k < ev.length; k++) if (ev[k]!.type === 'queue' && ev[k]!['queue'] === queue) return k;
+      return -1;
+    },
+    view: (ev, i, end) => ({ queue: ev[i]!['queue'], ...pick(ev[end], 'result') }),
+  },
+  hangup: { type: 'hangup', shorthand: 'by', view: (ev, i) => pick(ev[i], 'by', 'reason') },
+  reject: { type: 'reject', shorthand: 'reason', view: (ev, i) => pick(ev[i], 'reason', 'sipResponseCode') },
+  error: { type: 'error', shorthand: 'code', view: (ev, i) => pick(ev[i], 'code', 'twilioCode', 'message', 'url') },
+  warning: { type: 'warning', shorthand: 'message', view: (ev, i) => pick(ev[i], 'message', 'rule', 'code', 'url') },
+  status: {
+    type: 'end',
+    shorthand: 'status',
+    view: (ev, i) => ({ ...pick(ev[i], 'status', 'reason'), duration: Math.round(ev[i]!.t / 1000) }),
+  },
+  event: { type: (want) => String(want['type']), view: (ev, i) => ({ ...ev[i] }) },
+};

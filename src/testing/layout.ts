@@ -1,0 +1,29 @@
+// JSON laid out for people and for diffs: what fits on a line stays on one line (a step, a
+// caller action, a callee), the lists at the top of a scenario (expect, snapshot) have one entry
+// per line, two spaces of indentation. `didml test --update` writes scenarios this way, so a
+// scenario written in this layout changes by its snapshot only.
+const WIDTH = 110;
+
+export function layoutJson(value: unknown): string {
+  return lay(value, 0, true) + '\n';
+}
+
+function lay(value: unknown, indent: number, top: boolean): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  const entries: [string | undefined, unknown][] = Array.isArray(value)
+    ? value.map((v) => [undefined, v])
+    : Object.entries(value).filter(([, v]) => v !== undefined);
+  const [open, close] = Array.isArray(value) ? ['[', ']'] : ['{', '}'];
+  if (!entries.length) return open + close;
+  const key = (k: string | undefined) => (k === undefined ? '' : `${JSON.stringify(k)}: `);
+  if (!top) {
+    const flat = entries.map(([k, v]) => key(k) + lay(v, 0, false)).join(', ');
+    const one = Array.isArray(value) ? `[${flat}]` : `{ ${flat} }`;
+    // The scenario's own lists (expect, snapshot) have an entry per line; small values stay together.
+    const breaks = indent <= 2 && Array.isArray(value);
+    if (!one.includes('\n') && indent + one.length <= WIDTH && !breaks) return one;
+  }
+  const pad = ' '.repeat(indent + 2);
+  const inner = entries.map(([k, v]) => pad + key(k) + lay(v, indent + 2, false));
+  return `${open}\n${inner.join(',\n')}\n${' '.repeat(indent)}${close}`;
+}

@@ -1,0 +1,89 @@
+// A scenario: one call against an app, and what must happen on it. Plain JSON (`*.call.json`),
+// checked against grammar/scenario.schema.json; the call is the mock backend's own script format
+// (src/telephony/mock/script.ts), so the same data drives `didml test`, `didml serve`'s
+// POST /calls and `simulateCall`.
+import type { MockCallScript } from '../telephony/mock/index.js';
+import type { HttpMethod } from '../webhook/types.js';
+import type { StatusEvent } from '../runtime/session.js';
+import type { DialectName } from '../types.js';
+
+/** Text to match: a string is compared exactly; or a substring, or a regular expression. */
+export type TextMatcher = string | number | boolean | { contains: string } | { regex: string; flags?: string };
+
+/** A value to match; `null` means the field must be absent. */
+export type ValueMatcher = TextMatcher | null;
+
+/** Fields to match: every one listed must match, others may be there too. */
+export type Fields = Record<string, ValueMatcher>;
+
+/** Anything a transcript event holds: values, lists (element by element), objects (field by field). */
+export type Pattern = ValueMatcher | Pattern[] | { [field: string]: Pattern };
+
+export interface AppSpec {
+  /** A folder, an XML file in one, a .js/.mjs module (in-process handler), or an http(s) URL. */
+  url: string;
+  /** The first request's path inside a folder or module app. */
+  path?: string;
+  method?: HttpMethod;
+  fallbackUrl?: string;
+  fallbackMethod?: HttpMethod;
+  statusCallback?: string;
+  statusCallbackMethod?: HttpMethod;
+  statusCallbackEvents?: StatusEvent[];
+  dialect?: DialectName | 'auto';
+}
+
+/** The step kinds, each the name of what it matches (see kinds.ts). */
+export const STEP_KINDS = [
+  'say',
+  'play',
+  'pause',
+  'gather',
+  'record',
+  'dial',
+  'refer',
+  'webhook',
+  'redirect',
+  'sms',
+  'conference',
+  'enqueue',
+  'hangup',
+  'reject',
+  'error',
+  'warning',
+  'status',
+  'event',
+] as const;
+
+export type StepKind = (typeof STEP_KINDS)[number];
+
+export interface StepModifiers {
+  /** Somewhere after the previous step, not necessarily the next event of its kind. */
+  later?: boolean;
+  /** No such event after the previous step (the position does not move). */
+  not?: boolean;
+  /** Seconds of call time at which it happened (for a step that takes time: when it began). */
+  at?: number;
+  /** Why the step matters; shown when it fails. */
+  note?: string;
+}
+
+export type Step = StepModifiers & { [K in StepKind]?: unknown };
+
+export interface Scenario {
+  $schema?: string;
+  name?: string;
+  description?: string;
+  app: string | AppSpec;
+  call?: MockCallScript;
+  authToken?: string;
+  pending?: string;
+  expect?: Step[];
+  snapshot?: string[];
+}
+
+/** The one kind key of a step (validation guarantees there is exactly one). */
+export function kindOf(step: Step): StepKind {
+  for (const k of STEP_KINDS) if (step[k] !== undefined) return k;
+  throw new Error('a step without a kind (the scenario was not validated)');
+}

@@ -1,0 +1,164 @@
+// Checks a scenario against grammar/scenario.schema.json, and what a schema cannot say (exactly
+// one kind per step, regular expressions that compile). Every problem names the key, as a path a
+// person can find in the file: `expect[2].dial.headers.X-EI: must be …`.
+//
+// The schema is compiled at first use (ajv, ~10 ms) rather than ahead of time: `didml test` reads
+// it once per run, and `didml lint` never loads this module.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { packageRoot } from '../paths.js';
+import { STEP_KINDS, type Scenario, type Step } from './scenario.js';
+
+let compiled: ValidateFunction | undefined;
+
+function validator(): ValidateFunction {
+  if (!compiled) {
+    const schema = JSON.parse(readFileSync(join(packageRoot, 'grammar/scenario.schema.json'), 'utf8')) as object;
+    const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, inlineRefs: false });
+    ajv.addKeyword({ keyword: 'x-hint', schemaType: 'string' });
+    compiled = ajv.compile(schema);
+  }
+  return compiled;
+}
+
+export type Checked = { ok: true; scenario: Scenario } | { ok: false; problems: string[] };
+
+export interface CheckOptions {
+  /** A scenario with nothing to check is fine when its snapshot is about to be written. */
+  updating?: boolean;
+}
+
+/** Checks parsed JSON as a scenario; the problems name each key that is wrong and how. */
+export function checkScenario(data: unknown, options: CheckOptions = {}): Checked {
+  const validate = validator();
+  if (!validate(data)) return { ok: false, problems: explain([...(validate.errors ?? [])]) };
+  const scenario = data as Scenario;
+  const problems: string[] = [];
+  (scenario.expect ?? []).forEach((step, i) => problems.push(...checkStep(step, `expect[${i}]`)));
+  if (!problems.length && !scenario.pending && !options.updating && !scenario.expect?.length && !scenario.snapshot) {
+    problems.push('nothing to check: add "expect" steps, or run didml test --update to record a snapshot of the call');
+  }
+  return problems.length ? { ok: false, problems } : { ok: true, scenario };
+}
+
+function checkStep(step: Step, where: string): string[] {
+  const kinds = STEP_KINDS.filter((k) => step[k] !== undefined);
+  if (kinds.length !== 1) {
+    const found = kinds.length ? `found ${kinds.join(' and ')}` : 'found none';
+    return [`${where}: a step needs exactly one of ${STEP_KINDS.join(', ')} (${found})`];
+  }
+  const problems: string[] = [];
+  const walk = (v: unknown, path: string): void => {
+    if (Array.isArray(v)) return v.forEach((x, i) => walk(x, `${path}[${i}]`));
+    if (v === null || typeof v !== 'object') return;
+    const o = v as Record<string, unknown>;
+    if (typeof o['regex'] === 'string' && Object.keys(o).every((k) => k === 'regex' || k === 'flags')) {
+      try {
+        new RegExp(o['regex'], typeof o['flags'] === 'string' ? o['flags'] : '');
+      } catch (e) {
+        problems.push(`${path}.regex: not a valid regular expression (${(e as Error).message})`);
+      }
+      return;
+    }
+    for (const [k, x] of Object.entries(o)) walk(x, `${path}${keyPath(k)}`);
+  };
+  walk(step[kinds[0]!], `${where}${keyPath(kinds[0]!)}`);
+  return problems;
+}
+
+/** `.name`, or `["odd name"]` for a key that would not read as one. */
+function keyPath(key: string): string {
+  return /^[A-Za-z_$][\w$-]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
+}
+
+/** `/expect/2/dial/headers/X-EI` → `expect[2].dial.headers.X-EI`. */
+export function instanceName(pointer: string): string {
+  if (!pointer) return '(top level)';
+  const parts = pointer.slice(1).split('/').map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+  return parts.map((p, i) => (/^\d+$/.test(p) ? `[${p}]` : i === 0 && /^[A-Za-z_$][\w$-]*$/.test(p) ? p : keyPath(p))).join('');
+}
+
+const within = (e: ErrorObject, path: string) => e.instancePath === path || e.instancePath.startsWith(path + '/');
+
+/**
+ * Ajv's errors in words, one per mistake. An `anyOf` (a value that may take several forms) fails
+ * with an error per form; what helps is the form the user was evidently writing: the errors
+ * inside the value when there are any, else the key no form knows, else the schema's `x-hint`.
+ */
+function explain(errors: ErrorObject[]): string[] {
+  const out: string[] = [];
+  let rest = errors;
+  for (;;) {
+    // The shallowest value that failed; of the anyOfs there, the outermost (ajv lists it last).
+    const anyOfs = rest.filter((e) => e.keyword === 'anyOf');
+    const depth = Math.min(...anyOfs.map((e) => e.instancePath.length));
+    const anyOf = anyOfs.filter((e) => e.instancePath.length === depth).at(-1);
+    if (!anyOf) break;
+    const path = anyOf.instancePath;
+    const inside = rest.filter((e) => e !== anyOf && within(e, path));
+    rest = rest.filter((e) => e !== anyOf && !within(e, path));
+    const deeper = inside.filter((e) => e.instancePath !== path);
+    if (deeper.length) {
+      out.push(...explain(deeper));
+      continue;
+    }
+    const unknown = unknownInEveryForm(inside);
+    const hint = (anyOf.parentSchema as { 'x-hint'?: string } | undefined)?.['x-hint'] ?? 'does not match any of the forms it may take';
+    out.push(unknown.length ? `${instanceName(path)}: unknown key ${unknown.map((k) => `"${k}"`).join(', ')}; it ${hint}` : `${instanceName(path)}: ${hint}`);
+  }
+  for (const e of rest) out.push(describe(e));
+  return [...new Set(out)];
+}
+
+/** Keys that every object form of an anyOf refused: the ones the user misspelt. */
+function unknownInEveryForm(errors: ErrorObject[]): string[] {
+  const forms = new Map<string, Set<string>>();
+  for (const e of errors) {
+    if (e.keyword !== 'additionalProperties') continue;
+    const form = e.schemaPath;
+    if (!forms.has(form)) forms.set(form, new Set());
+    forms.get(form)!.add(String((e.params as { additionalProperty: string }).additionalProperty));
+  }
+  const sets = [...forms.values()];
+  if (!sets.length) return [];
+  return [...sets[0]!].filter((k) => sets.every((s) => s.has(k)));
+}
+
+function describe(e: ErrorObject): string {
+  const where = instanceName(e.instancePath);
+  const p = e.params as Record<string, unknown>;
+  switch (e.keyword) {
+    case 'additionalProperties': {
+      const key = String(p['additionalProperty']);
+      const known = Object.keys((e.parentSchema as { properties?: object } | undefined)?.properties ?? {}).filter((k) => k !== '$schema');
+      const near = known.find((k) => distance(k.toLowerCase(), key.toLowerCase()) <= 2);
+      return `${where}: unknown key "${key}" (${near ? `did you mean "${near}"?` : `known: ${known.join(', ')}`})`;
+    }
+    case 'required':
+      return `${where}: "${String(p['missingProperty'])}" is required`;
+    case 'enum':
+      return `${where}: must be one of ${(p['allowedValues'] as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'const':
+      return `${where}: must be ${JSON.stringify(p['allowedValue'])}`;
+    case 'type': {
+      const t = String(p['type']);
+      return `${where}: must be ${/^[aeiou]/.test(t) ? 'an' : 'a'} ${t}`;
+    }
+    default: {
+      const hint = (e.parentSchema as { 'x-hint'?: string } | undefined)?.['x-hint'];
+      return `${where}: ${hint ?? e.message ?? 'is not valid'}`;
+    }
+  }
+}
+
+function distance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+  }
+  return d[a.length]![b.length]!;
+}
