@@ -13,6 +13,7 @@ import { toXsd } from '../grammar/xsd.js';
 import { documentJson } from './document-json.js';
 import { callCommand } from './call.js';
 import { serveCommand } from './serve.js';
+import { testCommand } from './test.js';
 
 const version = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
@@ -139,6 +140,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
 
   program.addCommand(callCommand(io, setExit));
   program.addCommand(serveCommand(io, setExit));
+  program.addCommand(testCommand(io, setExit));
 
   return program;
 }
