@@ -1,0 +1,342 @@
+// A call driven step by step from a test (Vitest, node:test, anything that awaits): start it
+// against an app, let it run to the moment it needs the caller, check what happened, act as the
+// caller, and so on to its end. No server process, no real time: the call runs on the mock
+// backend in virtual time, and while it waits for the caller (the mock's `ask` hook) virtual time
+// stands still, so a test can look at it for as long as it likes.
+//
+//   const call = await startCall({ app: 'fixtures/ivr', from: '+14155550100' });
+//   await call.expectSay(/For sales press 1/);
+//   await call.press('1');
+//   await call.expectDial({ to: 'sip:sales@pbx.example.com', headers: { 'X-Department': 'sales' } });
+//   await call.expectStatus('completed');
+//
+// An expectation looks after the previous one, and after the caller's last action: "after I
+// pressed 1, the next thing said is…". Its semantics are those of a scenario step (match.ts).
+import { fileURLToPath } from 'node:url';
+import type { Limits } from '../runtime/limits.js';
+import { sequentialIds } from '../runtime/ids.js';
+import type { CallSummary } from '../runtime/session.js';
+import { simulateCall, type SimulatedCall } from '../runtime/simulate.js';
+import type { CallerAction, CallerOpportunity, MockCallScript, TranscriptEvent } from '../telephony/mock/index.js';
+import type { DialStatus } from '../telephony/adapter.js';
+import type { WebhookHandler } from '../webhook/handler.js';
+import { endOf, excerpt, matchSteps, seconds, type Failure } from './match.js';
+import { formatFailure } from './report.js';
+import { resolveApp } from './runner.js';
+import type { AppSpec, Pattern, Step, StepKind, StepModifiers } from './scenario.js';
+import { checkScenario } from './validate.js';
+
+/** Text to match: a string exactly, a RegExp, or `{contains}` / `{regex}` as in scenario files. */
+export type TextLike = string | number | boolean | RegExp | { contains: string } | { regex: string; flags?: string };
+/** Fields to match (headers, params): `null` means absent. */
+export type FieldsLike = Record<string, TextLike | null>;
+
+export interface SayExpectation { text?: TextLike; voice?: TextLike; language?: TextLike; loop?: number }
+export interface GatherExpectation {
+  input?: TextLike; timeout?: TextLike; numDigits?: TextLike; finishOnKey?: TextLike; bargeIn?: boolean;
+  digits?: TextLike | null; speech?: TextLike | null; confidence?: TextLike;
+  endedBy?: 'key' | 'num-digits' | 'timeout' | 'speech' | 'hangup' | 'abort';
+}
+export interface RecordExpectation {
+  maxLength?: TextLike; timeout?: TextLike; finishOnKey?: TextLike; playBeep?: boolean; trim?: TextLike;
+  duration?: TextLike; digits?: TextLike; endedBy?: 'key' | 'silence' | 'max-length' | 'hangup' | 'abort'; url?: TextLike;
+}
+export interface DialExpectation {
+  /** One target that must be among the dial's; a list: exactly these targets, in order. */
+  to?: TextLike | TextLike[];
+  headers?: FieldsLike; username?: TextLike | null; transport?: TextLike | null; callerId?: TextLike;
+  timeout?: TextLike; timeLimit?: TextLike; sequential?: boolean; record?: boolean; hangupOnStar?: boolean; answerOnBridge?: boolean;
+  /** Every final SIP response to the dial's INVITEs, in order (401 for a challenge). */
+  responses?: number[];
+  status?: DialStatus; sipResponseCode?: TextLike; duration?: TextLike; endedBy?: TextLike;
+}
+export interface ReferExpectation { to?: TextLike; headers?: FieldsLike; response?: TextLike; notify?: TextLike | null }
+export interface WebhookExpectation { url?: TextLike; path?: TextLike; method?: 'GET' | 'POST'; params?: FieldsLike; status?: TextLike; error?: TextLike | null }
+export type Options = Omit<StepModifiers, 'not'>;
+
+/** An app for a test: a folder or file path, a URL, a file: URL, an in-process handler, or all the details. */
+export type AppInput = string | URL | WebhookHandler | (Partial<AppSpec> & { handler?: WebhookHandler });
+
+export interface StartCallOptions extends MockCallScript {
+  app: AppInput;
+  /** Sign every webhook with X-Twilio-Signature. */
+  authToken?: string;
+  limits?: Partial<Limits>;
+}
+
+/** Thrown when a call does not do what a test expects; the message is the report `didml test` prints. */
+export class CallExpectationError extends Error {
+  override name = 'CallExpectationError';
+  constructor(
+    message: string,
+    readonly failure?: Failure,
+  ) {
+    super(message);
+  }
+}
+
+const WAITING: Record<CallerOpportunity, string> = { gather: 'a <Gather>', record: 'a <Record>', dial: 'a <Dial hangupOnStar>' };
+
+/** Plain data for the matcher: RegExps become `{regex, flags}`, everything else as it is. */
+function toPattern(v: unknown): Pattern {
+  if (v instanceof RegExp) {
+    const flags = v.flags.replace(/[^imsu]/g, '');
+    return flags ? { regex: v.source, flags } : { regex: v.source };
+  }
+  if (Array.isArray(v)) return v.map(toPattern);
+  if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined).map(([k, x]) => [k, toPattern(x)]));
+  return v as Pattern;
+}
+
+export class TestCall {
+  readonly #events: TranscriptEvent[] = [];
+  readonly #wakers: (() => void)[] = [];
+  #callSid = '';
+  #position = 0;
+  /** What the next expectation looks after, in words. */
+  #since = 'from the start of the call';
+  #expectations = 0;
+  #waiting: { at: CallerOpportunity; answer: (a: CallerAction) => void } | undefined;
+  #result: SimulatedCall | undefined;
+  #error: unknown;
+  #settled = false;
+
+  /** @internal Use startCall(). */
+  constructor(run: (hooks: { ask: (at: CallerOpportunity) => Promise<CallerAction>; onEvent: (e: TranscriptEvent) => void; ids: (p: string) => string }) => Promise<SimulatedCall>) {
+    const ids = sequentialIds();
+    run({
+      ask: (at) =>
+        new Promise<CallerAction>((answer) => {
+          this.#waiting = { at, answer };
+          this.#wake();
+        }),
+      onEvent: (e) => void this.#events.push(e),
+      ids: (prefix) => {
+        const id = ids(prefix);
+        if (prefix === 'CA' && !this.#callSid) this.#callSid = id;
+        return id;
+      },
+    }).then(
+      (r) => {
+        this.#result = r;
+        this.#settled = true;
+        this.#wake();
+      },
+      (e: unknown) => {
+        this.#error = e;
+        this.#settled = true;
+        this.#wake();
+      },
+    );
+  }
+
+  /** The call's CallSid (ids are counters in tests: `CA000…0` for the first call). */
+  get callSid(): string {
+    return this.#callSid;
+  }
+
+  /** What happened so far, in order (the transcript `didml call --json` prints). */
+  get events(): readonly TranscriptEvent[] {
+    return this.#events;
+  }
+
+  /** Where the call waits for the caller right now (after an await), or undefined. */
+  get waitingFor(): CallerOpportunity | undefined {
+    return this.#waiting?.at;
+  }
+
+  get ended(): boolean {
+    return this.#settled;
+  }
+
+  /** How the call ended, once it has. */
+  get summary(): CallSummary | undefined {
+    return this.#result?.summary;
+  }
+
+  /** The transcript so far as `didml call` prints it. */
+  transcript(): string {
+    return excerpt(this.#events, undefined, 0, this.#events.length).map((l) => l.slice(2)).join('\n');
+  }
+
+  #wake(): void {
+    for (const w of this.#wakers.splice(0)) w();
+  }
+
+  /** Until the call needs the caller, or has ended. */
+  #settle(): Promise<void> {
+    if (this.#waiting || this.#settled) return Promise.resolve();
+    return new Promise((resolve) => this.#wakers.push(resolve));
+  }
+
+  #note(): string {
+    if (this.#waiting) return `\n  (the call is waiting for the caller at ${WAITING[this.#waiting.at]}: press, speak, stay silent or hang up to go on)`;
+    return '';
+  }
+
+  #fail(title: string, happened: string): never {
+    const tail = excerpt(this.#events, undefined, this.#events.length - 1);
+    throw new CallExpectationError(formatFailure({ title, expected: '', happened, excerpt: tail }));
+  }
+
+  #rethrow(): void {
+    if (this.#error !== undefined) throw this.#error instanceof Error ? this.#error : new Error(String(this.#error));
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // The caller.
+
+  async #act(action: CallerAction, what: string): Promise<void> {
+    await this.#settle();
+    this.#rethrow();
+    const w = this.#waiting;
+    if (!w) this.#fail(`the caller cannot ${what}: the call is over`, endOf(this.#events));
+    if (w.at === 'dial' && !('digits' in action || 'hangup' in action)) {
+      this.#fail(`the caller cannot ${what} during a <Dial hangupOnStar>`, 'only keys (* ends the dial) or a hang-up mean anything there');
+    }
+    this.#waiting = undefined;
+    // What the test expects next happens after this.
+    this.#position = Math.max(this.#position, this.#events.length);
+    this.#since = `after the caller's action (${what}, at ${seconds(this.#events.at(-1)?.t ?? 0)})`;
+    w.answer(action);
+  }
+
+  /** Presses keys at the Gather (or Record, or `*` during a Dial with hangupOnStar) the call waits at. */
+  press(keys: string): Promise<void> {
+    return this.#act({ digits: keys }, `press ${keys}`);
+  }
+
+  /** Says words at the Gather the call waits at. */
+  speak(words: string, options: { confidence?: number } = {}): Promise<void> {
+    return this.#act({ speech: words, ...(options.confidence !== undefined ? { confidence: options.confidence } : {}) }, `say "${words}"`);
+  }
+
+  /** Stays silent: the Gather times out, the Record ends on silence. */
+  silence(): Promise<void> {
+    return this.#act({ silence: true }, 'stay silent');
+  }
+
+  /** Talks for `seconds` at the Record the call waits at, then presses `then` (a finishing key). */
+  talk(seconds: number, options: { then?: string } = {}): Promise<void> {
+    return this.#act({ record: seconds, ...(options.then !== undefined ? { digits: options.then } : {}) }, `talk for ${seconds} s`);
+  }
+
+  /**
+   * Hangs up at the place the call waits for the caller, and waits for the call to wind up
+   * (actions requested with Digits=hangup and the like). A call already over stays as it ended.
+   */
+  async hangup(): Promise<SimulatedCall> {
+    await this.#settle();
+    if (this.#waiting) await this.#act({ hangup: true }, 'hang up');
+    return this.result();
+  }
+
+  /** The whole call once it has ended on its own; fails if it waits for the caller. */
+  async result(): Promise<SimulatedCall> {
+    await this.#settle();
+    this.#rethrow();
+    if (!this.#result) this.#fail('the call did not end', `it is waiting for the caller at ${WAITING[this.#waiting!.at]}`);
+    return this.#result;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Expectations.
+
+  /** Any scenario step (`{say: …}`, `{dial: {…}}`, `{event: {type: …}}`), after the previous expectation. */
+  async expect(step: Step | Record<string, unknown>): Promise<TranscriptEvent> {
+    const data = toPattern(step) as Step;
+    const checked = checkScenario({ app: '.', expect: [data] });
+    if (!checked.ok) throw new TypeError(`not a valid expectation: ${checked.problems.map((p) => p.replace(/^expect\[0\]\.?/, '')).join('; ')}`);
+    await this.#settle();
+    this.#rethrow();
+    const n = ++this.#expectations;
+    const r = matchSteps(this.#events, [data], { from: this.#position, since: this.#since, label: () => `expectation ${n}` });
+    const f = r.failures[0];
+    if (f) throw new CallExpectationError(formatFailure(f) + this.#note(), f);
+    const m = r.matched[0];
+    if (r.position > this.#position) {
+      this.#position = r.position;
+      this.#since = `after expectation ${n} (${seconds(this.#events[r.position - 1]!.t)})`;
+    }
+    return m ? this.#events[m.event]! : this.#events[Math.max(0, this.#position - 1)]!;
+  }
+
+  /** That nothing like `step` happens after the previous expectation (to the end of what happened so far). */
+  expectNo(step: Step | Record<string, unknown>): Promise<TranscriptEvent> {
+    return this.expect({ ...step, not: true });
+  }
+
+  #kind(kind: StepKind, value: unknown, options: Options = {}): Promise<TranscriptEvent> {
+    return this.expect({ [kind]: value === undefined ? true : value, ...options });
+  }
+
+  expectSay(text: TextLike | SayExpectation, options?: Options): Promise<TranscriptEvent> {
+    return this.#kind('say', text, options);
+  }
+  expectPlay(url: TextLike | { url?: TextLike; loop?: number }, options?: Options): Promise<TranscriptEvent> {
+    return this.#kind('play', url, options);
+  }
+  expectGather(fields?: GatherExpectation, options?: Options): Promise<TranscriptEvent> {
+    return this.#kind('gather', fields, options);
+  }
+  expectRecord(fields?: RecordExpectation, options?: Options): Promise<TranscriptEvent> {
+    return this.#kind('record', fields, options);
+  }
+  expectDial(to: TextLike | DialExpectation, options?: Options): Promise<TranscriptEvent> {
+    return this.#kind('dial', to, options);
+  }
+  expectRefer(to: TextLike | ReferExpectation, options?: Options): Promise<TranscriptEvent> {
+    return this.#kind('refer', to, options);
+  }
+  expectWebhook(path: TextLike | WebhookExpectation, options?: Options): Promise<TranscriptEvent> {
+    return this.#kind('webhook', path, options);
+  }
+  expectRedirect(path: TextLike | { url?: TextLike; path?: TextLike; method?: 'GET' | 'POST' }, options?: Options): Promise<TranscriptEvent> {
+    return this.#kind('redirect', path, options);
+  }
+  expectHangup(by?: 'caller' | 'app' | 'backend' | { by?: 'caller' | 'app' | 'backend'; reason?: TextLike }, options?: Options): Promise<TranscriptEvent> {
+    return this.#kind('hangup', by, options);
+  }
+  expectReject(reason?: 'busy' | 'rejected' | { reason?: 'busy' | 'rejected'; sipResponseCode?: TextLike }, options?: Options): Promise<TranscriptEvent> {
+    return this.#kind('reject', reason, options);
+  }
+  expectError(code: TextLike | { code?: TextLike; twilioCode?: TextLike; message?: TextLike; url?: TextLike }, options?: Options): Promise<TranscriptEvent> {
+    return this.#kind('error', code, options);
+  }
+
+  /** Waits for the call to end on its own and checks how (`completed`, `busy`…); fails if it waits for the caller. */
+  async expectStatus(status: string | { status?: string; reason?: TextLike; duration?: TextLike }): Promise<TranscriptEvent> {
+    await this.result();
+    return this.#kind('status', status);
+  }
+}
+
+/**
+ * Starts a call against an app and returns it as soon as it runs; it goes on, in virtual time,
+ * until it needs the caller (a Gather, a Record, a Dial with hangupOnStar) or ends.
+ */
+export async function startCall(options: StartCallOptions): Promise<TestCall> {
+  const { app, authToken, limits, ...script } = options;
+  let spec: string | AppSpec;
+  let handler: WebhookHandler | undefined;
+  if (typeof app === 'function') {
+    handler = app;
+    spec = { url: 'http://app.test/' };
+  } else if (app instanceof URL) {
+    spec = app.protocol === 'file:' ? fileURLToPath(app) : app.href;
+  } else if (typeof app === 'string') {
+    spec = app;
+  } else {
+    const { handler: h, ...rest } = app;
+    handler = h;
+    if (rest.url === undefined && !h) throw new TypeError('startCall: app needs a url (a folder, file or URL) or a handler');
+    spec = { ...rest, url: rest.url ?? 'http://app.test/' };
+  }
+  const resolved = await resolveApp(spec, process.cwd(), handler);
+  const webhooks = resolved.client(undefined, authToken);
+  const call = new TestCall(({ ask, onEvent, ids }) =>
+    simulateCall({ app: resolved.app, call: script, webhooks, ids, ask, onEvent, ...(limits ? { limits } : {}) }).finally(() => webhooks.close()),
+  );
+  // The call has started (its first request is on its way): the CallSid is known.
+  return call;
+}
