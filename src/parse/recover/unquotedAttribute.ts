@@ -18,7 +18,12 @@ function quoteFor(value: string): string {
 
 export function unquotedAttribute(name: string, value: string, spans: AttrSpans): Draft {
   const q = quoteFor(value);
-  return draft(unquotedAttributeMeta, `The value of ${name} is not quoted; write ${name}=${q}${value}${q}`, { start: spans.start, end: spans.end }, {
+  const span = { start: spans.start, end: spans.end };
+  // `a=1"'`: no quote can go around both kinds; which to escape is the author's call.
+  if (value.includes('"') && value.includes("'")) {
+    return draft(unquotedAttributeMeta, `The value of ${name} is not quoted, and holds both kinds of quote; write ${name}="…" with &quot; for each " inside`, span);
+  }
+  return draft(unquotedAttributeMeta, `The value of ${name} is not quoted; write ${name}=${q}${value}${q}`, span, {
     description: `quote the value of ${name}`,
     edits: [
       { start: spans.valueStart, end: spans.valueStart, text: q },
