@@ -44,6 +44,8 @@ export const DEFAULT_USER_AGENT = `DidmlProxy/${version}`;
 export const DEFAULT_MAX_BYTES = 64 * 1024;
 /** Twilio does not document its redirect limit (error 11215 says only "too many") [unverified]. */
 export const DEFAULT_MAX_REDIRECTS = 5;
+/** How long close() lets requests in flight (a call's last status callback) finish before it cancels them. */
+export const DEFAULT_CLOSE_GRACE_MS = 5000;
 
 // Headers Twilio sends with every webhook (Somleng's emulation of Twilio, twiml_endpoint.rb).
 const ACCEPT = 'text/xml, application/xml, text/html';
@@ -70,6 +72,8 @@ export function createWebhookClient(options: WebhookClientOptions = {}): Webhook
 
   // Transports this client made (and so closes); a given transport belongs to the caller.
   let http: ReturnType<typeof createHttpTransport> | undefined;
+  // Cancels what is still in flight when close() has waited long enough.
+  let closing = new AbortController();
   let folder: Transport | undefined;
 
   function transportFor(url: URL): Transport | DidmlError {
@@ -176,8 +180,11 @@ export function createWebhookClient(options: WebhookClientOptions = {}): Webhook
       settings.totalTimeoutMs,
     );
     const onCallerAbort = () => deadline.abort(new DidmlError('DIDML_WEBHOOK_ABORTED', 'the request was cancelled before it completed'));
+    const onClose = () => deadline.abort(closing.signal.reason);
     if (callerSignal?.aborted) onCallerAbort();
     else callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
+    const closer = closing.signal;
+    closer.addEventListener('abort', onClose, { once: true });
 
     try {
       let attempts = 0;
@@ -192,6 +199,7 @@ export function createWebhookClient(options: WebhookClientOptions = {}): Webhook
     } finally {
       clearTimeout(timer);
       callerSignal?.removeEventListener('abort', onCallerAbort);
+      closer.removeEventListener('abort', onClose);
     }
   }
 
@@ -231,9 +239,22 @@ export function createWebhookClient(options: WebhookClientOptions = {}): Webhook
     },
 
     async close() {
+      // Requests in flight get a grace period (a status callback to an app that never answers
+      // must not hold a shutdown for its whole total time), then are cancelled and reported.
+      const grace = options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS;
+      const abort = closing;
+      const cancel = setTimeout(
+        () => abort.abort(new DidmlError('DIDML_WEBHOOK_ABORTED', `the webhook client closed and gave up after waiting ${grace} ms for the request to complete`)),
+        grace,
+      );
       const h = http;
       http = undefined;
-      await h?.close();
+      try {
+        await h?.close();
+      } finally {
+        clearTimeout(cancel);
+        closing = new AbortController();
+      }
     },
   };
 }

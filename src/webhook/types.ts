@@ -93,6 +93,8 @@ export interface WebhookClientOptions {
   hosts?: HostPolicy;
   /** How host names resolve (default `dns.lookup`). */
   lookup?: LookupFunction;
+  /** How long close() waits for requests in flight before it cancels them (default 5000 ms). */
+  closeGraceMs?: number;
   /** Told about ignored or clamped `#ct=…` overrides, so that nothing is dropped silently. */
   onWarning?: (message: string) => void;
 }

@@ -263,3 +263,16 @@ describe('a runtime too busy to read', () => {
     }
   });
 });
+
+describe('closing the webhook client', () => {
+  it('a status callback that never answers held the shutdown for its whole request time; now it is cancelled after the grace and reported', async () => {
+    app = await startApp({ '/voice': xml('<Say>Hi</Say>'), '/status': stallBeforeHeaders });
+    const { events, summary } = await runApp({ app: { url: app.url('/voice'), statusCallback: app.url('/status') }, client: { closeGraceMs: 100 } });
+    expect(summary.errors).toEqual([]);
+    expect(app.to('/status')).toHaveLength(1);
+    const cancelled = ofType(events, 'error');
+    expect(cancelled).toEqual([
+      expect.objectContaining({ code: 'DIDML_WEBHOOK_ABORTED', message: expect.stringMatching(/^callback to .*\/status failed: .*gave up after waiting 100 ms/) }),
+    ]);
+  });
+});
