@@ -9,7 +9,9 @@ import { readFileSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import { isIP, type LookupFunction } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { APPLICATION_ERROR } from '../../src/runtime/session.js';
+import { realClock } from '../../src/clock.js';
+import { APPLICATION_ERROR, runCall } from '../../src/runtime/session.js';
+import { createMockAdapter } from '../../src/telephony/mock/index.js';
 import { createWebhookClient } from '../../src/webhook/client.js';
 import type { WebhookClientOptions } from '../../src/webhook/types.js';
 import { expectNoLeaks, resources } from '../webhook/support.js';
@@ -274,5 +276,31 @@ describe('closing the webhook client', () => {
     expect(cancelled).toEqual([
       expect.objectContaining({ code: 'DIDML_WEBHOOK_ABORTED', message: expect.stringMatching(/^callback to .*\/status failed: .*gave up after waiting 100 ms/) }),
     ]);
+  });
+});
+
+describe('the caller hangs up while the app is slow', () => {
+  it('the request in flight is cancelled, its socket closed, the call ends as canceled and the status callback says so', async () => {
+    const baseline = resources();
+    app = await startApp({ '/voice': stallBeforeHeaders, '/status': '' });
+    const adapter = createMockAdapter({ clock: realClock });
+    const webhooks = createWebhookClient({ readTimeoutMs: 10_000 });
+    const call = adapter.placeCall({ hangupAfter: 0.2 });
+    const summary = await runCall(call, {
+      app: { url: app.url('/voice'), statusCallback: app.url('/status') },
+      webhooks,
+      clock: realClock,
+      onEvent: ({ t: _t, ...event }) => void call.leg.log(event),
+    });
+    await webhooks.close();
+    await adapter.close();
+    const events = [...call.leg.transcript];
+    expect(summary).toMatchObject({ status: 'canceled', reason: 'caller hung up', errors: [] });
+    expect(one(events, 'webhook')).toMatchObject({ url: app.url('/voice'), error: 'DIDML_WEBHOOK_ABORTED' });
+    expect(one(events, 'hangup')).toMatchObject({ by: 'caller' });
+    expect(app.to('/status').map((r) => r.params['CallStatus'])).toEqual(['canceled']);
+    await app.close();
+    app = undefined;
+    await expectNoLeaks(baseline);
   });
 });
