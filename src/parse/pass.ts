@@ -262,8 +262,7 @@ export class Pass {
       this.cursor = pos;
       return;
     }
-    // A close tag with a `<` inside (`</a x<b>`, left to saxes) has its start from its first error.
-    const closeStart = this.badCloseStart >= this.cursor && this.badCloseStart < pos ? this.badCloseStart : tagStart(this.src, pos);
+    const closeStart = this.closeTagStart(pos);
     const closeName = closeTagName(this.src, closeStart);
     if (tag.name === closeName) {
       this.stack.pop();
@@ -409,7 +408,7 @@ export class Pass {
 
     const unmatched = /^unmatched closing tag: (.*)\.$/.exec(message);
     if (unmatched) {
-      const start = tagStart(src, pos);
+      const start = this.closeTagStart(pos);
       const span = { start, end: pos };
       const name = unmatched[1] ?? '';
       const afterRoot = this.tops.length > 0;
@@ -424,8 +423,11 @@ export class Pass {
       // `</Say<Hangup/>`: saxes would read the next tag as more of the close tag.
       const closeStart = this.badCloseStart;
       if (src.charCodeAt(pos - 1) === 0x3c && src.startsWith('</', closeStart)) {
-        const name = closeTagName(src, closeStart).replace(/[\s"'=/&].*$/s, '');
-        if (name) this.abort('xml/unfinished-close-tag', pos - 1, () => unfinishedCloseTag({ start: closeStart, end: closeStart + 2 + name.length }, name));
+        // The name as written right after `</` (bounded: this runs at each `<` of such a tag).
+        const upTo = Math.min(pos - 1, closeStart + 2 + 256);
+        const name = /^[^\s<>"'=/&]*/.exec(src.slice(closeStart + 2, upTo))?.[0] ?? '';
+        const cut = upTo < pos - 1 && closeStart + 2 + name.length === upTo;
+        if (name && !cut) this.abort('xml/unfinished-close-tag', pos - 1, () => unfinishedCloseTag({ start: closeStart, end: closeStart + 2 + name.length }, name));
       }
     }
 
@@ -478,6 +480,11 @@ export class Pass {
     }
 
     this.addSyntax(problems.readable(message, src[pos - 1] ?? ''), { start: Math.max(0, pos - 1), end: pos });
+  }
+
+  /** `<` of the close tag just read: a close tag with a `<` inside (`</<p>`, `</a x<b>`, left to saxes) has it from its first error. */
+  private closeTagStart(pos: number): number {
+    return this.badCloseStart >= this.cursor && this.badCloseStart < pos ? this.badCloseStart : tagStart(this.src, pos);
   }
 
   /** Too many errors: reading stops here, and the elements still open end here. */

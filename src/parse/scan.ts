@@ -11,15 +11,17 @@ export function tagStart(src: string, pos: number): number {
   return Math.max(0, src.lastIndexOf('<', Math.max(0, pos - 2)));
 }
 
-/** The name written after `</` at `start`. */
+/** The name written after `</` at `start` (saxes reads `</<Say>` as `</Say>`). */
 export function closeTagName(src: string, start: number): string {
-  let end = start + 2;
+  let from = start + 2;
+  while (src.charCodeAt(from) === 0x3c) from++;
+  let end = from;
   while (end < src.length) {
     const c = src.charCodeAt(end);
     if (isSpace(c) || c === 0x3e /* > */ || c === 0x3c /* < */) break;
     end++;
   }
-  return src.slice(start + 2, end);
+  return src.slice(from, end);
 }
 
 export function skipSpacesBack(src: string, i: number, floor: number): number {
