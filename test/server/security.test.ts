@@ -52,7 +52,7 @@ async function runtime(config: Record<string, unknown>, adapter?: ReturnType<typ
 }
 
 describe('webhook signing on every request', () => {
-  it('signs each document, redirect hop, fallback, status and recording callback of a call, as the app validates them', async () => {
+  it('signs each document, redirect hop, fallback, status, recording and Postcall callback of a call, as the app validates them', async () => {
     const token = 'signing-token-0123456789';
     let server!: TestServer;
     const route = (path: string, method: string): { status?: number; type?: string; body?: string; location?: string } => {
@@ -69,6 +69,8 @@ describe('webhook signing on every request', () => {
           return { body: xml('<Say>Fallback</Say><Redirect>/end</Redirect>') };
         case '/end':
           return { body: xml('<Hangup/>') };
+        case '/didml':
+          return { body: '<Response><Postcall>/postcall</Postcall><say>Thanks for calling</say></Response>' };
         default:
           return { body: '' }; // /status, /recording
       }
@@ -89,6 +91,8 @@ describe('webhook signing on every request', () => {
     });
     expect(heard(events)).toEqual(['Press 1', 'Fallback']);
     expect(summary.errors.map((e) => e.code)).toEqual(['DIDML_WEBHOOK_STATUS']);
+    // And DIDML's <Postcall>, told once the call has ended.
+    await runApp({ app: url('/didml'), client: { authToken: token } });
 
     const seen = server.received.map((r) => {
       const signature = r.headers['x-twilio-signature'];
@@ -108,6 +112,8 @@ describe('webhook signing on every request', () => {
         'POST /fallback',
         'POST /end',
         'POST /status', // completed
+        'POST /didml',
+        'POST /postcall',
       ].sort(),
     );
     expect(seen.filter((s) => !s.valid)).toEqual([]);
