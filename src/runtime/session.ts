@@ -117,8 +117,10 @@ export class Session {
     const cancelLimit = this.#clock.timer(this.#limits.maxCallSeconds * 1000, () =>
       this.#fail(new DidmlError('DIDML_LIMIT', `the call reached its time limit of ${this.#limits.maxCallSeconds} s`), true),
     );
-    void this.#leg.ended.then(({ by }) => {
+    void this.#leg.ended.then(({ by, reason }) => {
       if (by === 'caller') this.#abort.abort(new Error('caller hung up'));
+      // The backend lost the call (a dialog that died, the connection to drachtio gone): that is the reason.
+      else if (by === 'backend') this.#abort.abort(new Error(reason ?? 'the telephony backend ended the call'));
     });
     let reason: string;
     try {
@@ -127,11 +129,18 @@ export class Session {
       this.#callback('ringing');
       reason = await this.#loop();
     } catch (e) {
-      // A bug of ours, never the app's: still end the call cleanly and say what happened.
-      const err = e instanceof Error ? e : new Error(String(e));
-      this.#errors.push({ code: 'DIDML_INTERNAL', message: err.stack ?? err.message });
-      this.#emit({ type: 'error', code: 'DIDML_INTERNAL', message: err.message });
-      reason = `internal error: ${err.message}`;
+      if (e instanceof DidmlError) {
+        // The backend could not do what a verb needs (DIDML_TELEPHONY: a media verb with no media
+        // server): the call ends with that reason, under its own code.
+        this.#recordError(e);
+        reason = e.message;
+      } else {
+        // A bug of ours, never the app's: still end the call cleanly and say what happened.
+        const err = e instanceof Error ? e : new Error(String(e));
+        this.#errors.push({ code: 'DIDML_INTERNAL', message: err.stack ?? err.message });
+        this.#emit({ type: 'error', code: 'DIDML_INTERNAL', message: err.message });
+        reason = `internal error: ${err.message}`;
+      }
     } finally {
       cancelLimit();
     }
@@ -166,7 +175,8 @@ export class Session {
       const outcome = await this.#runDocument(loaded.doc, loaded.url, loaded.method);
       switch (outcome.kind) {
         case 'continue':
-          return 'the document ran out of verbs';
+          // The call may have ended under the last verb (the backend lost it): that is the reason.
+          return this.#abort.signal.aborted ? this.#abortReason() : 'the document ran out of verbs';
         case 'end':
           if (outcome.status) this.#rejectedAs = outcome.status;
           return outcome.reason;
@@ -340,7 +350,14 @@ export class Session {
   async #applicationError(): Promise<void> {
     if (this.#leg.isEnded) return;
     await this.#answer();
-    await this.#leg.say({ kind: 'say', text: this.#o.applicationErrorMessage ?? APPLICATION_ERROR, voice: 'woman', language: 'en-US', loop: 1 }, this.#abort.signal);
+    try {
+      await this.#leg.say({ kind: 'say', text: this.#o.applicationErrorMessage ?? APPLICATION_ERROR, voice: 'woman', language: 'en-US', loop: 1 }, this.#abort.signal);
+    } catch (e) {
+      // A backend without media (drachtio with no media server) cannot tell the caller; the call
+      // ends all the same, for the app's failure, with this one on record too.
+      if (!(e instanceof DidmlError)) throw e;
+      this.#recordError(e);
+    }
   }
 
   #limit(message: string): DidmlError {

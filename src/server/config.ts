@@ -42,7 +42,8 @@ export function checkConfig(raw: unknown, source = 'configuration'): ServeConfig
   for (const key of ['http', 'webhook', 'limits', 'log']) data[key] ??= {};
   const v = validator();
   if (!v(data)) {
-    const problems = (v.errors ?? []).map((e) => {
+    // An if/then rule's own "must match then schema" only repeats the error under it.
+    const problems = (v.errors ?? []).filter((e) => e.keyword !== 'if').map((e) => {
       const where = e.instancePath ? e.instancePath.slice(1).replace(/\//g, '.') : '(top level)';
       const extra = e.keyword === 'additionalProperties' ? ` "${String((e.params as { additionalProperty: string }).additionalProperty)}" is not a known key` : '';
       const allowed = e.keyword === 'enum' ? `: ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}` : '';

@@ -160,6 +160,6 @@ describe('didml serve (the command)', () => {
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
     expect(code).toBe(2);
-    expect(stderr).toMatch(/drachtio backend is not built yet/);
+    expect(stderr).toMatch(/\(top level\) must have required property 'drachtio'/);
   });
 });
