@@ -1,0 +1,414 @@
+// <Dial> on drachtio: an INVITE per target (all at once, or one after another with sequential),
+// the first to answer wins and the others are CANCELled (RFC 3261 §9.1).
+// - A target still ringing at `timeout` is CANCELled: its 487 makes it no-answer. 486/600 are
+//   busy, any other final code failed; the Dial's status is that of the attempt that ended last
+//   (as on the mock). https://www.twilio.com/docs/voice/twiml/dial
+// - A 401/407 is answered by drachtio-srf with the target's credentials (<Sip username password>
+//   or the trunk's) and the INVITE goes again (RFC 3261 §22.2).
+// - A 200 that crosses our CANCEL (RFC 3261 §9.1: "the CANCEL has no effect" once a final response
+//   went out) is ACKed and hung up at once.
+// - Without a media server the caller's offer goes to the callee and the callee's answer back to
+//   the caller (a signalling-only B2BUA; re-INVITEs are relayed while bridged). With one, each
+//   callee gets a FreeSWITCH endpoint of its own, bridged to the caller's.
+// - Once bridged the call ends when either side hangs up, at timeLimit, with * (hangupOnStar), or
+//   when the session aborts.
+import { DidmlError } from '../../errors.js';
+import { isPassedThrough } from '../../sip/headers.js';
+import type { AnsweredCallee, DialOptions, DialResult, DialStatus, DialTarget } from '../adapter.js';
+import type { LegCore } from './core.js';
+import type { MediaEndpoint } from './media.js';
+import { isSdp } from './sdp.js';
+import { isSipError, type SrfDialog, type SrfRequest, type SrfResponse } from './srf.js';
+import { isResolveError, resolveTarget } from './targets.js';
+
+/** How long a CANCELled attempt may take to report its final response before it is counted as over. */
+export const CANCEL_GRACE_MS = 4000;
+
+interface Attempt {
+  target: DialTarget;
+  status?: DialStatus;
+  sipResponseCode?: number;
+  /** The INVITE as sent (its `cancel()`). */
+  req?: SrfRequest;
+  callId: string;
+  dialog?: SrfDialog;
+  endpoint?: MediaEndpoint;
+  headers: Record<string, string>;
+  /** Why we CANCELled it. */
+  cancelled?: 'timeout' | 'other-answered' | 'caller-gone';
+  /** The callee hung up (BYE) after answering. */
+  hungUp?: boolean;
+  timers: (() => void)[];
+}
+
+type EndedBy = NonNullable<DialResult['endedBy']>;
+
+function passedHeaders(res: SrfResponse | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(res?.headers ?? {})) if (isPassedThrough(name)) out[name] = value;
+  return out;
+}
+
+export async function dial(core: LegCore, o: DialOptions, signal?: AbortSignal): Promise<DialResult> {
+  if (core.gone.aborted || signal?.aborted) return { status: 'canceled', duration: 0, attempts: [], callerHungUp: core.endedBy === 'caller' };
+  if (!core.mediaConfigured) {
+    const offer = core.uas?.remote.sdp ?? core.req.body;
+    if (!isSdp(offer)) {
+      throw new DidmlError('DIDML_TELEPHONY', "<Dial>: the caller's INVITE has no SDP offer, and without a media server didml can only pass an offer on to the callee");
+    }
+  } else {
+    core.media('<Dial>');
+  }
+  if (o.record) core.log.warn('<Dial record>: recording a bridged call is not supported by the drachtio backend yet; the call goes on unrecorded', { callId: core.req.get('Call-ID') });
+  return new Dialer(core, o, signal).run();
+}
+
+class Dialer {
+  readonly #core: LegCore;
+  readonly #o: DialOptions;
+  readonly #signal: AbortSignal | undefined;
+  readonly #attempts: Attempt[] = [];
+  #resolve!: (r: DialResult) => void;
+  #done = false;
+  #bridged?: { attempt: Attempt; at: number; cleanup: (() => void)[] };
+  #connecting = false;
+  #last?: Attempt;
+  #detach: () => void = () => undefined;
+
+  constructor(core: LegCore, o: DialOptions, signal?: AbortSignal) {
+    this.#core = core;
+    this.#o = o;
+    this.#signal = signal;
+  }
+
+  run(): Promise<DialResult> {
+    const promise = new Promise<DialResult>((resolve) => (this.#resolve = resolve));
+    const onGone = () => this.#stopped(true);
+    const onAbort = () => this.#stopped(false);
+    this.#core.gone.addEventListener('abort', onGone, { once: true });
+    this.#signal?.addEventListener('abort', onAbort, { once: true });
+    this.#detach = () => {
+      this.#core.gone.removeEventListener('abort', onGone);
+      this.#signal?.removeEventListener('abort', onAbort);
+    };
+    if (this.#o.sequential) void this.#start(0);
+    else this.#o.targets.forEach((_, i) => void this.#start(i));
+    return promise;
+  }
+
+  #settle(r: DialResult): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.#detach();
+    for (const a of this.#attempts) for (const cancel of a.timers) cancel();
+    this.#resolve(r);
+  }
+
+  async #start(i: number): Promise<void> {
+    const target = this.#o.targets[i];
+    if (!target || this.#done) return;
+    const core = this.#core;
+    const a: Attempt = { target, callId: '', headers: {}, timers: [] };
+    this.#attempts[i] = a;
+    const out = resolveTarget(target, core.config);
+    if (isResolveError(out)) {
+      core.log.warn('<Dial> target cannot be dialled', { callId: core.req.get('Call-ID'), error: out.error });
+      return this.#fail(a, undefined, 'failed');
+    }
+    let localSdp: string;
+    try {
+      if (core.mediaConfigured) {
+        a.endpoint = await core.media('<Dial>').offer();
+        localSdp = a.endpoint.localSdp;
+      } else {
+        localSdp = core.uas?.remote.sdp ?? core.req.body;
+      }
+    } catch (e) {
+      core.log.warn('<Dial>: no media endpoint for the callee', { callId: core.req.get('Call-ID'), error: (e as Error).message });
+      return this.#fail(a, undefined, 'failed');
+    }
+    if (this.#done || a.status) return void a.endpoint?.destroy();
+    const headers: Record<string, string> = { ...out.headers };
+    if (out.fromDomain) headers['From'] = `<sip:${this.#o.callerId}@${out.fromDomain}>`;
+    if (core.config.sessionTimer) {
+      // RFC 4028 §7.1: offer a session timer; drachtio-server refreshes it or ends the dialog.
+      headers['Session-Expires'] = `${core.config.sessionTimer};refresher=uac`;
+      headers['Supported'] = 'timer';
+    }
+    a.timers.push(core.clock.timer(this.#o.timeout * 1000, () => this.#cancel(a, 'timeout')));
+    core.srf.createUAC(
+        out.uri,
+        {
+          headers,
+          localSdp,
+          ...(out.proxy ? { proxy: out.proxy } : {}),
+          ...(out.auth ? { auth: out.auth } : {}),
+          ...(out.fromDomain ? {} : { callingNumber: this.#o.callerId }),
+          // The caller's drachtio connection (in outbound mode each call has its own).
+          _socket: (core.req as unknown as { socket?: unknown }).socket,
+        },
+        {
+          cbRequest: (err, req) => {
+            if (err || !req) return;
+            a.req = req;
+            a.callId = req.get('Call-ID') ?? '';
+            if (a.cancelled) this.#sendCancel(a);
+          },
+          cbProvisional: (res) => this.#provisional(res),
+        },
+        // In the turn of the 200 itself (see Srf#createUAC): a BYE right behind it finds its listener.
+        (err, dialog) => {
+          if (!err) return this.#answered(a, dialog);
+          const code = isSipError(err) ? err.status : undefined;
+          if (!isSipError(err)) core.log.warn('<Dial> INVITE failed', { callId: core.req.get('Call-ID'), uri: out.uri, error: String(err) });
+          const status: DialStatus =
+            a.cancelled === 'timeout' ? 'no-answer' : a.cancelled ? 'canceled' : code === 486 || code === 600 ? 'busy' : 'failed';
+          this.#fail(a, code, status);
+        },
+      );
+  }
+
+  /** Early media from a single callee reaches an unanswered caller (183 with SDP). */
+  #provisional(res: SrfResponse): void {
+    const core = this.#core;
+    if (res.status !== 183 || !isSdp(res.body) || core.mediaConfigured || core.answered || this.#o.targets.length !== 1) return;
+    if (core.res.finalResponseSent) return;
+    core.res.send(183, { body: res.body }, () => undefined);
+  }
+
+  #cancel(a: Attempt, why: NonNullable<Attempt['cancelled']>): void {
+    if (a.status || a.cancelled) return;
+    a.cancelled = why;
+    if (a.req) this.#sendCancel(a);
+    // The far end owes a 487; if it never comes the attempt is over all the same.
+    a.timers.push(this.#core.clock.timer(CANCEL_GRACE_MS, () => this.#fail(a, 487, why === 'timeout' ? 'no-answer' : 'canceled')));
+  }
+
+  #sendCancel(a: Attempt): void {
+    try {
+      a.req?.cancel({}, (err) => {
+        if (err) this.#core.log.debug('CANCEL not sent', { callId: a.callId, error: String(err) });
+      });
+    } catch (e) {
+      this.#core.log.debug('CANCEL not sent', { callId: a.callId, error: String(e) });
+    }
+  }
+
+  #fail(a: Attempt, code: number | undefined, status: DialStatus): void {
+    if (a.status) return;
+    for (const cancel of a.timers) cancel();
+    a.status = status;
+    if (code !== undefined) a.sipResponseCode = code;
+    void a.endpoint?.destroy();
+    if (code !== undefined && !a.cancelled) this.#core.noteDialFailure(code);
+    if (a.cancelled !== 'other-answered' && a.cancelled !== 'caller-gone') this.#last = a;
+    this.#settleIfOver();
+  }
+
+  #settleIfOver(): void {
+    if (this.#done || this.#bridged || this.#connecting) return;
+    if (this.#attempts.some((a) => a && !a.status)) return;
+    const started = this.#attempts.filter(Boolean).length;
+    if (started < this.#o.targets.length) {
+      if (this.#o.sequential) void this.#start(started);
+      return;
+    }
+    const last = this.#last;
+    this.#settle({
+      status: last?.status ?? 'failed',
+      duration: 0,
+      ...(last?.sipResponseCode !== undefined ? { sipResponseCode: last.sipResponseCode } : {}),
+      attempts: this.#attemptList(),
+      callerHungUp: false,
+    });
+  }
+
+  #answered(a: Attempt, dialog: SrfDialog): void {
+    for (const cancel of a.timers) cancel();
+    a.timers = [];
+    // The 200 crossed our CANCEL, or another callee won meanwhile: ACKed by drachtio-srf, hang up.
+    if (this.#done || this.#bridged || this.#connecting || a.cancelled || a.status) {
+      this.#core.log.debug('a callee answered after it was cancelled; hanging it up', { callId: a.callId });
+      void dialog.destroy().catch(() => undefined);
+      void a.endpoint?.destroy();
+      if (!a.status) {
+        a.status = a.cancelled === 'timeout' ? 'no-answer' : 'canceled';
+        a.sipResponseCode = 200;
+        this.#settleIfOver();
+      }
+      return;
+    }
+    a.sipResponseCode = 200;
+    a.dialog = dialog;
+    a.headers = passedHeaders((dialog as unknown as { res?: SrfResponse }).res);
+    // A BYE can come in the same read as the 200 (drachtio-srf handles it before this promise
+    // continuation runs): `connected` says so; afterwards the event does.
+    a.hungUp = !dialog.connected;
+    dialog.on('destroy', () => {
+      a.hungUp = true;
+      if (this.#bridged?.attempt === a) return this.#end('callee');
+      // Hung up while being screened: it no longer counts.
+      if (!a.status) {
+        a.status = 'no-answer';
+        this.#last = a;
+        this.#settleIfOver();
+      }
+    });
+    if (a.hungUp) {
+      a.status = 'no-answer';
+      this.#last = a;
+      return this.#settleIfOver();
+    }
+    const screen = this.#o.screen;
+    if (!screen) return void this.#bridge(a);
+    screen({ target: a.target, callId: a.callId, headers: a.headers }).then(
+      (ok) => this.#screened(a, ok),
+      () => this.#screened(a, false),
+    );
+  }
+
+  #screened(a: Attempt, accepted: boolean): void {
+    if (a.status) return;
+    if (accepted && !this.#done && !this.#bridged && !this.#connecting) return void this.#bridge(a);
+    void a.dialog?.destroy().catch(() => undefined);
+    void a.endpoint?.destroy();
+    a.status = 'no-answer';
+    this.#last = a;
+    this.#settleIfOver();
+  }
+
+  async #bridge(a: Attempt): Promise<void> {
+    const core = this.#core;
+    const dialog = a.dialog!;
+    this.#connecting = true;
+    a.status = 'completed';
+    for (const other of this.#attempts) if (other && other !== a && !other.status) this.#cancel(other, 'other-answered');
+    const cleanup: (() => void)[] = [];
+    try {
+      if (!core.mediaConfigured) {
+        // The callee's answer goes to the caller: in the 200 OK, or in a re-INVITE if answered already.
+        if (core.uas) await core.uas.modify(dialog.remote.sdp);
+        else await core.answerWith(dialog.remote.sdp);
+        cleanup.push(relayReinvites(core.uas!, dialog), relayReinvites(dialog, core.uas!));
+      } else {
+        await a.endpoint!.modify(dialog.remote.sdp);
+        await core.answer();
+        if (!core.endpoint) throw new Error('the caller has no media endpoint');
+        await core.endpoint.bridge(a.endpoint!);
+      }
+    } catch (e) {
+      this.#connecting = false;
+      if (!core.gone.aborted) core.log.warn('<Dial>: connecting the callee failed', { callId: core.req.get('Call-ID'), error: (e as Error).message });
+      void dialog.destroy().catch(() => undefined);
+      void a.endpoint?.destroy();
+      for (const c of cleanup) c();
+      return this.#settle({
+        status: core.gone.aborted ? 'canceled' : 'failed',
+        duration: 0,
+        sipResponseCode: 200,
+        attempts: this.#attemptList(),
+        callerHungUp: core.endedBy === 'caller',
+      });
+    }
+    this.#connecting = false;
+    if (this.#done) return;
+    this.#bridged = { attempt: a, at: core.clock.now(), cleanup };
+    // Either side may have gone while the media was being connected.
+    if (core.gone.aborted || this.#signal?.aborted) return this.#stopped(core.gone.aborted);
+    if (a.hungUp) return this.#end('callee');
+    a.timers.push(core.clock.timer(this.#o.timeLimit * 1000, () => this.#end('time-limit')));
+    if (this.#o.hangupOnStar) cleanup.push(this.#onStar(() => this.#end('hangup-on-star')));
+    if (a.target.kind === 'number' && a.target.sendDigits) {
+      if (a.endpoint) void a.endpoint.sendDigits(a.target.sendDigits).catch(() => undefined);
+      else core.log.warn('<Number sendDigits> needs a media server; not sent', { callId: core.req.get('Call-ID') });
+    }
+  }
+
+  /** * from the caller: through the media server, or a SIP INFO (application/dtmf-relay) without one. */
+  #onStar(fn: () => void): () => void {
+    const core = this.#core;
+    if (core.endpoint) return core.endpoint.onDtmf((k) => k === '*' && fn());
+    const uas = core.uas;
+    if (!uas) return () => undefined;
+    const onInfo = (req: SrfRequest, res: SrfResponse) => {
+      res.send(200);
+      if (/^Signal\s*=\s*\*/m.test(req.body ?? '')) fn();
+    };
+    uas.on('info', onInfo);
+    return () => uas.off('info', onInfo);
+  }
+
+  #end(endedBy: EndedBy): void {
+    const b = this.#bridged;
+    if (!b || this.#done) return;
+    for (const c of b.cleanup) c();
+    if (endedBy !== 'callee') void b.attempt.dialog?.destroy().catch(() => undefined);
+    if (b.attempt.endpoint) {
+      void this.#core.endpoint?.unbridge().catch(() => undefined);
+      void b.attempt.endpoint.destroy();
+    }
+    this.#settle(this.#bridgedResult(endedBy, false));
+  }
+
+  #bridgedResult(endedBy: EndedBy | undefined, callerHungUp: boolean): DialResult {
+    const { attempt, at } = this.#bridged!;
+    return {
+      status: 'completed',
+      answered: this.#callee(attempt),
+      duration: Math.round((this.#core.clock.now() - at) / 1000),
+      sipResponseCode: 200,
+      attempts: this.#attemptList(),
+      ...(endedBy ? { endedBy } : {}),
+      callerHungUp,
+    };
+  }
+
+  /** The call ended (`gone`) or the session aborted the Dial. */
+  #stopped(gone: boolean): void {
+    if (this.#done) return;
+    const callerHungUp = gone && this.#core.endedBy === 'caller';
+    if (this.#bridged) {
+      for (const c of this.#bridged.cleanup) c();
+      void this.#bridged.attempt.dialog?.destroy().catch(() => undefined);
+      void this.#bridged.attempt.endpoint?.destroy();
+      return this.#settle(this.#bridgedResult(callerHungUp ? 'caller' : undefined, callerHungUp));
+    }
+    if (this.#connecting) return; // #bridge finds out and settles
+    for (const a of this.#attempts) {
+      if (!a || a.status) continue;
+      if (a.dialog) {
+        void a.dialog.destroy().catch(() => undefined);
+        a.status = 'canceled';
+      } else {
+        this.#cancel(a, 'caller-gone');
+        a.status = 'canceled';
+        a.sipResponseCode = 487;
+      }
+      void a.endpoint?.destroy();
+    }
+    this.#settle({ status: 'canceled', duration: 0, sipResponseCode: 487, attempts: this.#attemptList(), callerHungUp });
+  }
+
+  #callee(a: Attempt): AnsweredCallee {
+    return { target: a.target, callId: a.callId, headers: a.headers };
+  }
+
+  #attemptList(): DialResult['attempts'] {
+    return this.#o.targets.map((target, i) => {
+      const a = this.#attempts[i];
+      return { target, ...(a?.sipResponseCode !== undefined ? { sipResponseCode: a.sipResponseCode } : {}), status: a?.status ?? 'canceled' };
+    });
+  }
+}
+
+/** While bridged without media: a re-INVITE from one side goes to the other, its answer comes back. */
+function relayReinvites(from: SrfDialog, to: SrfDialog): () => void {
+  const onModify = (req: SrfRequest, res: SrfResponse) => {
+    to.modify(req.body).then(
+      (answer) => res.send(200, { body: answer }),
+      (e: unknown) => res.send(isSipError(e) ? e.status : 500),
+    );
+  };
+  from.on('modify', onModify);
+  return () => from.off('modify', onModify);
+}

@@ -1,0 +1,140 @@
+// MediaServerLink on FreeSWITCH through drachtio-fsmrf 4.x (its 5.x needs drachtio-modesl 2,
+// which the registry here does not serve). fsmrf creates each endpoint with an INVITE through
+// the same drachtio-server (X-esl-outbound makes FreeSWITCH connect back over its event socket)
+// and drives it with FreeSWITCH applications: playback, speak, record, send_dtmf, uuid_bridge,
+// conference, uuid_audio_fork (mod_audio_fork, not in every FreeSWITCH build).
+// Verified only against a real FreeSWITCH (test/drachtio/real-server.test.ts, opt-in): the
+// tests that run everywhere drive the call leg through a scripted MediaServerLink instead.
+import { createRequire } from 'node:module';
+import type { EventEmitter } from 'node:events';
+import type { Srf } from './srf.js';
+import type { MediaServerConfig } from './config.js';
+import type { MediaEndpoint, MediaServerLink } from './media.js';
+
+interface FsEvent {
+  getHeader(name: string): string | undefined;
+  getBody(): string;
+}
+
+interface FsEndpoint extends EventEmitter {
+  readonly uuid: string;
+  readonly local: { sdp: string };
+  play(file: string): Promise<unknown>;
+  speak(opts: { ttsEngine: string; voice: string; text: string }): Promise<unknown>;
+  api(command: string, args: string | string[]): Promise<FsEvent>;
+  execute(app: string, arg?: string): Promise<FsEvent>;
+  record(file: string, opts: { timeLimitSecs?: number; silenceThresh?: number; silenceHits?: number }): Promise<{ recordSeconds?: string }>;
+  modify(sdp: string): Promise<unknown>;
+  bridge(other: FsEndpoint): Promise<unknown>;
+  unbridge(): Promise<unknown>;
+  join(conference: string, opts: { flags: Record<string, boolean> }): Promise<unknown>;
+  forkAudioStart(opts: { wsUrl: string; bugname: string; metadata: Record<string, unknown>; bidirectionalAudio?: { enabled: boolean; streaming: boolean } }): Promise<unknown>;
+  forkAudioStop(bugname: string): Promise<unknown>;
+  destroy(): Promise<unknown>;
+}
+
+interface FsMediaServer extends EventEmitter {
+  createEndpoint(opts?: { remoteSdp?: string }): Promise<FsEndpoint>;
+  disconnect(): void;
+}
+
+interface MrfModule {
+  new (srf: Srf): { connect(opts: { address: string; port: number; secret: string; listenAddress?: string; listenPort?: number; profile?: string }): Promise<FsMediaServer> };
+}
+
+class FsmrfEndpoint implements MediaEndpoint {
+  readonly gone: Promise<void>;
+  constructor(
+    readonly ep: FsEndpoint,
+    private readonly tts: { engine: string; voice: string; voices?: Record<string, string> },
+  ) {
+    this.gone = new Promise((resolve) => ep.once('destroy', () => resolve()));
+  }
+
+  get localSdp(): string {
+    return this.ep.local.sdp;
+  }
+
+  async play(url: string): Promise<void> {
+    await this.ep.play(url);
+  }
+
+  async speak(text: string, voice: string): Promise<void> {
+    await this.ep.speak({ ttsEngine: this.tts.engine, voice: this.tts.voices?.[voice] ?? this.tts.voice, text });
+  }
+
+  async stop(): Promise<void> {
+    await this.ep.api('uuid_break', `${this.ep.uuid} all`);
+  }
+
+  onDtmf(listener: (key: string) => void): () => void {
+    const l = (e: { dtmf: string }) => listener(e.dtmf);
+    this.ep.on('dtmf', l);
+    return () => this.ep.off('dtmf', l);
+  }
+
+  async record(file: string, o: { maxLength: number; silenceSeconds: number; beep: boolean }): Promise<{ seconds?: number }> {
+    // https://developer.signalwire.com/freeswitch/FreeSWITCH-Explained/Modules/mod-dptools/6587110/ (record <path> [time_limit] [silence_thresh] [silence_hits])
+    if (o.beep) await this.ep.play('tone_stream://%(500,0,800)');
+    const r = await this.ep.record(file, { timeLimitSecs: o.maxLength, ...(o.silenceSeconds > 0 ? { silenceThresh: 200, silenceHits: o.silenceSeconds } : {}) });
+    const seconds = Number(r.recordSeconds);
+    return Number.isFinite(seconds) ? { seconds } : {};
+  }
+
+  async sendDigits(digits: string): Promise<void> {
+    await this.ep.execute('send_dtmf', digits);
+  }
+
+  async modify(remoteSdp: string): Promise<void> {
+    await this.ep.modify(remoteSdp);
+  }
+
+  async bridge(other: MediaEndpoint): Promise<void> {
+    await this.ep.bridge((other as FsmrfEndpoint).ep);
+  }
+
+  async unbridge(): Promise<void> {
+    await this.ep.unbridge();
+  }
+
+  async join(conference: string, f: { mute: boolean; moderator: boolean; endconf: boolean; waitMod: boolean }): Promise<void> {
+    await this.ep.join(conference, { flags: { mute: f.mute, moderator: f.moderator, endconf: f.endconf, waitMod: f.waitMod } });
+  }
+
+  async forkStart(url: string, name: string, metadata: Record<string, unknown>, bidirectional: boolean): Promise<void> {
+    await this.ep.forkAudioStart({ wsUrl: url, bugname: name, metadata, ...(bidirectional ? { bidirectionalAudio: { enabled: true, streaming: true } } : {}) });
+  }
+
+  async forkStop(name: string): Promise<void> {
+    await this.ep.forkAudioStop(name);
+  }
+
+  async destroy(): Promise<void> {
+    await this.ep.destroy().catch(() => undefined);
+  }
+}
+
+/** Connects to FreeSWITCH's event socket; rejects when it cannot. */
+export async function connectFsmrf(
+  srf: Srf,
+  config: MediaServerConfig,
+  tts: { engine: string; voice: string; voices?: Record<string, string> },
+): Promise<MediaServerLink> {
+  const Mrf = createRequire(import.meta.url)('drachtio-fsmrf') as MrfModule;
+  const ms = await new Mrf(srf).connect({
+    address: config.address,
+    port: config.port,
+    secret: config.secret,
+    ...(config.listenAddress ? { listenAddress: config.listenAddress } : {}),
+    listenPort: config.listenPort,
+    profile: config.profile,
+  });
+  return {
+    answer: async (offer) => new FsmrfEndpoint(await ms.createEndpoint({ remoteSdp: offer }), tts),
+    offer: async () => new FsmrfEndpoint(await ms.createEndpoint(), tts),
+    close: () => {
+      ms.disconnect();
+      return Promise.resolve();
+    },
+  };
+}

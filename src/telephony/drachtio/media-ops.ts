@@ -1,0 +1,171 @@
+// The media verbs on a media server endpoint, as Twilio runs them:
+// - Say/Play loop (0 means "until hung up", bounded at 1000 as Twilio does); a prompt that fails on
+//   the media server (a URL it cannot fetch) is logged and skipped, the call goes on.
+// - Gather: prompts in order; a key during them stops them (bargeIn) or is kept for after them;
+//   `timeout` runs from the prompts' end and again after each key; the finishing key is not part
+//   of the digits; numDigits ends it at once. https://www.twilio.com/docs/voice/twiml/gather
+// - Record: a beep, then until silence (`timeout`), maxLength, a finishing key or the caller hanging
+//   up (digits "hangup"). https://www.twilio.com/docs/voice/twiml/record
+// Every operation ends as soon as the call does or the session aborts it.
+import { DidmlError } from '../../errors.js';
+import type { BridgeResult, CollectOptions, CollectResult, Prompt, RecordOptions, RecordResult } from '../adapter.js';
+import type { LegCore } from './core.js';
+import type { MediaEndpoint } from './media.js';
+
+const MAX_LOOPS = 1000;
+
+/** Resolves after `ms` (never, for Infinity), or when the call ends or `signal` aborts. */
+export function sleep(core: LegCore, ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (core.gone.aborted || signal?.aborted) return resolve();
+    const done = () => {
+      cancel();
+      core.gone.removeEventListener('abort', done);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const cancel = Number.isFinite(ms) ? core.clock.timer(ms, done) : () => undefined;
+    core.gone.addEventListener('abort', done, { once: true });
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** `work`, or (stopping the endpoint) as soon as the call ends or `signal` aborts. */
+async function stoppable(core: LegCore, ep: MediaEndpoint, work: () => Promise<unknown>, signal?: AbortSignal): Promise<void> {
+  if (core.gone.aborted || signal?.aborted) return;
+  const stop = () => void ep.stop().catch(() => undefined);
+  core.gone.addEventListener('abort', stop, { once: true });
+  signal?.addEventListener('abort', stop, { once: true });
+  try {
+    await Promise.race([work(), sleep(core, Infinity, signal)]);
+  } finally {
+    core.gone.removeEventListener('abort', stop);
+    signal?.removeEventListener('abort', stop);
+  }
+}
+
+async function playOne(core: LegCore, ep: MediaEndpoint, p: Prompt, signal: AbortSignal | undefined): Promise<void> {
+  if (p.kind === 'pause') return sleep(core, p.seconds * 1000, signal);
+  const loops = p.loop === 0 ? MAX_LOOPS : Math.min(p.loop, MAX_LOOPS);
+  for (let i = 0; i < loops && !core.gone.aborted && !signal?.aborted; i++) {
+    try {
+      await stoppable(core, ep, () => (p.kind === 'say' ? ep.speak(p.text, p.voice, p.language) : ep.play(p.url)), signal);
+    } catch (e) {
+      core.log.warn(`${p.kind === 'say' ? '<Say>' : '<Play>'} failed on the media server; going on`, {
+        callId: core.req.get('Call-ID'),
+        ...(p.kind === 'play' ? { url: p.url } : {}),
+        error: (e as Error).message,
+      });
+      return;
+    }
+  }
+}
+
+export async function playPrompts(core: LegCore, ep: MediaEndpoint, prompts: Prompt[], signal?: AbortSignal): Promise<void> {
+  for (const p of prompts) {
+    if (core.gone.aborted || signal?.aborted) return;
+    await playOne(core, ep, p, signal);
+  }
+}
+
+export function collect(core: LegCore, ep: MediaEndpoint, o: CollectOptions, signal?: AbortSignal): Promise<CollectResult> {
+  if (!o.dtmf) {
+    throw new DidmlError('DIDML_TELEPHONY', '<Gather input="speech">: the drachtio backend has no speech recogniser yet; use input="dtmf" (or "dtmf speech", which collects the keys)');
+  }
+  if (o.speech) core.log.warn('<Gather input="dtmf speech">: only keys are collected; the drachtio backend has no speech recogniser yet', { callId: core.req.get('Call-ID') });
+  return new Promise<CollectResult>((resolve) => {
+    let digits = '';
+    let prompting = true;
+    let settled = false;
+    let cancelTimer: () => void = () => undefined;
+    const stopPrompts = new AbortController();
+    const finish = (finishedOnKey: string) => {
+      if (settled) return;
+      settled = true;
+      cancelTimer();
+      off();
+      stopPrompts.abort();
+      core.gone.removeEventListener('abort', onGone);
+      signal?.removeEventListener('abort', onAbort);
+      resolve({ digits, finishedOnKey, callerHungUp: core.endedBy === 'caller' && core.gone.aborted });
+    };
+    const arm = () => {
+      cancelTimer();
+      cancelTimer = core.clock.timer(o.timeout * 1000, () => finish(''));
+    };
+    const onGone = () => finish('');
+    const onAbort = () => finish('');
+    core.gone.addEventListener('abort', onGone, { once: true });
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const off = ep.onDtmf((key) => {
+      if (settled) return;
+      if (prompting && o.bargeIn) stopPrompts.abort();
+      if (o.finishOnKey !== '' && o.finishOnKey.includes(key)) return finish(key);
+      digits += key;
+      if (o.numDigits !== undefined && digits.length >= o.numDigits) return finish('');
+      if (!prompting || o.bargeIn) arm();
+    });
+    if (core.gone.aborted || signal?.aborted) return finish('');
+    void playPrompts(core, ep, o.prompts, stopPrompts.signal).then(() => {
+      prompting = false;
+      if (!settled) arm();
+    });
+  });
+}
+
+export async function record(core: LegCore, ep: MediaEndpoint, o: RecordOptions, signal?: AbortSignal): Promise<RecordResult> {
+  const where = core.config.recordings;
+  if (!where) throw new DidmlError('DIDML_TELEPHONY', '<Record> needs drachtio.recordings {dir, baseUrl}: where the media server writes recordings and where they are served');
+  const sid = core.newRecordingSid();
+  const file = `${where.dir.replace(/\/$/, '')}/${sid}.wav`;
+  const url = `${where.baseUrl.replace(/\/$/, '')}/${sid}.wav`;
+  let key = '';
+  const off = ep.onDtmf((k) => {
+    if (o.finishOnKey.includes(k) && !key) {
+      key = k;
+      void ep.stop().catch(() => undefined);
+    }
+  });
+  const t0 = core.clock.now();
+  let seconds: number | undefined;
+  try {
+    await stoppable(core, ep, async () => {
+      seconds = (await ep.record(file, { maxLength: o.maxLength, silenceSeconds: o.timeout, beep: o.playBeep })).seconds;
+    }, signal);
+  } finally {
+    off();
+  }
+  const hungUp = core.endedBy === 'caller' && core.gone.aborted;
+  const duration = seconds ?? Math.round((core.clock.now() - t0) / 1000);
+  return { url, duration, digits: hungUp ? 'hangup' : key, callerHungUp: hungUp };
+}
+
+/** Two callers' endpoints bridged until one side hangs up or the session aborts. */
+export async function bridgeLegs(core: LegCore, mine: MediaEndpoint, theirs: MediaEndpoint, otherEnded: Promise<unknown>, signal?: AbortSignal): Promise<BridgeResult> {
+  const t0 = core.clock.now();
+  await mine.bridge(theirs);
+  let other = false;
+  const untilOther = new AbortController();
+  void otherEnded.then(() => {
+    other = true;
+    untilOther.abort();
+  });
+  await sleep(core, Infinity, AbortSignal.any([untilOther.signal, ...(signal ? [signal] : [])]));
+  if (!core.gone.aborted) await mine.unbridge().catch(() => undefined);
+  const duration = Math.round((core.clock.now() - t0) / 1000);
+  return { endedBy: core.gone.aborted ? 'caller' : other ? 'other' : 'abort', duration };
+}
+
+export async function conference(
+  core: LegCore,
+  ep: MediaEndpoint,
+  name: string,
+  o: { muted: boolean; startOnEnter: boolean; endOnExit: boolean },
+  signal?: AbortSignal,
+): Promise<{ callerHungUp: boolean; duration: number }> {
+  const t0 = core.clock.now();
+  // startConferenceOnEnter=false: wait for a moderator (one who starts it), FreeSWITCH's wait-mod.
+  await ep.join(name, { mute: o.muted, moderator: o.startOnEnter, endconf: o.endOnExit, waitMod: !o.startOnEnter });
+  await sleep(core, Infinity, signal);
+  return { callerHungUp: core.endedBy === 'caller' && core.gone.aborted, duration: Math.round((core.clock.now() - t0) / 1000) };
+}

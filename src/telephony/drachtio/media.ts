@@ -1,0 +1,41 @@
+// What the drachtio backend asks of a media server, in its own terms: endpoints that answer an
+// SDP offer (or make one), play, speak, hear DTMF, record, bridge and join conferences. The
+// FreeSWITCH implementation (drachtio-fsmrf) is in fsmrf.ts; keeping SIP out of it means the
+// call leg sends every SIP message itself, the same way with or without media.
+
+export interface MediaEndpoint {
+  /** The endpoint's SDP: its answer to the offer it was made with, or its own offer. */
+  readonly localSdp: string;
+  /** Plays an audio URL or file once; resolves when it ends or is stopped. */
+  play(url: string): Promise<void>;
+  /** Speaks `text` once with the configured TTS engine. */
+  speak(text: string, voice: string, language: string): Promise<void>;
+  /** Stops whatever is playing, speaking or recording now. */
+  stop(): Promise<void>;
+  /** Calls `listener` with each DTMF key the far end sends; returns an unsubscribe. */
+  onDtmf(listener: (key: string) => void): () => void;
+  /** Records what the far end says to `file` (a path on the media server). */
+  record(file: string, options: { maxLength: number; silenceSeconds: number; beep: boolean }): Promise<{ seconds?: number }>;
+  /** Sends DTMF (`w` waits 0.5 s, `W` 1 s). */
+  sendDigits(digits: string): Promise<void>;
+  /** Points the endpoint's media at the far end's answer (`remoteSdp`). */
+  modify(remoteSdp: string): Promise<void>;
+  bridge(other: MediaEndpoint): Promise<void>;
+  unbridge(): Promise<void>;
+  /** Joins a conference; resolves once joined. */
+  join(conference: string, flags: { mute: boolean; moderator: boolean; endconf: boolean; waitMod: boolean }): Promise<void>;
+  /** Forks the endpoint's audio to a websocket (FreeSWITCH mod_audio_fork). */
+  forkStart(url: string, name: string, metadata: Record<string, unknown>, bidirectional: boolean): Promise<void>;
+  forkStop(name: string): Promise<void>;
+  /** Resolves when the endpoint goes away (hung up on the media server, connection lost). */
+  readonly gone: Promise<void>;
+  destroy(): Promise<void>;
+}
+
+export interface MediaServerLink {
+  /** An endpoint that answers `offer` (the caller's SDP): its localSdp goes in the 200 OK. */
+  answer(offer: string): Promise<MediaEndpoint>;
+  /** An endpoint that offers (its localSdp goes in an outbound INVITE); modify() it with the answer. */
+  offer(): Promise<MediaEndpoint>;
+  close(): Promise<void>;
+}
