@@ -12,6 +12,7 @@ import type { Projected } from '../grammar/index.js';
 import { DidmlError } from '../errors.js';
 import { compileDocument, plainTextDocument, type RunnableDocument } from './document.js';
 import { Queues } from './queues.js';
+import { CookieJar } from '../webhook/cookies.js';
 import { documentKind } from '../webhook/content-type.js';
 import { baseParams } from './params.js';
 import { DEFAULT_LIMITS, type Limits } from './limits.js';
@@ -82,6 +83,8 @@ export class Session {
   readonly #errors: CallSummary['errors'] = [];
   readonly #postcalls: { url: string; method: HttpMethod }[] = [];
   readonly #queues: Queues;
+  /** The app's cookies, kept for the whole call as Twilio keeps them. */
+  readonly #cookies = new CookieJar();
   #didml: boolean;
   #status: CallStatus = 'ringing';
   #answeredAt: number | undefined;
@@ -252,7 +255,7 @@ export class Session {
   async #fetch(req: WebhookRequest, tied = true): Promise<FetchOutcome> {
     const params = { ...baseParams(this.#identity(), this.#status, this.#didml), ...req.params };
     const t = this.#clock.now();
-    const out = await this.#clock.io(this.#o.webhooks.fetchDocument({ url: req.url, method: req.method, params }, tied ? this.#abort.signal : undefined));
+    const out = await this.#clock.io(this.#o.webhooks.fetchDocument({ url: req.url, method: req.method, params, cookies: this.#cookies }, tied ? this.#abort.signal : undefined));
     this.#emit({
       type: 'webhook',
       url: req.url,
@@ -401,7 +404,7 @@ export class Session {
   #fire(url: string, method: HttpMethod, extra: Record<string, string>): void {
     const params = { ...baseParams(this.#identity(), this.#status, this.#didml), ...extra };
     this.#emit({ type: 'callback', url, method, params });
-    void this.#o.webhooks.notify({ url, method, params }).then((r) => {
+    void this.#o.webhooks.notify({ url, method, params, cookies: this.#cookies }).then((r) => {
       if (!r.ok && r.error) this.#emit({ type: 'error', code: r.error.code, message: `callback to ${url} failed: ${r.error.message}` });
     });
   }

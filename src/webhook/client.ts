@@ -24,6 +24,7 @@ import {
 import { phaseOf } from './phase.js';
 import { nextHop, type Hop } from './redirect.js';
 import { signRequest } from './signature.js';
+import type { CookieJar } from './cookies.js';
 import { requestTarget } from './url.js';
 import type {
   FetchOutcome,
@@ -94,7 +95,7 @@ export function createWebhookClient(options: WebhookClientOptions = {}): Webhook
   }
 
   /** Sends one hop: the parameters in the query (GET) or the body (POST), signed for that URL. */
-  async function sendHop(hop: Hop, settings: ConnectionSettings, auth: string | undefined, discardBody: boolean, signal: AbortSignal): Promise<Exchange> {
+  async function sendHop(hop: Hop, settings: ConnectionSettings, auth: string | undefined, discardBody: boolean, signal: AbortSignal, jar: CookieJar | undefined): Promise<Exchange> {
     const isGet = hop.method === 'GET';
     const url = isGet ? appendQuery(hop.url, hop.params) : hop.url;
     const headers: Record<string, string> = { 'user-agent': userAgent, accept: ACCEPT, 'cache-control': CACHE_CONTROL };
@@ -105,6 +106,8 @@ export function createWebhookClient(options: WebhookClientOptions = {}): Webhook
     }
     if (options.authToken) headers['x-twilio-signature'] = signRequest(options.authToken, url, isGet ? {} : hop.params);
     if (auth) headers.authorization = auth;
+    const cookie = jar?.header(url);
+    if (cookie) headers.cookie = cookie;
 
     const fail = (error: DidmlError): Exchange => ({ ok: false, url: hop.url, method: hop.method, error });
     let parsed: URL;
@@ -132,6 +135,7 @@ export function createWebhookClient(options: WebhookClientOptions = {}): Webhook
         },
         signal,
       );
+      if (jar && response.setCookie?.length) jar.store(url, response.setCookie);
       return { ok: true, url: hop.url, method: hop.method, response };
     } catch (err) {
       if (signal.aborted && signal.reason instanceof DidmlError) return fail(signal.reason);
@@ -140,10 +144,10 @@ export function createWebhookClient(options: WebhookClientOptions = {}): Webhook
   }
 
   /** One attempt: the first hop and every redirect after it; non-2xx answers become failures. */
-  async function attempt(first: Hop, settings: ConnectionSettings, auth: string | undefined, discardBody: boolean, signal: AbortSignal): Promise<Exchange> {
+  async function attempt(first: Hop, settings: ConnectionSettings, auth: string | undefined, discardBody: boolean, signal: AbortSignal, jar: CookieJar | undefined): Promise<Exchange> {
     let hop = first;
     for (let redirects = 0; ; redirects++) {
-      const ex = await sendHop(hop, settings, auth, discardBody, signal);
+      const ex = await sendHop(hop, settings, auth, discardBody, signal, jar);
       if (!ex.ok) return ex;
       const { status, headers } = ex.response;
       if (status >= 200 && status < 300) return ex;
@@ -191,7 +195,7 @@ export function createWebhookClient(options: WebhookClientOptions = {}): Webhook
       for (;;) {
         if (deadline.signal.aborted) return { ok: false, url: first.url, method: first.method, error: deadline.signal.reason as DidmlError, settings, attempts };
         attempts++;
-        const ex = await attempt(first, settings, auth, discardBody, deadline.signal);
+        const ex = await attempt(first, settings, auth, discardBody, deadline.signal, request.cookies);
         if (ex.ok || attempts > settings.retries || deadline.signal.aborted) return { ...ex, settings, attempts };
         const kind = retryKind(ex.error, ex.status);
         if (!kind || !settings.retryOn.includes(kind)) return { ...ex, settings, attempts };

@@ -53,7 +53,8 @@ export function handlerTransport(handler: WebhookHandler): Transport {
       for (const [k, v] of Object.entries(r.headers ?? {})) outHeaders[k.toLowerCase()] = v;
       if (r.contentType !== undefined) outHeaders['content-type'] = r.contentType;
       else outHeaders['content-type'] ??= 'text/xml; charset=utf-8';
-      return { status: r.status ?? 200, headers: outHeaders, body: req.discardBody ? '' : body };
+      const setCookie = outHeaders['set-cookie'];
+      return { status: r.status ?? 200, headers: outHeaders, ...(setCookie ? { setCookie: [setCookie] } : {}), body: req.discardBody ? '' : body };
     },
   };
 }

@@ -132,6 +132,7 @@ function exchange(agent: Agent, origin: string, path: string, req: TransportRequ
     let timer: NodeJS.Timeout | undefined;
     let status = 0;
     let headers: Record<string, string> = {};
+    let setCookie: string[] = [];
     let discard = false;
     const chunks: Buffer[] = [];
     let size = 0;
@@ -142,7 +143,7 @@ function exchange(agent: Agent, origin: string, path: string, req: TransportRequ
       clearTimeout(timer);
       signal.removeEventListener('abort', onAbort);
       if (err) reject(err);
-      else resolve({ status, headers, body: discard ? '' : decode(Buffer.concat(chunks), headers['content-type']) });
+      else resolve({ status, headers, ...(setCookie.length ? { setCookie } : {}), body: discard ? '' : decode(Buffer.concat(chunks), headers['content-type']) });
     };
     /** Ends the exchange now: the request is aborted, which closes its socket if it is in flight. */
     const cut = (err: DidmlError | undefined, abortReason: Error = err ?? new Error('body not needed')) => {
@@ -180,6 +181,7 @@ function exchange(agent: Agent, origin: string, path: string, req: TransportRequ
         if (settled || statusCode < 200) return;
         status = statusCode;
         headers = flattenHeaders(rawHeaders);
+        setCookie = setCookiesOf(rawHeaders);
         discard = Boolean(req.discardBody) || (statusCode >= 300 && statusCode < 400 && headers.location !== undefined);
         const declared = Number(headers['content-length']);
         if (declared > (discard ? DRAIN_LIMIT : req.maxBytes)) {
@@ -224,6 +226,13 @@ function exchange(agent: Agent, origin: string, path: string, req: TransportRequ
       handler,
     );
   });
+}
+
+/** Set-Cookie headers one by one: joined with ", " they could not be told apart from an Expires date. */
+function setCookiesOf(raw: Record<string, string | string[] | undefined>): string[] {
+  const out: string[] = [];
+  for (const [k, v] of Object.entries(raw)) if (k.toLowerCase() === 'set-cookie' && v !== undefined) out.push(...(Array.isArray(v) ? v : [v]));
+  return out;
 }
 
 function flattenHeaders(raw: Record<string, string | string[] | undefined>): Record<string, string> {

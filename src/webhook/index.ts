@@ -23,3 +23,4 @@ export { FOLLOWED_STATUSES } from './redirect.js';
 export { requestTarget, type RequestTarget } from './url.js';
 export { markPhase, type FailurePhase } from './phase.js';
 export { BUILT_IN_DENY, guardedLookup, hostPolicy, type HostPolicy, type HostPolicyOptions } from './hosts.js';
+export { CookieJar } from './cookies.js';

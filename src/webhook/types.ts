@@ -3,6 +3,7 @@
 // well: transport, signing, timeouts, size limits, and a failure classified with a stable code.
 import type { LookupFunction } from 'node:net';
 import type { DidmlError } from '../errors.js';
+import type { CookieJar } from './cookies.js';
 import type { HostPolicy } from './hosts.js';
 
 export type HttpMethod = 'GET' | 'POST';
@@ -13,6 +14,8 @@ export interface WebhookRequest {
   method: HttpMethod;
   /** Form parameters: the query string for GET (appended to any already there), the body for POST. */
   params: Record<string, string>;
+  /** The call's cookies: sent with the request, and kept from what the app answers. */
+  cookies?: CookieJar;
 }
 
 export interface FetchedDocument {
@@ -65,6 +68,8 @@ export interface TransportResponse {
   body: string;
   /** Final URL after redirects, when the transport followed any. */
   url?: string;
+  /** Each Set-Cookie header as sent (they cannot be joined like other headers). */
+  setCookie?: string[];
 }
 
 export interface WebhookClientOptions {
