@@ -83,11 +83,17 @@ export const KINDS: Record<StepKind, KindDef> = {
     view(ev, i, end) {
       const d = ev[i]!;
       const targets = (d['targets'] as TargetView[]).map((t) => ({ ...t, to: addressOf(t), headers: t.headers ?? {} }));
+      // Each final response to an INVITE; a 401 challenge nobody answers is recorded twice by the
+      // mock (the challenge, then the attempt failing with it) but is one response.
       const responses: number[] = [];
+      let last: TranscriptEvent | undefined;
       for (let k = i + 1; k < (end < 0 ? ev.length : end); k++) {
         const e = ev[k]!;
         if (e.type === 'dial-end' || e.type === 'dial') break;
-        if (e.type === 'dial-response') responses.push(e['sipResponseCode'] as number);
+        if (e.type !== 'dial-response') continue;
+        const repeat = last?.['status'] === 'challenge' && last['callId'] === e['callId'] && last['sipResponseCode'] === e['sipResponseCode'];
+        if (!repeat) responses.push(e['sipResponseCode'] as number);
+        last = e;
       }
       return {
         targets,
