@@ -146,29 +146,45 @@ export class Registration {
     const aor = `sip:${t.username}@${t.domain}`;
     const transportParam = t.transport === 'udp' ? '' : `;transport=${t.transport}`;
     const hop = route.proxy ?? { host: route.host, port: route.port };
-    const req = await srf.request(`sip:${t.domain}`, {
-      method: 'REGISTER',
-      headers: {
-        From: `<${aor}>`,
-        To: `<${aor}>`,
-        'call-id': this.#callId, // the key drachtio-srf's digest retry writes too: one header, not two
-        CSeq: `${this.#cseq++} REGISTER`,
-        Contact: `<sip:${t.username}@${host}${transportParam}>`,
-        Expires: String(expires),
-      },
-      proxy: proxyUri(hop.host, hop.port, t.transport),
-      ...(t.username !== undefined ? { auth: { username: t.username, password: t.password ?? '' } } : {}),
-    });
     return new Promise<SrfResponse>((resolve, reject) => {
       const cancel = this.#d.clock.timer(this.#d.timing.responseTimeoutMs, () => reject(new Error(`no final response to REGISTER in ${this.#d.timing.responseTimeoutMs} ms`)));
-      req.on('response', (res: SrfResponse) => {
-        if (res.status < 200) return;
-        // The digest retry goes up by one (drachtio-srf's DigestClient); the next REGISTER follows it.
-        const seq = Number((res.get('CSeq') ?? '').split(/\s+/)[0]);
-        if (Number.isInteger(seq) && seq >= this.#cseq) this.#cseq = seq + 1;
+      const fail = (e: unknown) => {
         cancel();
-        resolve(res);
-      });
+        reject(e instanceof Error ? e : new Error(String(e)));
+      };
+      try {
+        srf.request(
+          `sip:${t.domain}`,
+          {
+            method: 'REGISTER',
+            headers: {
+              From: `<${aor}>`,
+              To: `<${aor}>`,
+              'call-id': this.#callId, // the key drachtio-srf's digest retry writes too: one header, not two
+              CSeq: `${this.#cseq++} REGISTER`,
+              Contact: `<sip:${t.username}@${host}${transportParam}>`,
+              Expires: String(expires),
+            },
+            proxy: proxyUri(hop.host, hop.port, t.transport),
+            ...(t.username !== undefined ? { auth: { username: t.username, password: t.password ?? '' } } : {}),
+          },
+          (err, req) => {
+            if (err) return fail(err);
+            // Listening in the same turn: the response may be next in the same read.
+            req.on('response', (res: SrfResponse) => {
+              if (res.status < 200) return;
+              // The digest retry goes up by one (drachtio-srf's DigestClient); the next REGISTER follows it.
+              const seq = Number((res.get('CSeq') ?? '').split(/\s+/)[0]);
+              if (Number.isInteger(seq) && seq >= this.#cseq) this.#cseq = seq + 1;
+              cancel();
+              resolve(res);
+            });
+          },
+        );
+      } catch (e) {
+        // drachtio-srf throws when it has no connection to send on.
+        fail(e);
+      }
     });
   }
 }

@@ -87,10 +87,12 @@ export interface Srf extends EventEmitter {
     progress: { cbRequest?: (err: Error | null, req: SrfRequest) => void; cbProvisional?: (res: SrfResponse) => void },
     callback: (err: Error | null, dialog: SrfDialog) => void,
   ): Srf;
+  /** A request outside a dialog; the callback form again, so `response` listeners are on before the response can arrive. */
   request(
     uri: string,
     opts: { method: string; headers?: Record<string, string>; body?: string; proxy?: string; auth?: { username: string; password: string }; _socket?: unknown },
-  ): Promise<SrfRequest>;
+    callback: (err: Error | null, req: SrfRequest) => void,
+  ): Srf;
   endSession(msg: { socket?: unknown }): void;
 }
 

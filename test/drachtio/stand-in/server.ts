@@ -47,6 +47,8 @@ export interface Recorded {
   /** The outbound proxy the app asked for. */
   proxy?: string;
   callId: string;
+  /** The drachtio connection it came or went on. */
+  conn?: Conn;
 }
 
 interface Dialog {
@@ -493,7 +495,7 @@ export class StandIn extends EventEmitter {
     });
   }
 
-  #record(from: Recorded['from'], message: SipMessage, proxy?: string): Recorded {
+  #record(from: Recorded['from'], message: SipMessage, proxy?: string, conn?: Conn): Recorded {
     const r: Recorded = {
       seq: ++this.#seq,
       from,
@@ -503,6 +505,7 @@ export class StandIn extends EventEmitter {
       text: serialize(message),
       ...(proxy ? { proxy } : {}),
       callId: header(message, 'Call-ID') ?? '',
+      ...(conn ? { conn } : {}),
     };
     this.log.push(r);
     this.emit('record', r);
@@ -512,7 +515,7 @@ export class StandIn extends EventEmitter {
   /** Sends a SIP message from the network (or drachtio itself) to the app. */
   fromNetwork(conn: Conn, m: SipMessage, o: { txnId: string; dialogId: string; address: string; source?: 'network' | 'application' }): void {
     const text = serialize(m);
-    this.#record('network', m);
+    this.#record('network', m, undefined, conn);
     const bytes = Buffer.byteLength(text, 'utf8');
     conn.send(`${randomUUID()}|sip|${o.source ?? 'network'}|${bytes}|udp|${o.address}|5060|${new Date().toISOString().slice(11, 23)}|${o.txnId}|${o.dialogId}|127.0.0.1|5060|\r\n${text}`);
   }
@@ -584,13 +587,13 @@ export class StandIn extends EventEmitter {
         if (m.body && !has(m, 'Content-Type')) setHeader(m, 'Content-Type', 'application/sdp');
         dialogId = `${call.callId};from-tag=${call.fromTag}`;
       }
-      this.#record('app', m);
+      this.#record('app', m, undefined, conn);
       this.#echo(conn, msgId, m, txnId, dialogId, '203.0.113.5');
       call.onResponse(m, dialogId);
       return;
     }
     // A response inside a dialog (to the network's BYE, NOTIFY, re-INVITE...).
-    this.#record('app', m);
+    this.#record('app', m, undefined, conn);
     this.#echo(conn, msgId, m, txnId, '', '127.0.0.1');
     const waiter = this.#appResponseWaiters.get(txnId);
     if (waiter && (m.status ?? 0) >= 200) {
@@ -621,7 +624,7 @@ export class StandIn extends EventEmitter {
     removeHeader(m, 'content-length');
     const host = /@([^;:>]+)/.exec(m.uri ?? '')?.[1] ?? /sips?:([^;:>]+)/.exec(m.uri ?? '')?.[1] ?? 'far.example';
     const address = /^\d+\.\d+\.\d+\.\d+$/.test(host) ? host : '198.51.100.20';
-    this.#record('app', m, proxy);
+    this.#record('app', m, proxy, conn);
     this.#echo(conn, msgId, m, txnId, '', address);
     const req = new AppRequest(this, conn, txnId, m, proxy, address);
     this.appRequests.set(txnId, req);
@@ -634,7 +637,7 @@ export class StandIn extends EventEmitter {
       for (const name of ['Via', 'From', 'To', 'Call-ID']) if (!has(m, name)) m.headers.push([name, header(req.message, name)!]);
       if (!has(m, 'CSeq')) m.headers.push(['CSeq', `${cseqOf(req.message).seq} CANCEL`]);
     }
-    this.#record('app', m);
+    this.#record('app', m, undefined, conn);
     this.#echo(conn, msgId, m, randomUUID(), '', req?.address ?? '127.0.0.1');
     if (!req) return;
     req.cancelled = true;
@@ -659,7 +662,7 @@ export class StandIn extends EventEmitter {
     if (method === 'INVITE' && !has(out, 'Contact')) out.headers.push(['Contact', `<${d.appContact}>`]);
     if (out.body && !has(out, 'Content-Type')) out.headers.push(['Content-Type', 'application/sdp']);
     const txnId = randomUUID();
-    this.#record('app', out);
+    this.#record('app', out, undefined, conn);
     this.#echo(conn, msgId, out, txnId, dialogId, d.netAddress);
     if (method === 'ACK') return d.ack();
     if (method === 'BYE') d.ended = true;

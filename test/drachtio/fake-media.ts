@@ -1,0 +1,131 @@
+// A scripted MediaServerLink for tests that run everywhere: endpoints that record what the call
+// leg asked of them (play, speak, record, bridge...) and take DTMF from the test. It stands in for
+// FreeSWITCH the way the stand-in stands in for drachtio-server; the FreeSWITCH link itself
+// (src/telephony/drachtio/fsmrf.ts) runs only in the opt-in suite against a real one.
+import type { MediaEndpoint, MediaServerLink } from '../../src/telephony/drachtio/index.js';
+import { sdp } from './stand-in/sip.js';
+
+export class FakeEndpoint implements MediaEndpoint {
+  readonly localSdp: string;
+  readonly gone: Promise<void>;
+  remoteSdp: string | undefined;
+  #gone!: () => void;
+  #listeners = new Set<(k: string) => void>();
+  #current: (() => void) | undefined;
+
+  constructor(
+    readonly media: FakeMedia,
+    readonly id: number,
+    offer: string | undefined,
+  ) {
+    this.remoteSdp = offer;
+    this.localSdp = sdp('192.0.2.50', 40000 + id * 2);
+    this.gone = new Promise((r) => (this.#gone = r));
+  }
+
+  #log(op: string): void {
+    this.media.ops.push(`ep${this.id} ${op}`);
+    this.media.onOp(this, op);
+  }
+
+  /** An operation that lasts `ms`, or until stop(). */
+  #lasting(op: string, ms: number): Promise<void> {
+    this.#log(op);
+    return new Promise((resolve) => {
+      const t = setTimeout(done, ms);
+      const self = this;
+      function done() {
+        clearTimeout(t);
+        if (self.#current === done) self.#current = undefined;
+        resolve();
+      }
+      this.#current = done;
+    });
+  }
+
+  /** The far end presses keys, one after another. */
+  press(keys: string): void {
+    for (const k of keys) for (const l of [...this.#listeners]) l(k);
+  }
+
+  play(url: string): Promise<void> {
+    return this.#lasting(`play ${url}`, this.media.promptMs);
+  }
+  speak(text: string, voice: string, language: string): Promise<void> {
+    return this.#lasting(`speak "${text}" ${voice} ${language}`, this.media.promptMs);
+  }
+  stop(): Promise<void> {
+    this.#log('stop');
+    this.#current?.();
+    return Promise.resolve();
+  }
+  onDtmf(listener: (key: string) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+  async record(file: string, o: { maxLength: number; silenceSeconds: number; beep: boolean }): Promise<{ seconds?: number }> {
+    await this.#lasting(`record ${file} max=${o.maxLength} silence=${o.silenceSeconds} beep=${o.beep}`, this.media.recordMs);
+    return { seconds: 4 };
+  }
+  sendDigits(digits: string): Promise<void> {
+    this.#log(`send-digits ${digits}`);
+    return Promise.resolve();
+  }
+  modify(remoteSdp: string): Promise<void> {
+    this.remoteSdp = remoteSdp;
+    this.#log('modify');
+    return Promise.resolve();
+  }
+  bridge(other: MediaEndpoint): Promise<void> {
+    this.#log(`bridge ep${(other as FakeEndpoint).id}`);
+    return Promise.resolve();
+  }
+  unbridge(): Promise<void> {
+    this.#log('unbridge');
+    return Promise.resolve();
+  }
+  join(conference: string, f: { mute: boolean; moderator: boolean; endconf: boolean; waitMod: boolean }): Promise<void> {
+    this.#log(`join ${conference} ${JSON.stringify(f)}`);
+    return Promise.resolve();
+  }
+  forkStart(url: string, name: string, metadata: Record<string, unknown>, bidirectional: boolean): Promise<void> {
+    this.#log(`fork-start ${name} ${url} ${JSON.stringify(metadata)} bidirectional=${bidirectional}`);
+    return Promise.resolve();
+  }
+  forkStop(name: string): Promise<void> {
+    this.#log(`fork-stop ${name}`);
+    return Promise.resolve();
+  }
+  destroy(): Promise<void> {
+    this.#log('destroy');
+    this.#current?.();
+    this.#gone();
+    return Promise.resolve();
+  }
+}
+
+export class FakeMedia implements MediaServerLink {
+  readonly endpoints: FakeEndpoint[] = [];
+  readonly ops: string[] = [];
+  /** How long a prompt plays and a recording lasts unless stopped (real ms; never asserted on). */
+  promptMs = 30;
+  recordMs = 2000;
+  /** Called with every operation as it starts: where a test presses keys. */
+  onOp: (ep: FakeEndpoint, op: string) => void = () => undefined;
+
+  answer(offer: string): Promise<MediaEndpoint> {
+    const ep = new FakeEndpoint(this, this.endpoints.length, offer);
+    this.endpoints.push(ep);
+    this.ops.push(`ep${ep.id} answer`);
+    return Promise.resolve(ep);
+  }
+  offer(): Promise<MediaEndpoint> {
+    const ep = new FakeEndpoint(this, this.endpoints.length, undefined);
+    this.endpoints.push(ep);
+    this.ops.push(`ep${ep.id} offer`);
+    return Promise.resolve(ep);
+  }
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}

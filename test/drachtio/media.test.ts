@@ -1,0 +1,117 @@
+// Media verbs on the drachtio backend with a media server: the call leg's side of them (answering
+// with the endpoint's SDP, prompts, barge-in, keys, recordings, bridging a callee) against a
+// scripted MediaServerLink, with real SIP through the stand-in drachtio-server.
+import { afterEach, describe, expect, it } from 'vitest';
+import { startHarness, type Harness } from './harness.js';
+import { FakeMedia } from './fake-media.js';
+import type { AppRequest } from './stand-in/server.js';
+
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+});
+
+const mediaConfig = {
+  mediaServer: { address: '127.0.0.1', port: 8021, secret: 'ClueCon', listenPort: 0, profile: 'drachtio_mrf' },
+  recordings: { dir: '/var/lib/didml/recordings', baseUrl: 'https://media.example/recordings' },
+};
+
+async function withMedia(routes: Record<string, string>, media = new FakeMedia()): Promise<{ h: Harness; media: FakeMedia }> {
+  const x = await startHarness({ routes, config: mediaConfig, media: () => Promise.resolve(media) });
+  // The link connects after drachtio does.
+  for (let i = 0; i < 100 && !x.logs.some((l) => l.msg === 'media server connected'); i++) await new Promise((r) => setTimeout(r, 5));
+  return { h: x, media };
+}
+
+describe('with a media server', () => {
+  it('answers with the endpoint SDP, speaks, stops the prompt at the first key (barge-in) and posts the digits', async () => {
+    const media = new FakeMedia();
+    media.onOp = (ep, op) => {
+      if (op.startsWith('speak "For sales press 1')) setTimeout(() => ep.press('1'), 5);
+    };
+    ({ h } = await withMedia(
+      {
+        '/voice': '<Response><Gather numDigits="1" action="/menu"><Say voice="alice">For sales press 1</Say><Play>https://media.example/hold.wav</Play></Gather></Response>',
+        '/menu': '<Response><Say>Goodbye</Say><Hangup/></Response>',
+      },
+      media,
+    ));
+    const caller = h.stand.call();
+    expect(await caller.response()).toBe(200);
+    await h.finished();
+    const ok = h.stand.log.find((r) => r.from === 'app' && r.status === 200 && r.callId === caller.callId)!;
+    expect(ok.message.body).toBe(media.endpoints[0]!.localSdp);
+    expect(media.endpoints[0]!.remoteSdp).toBe(caller.invite.body);
+    expect(h.to('/menu')[0]!.params).toMatchObject({ Digits: '1', CallStatus: 'in-progress' });
+    // The Play after the interrupted Say never started.
+    expect(media.ops).toEqual(['ep0 answer', 'ep0 speak "For sales press 1" alice en-US', 'ep0 stop', 'ep0 speak "Goodbye" man en-US', 'ep0 destroy']);
+    await h.stand.waitFor((r) => r.from === 'app' && r.method === 'BYE' && r.callId === caller.callId);
+  });
+
+  it('records until the finishing key and posts where the recording is served', async () => {
+    const media = new FakeMedia();
+    media.onOp = (ep, op) => {
+      if (op.startsWith('record')) setTimeout(() => ep.press('*'), 5);
+    };
+    ({ h } = await withMedia({ '/voice': '<Response><Record action="/recorded" finishOnKey="*" maxLength="60" timeout="3"/></Response>', '/recorded': '<Response/>' }, media));
+    h.stand.call();
+    await h.finished();
+    const p = h.to('/recorded')[0]!.params;
+    expect(p['RecordingUrl']).toMatch(/^https:\/\/media\.example\/recordings\/RE[0-9a-f]{32}\.wav$/);
+    expect(p).toMatchObject({ Digits: '*', RecordingDuration: '4' });
+    const rec = media.ops.find((o) => o.includes('record'))!;
+    expect(rec).toBe(`ep0 record /var/lib/didml/recordings/${p['RecordingUrl']!.split('/').pop()} max=60 silence=3 beep=true`);
+  });
+
+  it('bridges a callee through an endpoint of its own: the INVITE offers that endpoint, its answer goes back to it', async () => {
+    const media = new FakeMedia();
+    ({ h } = await withMedia({ '/voice': '<Response><Dial><Sip>sip:agent@one.example</Sip></Dial></Response>' }, media));
+    h.stand.onRequest = (req: AppRequest) => {
+      req.respond(200);
+      void req.dialog?.acked.then(() => setTimeout(() => void req.dialog?.bye(), 20));
+    };
+    h.stand.call();
+    await h.finished();
+    const invite = h.stand.sent('INVITE')[0]!;
+    expect(invite.message.body).toBe(media.endpoints[1]!.localSdp);
+    const calleeOk = h.stand.log.find((r) => r.from === 'network' && r.status === 200 && r.callId === invite.callId)!;
+    expect(media.endpoints[1]!.remoteSdp).toBe(calleeOk.message.body);
+    expect(media.ops.slice(0, 5)).toEqual(['ep0 answer', 'ep1 offer', 'ep1 modify', 'ep0 bridge ep1', 'ep0 unbridge']);
+  });
+
+  it('refuses speech recognition with a clear reason (no recogniser yet)', async () => {
+    ({ h } = await withMedia({ '/voice': '<Response><Gather input="speech" action="/x"><Say>Say something</Say></Gather></Response>' }));
+    h.stand.call();
+    const done = await h.finished();
+    expect(done.summary.errors.map((e) => e.code)).toEqual(['DIDML_TELEPHONY']);
+    expect(done.summary.reason).toMatch(/no speech recogniser yet; use input="dtmf"/);
+  });
+
+  it('stops a prompt at once when the caller hangs up', async () => {
+    const media = new FakeMedia();
+    media.promptMs = 60_000;
+    let said!: () => void;
+    const saying = new Promise<void>((r) => (said = r));
+    media.onOp = (_ep, op) => op.startsWith('speak') && said();
+    ({ h } = await withMedia({ '/voice': '<Response><Say>A very long announcement</Say></Response>' }, media));
+    const caller = h.stand.call();
+    await saying;
+    await caller.bye();
+    const done = await h.finished(0, 3000);
+    expect(done.summary.reason).toBe('caller hung up');
+    expect(media.ops).toContain('ep0 stop');
+  });
+
+  it('<Start><Stream> forks the audio; <Stop><Stream> stops it', async () => {
+    const media = new FakeMedia();
+    ({ h } = await withMedia(
+      { '/voice': '<Response><Start><Stream name="s1" url="wss://ai.example/media"><Parameter name="customerId" value="42"/></Stream></Start><Pause length="0"/><Stop><Stream name="s1"/></Stop><Hangup/></Response>' },
+      media,
+    ));
+    h.stand.call();
+    await h.finished();
+    expect(media.ops).toContain('ep0 fork-start s1 wss://ai.example/media {"track":"inbound_track","parameters":{"customerId":"42"}} bidirectional=false');
+    expect(media.ops).toContain('ep0 fork-stop s1');
+  });
+});
