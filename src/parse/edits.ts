@@ -45,8 +45,8 @@ export class EditedText {
   withWorking(more: readonly TextEdit[]): { next: EditedText; superseded: TextEdit[] } | undefined {
     const gone = new Set<number>();
     const mapped = more.map((e) => {
-      let start = this.toOriginal(e.start);
-      let end = this.toOriginal(e.end);
+      let start = this.toOriginal(e.start, true);
+      let end = Math.max(start, this.toOriginal(e.end));
       if (e.end > e.start) {
         for (let k = this.editAt(e.end); k >= 0 && (this.workStarts[k] as number) >= e.start; k--) {
           const ws = this.workStarts[k] as number;
@@ -101,7 +101,8 @@ export class EditedText {
    * Original offset of working offset `w`. A position inside replaced text maps to the end of
    * what it replaced (its start maps to the start), so a span over a replacement covers exactly
    * the original text it stands for. Where text was deleted, `after` says which side: the start
-   * of what follows (an element after a stray `</x>` that recovery removed) is after it.
+   * of what follows (an element, a span or an edit after a stray `</x>` that recovery removed)
+   * is after it.
    */
   toOriginal(w: number, after = false): number {
     if (this.edits.length === 0) return w;

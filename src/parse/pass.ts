@@ -181,7 +181,7 @@ export class Pass {
    * everywhere (not once per place, a round each).
    */
   private abort(rule: string, at: number, run: (text: string) => Outcome | undefined, anywhere = false): false {
-    const key = anywhere ? rule : `${rule}@${this.work.toOriginal(at)}`;
+    const key = anywhere ? rule : `${rule}@${this.work.toOriginal(at, true)}`;
     if (this.noAbort || this.skip.has(key)) return false;
     this.trigger = { key, run };
     throw ABORT;

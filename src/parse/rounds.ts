@@ -18,13 +18,15 @@ export interface Rounds {
 }
 
 function mapEdit(work: EditedText, e: TextEdit): TextEdit {
-  return { start: work.toOriginal(e.start), end: work.toOriginal(e.end), text: e.text };
+  const start = work.toOriginal(e.start, true);
+  return { start, end: Math.max(start, work.toOriginal(e.end)), text: e.text };
 }
 
 /** A draft in working-copy offsets, moved onto the original. */
 export function toOriginal(work: EditedText, d: Draft): Draft {
   if (!work.edited) return d;
-  const span = { start: work.toOriginal(d.span.start), end: work.toOriginal(d.span.end) };
+  const start = work.toOriginal(d.span.start, true);
+  const span = { start, end: Math.max(start, work.toOriginal(d.span.end)) };
   const out: Draft = { ...d, span };
   if (d.fix) out.fix = { ...d.fix, edits: d.fix.edits.map((e) => mapEdit(work, e)) };
   if (d.suggestions) out.suggestions = d.suggestions.map((f) => ({ ...f, edits: f.edits.map((e) => mapEdit(work, e)) }));
