@@ -2,7 +2,7 @@
 // (any seed, as long as asked): make case n of the seed, check it, keep what failed and the
 // slowest case. A failing input can be shrunk to a small one that fails the same way.
 import { checkCase, type CheckOptions, type Violation } from './check.js';
-import { makeCase, type FuzzCase } from './mutate.js';
+import { makeCase, MAX_LENGTH, type FuzzCase } from './mutate.js';
 import { Random } from './random.js';
 
 export interface RunOptions {
@@ -14,6 +14,8 @@ export interface RunOptions {
   dialects?: CheckOptions['dialects'];
   /** Documents to mutate. */
   seeds: readonly string[];
+  /** The longest input to make (the suite keeps cases small; the long run goes past 64 KiB). */
+  maxLength?: number;
   /** Called after each case (progress, early stop by returning false). */
   onCase?: (n: number, c: FuzzCase, violations: Violation[]) => boolean | void;
 }
@@ -26,6 +28,9 @@ export interface Failure {
 
 export interface RunResult {
   cases: number;
+  /** Cases that failed. */
+  failed: number;
+  /** The first failing case of each kind (signature), in order: a long run keeps no more. */
   failures: Failure[];
   /** The case that took longest, and how long (ms). */
   slowest: { n: number; ms: number; recipe: string[]; length: number };
@@ -33,20 +38,28 @@ export interface RunResult {
   recipes: Map<string, number>;
 }
 
-/** Case `n` of a seed: the same on every machine and in every run. */
-export function caseOf(seed: number, n: number, seeds: readonly string[]): FuzzCase {
-  return makeCase(new Random(seed).fork(n), seeds);
+/** Case `n` of a seed: the same on every machine and in every run (for the same maxLength). */
+export function caseOf(seed: number, n: number, seeds: readonly string[], maxLength = MAX_LENGTH): FuzzCase {
+  return makeCase(new Random(seed).fork(n), seeds, maxLength);
+}
+
+/** Loads the grammars and warms the code up, so that the first case's time is its own. */
+function warmUp(): void {
+  checkCase({ recipe: [], input: '<Response><Say>Hi</Say><Dial><Number>+14155550100</Number></Dial></Response>' });
 }
 
 export function runFuzz(o: RunOptions): RunResult {
   const failures: Failure[] = [];
+  const kinds = new Set<string>();
+  let failed = 0;
   const recipes = new Map<string, number>();
   let slowest = { n: -1, ms: -1, recipe: [] as string[], length: 0 };
+  warmUp();
   const started = performance.now();
   let n = 0;
   for (; n < o.cases; n++) {
     if (o.seconds && performance.now() - started > o.seconds * 1000) break;
-    const c = caseOf(o.seed, n, o.seeds);
+    const c = caseOf(o.seed, n, o.seeds, o.maxLength);
     for (const step of c.recipe) {
       const name = step.replace(/\(.*$/, '');
       recipes.set(name, (recipes.get(name) ?? 0) + 1);
@@ -55,13 +68,18 @@ export function runFuzz(o: RunOptions): RunResult {
     const violations = checkCase(c, { dialects: o.dialects ?? 'all', pick: n });
     const ms = performance.now() - t;
     if (ms > slowest.ms) slowest = { n, ms, recipe: c.recipe, length: c.input.length };
-    if (violations.length) failures.push({ n, case: c, violations });
+    if (violations.length) {
+      failed++;
+      const fresh = violations.filter((v) => !kinds.has(signature(v)));
+      for (const v of fresh) kinds.add(signature(v));
+      if (fresh.length) failures.push({ n, case: c, violations: fresh });
+    }
     if (o.onCase?.(n, c, violations) === false) {
       n++;
       break;
     }
   }
-  return { cases: n, failures, slowest, recipes };
+  return { cases: n, failed, failures, slowest, recipes };
 }
 
 /** What identifies a failure while shrinking: its property and the stage it happened in. */

@@ -17,8 +17,8 @@ export interface FuzzCase {
   maxAttributes?: number;
 }
 
-/** Past this, a mutation that would grow the input does nothing. */
-const MAX_LENGTH = 300_000;
+/** Past this, a mutation that would grow the input does nothing (`makeCase` may ask for less). */
+export const MAX_LENGTH = 300_000;
 
 // ---------------------------------------------------------------------------------------------
 // Random documents from the grammars.
@@ -118,7 +118,11 @@ function slice(rng: Random, text: string): [number, number] {
   return [start, end];
 }
 
-const insert = (text: string, at: number, what: string): string => (text.length + what.length > MAX_LENGTH ? text : text.slice(0, at) + what + text.slice(at));
+/** The longest input this case may grow to (set by `makeCase`). */
+let limit = MAX_LENGTH;
+const insert = (text: string, at: number, what: string): string => (text.length + what.length > limit ? text : text.slice(0, at) + what + text.slice(at));
+/** A size for something big: past the 64 KiB limit sometimes, when there is room. */
+const bigSize = (rng: Random, usual: number): number => Math.min(rng.chance(0.2) ? rng.range(60_000, 200_000) : rng.skewed(usual), Math.max(0, limit - 100));
 
 const INJECT = [
   '&', '&&', '&amp;', '&nbsp;', '&lol;', '&#0;', '&#xD800;', '&#x1F600;', '&#;', '&;', '<', '>', '</', '/>', '<>', '</>', ']]>', '<!--', '-->', '<!-- a -- b -->',
@@ -211,19 +215,19 @@ const mutations: Record<string, Mutation> = {
     return insert(text, at, rng.pick(DOCTYPES));
   },
   deepNest(rng, text) {
-    const depth = rng.chance(0.1) ? rng.range(30, 2000) : rng.range(2, 40);
+    const depth = Math.min(rng.chance(0.1) ? rng.range(30, 2000) : rng.range(2, 40), Math.floor(limit / 100));
     const tag = rng.pick(TAGS);
     const open = `<${tag}>`.repeat(depth);
     const close = rng.chance(0.8) ? `</${tag}>`.repeat(depth) : '';
     const [start, end] = slice(rng, text);
-    if (text.length + open.length + close.length > MAX_LENGTH) return text;
+    if (text.length + open.length + close.length > limit) return text;
     return text.slice(0, start) + open + text.slice(start, end) + close + text.slice(end);
   },
   hugeAttribute(rng, text) {
     const tags = [...text.matchAll(/<[A-Za-z][\w:.-]*/g)];
     const tag = tags.length ? rng.pick(tags) : undefined;
     const at = tag ? (tag.index ?? 0) + tag[0].length : position(rng, text);
-    const size = rng.chance(0.2) ? rng.range(60_000, 200_000) : rng.skewed(5000);
+    const size = bigSize(rng, 5000);
     const fill = rng.pick(['x', 'é', '&amp;', ' ', '&', '<', '"']);
     return insert(text, Math.min(at, text.length), ` big="${fill.repeat(Math.ceil(size / fill.length))}"`);
   },
@@ -231,13 +235,13 @@ const mutations: Record<string, Mutation> = {
     const tags = [...text.matchAll(/<[A-Za-z][\w:.-]*/g)];
     if (!tags.length) return text;
     const m = rng.pick(tags);
-    const n = rng.range(10, 300);
+    const n = Math.min(rng.range(10, 300), Math.floor(limit / 50));
     const attrs = Array.from({ length: n }, (_, i) => ` a${rng.chance(0.05) ? 0 : i}="${i}"`).join('');
     return insert(text, (m.index ?? 0) + m[0].length, attrs);
   },
   bigText(rng, text) {
     const unit = rng.pick(['x', 'Hello world. ', '&amp;', '&', '\n', '😀', '<', ']]>', '&#160;']);
-    const size = rng.chance(0.2) ? rng.range(60_000, 200_000) : rng.skewed(10_000);
+    const size = bigSize(rng, 10_000);
     return insert(text, position(rng, text), unit.repeat(Math.ceil(size / unit.length)));
   },
   truncate(rng, text) {
@@ -307,22 +311,24 @@ const BYTE_MUTATIONS = Object.keys(byteMutations);
  * Case `n` of a run: a seed document (or one made from the grammar), one to five mutations, and
  * sometimes bytes rather than text, or smaller limits.
  */
-export function makeCase(rng: Random, seeds: readonly string[]): FuzzCase {
+export function makeCase(rng: Random, seeds: readonly string[], max = MAX_LENGTH): FuzzCase {
+  limit = max;
   const recipe: string[] = [];
   let text: string;
-  if (!seeds.length || rng.chance(0.25)) {
+  const fits = seeds.filter((t) => t.length <= max);
+  if (!fits.length || rng.chance(0.25)) {
     const dialect = rng.pick(DIALECTS);
     text = grammarDocument(rng, dialect);
     recipe.push(`grammar(${dialect})`);
   } else {
-    const i = rng.int(seeds.length);
+    const i = seeds.indexOf(rng.pick(fits));
     text = seeds[i] as string;
     recipe.push(`seed(${i})`);
   }
   const rounds = rng.chance(0.1) ? 0 : 1 + rng.skewed(5);
   for (let r = 0; r < rounds; r++) {
     const name = rng.pick(MUTATIONS);
-    text = (mutations[name] as Mutation)(rng, text, seeds);
+    text = (mutations[name] as Mutation)(rng, text, fits);
     recipe.push(name);
   }
   const c: FuzzCase = { recipe, input: text };
