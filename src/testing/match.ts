@@ -155,14 +155,21 @@ export function matchSteps(events: readonly TranscriptEvent[], steps: readonly S
     }
 
     if (!found) {
-      const expected = `${describeStep(step)} ${step.later ? 'somewhere ' : 'as the next ' + kind + ' '}${after()}`;
+      if (kind === 'status') {
+        // The end of the call: there is only one.
+        const end = nearest?.c.start;
+        const how = end === undefined ? `the call has not ended; ${endOf(events)}` : `${endOf(events)}: ${showMismatches(nearest!.ms)}`;
+        return fail(`${describeStep(step)} at the end of the call`, how, end);
+      }
+      const expected = `${describeStep(step)} ${step.later ? 'somewhere ' : `as the next ${kind} `}${after()}`;
       if (nearest && !step.later) {
         return fail(expected, `the next ${kind} (at ${seconds(events[nearest.c.start]!.t)}) differs: ${showMismatches(nearest.ms)}`, nearest.c.start);
       }
       if (nearest) {
+        const many = seen === 1 ? `the only ${kind}` : `none of the ${seen} ${kind}s`;
         return fail(
           expected,
-          `none of the ${seen} ${kind} events after it matches; the nearest (at ${seconds(events[nearest.c.start]!.t)}): ${showMismatches(nearest.ms)}`,
+          `${many} ${after()} ${seen === 1 ? 'differs' : 'matches'}; the nearest (at ${seconds(events[nearest.c.start]!.t)}): ${showMismatches(nearest.ms)}`,
           nearest.c.start,
         );
       }

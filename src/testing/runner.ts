@@ -13,6 +13,7 @@ import { appSpaceUrl } from '../webhook/folder.js';
 import { handlerTransport, type WebhookHandler } from '../webhook/handler.js';
 import type { WebhookClient } from '../webhook/types.js';
 import { cachedFolderTransport } from './folder-cache.js';
+import { jsonErrorAt } from './json-error.js';
 import { layoutJson } from './layout.js';
 import { endOf, excerpt, line, matchSteps, seconds, type Failure } from './match.js';
 import { showActual } from './patterns.js';
@@ -317,7 +318,12 @@ export async function runScenarioFile(file: string, options: RunOptions = {}): P
   try {
     data = JSON.parse(readFileSync(file, 'utf8'));
   } catch (e) {
-    const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : e instanceof SyntaxError ? `not valid JSON (${e.message})` : (e as Error).message;
+    let why = (e as Error).message;
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') why = 'no such file';
+    else if (e instanceof SyntaxError) {
+      const at = jsonErrorAt(readFileSync(file, 'utf8'));
+      why = `not valid JSON: ${at.found} at line ${at.line}, column ${at.column}`;
+    }
     return { file, name: nameOf(file), status: 'invalid', problems: [why], failures: [], steps: 0, ms: 0 };
   }
   return runScenario({ scenario: data, dir: dirname(resolve(file)), file }, options);

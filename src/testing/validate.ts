@@ -32,7 +32,7 @@ export interface CheckOptions {
 /** Checks parsed JSON as a scenario; the problems name each key that is wrong and how. */
 export function checkScenario(data: unknown, options: CheckOptions = {}): Checked {
   const validate = validator();
-  if (!validate(data)) return { ok: false, problems: explain([...(validate.errors ?? [])]) };
+  if (!validate(data)) return { ok: false, problems: inFileOrder(explain([...(validate.errors ?? [])]), data) };
   const scenario = data as Scenario;
   const problems: string[] = [];
   (scenario.expect ?? []).forEach((step, i) => problems.push(...checkStep(step, `expect[${i}]`)));
@@ -86,8 +86,13 @@ const within = (e: ErrorObject, path: string) => e.instancePath === path || e.in
  * with an error per form; what helps is the form the user was evidently writing: the errors
  * inside the value when there are any, else the key no form knows, else the schema's `x-hint`.
  */
-function explain(errors: ErrorObject[]): string[] {
-  const out: string[] = [];
+interface Problem {
+  path: string;
+  text: string;
+}
+
+function explain(errors: ErrorObject[]): Problem[] {
+  const out: Problem[] = [];
   let rest = errors;
   for (;;) {
     // The shallowest value that failed; of the anyOfs there, the outermost (ajv lists it last).
@@ -105,10 +110,31 @@ function explain(errors: ErrorObject[]): string[] {
     }
     const unknown = unknownInEveryForm(inside);
     const hint = (anyOf.parentSchema as { 'x-hint'?: string } | undefined)?.['x-hint'] ?? 'does not match any of the forms it may take';
-    out.push(unknown.length ? `${instanceName(path)}: unknown key ${unknown.map((k) => `"${k}"`).join(', ')}; it ${hint}` : `${instanceName(path)}: ${hint}`);
+    out.push({ path, text: unknown.length ? `${instanceName(path)}: unknown key ${unknown.map((k) => `"${k}"`).join(', ')}; it ${hint}` : `${instanceName(path)}: ${hint}` });
   }
-  for (const e of rest) out.push(describe(e));
-  return [...new Set(out)];
+  for (const e of rest) out.push({ path: e.instancePath, text: describe(e) });
+  return out;
+}
+
+/** Problems in the order their keys come in the file (ajv reports some forms before others). */
+function inFileOrder(problems: Problem[], data: unknown): string[] {
+  const rank = (pointer: string): number[] => {
+    const out: number[] = [];
+    let at: unknown = data;
+    for (const part of pointer.split('/').slice(1)) {
+      const key = part.replace(/~1/g, '/').replace(/~0/g, '~');
+      if (Array.isArray(at)) out.push(Number(key));
+      else if (at !== null && typeof at === 'object') out.push(Object.keys(at).indexOf(key));
+      at = (at as Record<string, unknown> | undefined)?.[key];
+    }
+    return out;
+  };
+  const before = (a: number[], b: number[]) => {
+    for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+    return a.length - b.length;
+  };
+  const sorted = problems.map((p) => ({ ...p, rank: rank(p.path) })).sort((a, b) => before(a.rank, b.rank));
+  return [...new Set(sorted.map((p) => p.text))];
 }
 
 /** Keys that every object form of an anyOf refused: the ones the user misspelt. */
