@@ -69,7 +69,21 @@ export interface Extras {
   loneSurrogate?: number | undefined;
 }
 
+/**
+ * UTF-16 read as UTF-8: its byte order mark (FF FE or FE FF) reads as two U+FFFD, and every
+ * ASCII character comes with a NUL (`<\0R\0…` little-endian, `\0<\0R…` big-endian).
+ */
+function utf16(source: string): Draft | undefined {
+  const bom = source.startsWith('\uFFFD\uFFFD');
+  const head = source.slice(bom ? 2 : 0, (bom ? 2 : 0) + 8);
+  if (!/^(?:[^\0]\0){4}$|^(?:\0[^\0]){4}$/.test(head)) return undefined;
+  const how = bom ? 'it starts with a UTF-16 byte order mark' : 'every other byte is 0';
+  return problems.syntax(`The document is UTF-16 (${how}), not UTF-8; save it as UTF-8`, { start: 0, end: bom ? 2 : 1 });
+}
+
 export function buildDocument(source: string, pass: Pass, work: EditedText, recovered: Draft[], settings: Settings, extras: Extras): Document {
+  const wrongEncoding = utf16(source);
+  if (wrongEncoding) return { source, root: null, diagnostics: toDiagnostics(source, [wrongEncoding], settings.strict) };
   const decided = decideRoot(pass, settings);
   let drafts: Draft[];
   if (decided.alone) {

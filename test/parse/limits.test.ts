@@ -192,6 +192,21 @@ describe('bad bytes', () => {
     expect(cut.diagnostics.map((d) => d.rule)).toContain('xml/invalid-utf8');
   });
 
+  it('says a UTF-16 document is UTF-16, with or without its byte order mark, as bytes or as text read as UTF-8', () => {
+    const text = '<?xml version="1.0" encoding="UTF-16"?><Response><Say>Hi</Say></Response>';
+    const le = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]);
+    const be = Buffer.from(le).swap16();
+    for (const [bytes, how] of [[le, 'it starts with a UTF-16 byte order mark'], [be, 'it starts with a UTF-16 byte order mark'], [le.subarray(2), 'every other byte is 0']] as const) {
+      for (const input of [new Uint8Array(bytes), bytes.toString('utf8')]) {
+        const doc = parse(input);
+        expect(doc.root).toBeNull();
+        expect(doc.diagnostics.map((d) => [d.rule, d.severity, d.line, d.column, d.message])).toEqual([
+          ['xml/syntax', 'error', 1, 1, `The document is UTF-16 (${how}), not UTF-8; save it as UTF-8`],
+        ]);
+      }
+    }
+  });
+
   it('keeps genuine U+FFFD without a warning, and a BOM in the source', () => {
     const doc = parse(new Uint8Array([0xef, 0xbb, 0xbf, ...Buffer.from('<Response><Say>\uFFFD</Say></Response>')]));
     expect(doc.diagnostics).toEqual([]);
