@@ -56,14 +56,16 @@ export function serveCommand(io: Io, setExit: (code: number) => void): Command {
         setExit(2);
         return;
       }
-      if (config.adapter === 'drachtio') {
-        io.err('didml serve: the drachtio backend is not built yet (see the project issues); use --adapter mock\n');
-        setExit(2);
-        return;
-      }
       try {
-        const runtime = await startRuntime(config, root ? { appRoot: root } : {});
-        io.err(`didml: runtime on ${runtime.url} (GET /health, POST /calls); Ctrl-C stops it\n`);
+        const { createLogger } = await import('../log.js');
+        const log = createLogger({ level: config.log.level });
+        // The drachtio backend (and drachtio-srf with it) loads only when it is asked for.
+        const adapter =
+          config.adapter === 'drachtio' && config.drachtio
+            ? (await import('../telephony/drachtio/index.js')).createDrachtioAdapter({ config: config.drachtio, log: log.child({ adapter: 'drachtio' }) })
+            : undefined;
+        const runtime = await startRuntime(config, { log, ...(root ? { appRoot: root } : {}), ...(adapter ? { adapter } : {}) });
+        io.err(`didml: runtime on ${runtime.url} (GET /health${adapter ? '' : ', POST /calls'}); Ctrl-C stops it\n`);
         await new Promise<void>((resolve) => {
           const stop = () => void runtime.close().then(resolve);
           process.once('SIGINT', stop);

@@ -187,7 +187,17 @@ export async function startRuntime(config: ServeConfig, options: RuntimeOptions 
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
 
-  if (options.adapter) await options.adapter.listen(onCall);
+  if (options.adapter) {
+    try {
+      await options.adapter.listen(onCall);
+    } catch (e) {
+      // The backend cannot start (drachtio-server refused the secret...): nothing may keep running.
+      await options.adapter.close().catch(() => undefined);
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      if (!options.webhooks) await webhooks.close();
+      throw e;
+    }
+  }
   log.info('didml runtime started', { control: url, adapter: config.adapter, app: config.app.url });
   if (!config.http.authToken && config.adapter === 'mock' && !LOOPBACK.test(address.address)) {
     log.warn('the control server takes POST /calls from anyone who can reach it: set http.authToken', { control: url });

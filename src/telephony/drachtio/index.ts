@@ -252,7 +252,8 @@ export function createDrachtioAdapter(options: DrachtioAdapterOptions): Drachtio
         const closed = new Promise<void>((resolve) => sv.close(() => resolve()));
         for (const socket of sockets) socket.destroy();
         await closed;
-      } else if (connected) {
+      } else {
+        // Also a connection that never authenticated (wrong secret): it must not keep the process alive.
         try {
           s.disconnect();
         } catch {
