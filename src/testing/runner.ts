@@ -99,7 +99,7 @@ export function findScenarios(paths: readonly string[]): { files: string[]; prob
       continue;
     }
     const found = [...scenariosUnder(p)];
-    if (!found.length) problems.push(`${p}: no ${SCENARIO_SUFFIX} files in this folder`);
+    if (!found.length) problems.push(`${p}: no *${SCENARIO_SUFFIX} files in this folder`);
     files.push(...found);
   }
   return { files, problems };
