@@ -64,6 +64,17 @@ const ENTITY_ERRORS = new Set([
   'disallowed character in entity name.',
 ]);
 
+/** What the input ended inside of, said so that a user knows what to close. */
+function unfinished(src: string): string {
+  const open = (start: string, end: string): boolean => {
+    const at = src.lastIndexOf(start);
+    return at !== -1 && src.indexOf(end, at + start.length) === -1;
+  };
+  if (open('<!--', '-->')) return 'The document ends inside a comment; close it with -->';
+  if (open('<![CDATA[', ']]>')) return 'The document ends inside a CDATA section; close it with ]]>';
+  return problems.readable('unexpected end.', '');
+}
+
 export class Pass {
   src = '';
   readonly drafts: Draft[] = [];
@@ -96,6 +107,8 @@ export class Pass {
   private lastErrorAt = -1;
   /** The input ended inside markup (a tag, comment, reference…): nothing can be appended safely. */
   endedInMarkup = false;
+  /** End of a comment written inside a start tag, while saxes reads it as attributes (-1: none). */
+  private inTagComment = -1;
   /** Start of a close tag with a disallowed character in it (-1 for none yet). */
   private badCloseStart = -1;
 
@@ -202,6 +215,8 @@ export class Pass {
     if (!el) return;
     const { src } = this;
     const pos = this.pos();
+    // Words of a comment written inside the tag (reported once) are not attributes.
+    if (pos <= this.inTagComment) return;
     const floor = Math.min(this.cursor, pos);
     let value = attr.value;
     let spans;
@@ -389,6 +404,7 @@ export class Pass {
     // (At the end, saxes only names the elements left open: nothing more to read.)
     if (!this.ending && ++this.errors > MAX_ERRORS) this.giveUp(pos);
     if (message === 'unexpected end.') this.endedInMarkup = true;
+    if (pos <= this.inTagComment && this.opening) return;
     // saxes' noise about a misplaced declaration is left out, but not that the input ends in it.
     if (this.inMisplacedDecl && message !== 'unexpected end.') return;
 
@@ -468,6 +484,20 @@ export class Pass {
     if (ENTITY_ERRORS.has(message)) {
       const amp = src.lastIndexOf('&', pos - 1);
       this.report(problems.entity(src, { start: Math.max(amp, 0), end: pos }));
+      return;
+    }
+
+    // `<Say <!-- note --> voice="alice">`: one error for the comment, none for what is in it.
+    if (message === 'disallowed character in attribute name.' && this.opening && src.startsWith('<!--', pos - 1)) {
+      const close = src.indexOf('-->', pos + 3);
+      const end = close === -1 ? src.length : close + 3;
+      this.inTagComment = end;
+      this.addSyntax(`A comment cannot go inside the tag <${this.opening.tag}>; move it after the ">"`, { start: pos - 1, end });
+      return;
+    }
+
+    if (message === 'unexpected end.') {
+      this.addSyntax(unfinished(src), { start: Math.max(0, pos - 1), end: pos });
       return;
     }
 

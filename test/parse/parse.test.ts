@@ -128,6 +128,21 @@ describe('parse: refusals and other problems', () => {
     for (const d of doc.diagnostics) expect(d.message).not.toMatch(/^\d+:\d+/);
   });
 
+  it('reports a comment inside a start tag once, and takes none of its words for attributes', () => {
+    const doc = parse('<Response><Say <!-- a note --> voice="alice">Hi</Say></Response>');
+    expect(doc.diagnostics.map((d) => [d.rule, d.start, d.end, d.message])).toEqual([
+      ['xml/syntax', 15, 30, 'A comment cannot go inside the tag <Say>; move it after the ">"'],
+    ]);
+    expect(doc.root?.children[0]?.attributes).toEqual({ voice: 'alice' });
+  });
+
+  it('says what the document ends inside of', () => {
+    const message = (text: string) => parse(text).diagnostics.find((d) => d.rule === 'xml/syntax')?.message;
+    expect(message('<Response><Say>Hi</Say><!-- to do')).toBe('The document ends inside a comment; close it with -->');
+    expect(message('<Response><Say><![CDATA[Hi')).toBe('The document ends inside a CDATA section; close it with ]]>');
+    expect(message('<Response><Say')).toBe('The document ends in the middle of markup; complete or remove the last tag');
+  });
+
   it('reports a < in an attribute value (a template placeholder)', () => {
     const doc = parse('<Response>\n<Record action="https://<URL>" />\n</Response>');
     expect(doc.diagnostics.map((d) => [d.rule, d.line, d.column])).toEqual([['xml/syntax', 2, 25]]);
