@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import type { Limits } from '../runtime/limits.js';
 import { sequentialIds } from '../runtime/ids.js';
 import type { CallSummary } from '../runtime/session.js';
-import { simulateCall, type SimulatedCall } from '../runtime/simulate.js';
+import { simulateCall, type SimulateOptions, type SimulatedCall } from '../runtime/simulate.js';
 import type { CallerAction, CallerOpportunity, MockCallScript, TranscriptEvent } from '../telephony/mock/index.js';
 import type { DialStatus } from '../telephony/adapter.js';
 import type { WebhookHandler } from '../webhook/handler.js';
@@ -96,18 +96,18 @@ export class TestCall {
   /** What the next expectation looks after, in words. */
   #since = 'from the start of the call';
   #expectations = 0;
-  #waiting: { at: CallerOpportunity; answer: (a: CallerAction) => void } | undefined;
+  #waiting: { at: CallerOpportunity; answer: (a: CallerAction) => void; t: number } | undefined;
   #result: SimulatedCall | undefined;
   #error: unknown;
   #settled = false;
 
   /** @internal Use startCall(). */
-  constructor(run: (hooks: { ask: (at: CallerOpportunity) => Promise<CallerAction>; onEvent: (e: TranscriptEvent) => void; ids: (p: string) => string }) => Promise<SimulatedCall>) {
+  constructor(run: (hooks: { ask: NonNullable<SimulateOptions['ask']>; onEvent: (e: TranscriptEvent) => void; ids: (p: string) => string }) => Promise<SimulatedCall>) {
     const ids = sequentialIds();
     run({
-      ask: (at) =>
+      ask: (at, leg) =>
         new Promise<CallerAction>((answer) => {
-          this.#waiting = { at, answer };
+          this.#waiting = { at, answer, t: leg.clock.now() - leg.startedAt };
           this.#wake();
         }),
       onEvent: (e) => void this.#events.push(e),
@@ -197,7 +197,7 @@ export class TestCall {
     this.#waiting = undefined;
     // What the test expects next happens after this.
     this.#position = Math.max(this.#position, this.#events.length);
-    this.#since = `after the caller's action (${what}, at ${seconds(this.#events.at(-1)?.t ?? 0)})`;
+    this.#since = `after the caller's action (${what}, at ${seconds(w.t)})`;
     w.answer(action);
   }
 
@@ -246,7 +246,7 @@ export class TestCall {
   async expect(step: Step | Record<string, unknown>): Promise<TranscriptEvent> {
     const data = toPattern(step) as Step;
     const checked = checkScenario({ app: '.', expect: [data] });
-    if (!checked.ok) throw new TypeError(`not a valid expectation: ${checked.problems.map((p) => p.replace(/^expect\[0\]\.?/, '')).join('; ')}`);
+    if (!checked.ok) throw new TypeError(`not a valid expectation: ${checked.problems.map((p) => p.replace(/^expect\[0\](?:\.|: )/, '')).join('; ')}`);
     await this.#settle();
     this.#rethrow();
     const n = ++this.#expectations;
