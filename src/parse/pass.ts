@@ -34,6 +34,8 @@ import { bareAttr, closeTagName, hasNonSpace, isSpace, quotedAttr, skipSpacesBac
 export interface Trigger {
   /** Stable across rounds (original offsets), so that a recovery that declines is not asked again. */
   key: string;
+  /** Where, in the original. */
+  at: number;
   run(text: string): Outcome | undefined;
 }
 
@@ -194,9 +196,10 @@ export class Pass {
    * everywhere (not once per place, a round each).
    */
   private abort(rule: string, at: number, run: (text: string) => Outcome | undefined, anywhere = false): false {
-    const key = anywhere ? rule : `${rule}@${this.work.toOriginal(at, true)}`;
+    const original = this.work.toOriginal(at, true);
+    const key = anywhere ? rule : `${rule}@${original}`;
     if (this.noAbort || this.skip.has(key)) return false;
-    this.trigger = { key, run };
+    this.trigger = { key, at: original, run };
     throw ABORT;
   }
 

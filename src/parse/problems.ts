@@ -3,7 +3,8 @@ import type { Span } from '../types.js';
 import type { Draft } from './recover/types.js';
 import { XML_PARSE_ERROR } from './recover/types.js';
 
-// Limits are this parser's, not XML's: they carry no Twilio code.
+// Limits are this parser's, not XML's, but a document past one is cut short, so they carry
+// 12100 too: the runtime never runs a cut tree.
 function error(rule: string, message: string, span: Span, code: number | undefined = XML_PARSE_ERROR): Draft {
   return { rule, severity: 'error', message, span, ...(code !== undefined ? { code } : {}) };
 }
@@ -93,6 +94,15 @@ export function invalidUtf8(byte: number, span: Span): Draft {
     message: `The document is not valid UTF-8 (first bad byte at offset ${byte}); bad bytes read as U+FFFD. Save it as UTF-8`,
     span,
     code: XML_PARSE_ERROR,
+  };
+}
+
+export function tooManyRecoveries(limit: number, span: Span): Draft {
+  return {
+    rule: 'xml/too-many-problems',
+    severity: 'warning',
+    message: `More than ${limit} places needed a recovery; from here on the document is read without one (fix the first ones and lint again)`,
+    span,
   };
 }
 

@@ -5,6 +5,7 @@ import { EditedText } from './edits.js';
 import type { Settings } from './options.js';
 import { Pass } from './pass.js';
 import type { Draft } from './recover/types.js';
+import * as problems from './problems.js';
 
 /** Destructive recoveries per document; past this, saxes' own recovery stands. */
 export const MAX_ROUNDS = 20;
@@ -54,7 +55,10 @@ export function runRounds(source: string, first: Pass, settings: Settings): Roun
   const skip = new Set<string>();
   for (let round = 0; pass.trigger; round++) {
     const last = round >= MAX_ROUNDS;
-    if (!last) {
+    if (last) {
+      // Said, not silent: past here the tree is saxes' reading, and `--fix` may read it otherwise.
+      recovered.push(problems.tooManyRecoveries(MAX_ROUNDS, { start: pass.trigger.at, end: pass.trigger.at }));
+    } else {
       const outcome = pass.trigger.run(work.text);
       const merged = outcome && outcome.edits.length > 0 ? work.withWorking(outcome.edits) : undefined;
       if (outcome && merged) {

@@ -114,6 +114,16 @@ describe('hostile input', () => {
     expect(doc.root?.children.map((c) => [c.tag, c.span.end])).toEqual([['Say', 15 + 2001]]);
   });
 
+  it('says where recoveries stop after 20 of them (from there on, the tree is saxes\' reading)', () => {
+    const source = `<Response>${'<Say>Hi</Say></Pay>'.repeat(25)}</Response>`;
+    const doc = parse(source);
+    valid(doc);
+    expect(doc.diagnostics.filter((d) => d.rule === 'xml/stray-close-tag')).toHaveLength(20);
+    const stop = doc.diagnostics.find((d) => d.rule === 'xml/too-many-problems');
+    expect(stop?.message).toBe('More than 20 places needed a recovery; from here on the document is read without one (fix the first ones and lint again)');
+    expect(stop?.start).toBe(10 + 20 * 19 + 13);
+  });
+
   it('asks a recovery that reads the whole document once: a declined & took a round for each &', () => {
     const write = vi.spyOn(SaxesParser.prototype, 'write');
     try {
