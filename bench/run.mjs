@@ -96,3 +96,4 @@ console.log(`${''.padEnd(44)} ${((docs.length / full) * 1000).toFixed(0).padStar
 console.log(row("bare `node -e ''` start (baseline)", bare, bare, '1x'));
 console.log(row('`didml lint one.xml` start to exit', cli, bare, '≤ 1.5x'));
 await import('./runtime.mjs'); // the runtime's benchmarks: calls per second against a loopback app, memory per idle call
+await import('./scenarios.mjs'); // call-flow scenarios per second (didml test): a ten-step flow beside simulateCall alone, and the fixtures/flows suite
