@@ -2,7 +2,7 @@
 // runs it, one test per scenario, and must pass. A failure shows the runner's own report.
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ClientPool, findScenarios, runScenarioFile, formatFailure } from '../../src/testing/index.js';
+import { ClientPool, findScenarios, runScenarioFile, runScenarios, formatFailure } from '../../src/testing/index.js';
 
 const root = join(import.meta.dirname, '../../fixtures/flows');
 const { files, problems } = findScenarios([root]);
@@ -30,4 +30,12 @@ describe('fixtures/flows', () => {
       expect(r.steps, 'a scenario that checks nothing').toBeGreaterThan(0);
     });
   }
+
+  it('gives the same transcript every run, one scenario at a time or sixteen at once (virtual time, ids from counters)', async () => {
+    const alone = await runScenarios([root], { concurrency: 1 });
+    const together = await runScenarios([root], { concurrency: 16 });
+    const lines = (s: typeof alone) => s.results.map((r) => [r.file, r.snapshot]);
+    expect(alone.results.length).toBe(files.length);
+    expect(lines(together)).toEqual(lines(alone));
+  });
 });
