@@ -1,0 +1,214 @@
+// Opt-in: the seed flows against a real drachtio-server, with sipp (Debian's sip-tester) as the
+// caller and as the far ends, on loopback. Set DRACHTIO_HOST, DRACHTIO_PORT and DRACHTIO_SECRET
+// (drachtio-server's admin connection); drachtio-server must reach 127.0.0.1 (same host, e.g.
+// `docker run --net=host drachtio/drachtio-server`). DRACHTIO_SIP=host:port overrides the SIP
+// address the callers send to (default: the first UDP address drachtio-server reports); SIPP
+// names the sipp binary (default `sipp`). Without them the suite is skipped and says why.
+import { spawn, spawnSync } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { realClock } from '../../src/clock.js';
+import { createLogger } from '../../src/log.js';
+import { runCall, type CallSummary } from '../../src/runtime/session.js';
+import { createDrachtioAdapter, withDefaults, type DrachtioAdapter, type DrachtioConfig } from '../../src/telephony/drachtio/index.js';
+import { createWebhookClient } from '../../src/webhook/client.js';
+import { handlerTransport, type HandlerRequest, type HandlerResult } from '../../src/webhook/handler.js';
+import * as sipp from './sipp-scenarios.js';
+
+const HOST = process.env['DRACHTIO_HOST'];
+const PORT = Number(process.env['DRACHTIO_PORT']);
+const SECRET = process.env['DRACHTIO_SECRET'];
+const SIPP = process.env['SIPP'] ?? 'sipp';
+const haveServer = Boolean(HOST && PORT && SECRET);
+const haveSipp = spawnSync(SIPP, ['-v'], { stdio: 'ignore' }).error === undefined;
+const why = !haveServer
+  ? 'set DRACHTIO_HOST, DRACHTIO_PORT and DRACHTIO_SECRET to run the seed flows against a real drachtio-server'
+  : !haveSipp
+    ? `no sipp (${SIPP}): apt-get install -y sip-tester, or set SIPP`
+    : '';
+if (why) console.warn(`test/drachtio/real-server.test.ts: skipped; ${why}`);
+
+type Route = string | ((req: HandlerRequest) => HandlerResult);
+
+interface Setup {
+  adapter: DrachtioAdapter;
+  /** Where callers send INVITEs: drachtio-server's SIP address. */
+  sip: string;
+  requests: HandlerRequest[];
+  summaries: Promise<CallSummary>[];
+  close(): Promise<void>;
+}
+
+let current: Setup | undefined;
+afterEach(async () => {
+  await current?.close();
+  current = undefined;
+});
+
+async function setup(routes: Record<string, Route>, config: Partial<DrachtioConfig> = {}, app: { url?: string; method?: 'GET' | 'POST' } = {}): Promise<Setup> {
+  const lines: Record<string, unknown>[] = [];
+  const log = createLogger({ level: 'debug', write: (l) => lines.push(JSON.parse(l) as Record<string, unknown>) });
+  const requests: HandlerRequest[] = [];
+  const webhooks = createWebhookClient({
+    transport: handlerTransport((req) => {
+      requests.push(req);
+      const r = routes[new URL(req.url).pathname];
+      if (r === undefined) return { status: 404, body: 'no route', contentType: 'text/plain' };
+      return typeof r === 'string' ? r : r(req);
+    }),
+  });
+  const adapter = createDrachtioAdapter({ config: withDefaults({ inbound: { host: HOST!, port: PORT, secret: SECRET! }, ...config }), log });
+  const summaries: Promise<CallSummary>[] = [];
+  await adapter.listen((call) => summaries.push(runCall(call, { app: { url: app.url ?? 'https://app.example/voice', ...(app.method ? { method: app.method } : {}) }, webhooks, clock: realClock })));
+  if (!adapter.connected) {
+    await adapter.close();
+    throw new Error(`no connection to drachtio-server at ${HOST}:${PORT} (is it running, is the secret right?)`);
+  }
+  const hostports = String(lines.find((l) => l['msg'] === 'connected to drachtio-server')?.['sip'] ?? '');
+  const udp = /udp\/([^,]+)/.exec(hostports)?.[1];
+  const sip = process.env['DRACHTIO_SIP'] ?? udp;
+  if (!sip) throw new Error(`drachtio-server reported no UDP SIP address (${hostports}); set DRACHTIO_SIP`);
+  current = {
+    adapter,
+    sip,
+    requests,
+    summaries,
+    async close() {
+      await adapter.close();
+      await webhooks.close();
+    },
+  };
+  return current;
+}
+
+async function freePort(): Promise<number> {
+  const s = createSocket('udp4');
+  await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
+  const port = s.address().port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+/** Runs one sipp call with `scenario`; resolves with its exit code (0: the call went as scripted). */
+function runSipp(scenario: string, args: string[]): { done: Promise<{ code: number | null; errors: string }>; stop: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'didml-sipp-'));
+  const file = join(dir, 'scenario.xml');
+  writeFileSync(file, scenario);
+  const child = spawn(SIPP, ['-sf', file, '-m', '1', '-timeout', '30s', '-timeout_error', '-trace_err', '-error_file', join(dir, 'errors.log'), '-i', '127.0.0.1', ...args], { stdio: 'ignore' });
+  const done = new Promise<{ code: number | null; errors: string }>((resolve) =>
+    child.once('exit', (code) => {
+      let errors = '';
+      try {
+        errors = spawnSync('cat', [join(dir, 'errors.log')]).stdout.toString();
+      } catch {
+        /* no errors file */
+      }
+      resolve({ code, errors });
+    }),
+  );
+  return { done, stop: () => child.kill() };
+}
+
+/** A far end on 127.0.0.1:<port> running `scenario`. */
+async function callee(scenario: string): Promise<{ port: number; done: Promise<{ code: number | null; errors: string }> }> {
+  const port = await freePort();
+  const run = runSipp(scenario, ['-p', String(port)]);
+  await new Promise((r) => setTimeout(r, 300)); // sipp binds its port
+  return { port, done: run.done };
+}
+
+/** The caller: sends to drachtio-server. */
+async function caller(s: Setup, scenario: string, to: string, keys: Record<string, string> = {}): Promise<{ code: number | null; errors: string }> {
+  const args = [s.sip, '-s', to, '-p', String(await freePort())];
+  for (const [k, v] of Object.entries({ from: '+14155550100', ...keys })) args.push('-key', k, v);
+  return runSipp(scenario, args).done;
+}
+
+describe.skipIf(Boolean(why))('against a real drachtio-server, sipp as caller and callee', () => {
+  it('DIDforSale: <sip> with a bare host forwards the call', async () => {
+    const far = await callee(sipp.calleeAnswers({ requestUri: '^INVITE sip:\\+19495551212@127\\.0\\.0\\.1' }));
+    const s = await setup({ '/voice': `<Response><dial><sip>127.0.0.1:${far.port}</sip></dial></Response>` });
+    expect(await caller(s, sipp.callerAnswered(), '+19495551212')).toMatchObject({ code: 0 });
+    expect(await far.done).toMatchObject({ code: 0 });
+    expect((await s.summaries[0])!.status).toBe('completed');
+  });
+
+  it('Synthflow: the X-EI header of the <Sip> URI reaches the INVITE', async () => {
+    const far = await callee(sipp.calleeAnswers({ headers: [['X-EI', 'CA[0-9a-f]{32}']] }));
+    const s = await setup(
+      { '/redirect_call': (req) => `<Response><Dial><Sip>sip:${req.params['Called']}@127.0.0.1:${far.port}?X-EI=${req.params['CallSid']}</Sip></Dial></Response>` },
+      {},
+      { url: 'https://app.example/redirect_call', method: 'GET' },
+    );
+    expect(await caller(s, sipp.callerAnswered(), '+14155550142')).toMatchObject({ code: 0 });
+    expect(await far.done).toMatchObject({ code: 0 });
+  });
+
+  it('SigmaMind: 401, then the INVITE again with the <Sip> credentials', async () => {
+    const far = await callee(sipp.calleeWithDigest({ username: 'agent7', password: 's3cret', realm: 'sigmamind.example' }));
+    const s = await setup({ '/voice': `<Response><Dial><Sip username="agent7" password="s3cret">sip:+14155550142@127.0.0.1:${far.port}</Sip></Dial></Response>` });
+    expect(await caller(s, sipp.callerAnswered(), '+14155550199')).toMatchObject({ code: 0 });
+    expect(await far.done).toMatchObject({ code: 0 });
+  });
+
+  it('SigmaMind: a 404 is DialSipResponseCode 404, and the caller gets it too', async () => {
+    const far = await callee(sipp.calleeRefuses('404 Not Found'));
+    const s = await setup({
+      '/voice': `<Response><Dial action="/dialed"><Sip>sip:+14155550142@127.0.0.1:${far.port}</Sip></Dial></Response>`,
+      '/dialed': '<Response><Hangup/></Response>',
+    });
+    expect(await caller(s, sipp.callerRefused(404), '+14155550199')).toMatchObject({ code: 0 });
+    await s.summaries[0];
+    expect(s.requests.find((r) => r.url.endsWith('/dialed'))!.params).toMatchObject({ DialCallStatus: 'failed', DialSipResponseCode: '404' });
+  });
+
+  it.each([202, 405] as const)('PolyAI: headers to the app, and a REFER handoff answered %i', async (response) => {
+    const s = await setup({
+      '/voice': '<Response><Refer action="/refer-done"><Sip>sip:support@example.com?X-Caller-ID=%2B15551234567</Sip></Refer></Response>',
+      '/refer-done': '<Response><Hangup/></Response>',
+    });
+    const r = await caller(s, sipp.callerReferred({ referTo: 'sip:support@example\\.com', header: ['X-Caller-ID', '\\+15551234567'], response, headers: { 'X-Customer-ID': 'C-42' } }), '+15557654321');
+    expect(r).toMatchObject({ code: 0 });
+    await s.summaries[0];
+    expect(s.requests[0]!.params).toMatchObject({ 'SipHeader_X-Customer-ID': 'C-42', To: '+15557654321', From: '+14155550100' });
+    expect(s.requests.find((q) => q.url.endsWith('/refer-done'))!.params).toMatchObject(
+      response === 202 ? { ReferCallStatus: 'in-progress', NotifySipResponseCode: '200' } : { ReferCallStatus: 'failed', ReferSipResponseCode: '405' },
+    );
+  });
+
+  it('Vida: 403 from an address off the access list, 404 for a From that is not E.164', async () => {
+    let s = await setup({ '/voice': '<Response><Hangup/></Response>' }, { accessList: ['192.0.2.0/24'] });
+    expect(await caller(s, sipp.callerRefused(403), '+14155550199')).toMatchObject({ code: 0 });
+    await s.close();
+    current = undefined;
+    s = await setup({ '/voice': '<Response><Hangup/></Response>' }, { requireE164From: true });
+    expect(await caller(s, sipp.callerRefused(404), '+14155550199', { from: 'alice' })).toMatchObject({ code: 0 });
+    expect(s.requests).toEqual([]);
+  });
+
+  it('a far end that only rings is CANCELled at the Dial timeout', async () => {
+    const far = await callee(sipp.calleeRingsUntilCancelled());
+    const s = await setup({ '/voice': `<Response><Dial timeout="2"><Sip>sip:+14155550142@127.0.0.1:${far.port}</Sip></Dial></Response>` });
+    expect(await caller(s, sipp.callerRefused(480), '+14155550199')).toMatchObject({ code: 0 });
+    expect(await far.done).toMatchObject({ code: 0 });
+  });
+
+  it('the caller cancelling while the Dial rings CANCELs the far end', async () => {
+    const far = await callee(sipp.calleeRingsUntilCancelled());
+    const s = await setup({ '/voice': `<Response><Dial answerOnBridge="true"><Sip>sip:+14155550142@127.0.0.1:${far.port}</Sip></Dial></Response>` });
+    expect(await caller(s, sipp.callerCancels(), '+14155550199')).toMatchObject({ code: 0 });
+    expect(await far.done).toMatchObject({ code: 0 });
+    expect((await s.summaries[0])!.status).toBe('canceled');
+  });
+
+  it('Vida/SigmaMind: REGISTERs with digest auth and takes what the registrar grants', async () => {
+    const reg = await callee(sipp.registrar({ username: '1001', password: 'pw1001', realm: 'pbx.example.com', expires: 60 }));
+    const s = await setup({}, { trunks: [{ name: 'pbx', domain: 'pbx.example.com', username: '1001', password: 'pw1001', registrar: `127.0.0.1:${reg.port}`, transport: 'udp', register: true, expires: 3600 }] });
+    expect(await reg.done).toMatchObject({ code: 0 });
+    for (let i = 0; i < 100 && s.adapter.registrations()[0]?.state !== 'registered'; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(s.adapter.registrations()[0]).toMatchObject({ state: 'registered', expires: 60 });
+  });
+});

@@ -1,0 +1,377 @@
+// sipp scenarios (SIPp 3.6, Debian's sip-tester) for the opt-in suite against a real
+// drachtio-server: sipp plays the caller (UAC, sending to drachtio-server's SIP address) and the
+// far ends didml dials (UAS on 127.0.0.1). Each call fails sipp (exit code 1) when a message is
+// not the one the scenario waits for; `check_it` regexps fail it when a header is wrong.
+// https://sipp.sourceforge.net/doc/reference.html
+
+const sdp = `v=0
+o=sipp 53655765 2353687637 IN IP[local_ip_type] [local_ip]
+s=-
+c=IN IP[media_ip_type] [media_ip]
+t=0 0
+m=audio [media_port] RTP/AVP 0
+a=rtpmap:0 PCMU/8000
+`;
+
+const scenario = (name: string, body: string) => `<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="${name}">
+${body}
+</scenario>
+`;
+
+/** Escapes a value for an XML attribute. */
+const attr = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
+
+// ---- the caller ----
+
+/** The INVITE's branch, repeated by its CANCEL and by the ACK of a non-2xx (RFC 3261 §9.1, §17.1.1.3). */
+const INVITE_BRANCH = 'z9hG4bK[pid]inv[call_number]';
+
+function invite(from: string, headers: Record<string, string>): string {
+  const extra = Object.entries(headers)
+    .map(([k, v]) => `${k}: ${v}\n`)
+    .join('');
+  return `  <send retrans="500">
+    <![CDATA[
+INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=${INVITE_BRANCH}
+From: <sip:${from}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+To: <sip:[service]@[remote_ip]:[remote_port]>
+Call-ID: [call_id]
+CSeq: 1 INVITE
+Contact: <sip:${from}@[local_ip]:[local_port]>
+Max-Forwards: 70
+${extra}Content-Type: application/sdp
+Content-Length: [len]
+
+${sdp}
+    ]]>
+  </send>
+  <recv response="100" optional="true"/>
+  <recv response="180" optional="true"/>
+  <recv response="183" optional="true"/>`;
+}
+
+const ackAnswered = (from: string) => `  <recv response="200" rrs="true"/>
+  <send>
+    <![CDATA[
+ACK [next_url] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: <sip:${from}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+[last_To:]
+[routes]
+Call-ID: [call_id]
+CSeq: 1 ACK
+Max-Forwards: 70
+Content-Length: 0
+
+    ]]>
+  </send>`;
+
+const okToRequest = `  <send>
+    <![CDATA[
+SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+
+    ]]>
+  </send>`;
+
+const byeFromDidml = `  <recv request="BYE"/>
+${okToRequest}`;
+
+/** Answered by didml, then hung up by it. */
+export function callerAnswered(o: { from?: string; headers?: Record<string, string> } = {}): string {
+  const from = o.from ?? '+14155550100';
+  return scenario('caller answered, hung up by didml', `${invite(from, o.headers ?? {})}\n${ackAnswered(from)}\n${byeFromDidml}`);
+}
+
+/** Refused with `status` (ACKed, RFC 3261 §17.1.1.3). */
+export function callerRefused(status: number, o: { from?: string } = {}): string {
+  const from = o.from ?? '+14155550100';
+  return scenario(
+    `caller refused with ${status}`,
+    `${invite(from, {})}
+  <recv response="${status}"/>
+  <send>
+    <![CDATA[
+ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=${INVITE_BRANCH}
+From: <sip:${from}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+[last_To:]
+Call-ID: [call_id]
+CSeq: 1 ACK
+Max-Forwards: 70
+Content-Length: 0
+
+    ]]>
+  </send>`,
+  );
+}
+
+/** Answered, then a REFER from didml with `referTo` in Refer-To and `header` on it; answered with `response` (202: NOTIFY sipfrag 200 follows). */
+export function callerReferred(o: { referTo: string; header: [string, string]; response: 202 | 405; headers?: Record<string, string> }): string {
+  const from = '+14155550100';
+  const notify =
+    o.response === 202
+      ? `  <send retrans="500">
+    <![CDATA[
+NOTIFY [next_url] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: <sip:${from}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+To: [$referrer]
+[routes]
+Call-ID: [call_id]
+CSeq: 2 NOTIFY
+Event: refer
+Subscription-State: terminated;reason=noresource
+Contact: <sip:${from}@[local_ip]:[local_port]>
+Max-Forwards: 70
+Content-Type: message/sipfrag;version=2.0
+Content-Length: [len]
+
+SIP/2.0 200 OK
+    ]]>
+  </send>
+  <recv response="200"/>
+`
+      : '';
+  return scenario(
+    `caller referred (${o.response})`,
+    `${invite(from, o.headers ?? {})}
+${ackAnswered(from)}
+  <recv request="REFER">
+    <action>
+      <ereg regexp="${attr(o.referTo)}" search_in="hdr" header="Refer-To:" check_it="true" assign_to="referto"/>
+      <ereg regexp="${attr(o.header[1])}" search_in="hdr" header="${attr(o.header[0])}:" check_it="true" assign_to="custom"/>
+      <ereg regexp=".*" search_in="hdr" header="From:" assign_to="referrer"/>
+      <log message="REFER to [$referto] with [$custom] from [$referrer]"/>
+    </action>
+  </recv>
+  <send>
+    <![CDATA[
+SIP/2.0 ${o.response} ${o.response === 202 ? 'Accepted' : 'Method Not Allowed'}
+[last_Via:]
+[last_From:]
+[last_To:]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+
+    ]]>
+  </send>
+${notify}${byeFromDidml}`,
+  );
+}
+
+/** Gives up while it rings: CANCEL (200) and the INVITE's 487 (ACKed). */
+export function callerCancels(): string {
+  const from = '+14155550100';
+  return scenario(
+    'caller cancels',
+    `${invite(from, {}).replace('<recv response="180" optional="true"/>', '<recv response="180"/>').replace('\n  <recv response="183" optional="true"/>', '')}
+  <pause milliseconds="1500"/>
+  <send>
+    <![CDATA[
+CANCEL sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=${INVITE_BRANCH}
+From: <sip:${from}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+To: <sip:[service]@[remote_ip]:[remote_port]>
+Call-ID: [call_id]
+CSeq: 1 CANCEL
+Max-Forwards: 70
+Content-Length: 0
+
+    ]]>
+  </send>
+  <recv response="200"/>
+  <recv response="487"/>
+  <send>
+    <![CDATA[
+ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=${INVITE_BRANCH}
+From: <sip:${from}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+[last_To:]
+Call-ID: [call_id]
+CSeq: 1 ACK
+Max-Forwards: 70
+Content-Length: 0
+
+    ]]>
+  </send>`,
+  );
+}
+
+// ---- the far ends didml dials ----
+
+/**
+ * The INVITE, its From/To/Contact/CSeq kept for a BYE or a 487 (sipp refuses a variable that is set
+ * and never used, so every capture is logged too).
+ */
+const captureInvite = (checks: string) => `  <recv request="INVITE">
+    <action>
+      <ereg regexp=".*" search_in="hdr" header="From:" assign_to="caller"/>
+      <ereg regexp=".*" search_in="hdr" header="To:" assign_to="callee"/>
+      <ereg regexp="&lt;(.*)&gt;" search_in="hdr" header="Contact:" assign_to="trash,contact"/>
+      <ereg regexp="[0-9]+" search_in="hdr" header="CSeq:" assign_to="cseq"/>
+${checks}
+      <log message="INVITE from [$caller] to [$callee] contact [$contact] cseq [$cseq] [$trash]"/>
+    </action>
+  </recv>`;
+
+/** A response to the last request; a 200 with SDP (to an INVITE) is retransmitted until the ACK. */
+const respond = (status: string, withSdp = false, tag = true) => `  <send${withSdp ? ' retrans="500"' : ''}>
+    <![CDATA[
+SIP/2.0 ${status}
+[last_Via:]
+[last_From:]
+[last_To:]${tag ? ';tag=[pid]SIPpTag01[call_number]' : ''}
+[last_Call-ID:]
+[last_CSeq:]
+Contact: <sip:[local_ip]:[local_port];transport=[transport]>
+${withSdp ? 'Content-Type: application/sdp\n' : ''}Content-Length: [len]
+${withSdp ? `\n${sdp}` : ''}
+    ]]>
+  </send>`;
+
+const hangUpAfter = (ms: number) => `  <recv request="ACK"/>
+  <pause milliseconds="${ms}"/>
+  <send retrans="500">
+    <![CDATA[
+BYE sip:[$contact] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: [$callee];tag=[pid]SIPpTag01[call_number]
+To: [$caller]
+[last_Call-ID:]
+CSeq: 2 BYE
+Max-Forwards: 70
+Content-Length: 0
+
+    ]]>
+  </send>
+  <recv response="200"/>`;
+
+/** Answers (checking the Request-URI and headers given as regexps), talks `talkMs`, hangs up. */
+export function calleeAnswers(o: { requestUri?: string; headers?: [string, string][]; talkMs?: number } = {}): string {
+  const checks = [
+    ...(o.requestUri ? [`      <ereg regexp="${attr(o.requestUri)}" search_in="msg" check_it="true" assign_to="ruri"/>`, '      <log message="Request-URI ok: [$ruri]"/>'] : []),
+    ...(o.headers ?? []).flatMap(([h, re], i) => [
+      `      <ereg regexp="${attr(re)}" search_in="hdr" header="${attr(h)}:" check_it="true" assign_to="h${i}"/>`,
+      `      <log message="${attr(h)} ok: [$h${i}]"/>`,
+    ]),
+  ].join('\n');
+  return scenario('callee answers and hangs up', `${captureInvite(checks)}\n${respond('180 Ringing')}\n${respond('200 OK', true)}\n${hangUpAfter(o.talkMs ?? 1000)}`);
+}
+
+/** Challenges the INVITE (401), answers the one with the right credentials (verifyauth), refuses others with 403. */
+export function calleeWithDigest(o: { username: string; password: string; realm: string }): string {
+  return scenario(
+    'callee with digest auth',
+    `${captureInvite('')}
+  <send>
+    <![CDATA[
+SIP/2.0 401 Unauthorized
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]SIPpTag01[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+WWW-Authenticate: Digest realm="${attr(o.realm)}", nonce="47ebe028cda119c35d4877b383027d28da013815", algorithm=MD5
+Content-Length: 0
+
+    ]]>
+  </send>
+  <recv request="ACK"/>
+  <recv request="INVITE">
+    <action>
+      <ereg regexp="&lt;(.*)&gt;" search_in="hdr" header="Contact:" assign_to="trash,contact"/>
+      <verifyauth assign_to="authvalid" username="${attr(o.username)}" password="${attr(o.password)}"/>
+    </action>
+  </recv>
+  <nop hide="true" test="authvalid" next="good"/>
+${respond('403 Forbidden')}
+  <recv request="ACK" next="end"/>
+  <label id="good"/>
+${respond('200 OK', true)}
+${hangUpAfter(500)}
+  <label id="end"/>`,
+  );
+}
+
+/** Refuses the INVITE with `status`. */
+export function calleeRefuses(status: string): string {
+  return scenario(`callee refuses ${status}`, `${captureInvite('')}\n${respond(status)}\n  <recv request="ACK"/>`);
+}
+
+/** Rings until didml CANCELs: 200 to the CANCEL, 487 to the INVITE. */
+export function calleeRingsUntilCancelled(): string {
+  return scenario(
+    'callee rings until cancelled',
+    `${captureInvite('')}
+${respond('180 Ringing')}
+  <recv request="CANCEL"/>
+${respond('200 OK', false, false)}
+  <send>
+    <![CDATA[
+SIP/2.0 487 Request Terminated
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]SIPpTag01[call_number]
+[last_Call-ID:]
+CSeq: [$cseq] INVITE
+Content-Length: 0
+
+    ]]>
+  </send>
+  <recv request="ACK"/>`,
+  );
+}
+
+/** A registrar: 401, then verifyauth; 200 granting `expires` (403 for wrong credentials). */
+export function registrar(o: { username: string; password: string; realm: string; expires: number }): string {
+  return scenario(
+    'registrar with digest auth',
+    `  <recv request="REGISTER"/>
+  <send>
+    <![CDATA[
+SIP/2.0 401 Unauthorized
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]SIPpTag01[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+WWW-Authenticate: Digest realm="${attr(o.realm)}", nonce="5e2f1a9c0b7d", algorithm=MD5
+Content-Length: 0
+
+    ]]>
+  </send>
+  <recv request="REGISTER">
+    <action>
+      <ereg regexp=".*" search_in="hdr" header="Contact:" assign_to="contact"/>
+      <verifyauth assign_to="authvalid" username="${attr(o.username)}" password="${attr(o.password)}"/>
+    </action>
+  </recv>
+  <nop hide="true" test="authvalid" next="good"/>
+${respond('403 Forbidden')}
+  <nop next="end"/>
+  <label id="good"/>
+  <send>
+    <![CDATA[
+SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]SIPpTag01[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+Contact: [$contact];expires=${o.expires}
+Content-Length: 0
+
+    ]]>
+  </send>
+  <label id="end"/>`,
+  );
+}
