@@ -10,6 +10,8 @@ class Utf8Check {
   private seqUnits = 1;
   private units = 0;
   private bytes = 0;
+  /** Byte offset where the sequence being read began. */
+  private seqStart = 0;
   /** UTF-16 offset in the decoded text and byte offset of the first invalid sequence. */
   firstBad: { offset: number; byte: number } | undefined;
 
@@ -21,12 +23,12 @@ class Utf8Check {
         if (b < 0x80) {
           this.units++;
         } else if (b >= 0xc2 && b <= 0xdf) {
-          this.start(1, 0x80, 0xbf, 1);
+          this.start(1, 0x80, 0xbf, 1, i);
         } else if (b >= 0xe0 && b <= 0xef) {
           // Overlong forms (E0 80–9F) and surrogates (ED A0–BF) are invalid (WHATWG Encoding).
-          this.start(2, b === 0xe0 ? 0xa0 : 0x80, b === 0xed ? 0x9f : 0xbf, 1);
+          this.start(2, b === 0xe0 ? 0xa0 : 0x80, b === 0xed ? 0x9f : 0xbf, 1, i);
         } else if (b >= 0xf0 && b <= 0xf4) {
-          this.start(3, b === 0xf0 ? 0x90 : 0x80, b === 0xf4 ? 0x8f : 0xbf, 2);
+          this.start(3, b === 0xf0 ? 0x90 : 0x80, b === 0xf4 ? 0x8f : 0xbf, 2, i);
         } else {
           this.bad(i);
           return;
@@ -53,18 +55,20 @@ class Utf8Check {
 
   /** The input ended: a sequence cut short is invalid too. */
   end(): void {
-    if (!this.firstBad && this.need > 0) this.firstBad = { offset: this.units, byte: this.bytes };
+    if (!this.firstBad && this.need > 0) this.firstBad = { offset: this.units, byte: this.seqStart };
   }
 
-  private start(need: number, lower: number, upper: number, units: number): void {
+  private start(need: number, lower: number, upper: number, units: number, i: number): void {
+    this.seqStart = this.bytes + i;
     this.need = need;
     this.lower = lower;
     this.upper = upper;
     this.seqUnits = units;
   }
 
+  /** The bad byte, or the first byte of the sequence it cut short (`E9` in `caf\xE9 ok`). */
   private bad(i: number): void {
-    this.firstBad = { offset: this.units, byte: this.bytes + i };
+    this.firstBad = { offset: this.units, byte: this.need > 0 ? this.seqStart : this.bytes + i };
   }
 }
 
