@@ -22,7 +22,7 @@ import type { DialStatus } from '../telephony/adapter.js';
 import type { WebhookHandler } from '../webhook/handler.js';
 import { endOf, excerpt, matchSteps, seconds, type Failure } from './match.js';
 import { formatFailure } from './report.js';
-import { resolveApp } from './runner.js';
+import { resolveApp } from './apps.js';
 import type { AppSpec, Pattern, Step, StepKind, StepModifiers } from './scenario.js';
 import { checkScenario } from './validate.js';
 

@@ -15,7 +15,7 @@ export type {
   WebhookExpectation,
 } from './call.js';
 export { runScenario, runScenarioFile, runScenarios, findScenarios, judge, resolveApp, ClientPool, SCENARIO_SUFFIX } from './runner.js';
-export type { ScenarioResult, ScenarioStatus, SuiteResult, RunOptions, ScenarioSource } from './runner.js';
+export type { ScenarioResult, ScenarioStatus, SuiteResult, RunOptions, ScenarioSource, ResolvedApp } from './runner.js';
 export { checkScenario, type Checked } from './validate.js';
 export { matchSteps, describeStep, type Failure, type MatchResult, type MatchOptions } from './match.js';
 export { snapshotLines, compareSnapshot } from './snapshot.js';
