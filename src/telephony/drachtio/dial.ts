@@ -313,6 +313,7 @@ class Dialer {
     this.#connecting = false;
     if (this.#done) return;
     this.#bridged = { attempt: a, at: core.clock.now(), cleanup };
+    core.log.debug('bridged', { callId: core.req.get('Call-ID'), callee: a.callId });
     // Either side may have gone while the media was being connected.
     if (core.gone.aborted || this.#signal?.aborted) return this.#stopped(core.gone.aborted);
     if (a.hungUp) return this.#end('callee');

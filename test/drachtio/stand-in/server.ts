@@ -204,7 +204,17 @@ export class NetDialog {
     const txnId = opts.txnId ?? randomUUID();
     const answered = this.stand.awaitAppResponse(txnId);
     this.stand.fromNetwork(d.conn, m, { txnId, dialogId: d.id, address: d.netAddress, source: opts.source ?? 'network' });
-    return answered;
+    if (method !== 'INVITE') return answered;
+    // A re-INVITE's 2xx is ACKed (RFC 3261 §13.2.2.4).
+    return answered.then((status) => {
+      if (status >= 200 && status < 300) {
+        const ack: SipMessage = { startLine: `ACK ${d.appContact} SIP/2.0`, method: 'ACK', uri: d.appContact, headers: [], body: '' };
+        ack.headers.push(['Via', `SIP/2.0/UDP ${d.netAddress}:5060;branch=z9hG4bK${token(6)}`], ['Max-Forwards', '70']);
+        ack.headers.push(['From', d.netSide], ['To', d.appSide], ['Call-ID', d.callId], ['CSeq', `${d.netCseq} ACK`]);
+        this.stand.fromNetwork(d.conn, ack, { txnId: randomUUID(), dialogId: d.id, address: d.netAddress });
+      }
+      return status;
+    });
   }
 
   bye(headers: Record<string, string> = {}): Promise<number> {
