@@ -14,20 +14,67 @@ function overlaps(a: TextEdit, b: TextEdit): boolean {
     (b.start === b.end && b.start > a.start && b.start < a.end);
 }
 
+/** Where a fix starts (a loop: a fix may hold thousands of edits, too many to spread). */
+function firstStart(fix: Fix): number {
+  let min = Infinity;
+  for (const e of fix.edits) min = Math.min(min, e.start);
+  return min;
+}
+
+/** Whether an edit overlaps one already taken (sorted by start): a look at its neighbours. */
+function clashes(e: TextEdit, taken: readonly TextEdit[]): boolean {
+  let lo = 0;
+  let hi = taken.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((taken[mid] as TextEdit).start < e.start) lo = mid + 1;
+    else hi = mid;
+  }
+  // Taken edits do not overlap each other, so only the ones that start near e can overlap it.
+  for (let i = lo - 1; i >= 0; i--) {
+    const t = taken[i] as TextEdit;
+    if (overlaps(e, t)) return true;
+    if (t.end < e.start) break;
+  }
+  for (let i = lo; i < taken.length; i++) {
+    const t = taken[i] as TextEdit;
+    if (t.start > e.end) break;
+    if (overlaps(e, t)) return true;
+  }
+  return false;
+}
+
+function insertionPoint(taken: readonly TextEdit[], e: TextEdit): number {
+  let lo = 0;
+  let hi = taken.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const t = taken[mid] as TextEdit;
+    if (t.start < e.start || (t.start === e.start && t.end <= e.end)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 export function applyFixes(source: string, diagnostics: readonly Diagnostic[]): FixPass {
   const accepted: Fix[] = [];
   const taken: TextEdit[] = [];
   const fixes = diagnostics.flatMap((d) => (d.fix ? [d.fix] : []));
-  fixes.sort((a, b) => Math.min(...a.edits.map((e) => e.start)) - Math.min(...b.edits.map((e) => e.start)));
+  fixes.sort((a, b) => firstStart(a) - firstStart(b));
   for (const fix of fixes) {
-    if (fix.edits.some((e) => taken.some((t) => overlaps(e, t)))) continue;
+    if (fix.edits.some((e) => clashes(e, taken))) continue;
     accepted.push(fix);
-    taken.push(...fix.edits);
+    for (const e of fix.edits) taken.splice(insertionPoint(taken, e), 0, e);
   }
-  taken.sort((a, b) => b.start - a.start || b.end - a.end);
-  let output = source;
-  for (const e of taken) output = output.slice(0, e.start) + e.text + output.slice(e.end);
-  return { output, applied: accepted };
+  // One pass from the start: replacing edit by edit would copy the document once per edit.
+  const parts: string[] = [];
+  let at = 0;
+  for (const e of taken) {
+    parts.push(source.slice(at, e.start), e.text);
+    at = Math.max(at, e.end);
+  }
+  parts.push(source.slice(at));
+  return { output: parts.join(''), applied: accepted };
 }
 
 export interface FixResult {
