@@ -49,6 +49,8 @@ export interface DialExpectation {
   /** Every final SIP response to the dial's INVITEs, in order (401 for a challenge). */
   responses?: number[];
   status?: DialStatus; sipResponseCode?: TextLike; duration?: TextLike; endedBy?: TextLike;
+  /** With record: the recording's `{url, duration}`; null: none. */
+  recording?: { url?: TextLike; duration?: TextLike } | null;
 }
 export interface ReferExpectation { to?: TextLike; headers?: FieldsLike; response?: TextLike; notify?: TextLike | null }
 export interface WebhookExpectation { url?: TextLike; path?: TextLike; method?: 'GET' | 'POST'; params?: FieldsLike; status?: TextLike; error?: TextLike | null }

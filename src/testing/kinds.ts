@@ -99,7 +99,7 @@ export const KINDS: Record<StepKind, KindDef> = {
         targets,
         ...pick(d, 'callerId', 'timeout', 'timeLimit', 'sequential', 'record', 'hangupOnStar', 'answerOnBridge'),
         responses,
-        ...pick(ev[end], 'status', 'sipResponseCode', 'duration', 'endedBy'),
+        ...pick(ev[end], 'status', 'sipResponseCode', 'duration', 'endedBy', 'recording'),
       };
     },
     match(want, view, out) {

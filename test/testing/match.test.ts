@@ -61,7 +61,7 @@ describe('matching steps', () => {
   it('a dial: one target among them, or the exact list; headers of the target named; every response in order', () => {
     passes([{ dial: '+15550001' }]);
     passes([{ dial: { to: 'sip:a@pbx', headers: { 'X-A': '1', 'X-B': null } } }]);
-    passes([{ dial: { to: ['+15550001', 'sip:a@pbx'], responses: [486, 200], status: 'completed', duration: 30 } }]);
+    passes([{ dial: { to: ['+15550001', 'sip:a@pbx'], responses: [486, 200], status: 'completed', duration: 30, recording: null } }]);
     expect(failuresOf([{ dial: { to: '+15550001', headers: { 'X-A': '1' } } }])).toEqual(['the next dial (at 5 s) differs: headers.X-A is absent (expected "1")']);
     expect(failuresOf([{ dial: { to: 'sip:b@pbx' } }])).toEqual(['the next dial (at 5 s) differs: to is ["+15550001","sip:a@pbx"] (expected "sip:b@pbx")']);
     expect(failuresOf([{ dial: { to: ['sip:a@pbx', '+15550001'] } }])).toEqual([
