@@ -95,8 +95,8 @@ describe('<Dial> on drachtio', () => {
     };
     const caller = h.stand.call();
     expect(await caller.response()).toBe(200);
-    // Bridged (the relay is on) once the app says so.
-    for (let i = 0; i < 300 && !h.logs.some((l) => l.msg === 'bridged'); i++) await new Promise((r) => setTimeout(r, 10));
+    // Right behind the ACK: the relay is on from the moment the caller's dialog exists.
+    await h.stand.waitFor((r) => r.from === 'network' && r.method === 'ACK' && r.callId === caller.callId);
     const held = sdp('203.0.113.5', 20000, 2).replace('a=sendrecv', 'a=sendonly');
     expect(await caller.dialog!.request('INVITE', { body: held, headers: { 'Content-Type': 'application/sdp', Contact: '<sip:caller@203.0.113.5:5060>' } })).toBe(200);
     const reinvite = h.stand.sent('INVITE').find((r) => r.callId !== caller.callId && r.message.body === held);

@@ -32,8 +32,11 @@ export interface LegCore {
   media(verb: string): MediaServerLink;
   /** Answers the caller: through the media server when there is one, else when there is an SDP to answer with. */
   answer(): Promise<void>;
-  /** No media server: 200 OK to the caller carrying `sdp` (a callee's answer, or an inactive one). */
-  answerWith(sdp: string): Promise<SrfDialog>;
+  /**
+   * No media server: 200 OK to the caller carrying `sdp` (a callee's answer, or an inactive one).
+   * `onDialog` runs in the turn the dialog exists, before any request in it can be handled.
+   */
+  answerWith(sdp: string, onDialog?: (dialog: SrfDialog) => void): Promise<SrfDialog>;
   /** The final code of a Dial attempt that failed: what the caller gets if the app ends the call unanswered. */
   noteDialFailure(code: number): void;
   /** A new id for a recording. */

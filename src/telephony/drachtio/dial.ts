@@ -286,10 +286,15 @@ class Dialer {
     const cleanup: (() => void)[] = [];
     try {
       if (!core.mediaConfigured) {
-        // The callee's answer goes to the caller: in the 200 OK, or in a re-INVITE if answered already.
-        if (core.uas) await core.uas.modify(dialog.remote.sdp);
-        else await core.answerWith(dialog.remote.sdp);
-        cleanup.push(relayReinvites(core.uas!, dialog), relayReinvites(dialog, core.uas!));
+        // The callee's answer goes to the caller: in the 200 OK, or in a re-INVITE if answered
+        // already. Re-INVITEs are relayed from the moment the caller's dialog exists.
+        const relay = (uas: SrfDialog) => cleanup.push(relayReinvites(uas, dialog), relayReinvites(dialog, uas));
+        if (core.uas) {
+          relay(core.uas);
+          await core.uas.modify(dialog.remote.sdp);
+        } else {
+          await core.answerWith(dialog.remote.sdp, relay);
+        }
       } else {
         await a.endpoint!.modify(dialog.remote.sdp);
         await core.answer();

@@ -94,7 +94,7 @@ export class DrachtioCallLeg implements CallLeg {
       },
       media: (verb) => this.#media(verb),
       answer: () => this.answer(),
-      answerWith: (sdp) => this.#answerWith(sdp),
+      answerWith: (sdp, onDialog) => this.#answerWith(sdp, onDialog),
       noteDialFailure: (code) => (this.#lastDialFailure = code),
       newRecordingSid: deps.newRecordingSid,
     };
@@ -155,7 +155,7 @@ export class DrachtioCallLeg implements CallLeg {
     });
   }
 
-  async #answerWith(sdp: string): Promise<SrfDialog> {
+  async #answerWith(sdp: string, onDialog?: (dialog: SrfDialog) => void): Promise<SrfDialog> {
     if (this.#uas) return this.#uas;
     if (this.isEnded) throw new DidmlError('DIDML_TELEPHONY', 'the call ended before it was answered');
     const dialog = await new Promise<SrfDialog>((resolve, reject) =>
@@ -164,6 +164,7 @@ export class DrachtioCallLeg implements CallLeg {
         // Watched at once: a BYE may be next in the same read.
         this.#uas = d;
         this.#watch(d);
+        onDialog?.(d);
         resolve(d);
       }),
     );
