@@ -1,6 +1,8 @@
 // `didml test` as a user runs it: exit codes, the three formats, and --update writing snapshots.
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -108,6 +110,27 @@ describe('didml test', () => {
     const changed = await cli(['test', file]);
     expect(changed.code).toBe(1);
     expect(changed.out).toContain('snapshot: the call went differently from the recorded transcript (run didml test --update to accept the new one)');
+  });
+
+  it('runs a scenario against a live app on loopback, signing its webhooks', async () => {
+    const seen: string[] = [];
+    const server = createServer((req, res) => {
+      seen.push(`${req.method} ${req.url} ${req.headers['x-twilio-signature'] ? 'signed' : 'unsigned'}`);
+      res.writeHead(200, { 'content-type': 'text/xml' }).end('<Response><Say>Hello from a real server.</Say></Response>');
+    });
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    try {
+      const dir = mkdtempSync(join(tmpdir(), 'didml-test-'));
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/voice`;
+      writeFileSync(join(dir, 'live.call.json'), JSON.stringify({ app: url, authToken: 's3cret', expect: [{ webhook: { url, status: 200 } }, { say: 'Hello from a real server.' }] }));
+      const r = await cli(['test', dir]);
+      expect(r.out).toMatch(/^✓ .*live\.call\.json {2}1 scenario|^✓ .*live\.call\.json/m);
+      expect(r.code).toBe(0);
+      expect(seen).toEqual(['POST /voice signed']);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((ok) => server.close(ok));
+    }
   });
 
   it('runs from the real executable', () => {
