@@ -21,6 +21,16 @@ export { startRuntime, type Runtime, type RuntimeOptions } from './server/runtim
 export { checkConfig, type ServeConfig } from './server/config.js';
 export type * from './telephony/adapter.js';
 export { createMockAdapter, type MockAdapter, type MockAdapterOptions, type MockCallScript, type CallerAction, type CalleeBehaviour, type TranscriptEvent } from './telephony/mock/index.js';
+// drachtio-srf loads when the adapter starts listening, not on import.
+export {
+  createDrachtioAdapter,
+  type DrachtioAdapter,
+  type DrachtioAdapterOptions,
+  type DrachtioConfig,
+  type MediaEndpoint,
+  type MediaServerLink,
+  type RegistrationStatus,
+} from './telephony/drachtio/index.js';
 export { realClock, VirtualClock, type Clock } from './clock.js';
 export { DidmlError, isDidmlError, ERROR_CODES, type ErrorCode } from './errors.js';
 export { createLogger, type Logger } from './log.js';
