@@ -124,7 +124,7 @@ describe('didml test', () => {
       const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/voice`;
       writeFileSync(join(dir, 'live.call.json'), JSON.stringify({ app: url, authToken: 's3cret', expect: [{ webhook: { url, status: 200 } }, { say: 'Hello from a real server.' }] }));
       const r = await cli(['test', dir]);
-      expect(r.out).toMatch(/^✓ .*live\.call\.json {2}1 scenario|^✓ .*live\.call\.json/m);
+      expect(r.out).toMatch(/^✓ .*live\.call\.json {2}2 steps, 2 s of call$/m);
       expect(r.code).toBe(0);
       expect(seen).toEqual(['POST /voice signed']);
     } finally {
