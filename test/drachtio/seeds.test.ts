@@ -44,6 +44,15 @@ describe('DIDforSale: <sip> with a bare host forwards the call', () => {
     expect(h.to('/voice')[0]!.params).toMatchObject({ To: '+19495551212', From: '+14155550100', Direction: 'inbound', CallStatus: 'ringing' });
   });
 
+  it('forwards with <sip> on its own too, and uses a full sip: URI as it is', async () => {
+    h = await startHarness({ routes: { '/voice': '<Response><sip>sip:support@pbx.didforsale.example;transport=tcp</sip></Response>' } });
+    h.stand.onRequest = answer(30);
+    const caller = h.stand.call({ to: '+19495551212' });
+    expect(await caller.response()).toBe(200);
+    await h.finished();
+    expect(h.stand.sent('INVITE')[0]!.message.startLine).toBe('INVITE sip:support@pbx.didforsale.example;transport=tcp SIP/2.0');
+  });
+
   it('passes the callee’s busy back to the caller when the forward fails and the document ends', async () => {
     h = await startHarness({ routes: { '/voice': '<Response><dial><sip>sip.didforsale.example</sip></dial></Response>' } });
     h.stand.onRequest = (req) => req.respond(486);
