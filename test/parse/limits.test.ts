@@ -89,17 +89,32 @@ describe('hostile input', () => {
     expect(doc.root?.children[0]?.attrs[0]?.valueSpan).toEqual({ start: 21, end: 21 + (1 << 20) });
   });
 
-  it('keeps every error when warnings overflow the limit (a page of bare & hid the broken end)', () => {
-    const doc = parse(`<Response><Say>${'&'.repeat(300)}</Say></Response><`);
+  it('keeps every error when warnings overflow the limit (a page of warnings hid the broken end)', () => {
+    // 40 bare & (recovered) and 190 unquoted values (read by the pass): 230 warnings, then an error.
+    const plays = Array.from({ length: 190 }, () => '<Play loop=1>a.mp3</Play>').join('');
+    const doc = parse(`<Response><Say>${'Tom & Jerry '.repeat(40)}</Say>${plays}</Response><`);
     valid(doc);
     expect(doc.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message)).toEqual([
       'The document ends in the middle of markup; complete or remove the last tag',
     ]);
+    expect(doc.diagnostics).toHaveLength(201);
     expect(doc.diagnostics.at(-2)?.rule).toBe('xml/too-many-problems');
     // Errors past the limit still displace warnings in the pass that reports them.
     const attrs = Array.from({ length: 250 }, (_, i) => `a${i}=${i}`).join(' ');
     const unquoted = parse(`<Response><Say ${attrs}>Hi</Say></Response><`, { maxAttributes: 1000 });
     expect(unquoted.diagnostics.filter((d) => d.severity === 'error').map((d) => d.rule)).toEqual(['xml/syntax']);
+  });
+
+  it('says a page of bare & once, with one fix for all of them (it was one warning and one --fix pass per 200)', () => {
+    const source = `<Response><Say a="${'&'.repeat(30_000)}">${'&'.repeat(30_000)}</Say></Response>`;
+    const doc = parse(source);
+    expect(doc.diagnostics.map((d) => [d.rule, d.start, d.message])).toEqual([
+      ['xml/unescaped-ampersand', 18, '60000 unescaped & in text and attribute values, the first here: XML needs &amp; for a literal &'],
+    ]);
+    expect(doc.diagnostics[0]?.fix?.edits).toHaveLength(60_000);
+    expect(doc.root?.children[0]?.text).toBe('&'.repeat(30_000));
+    // 50 or fewer: one each, where each one is.
+    expect(parse(`<Response><Say>${'a & '.repeat(50)}</Say></Response>`).diagnostics).toHaveLength(50);
   });
 
   it('stops reading after 2,000 errors from saxes: the work on a page of hostile bytes is bounded', () => {

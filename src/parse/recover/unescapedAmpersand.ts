@@ -85,10 +85,23 @@ export function bareAmpersands(text: string): number[] {
   return found;
 }
 
+/** Past this many, one diagnostic (with one fix for all) says it: a page of & is one problem. */
+export const MAX_AMPERSANDS_REPORTED = 50;
+
 export function unescapedAmpersand(text: string): Outcome | undefined {
   const found = bareAmpersands(text);
   if (found.length === 0) return undefined;
   const edits = found.map((at) => ({ start: at + 1, end: at + 1, text: 'amp;' }));
+  if (found.length > MAX_AMPERSANDS_REPORTED) {
+    const first = found[0] as number;
+    return {
+      diagnostics: [draft(unescapedAmpersandMeta, `${found.length} unescaped & in text and attribute values, the first here: XML needs &amp; for a literal &`, { start: first, end: first + 1 }, {
+        description: `write &amp; for each of the ${found.length}`,
+        edits,
+      })],
+      edits,
+    };
+  }
   // Inside a tag when the last `<` before it is later than the last `>`: one sweep, in order.
   let lastLt = -1;
   let lastGt = -1;
