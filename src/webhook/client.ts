@@ -4,6 +4,7 @@
 // document or a failure with a stable code and a message that names the URL, what happened and
 // what to do. It never throws.
 import { createRequire } from 'node:module';
+import { setMaxListeners } from 'node:events';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DidmlError, type ErrorCode } from '../errors.js';
@@ -73,8 +74,14 @@ export function createWebhookClient(options: WebhookClientOptions = {}): Webhook
 
   // Transports this client made (and so closes); a given transport belongs to the caller.
   let http: ReturnType<typeof createHttpTransport> | undefined;
-  // Cancels what is still in flight when close() has waited long enough.
-  let closing = new AbortController();
+  // Cancels what is still in flight when close() has waited long enough. Every request in flight
+  // listens to it, so a shared client under load has many listeners by design, not by a leak.
+  const closer = (): AbortController => {
+    const c = new AbortController();
+    setMaxListeners(0, c.signal);
+    return c;
+  };
+  let closing = closer();
   let folder: Transport | undefined;
 
   function transportFor(url: URL): Transport | DidmlError {
@@ -257,7 +264,7 @@ export function createWebhookClient(options: WebhookClientOptions = {}): Webhook
         await h?.close();
       } finally {
         clearTimeout(cancel);
-        closing = new AbortController();
+        closing = closer();
       }
     },
   };
