@@ -66,8 +66,13 @@ function project(
   };
 }
 
-function hasAttribute(node: Node, name: string): boolean {
-  return node.attrs.some((a) => a.name === name);
+/**
+ * Whether renaming `attr` to `name` would write an attribute twice: the name is there already, or
+ * another attribute is a spelling of it too (`LANGUAGE` and `lANGUaGE`, each fixed to `language`).
+ */
+function renameClashes(grammar: Grammar, node: Node, attr: AttributeNode, name: string): boolean {
+  const lower = name.toLowerCase();
+  return node.attrs.some((a) => a !== attr && (a.name.toLowerCase() === lower || (grammar.attributeAliases[a.name] ?? grammar.attributeAliases[a.name.toLowerCase()]) === name));
 }
 
 /** The grammar's spelling of an attribute: exact, a dialect's known misspelling, or any case. */
@@ -90,7 +95,7 @@ function canonicalAttribute(
         message: `<${node.tag} ${attr.name}> is a misspelling that ${grammar.title} accepts; write ${alias}`,
         span: attr.nameSpan,
         // With the name already there, renaming would write it twice: a suggestion, not a fix.
-        ...(hasAttribute(node, alias) ? { suggestions: [rename] } : { fix: rename }),
+        ...(renameClashes(grammar, node, attr, alias) ? { suggestions: [rename] } : { fix: rename }),
       }),
     );
     return alias;
@@ -213,9 +218,9 @@ function unknownAttribute(
     code: TWILIO_SCHEMA_WARNING,
     message: `<${node.tag}> has no attribute ${attr.name} in ${grammar.title}${hint}`,
     span: attr.nameSpan,
-    // With the name already there (`vERsION="1" version="2"`), renaming would write it twice.
-    ...(sameLetters && !hasAttribute(node, sameLetters) ? { fix: rename(sameLetters) } : {}),
-    ...(sameLetters && hasAttribute(node, sameLetters) ? { suggestions: [rename(sameLetters)] } : {}),
+    // With the name already there (`vERsION="1" version="2"`), or another spelling of it, renaming would write it twice.
+    ...(sameLetters && !renameClashes(grammar, node, attr, sameLetters) ? { fix: rename(sameLetters) } : {}),
+    ...(sameLetters && renameClashes(grammar, node, attr, sameLetters) ? { suggestions: [rename(sameLetters)] } : {}),
     ...(close ? { suggestions: [rename(close)] } : {}),
   });
 }
