@@ -393,7 +393,9 @@ export class Pass {
 
   private onXmlDecl(): void {
     const pos = this.pos();
-    const start = Math.max(0, this.src.lastIndexOf('<?', pos - 2));
+    // The first `<?xml` since the last event: a `<?` inside it (`<?xml <?>`) is not its start.
+    const first = this.src.indexOf('<?xml', this.cursor);
+    const start = first !== -1 && first < pos ? first : Math.max(0, this.src.lastIndexOf('<?', pos - 2));
     if (this.declSeen) this.report(duplicateDeclaration({ start, end: pos }));
     this.declSeen = true;
     this.inMisplacedDecl = false;
