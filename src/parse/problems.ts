@@ -29,14 +29,29 @@ const READABLE: Array<[RegExp, (m: RegExpMatchArray, before: string) => string]>
   [/^processing instructions are not allowed before root/, () => 'The XML declaration must come before the root element'],
 ];
 
+// Hostile input repeats a few messages thousands of times: each is put in words once.
+const said = new Map<string, string>();
+
 export function readable(message: string, before: string): string {
+  // Only a "<" before the place changes the words (see READABLE).
+  const key = `${before === '<' ? '<' : ''}\u0000${message}`;
+  const known = said.get(key);
+  if (known !== undefined) return known;
   const m = message.replace(/^(?:[^:\n]*:)?\d+:\d+:\s*/, '');
+  let text: string | undefined;
   for (const [re, say] of READABLE) {
     const hit = m.match(re);
-    if (hit) return say(hit, before);
+    if (hit) {
+      text = say(hit, before);
+      break;
+    }
   }
-  const text = m.charAt(0).toUpperCase() + m.slice(1);
-  return /[.!?]$/.test(text) ? text : `${text}.`;
+  if (text === undefined) {
+    const upper = m.charAt(0).toUpperCase() + m.slice(1);
+    text = /[.!?]$/.test(upper) ? upper : `${upper}.`;
+  }
+  if (said.size < 256) said.set(key, text);
+  return text;
 }
 
 export function syntax(message: string, span: Span): Draft {
