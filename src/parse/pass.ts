@@ -433,7 +433,7 @@ export class Pass {
       const span = { start, end: pos };
       const name = unmatched[1] ?? '';
       const afterRoot = this.tops.length > 0;
-      this.abort('xml/stray-close-tag', start, () => strayCloseTag(span, name, afterRoot));
+      this.abort('xml/stray-close-tag', start, (text) => strayCloseTag(span, name, afterRoot, text));
       this.report(problems.syntax(`</${name}> closes nothing; remove it`, span));
       return;
     }

@@ -12,7 +12,33 @@ export const strayCloseTagMeta: RecoveryMeta = {
   description: 'a close tag that closes nothing is ignored',
 };
 
-export function strayCloseTag(span: Span, name: string, afterRoot = false): Outcome {
+/** Close tags (and the white space between them) that follow `from` directly. */
+const MORE_CLOSE_TAGS = /\s*<\/[^\s<>/]+\s*>/y;
+
+/**
+ * `text`, after the root: every close tag that follows closes nothing either, so all of them go
+ * in this one recovery (a round each would be a parse of the document each).
+ */
+export function strayCloseTag(span: Span, name: string, afterRoot = false, text?: string): Outcome {
+  let end = span.end;
+  let more = 0;
+  if (afterRoot && text !== undefined) {
+    MORE_CLOSE_TAGS.lastIndex = end;
+    while (MORE_CLOSE_TAGS.exec(text)) {
+      end = MORE_CLOSE_TAGS.lastIndex;
+      more++;
+    }
+  }
+  if (more > 0) {
+    const all = { start: span.start, end };
+    return {
+      diagnostics: [draft(strayCloseTagMeta, `</${name}> and the ${more} close tag${more === 1 ? '' : 's'} after it close nothing: the root element is already closed; remove them`, all, {
+        description: `remove </${name}> and the close tags after it`,
+        edits: [{ ...all, text: '' }],
+      })],
+      edits: [{ ...all, text: '' }],
+    };
+  }
   const why = afterRoot ? 'the root element is already closed' : `no <${name}> is open here`;
   return {
     diagnostics: [draft(strayCloseTagMeta, `</${name}> closes nothing: ${why}; remove it`, span, {
