@@ -1,6 +1,16 @@
-// The properties every input must keep, whatever it is. `checkCase` runs one input through parse,
-// lint (each dialect and auto), lintAndFix and fmt, and returns what went wrong: an empty list
-// when nothing did. It never throws; an exception from didml is itself a violation.
+// The properties every input must keep, whatever it is. `checkCase` runs one input through parse
+// (as text and as UTF-8 bytes), lint (auto and each dialect), lintAndFix and fmt, and returns what
+// went wrong, [] when nothing did. It never throws: an exception from didml is a violation.
+//
+// - no-throw: no stage throws, and parse never has to catch one (xml/internal-error)
+// - bounded-work: a parse gives saxes at most MAX_ROUNDS + 3 chunks, none far longer than the input
+// - positions: every diagnostic, fix edit and element span lies inside the document, nested in
+//   its parent, with the line and column its offsets give
+// - bytes-agree: a text and its UTF-8 bytes parse the same
+// - fix-parses: lintAndFix adds no error that Twilio rejects (12100) and that was not there before
+// - fix-keeps-verbs: lintAndFix keeps every element (names compared in any letter case)
+// - fmt-same-tree, fmt-idempotent: fmt's output reads back as the same tree, and is its own format
+// A document whose tree was cut short (a limit, too many problems) is not held to the last three.
 import { SaxesParser } from 'saxes';
 import { parse, type ParseOptions } from '../../src/parse/index.js';
 import { LineIndex } from '../../src/parse/positions.js';
