@@ -87,8 +87,20 @@ export function hostPolicy(options: HostPolicyOptions = {}): HostPolicy {
   const refuse = (why: string) => new DidmlError('DIDML_URL_FORBIDDEN', why);
   const byName = (host: string) => trusted.has(host) || allow.some((r) => r.kind === 'name' && r.match(host));
 
-  /** The whole check for a host (by name) and an address it is or resolved to. */
+  // The policy never changes, and an app is asked for many times from few addresses: remember
+  // each verdict (a BlockList check builds a SocketAddress per rule, per request).
+  const verdicts = new Map<string, DidmlError | undefined>();
   function check(host: string, address: string): DidmlError | undefined {
+    const key = `${host} ${address}`;
+    if (verdicts.has(key)) return verdicts.get(key);
+    const verdict = judge(host, address);
+    if (verdicts.size >= 1024) verdicts.delete(verdicts.keys().next().value!);
+    verdicts.set(key, verdict);
+    return verdict;
+  }
+
+  /** The whole check for a host (by name) and an address it is or resolved to. */
+  function judge(host: string, address: string): DidmlError | undefined {
     const at = host === address ? address : `${host} resolves to ${address}, which`;
     const denied = deny.find((r) => ipMatch(r, address));
     if (denied) return refuse(`${at} matches webhook.denyHosts entry "${denied.text}"`);
@@ -142,7 +154,8 @@ export function guardedLookup(policy: HostPolicy, lookup: LookupFunction = dnsLo
       const list: LookupAddress[] = typeof addresses === 'string' ? [{ address: addresses, family: family ?? isIP(addresses) }] : addresses;
       for (const a of list) {
         const refused = policy.checkAddress(hostname, a.address);
-        if (refused) return callback(refused as unknown as NodeJS.ErrnoException, options.all ? [] : '', 0);
+        // A copy: the socket layer decorates the error it is given, and verdicts are shared.
+        if (refused) return callback(new DidmlError(refused.code, refused.message) as unknown as NodeJS.ErrnoException, options.all ? [] : '', 0);
       }
       if (options.all) return callback(null, list);
       const first = list[0];
