@@ -16,9 +16,14 @@ function quoteFor(value: string): string {
   return value.includes('"') ? "'" : '"';
 }
 
-export function unquotedAttribute(name: string, value: string, spans: AttrSpans): Draft {
+/** `written`: the value as it is in the source, when it may differ from what saxes made of it. */
+export function unquotedAttribute(name: string, value: string, spans: AttrSpans, written = value): Draft {
   const q = quoteFor(value);
   const span = { start: spans.start, end: spans.end };
+  // `a=<x>`: a "<" is not allowed in a value, quoted or not.
+  if (written.includes('<')) {
+    return draft(unquotedAttributeMeta, `The value of ${name} is not quoted, and holds a "<"; write ${name}="…" with &lt; for each < inside`, span);
+  }
   // `a=1"'`: no quote can go around both kinds; which to escape is the author's call.
   if (value.includes('"') && value.includes("'")) {
     return draft(unquotedAttributeMeta, `The value of ${name} is not quoted, and holds both kinds of quote; write ${name}="…" with &quot; for each " inside`, span);
