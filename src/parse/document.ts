@@ -18,6 +18,23 @@ function trimmedSpan(src: string, t: TopText): Span {
   return { start: firstNonSpace(src, t.start, end), end };
 }
 
+/** Drops the elements deeper than `maxDepth` (the root is 1); returns the first one dropped. */
+function pruneBelow(root: El, maxDepth: number): El | undefined {
+  let first: El | undefined;
+  const todo: Array<[El, number]> = [[root, 1]];
+  for (let item = todo.pop(); item; item = todo.pop()) {
+    const [el, depth] = item;
+    if (depth === maxDepth) {
+      const dropped = el.children[0];
+      if (dropped && (!first || dropped.start < first.start)) first = dropped;
+      el.children = [];
+    } else {
+      for (const c of el.children) todo.push([c, depth + 1]);
+    }
+  }
+  return first;
+}
+
 /**
  * The root element and the diagnostics that depend on the whole document. `alone`: the body is
  * plain text or blank, and its one diagnostic says all there is to say.
@@ -46,6 +63,10 @@ function decideRoot(pass: Pass, settings: Settings): { root: El | null; drafts: 
     const wrapped = missingRoot(tops, between, settings.rootName, settings.knownTags, !pass.endedInMarkup);
     if (wrapped) {
       drafts.push(wrapped.diagnostic);
+      // The made-up root is a level too: what it pushes below the depth limit goes, as it would
+      // once the fix writes the root.
+      const cut = pruneBelow(wrapped.root, settings.maxDepth);
+      if (cut && !pass.tooDeepReported) drafts.push(problems.tooDeep(settings.maxDepth, { start: cut.start, end: cut.openEnd }));
       // Inside the root (where the fix puts it), text may not hold "]]>"; saxes checks only there.
       for (const t of between) {
         const at = src.slice(t.start, t.end).indexOf(']]>');

@@ -67,13 +67,13 @@ const ENTITY_ERRORS = new Set([
 ]);
 
 /** What the input ended inside of, said so that a user knows what to close. */
-function unfinished(src: string): string {
+function unfinished(src: string, inTag: boolean): string {
   const open = (start: string, end: string): boolean => {
     const at = src.lastIndexOf(start);
     return at !== -1 && src.indexOf(end, at + start.length) === -1;
   };
-  if (open('<!--', '-->')) return 'The document ends inside a comment; close it with -->';
-  if (open('<![CDATA[', ']]>')) return 'The document ends inside a CDATA section; close it with ]]>';
+  if (!inTag && open('<!--', '-->')) return 'The document ends inside a comment; close it with -->';
+  if (!inTag && open('<![CDATA[', ']]>')) return 'The document ends inside a CDATA section; close it with ]]>';
   return problems.readable('unexpected end.', '');
 }
 
@@ -104,7 +104,8 @@ export class Pass {
   private ampResume = 0;
   private declSeen = false;
   private inMisplacedDecl = false;
-  private tooDeepReported = false;
+  /** An element was left out for being too deep (said once). */
+  tooDeepReported = false;
   private attrCount = 0;
   private lastErrorAt = -1;
   /** The input ended inside markup (a tag, comment, reference…): nothing can be appended safely. */
@@ -235,7 +236,7 @@ export class Pass {
         const v = value.slice(0, -1);
         this.abort('xml/unquoted-attribute', s.valueStart, () => unquotedBeforeSlash(attr.name, s, v));
       }
-      this.report(unquotedAttribute(attr.name, value, spans));
+      this.report(unquotedAttribute(attr.name, value, spans, src.slice(spans.valueStart, spans.valueEnd)));
     } else {
       spans = quotedAttr(src, pos, attr.name, floor) ?? bareAttr(src, pos, attr.name, floor);
     }
@@ -502,7 +503,7 @@ export class Pass {
     }
 
     if (message === 'unexpected end.') {
-      this.addSyntax(unfinished(src), { start: Math.max(0, pos - 1), end: pos });
+      this.addSyntax(unfinished(src, this.opening !== undefined), { start: Math.max(0, pos - 1), end: pos });
       return;
     }
 

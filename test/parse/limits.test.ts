@@ -52,6 +52,14 @@ describe('limits', () => {
     expect(parse(source, { maxDepth: 11 }).diagnostics).toEqual([]);
   });
 
+  it('counts a made-up root as a level (fmt wrote a <Response> that pushed the last level past the limit)', () => {
+    const source = `${'<a>'.repeat(32)}${'</a>'.repeat(32)}`;
+    const doc = parse(source, { knownTags: new Set(['a']) });
+    expect(doc.diagnostics.map((d) => [d.rule, d.start])).toEqual([['xml/missing-root', 0], ['xml/too-deep', 31 * 3]]);
+    expect(depthOf(doc.root)).toBe(32);
+    expect(parse(source.slice(3, -4), { knownTags: new Set(['a']) }).diagnostics.map((d) => d.rule)).toEqual(['xml/missing-root']);
+  });
+
   it('drops attributes past maxAttributes, with one error per element', () => {
     const attrs = Array.from({ length: 5 }, (_, i) => `a${i}="${i}"`).join(' ');
     const doc = parse(`<Response><Say ${attrs}/><Play ${attrs}/></Response>`, { maxAttributes: 3 });
