@@ -397,7 +397,7 @@ export class Pass {
     // The first `<?xml` since the last event: a `<?` inside it (`<?xml <?>`) is not its start.
     const first = this.src.indexOf('<?xml', this.cursor);
     const start = first !== -1 && first < pos ? first : Math.max(0, this.src.lastIndexOf('<?', pos - 2));
-    if (this.declSeen) this.report(duplicateDeclaration({ start, end: pos }));
+    if (this.declSeen) this.report(duplicateDeclaration({ start, end: pos }, this.src));
     this.declSeen = true;
     this.inMisplacedDecl = false;
     this.cursor = pos;

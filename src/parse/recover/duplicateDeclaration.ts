@@ -10,8 +10,17 @@ export const duplicateDeclarationMeta: RecoveryMeta = {
   description: 'a second XML declaration is ignored',
 };
 
-export function duplicateDeclaration(span: Span): Draft {
-  return draft(duplicateDeclarationMeta, 'A document has one XML declaration, at the very start; remove this one', span, {
+/**
+ * `text`: the document read so far. Removing the declaration after a `]` could join `]]` and `>`
+ * (which text may not hold); then there is no fix. Only what comes before is looked at: what
+ * follows may not have been read yet.
+ */
+export function duplicateDeclaration(span: Span, text?: string): Draft {
+  const message = 'A document has one XML declaration, at the very start; remove this one';
+  if (text !== undefined && text.charCodeAt(span.start - 1) === 0x5d /* ] */) {
+    return draft(duplicateDeclarationMeta, message, span);
+  }
+  return draft(duplicateDeclarationMeta, message, span, {
     description: 'remove the second XML declaration',
     edits: [{ ...span, text: '' }],
   });
