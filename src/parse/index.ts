@@ -61,6 +61,17 @@ export function parse(input: string | Uint8Array, options?: ParseOptions): Docum
   }
 }
 
+/** Parses a document given in chunks, as `parseStream` does, synchronously (for tests and fuzzing). */
+export function parseChunks(chunks: Iterable<string | Uint8Array>, options?: ParseOptions): Document {
+  const session = new Session(resolveSettings(options));
+  try {
+    for (const chunk of chunks) if (!session.push(chunk)) break;
+    return session.finish();
+  } catch (err) {
+    return failed('', err);
+  }
+}
+
 /**
  * Parses a document as its chunks arrive (bytes are decoded as UTF-8 as they stream). Reading
  * stops at `maxBytes`. The result is the same as `parse` of the whole input.

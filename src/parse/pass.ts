@@ -9,6 +9,7 @@ import type { EditedText } from './edits.js';
 import type { Settings } from './options.js';
 import * as problems from './problems.js';
 import {
+  ampersandAt,
   findBareAmpersand,
   findSelfClosingEndTag,
   isTypographicQuote,
@@ -102,6 +103,8 @@ export class Pass {
   private pendingUnquoted = -1;
   private pendingNoValueAt = -1;
   private ampResume = 0;
+  /** An `&` whose reference (or not) runs to the end of what has arrived; -1 for none. */
+  private ampPending = -1;
   private declSeen = false;
   private inMisplacedDecl = false;
   /** An element was left out for being too deep (said once). */
@@ -110,8 +113,8 @@ export class Pass {
   private lastErrorAt = -1;
   /** The input ended inside markup (a tag, comment, reference…): nothing can be appended safely. */
   endedInMarkup = false;
-  /** End of a comment written inside a start tag, while saxes reads it as attributes (-1: none). */
-  private inTagComment = -1;
+  /** A `<` inside a start tag (a comment, another tag): saxes reads on as more of the tag, up to a `>`. */
+  private tagComment: { el: El; at: number } | undefined;
   /** Start of a close tag with a disallowed character in it (-1 for none yet). */
   private badCloseStart = -1;
 
@@ -140,17 +143,34 @@ export class Pass {
   write(chunk: string): void {
     if (this.stopped) return;
     this.src += chunk;
-    this.run(() => this.parser.write(chunk));
+    this.run(() => {
+      this.settleAmpersand(false);
+      this.parser.write(chunk);
+    });
   }
 
   end(): void {
     if (this.stopped) return;
     this.ending = true;
     this.run(() => {
+      this.settleAmpersand(true);
       this.parser.close();
       this.closeAtEnd();
     });
     this.stopped = true;
+  }
+
+  /**
+   * An `&` that a chunk ended too soon to judge (`charge&mount` | `=""`) is judged once more
+   * text has come, as it would have been had it all come at once.
+   */
+  private settleAmpersand(complete: boolean): void {
+    if (this.ampPending < 0 || this.noAbort) return;
+    const kind = ampersandAt(this.src, this.ampPending, complete);
+    if (kind === 'unknown') return;
+    const at = this.ampPending;
+    this.ampPending = -1;
+    if (kind === 'bare') this.abort('xml/unescaped-ampersand', at, (text) => unescapedAmpersand(text), true);
   }
 
   private run(step: () => void): void {
@@ -220,7 +240,7 @@ export class Pass {
     const { src } = this;
     const pos = this.pos();
     // Words of a comment written inside the tag (reported once) are not attributes.
-    if (pos <= this.inTagComment) return;
+    if (this.tagComment?.el === el && pos > this.tagComment.at) return;
     const floor = Math.min(this.cursor, pos);
     let value = attr.value;
     let spans;
@@ -410,7 +430,7 @@ export class Pass {
     // (At the end, saxes only names the elements left open: nothing more to read.)
     if (!this.ending && ++this.errors > MAX_ERRORS) this.giveUp(pos);
     if (message === 'unexpected end.') this.endedInMarkup = true;
-    if (pos <= this.inTagComment && this.opening) return;
+    if (this.tagComment && this.tagComment.el === this.opening) return;
     // saxes' noise about a misplaced declaration is left out, but not that the input ends in it.
     if (this.inMisplacedDecl && message !== 'unexpected end.') return;
 
@@ -418,8 +438,9 @@ export class Pass {
     // whatever error comes next, if such an `&` lies in what was read since the last event,
     // that is what went wrong.
     if (!this.noAbort) {
-      const found = findBareAmpersand(src, Math.max(this.cursor, this.ampResume), pos, this.ending);
+      const found = findBareAmpersand(src, this.ampPending >= 0 ? this.ampPending : Math.max(this.cursor, this.ampResume), pos, this.ending);
       this.ampResume = found.resume;
+      this.ampPending = found.unknown ? found.resume : -1;
       if (found.bare) {
         this.abort('xml/unescaped-ampersand', found.resume, (text) => unescapedAmpersand(text), true);
         this.ampResume = found.resume + 1;
@@ -494,11 +515,12 @@ export class Pass {
     }
 
     // `<Say <!-- note --> voice="alice">`: one error for the comment, none for what is in it.
-    if (message === 'disallowed character in attribute name.' && this.opening && src.startsWith('<!--', pos - 1)) {
-      const close = src.indexOf('-->', pos + 3);
-      const end = close === -1 ? src.length : close + 3;
-      this.inTagComment = end;
-      this.addSyntax(`A comment cannot go inside the tag <${this.opening.tag}>; move it after the ">"`, { start: pos - 1, end });
+    // `<Say <!-- note --> voice="alice">`: one error for the "<", none for the rest of the tag, which
+    // saxes reads up to the next ">". (Only what is behind is looked at: in a stream, what
+    // follows may not have arrived.)
+    if (message === 'disallowed character in attribute name.' && this.opening && src.charCodeAt(pos - 1) === 0x3c) {
+      this.tagComment = { el: this.opening, at: pos - 1 };
+      this.addSyntax(`The tag <${this.opening.tag}> is not closed before this "<"; a comment or another tag goes after its ">"`, { start: pos - 1, end: pos });
       return;
     }
 

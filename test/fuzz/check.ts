@@ -6,13 +6,13 @@
 // - bounded-work: a parse gives saxes at most MAX_ROUNDS + 3 chunks, none far longer than the input
 // - positions: every diagnostic, fix edit and element span lies inside the document, nested in
 //   its parent, with the line and column its offsets give
-// - bytes-agree: a text and its UTF-8 bytes parse the same
+// - bytes-agree, chunks-agree: a text, its UTF-8 bytes, and either in chunks parse the same
 // - fix-parses: lintAndFix adds no error that Twilio rejects (12100) and that was not there before
 // - fix-keeps-verbs: lintAndFix keeps every element (names compared in any letter case)
 // - fmt-same-tree, fmt-idempotent: fmt's output reads back as the same tree, and is its own format
 // A document whose tree was cut short (a limit, too many problems) is not held to the last three.
 import { SaxesParser } from 'saxes';
-import { parse, type ParseOptions } from '../../src/parse/index.js';
+import { parse, parseChunks, type ParseOptions } from '../../src/parse/index.js';
 import { LineIndex } from '../../src/parse/positions.js';
 import { MAX_ROUNDS } from '../../src/parse/rounds.js';
 import { lint, type LintResult } from '../../src/validate/lint.js';
@@ -247,6 +247,21 @@ export function checkCase(c: FuzzCase, options: CheckOptions = { dialects: 'all'
     const fromBytes = guard(v, 'parse(bytes)', () => parse(new TextEncoder().encode(c.input as string), parseOptions));
     const d = fromBytes && firstDifference(doc, fromBytes);
     if (d) v.push({ property: 'bytes-agree', detail: `parse of the text and of its UTF-8 bytes differ at ${d}` });
+  }
+
+  // The same input in chunks (as a webhook body streams in) parses the same: nothing may look
+  // past what has arrived. Sizes 1, 2, 3, 5, 8… then again, so chunks end at every kind of place.
+  if (all || pick % 4 === 2) {
+    const chunks: Array<string | Uint8Array> = [];
+    const sizes = [1, 2, 3, 5, 8, 13, 21, 34];
+    for (let at = 0, k = pick; at < c.input.length; k++) {
+      const size = sizes[k % sizes.length] as number;
+      chunks.push(c.input.slice(at, at + size));
+      at += size;
+    }
+    const streamed = guard(v, 'parse(chunks)', () => parseChunks(chunks, parseOptions));
+    const d = streamed && firstDifference(doc, streamed);
+    if (d) v.push({ property: 'chunks-agree', detail: `parse of the whole and of it in chunks differ at ${d}` });
   }
 
   // lint, in every dialect and auto.

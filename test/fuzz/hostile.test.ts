@@ -285,7 +285,7 @@ describe('hostile documents', () => {
     expect(ok.outputs[1]).toContain('<Say>Hello &lt;b&gt; &amp; &lt;/b&gt;</Say>');
 
     const bad: Array<[string, string]> = [
-      ['<Response><Say <!-- note --> voice="alice">Hi</Say></Response>', 'A comment cannot go inside the tag <Say>; move it after the ">"'],
+      ['<Response><Say <!-- note --> voice="alice">Hi</Say></Response>', 'The tag <Say> is not closed before this "<"; a comment or another tag goes after its ">"'],
       ['<![CDATA[Hi]]><Response/>', 'Text before <Response> is not allowed; remove it'],
       ['<Response/><![CDATA[Hi]]>', 'Text after the end of <Response> is not allowed; remove it'],
       ['<Response><!-- a -- b --></Response>', '"--" is not allowed inside a comment'],

@@ -19,6 +19,10 @@ const tricky = [
   '<Response><Say voice=“alice” language=“en US”>hi</Say><!-- & --><![CDATA[ & ]]></Response>',
   '<Response>\r<Say>lone CR</Say>\r</Response>',
   'Created',
+  // A chunk that ends inside `charge&mount` must not decide the & too soon.
+  '<Response>\n  <Pay tokenType="one-time" charge&mount="1"/>\n</Response>',
+  '<Response><Say <!-- note --> voice="a">Hi</Say></Sya\n<Hangup/></Response>',
+  '<?xml version="1.0"?><Response><Say>]]<?xml?>></Say></Response></Say></Gather>',
 ];
 
 describe('chunked input', () => {

@@ -131,7 +131,7 @@ describe('parse: refusals and other problems', () => {
   it('reports a comment inside a start tag once, and takes none of its words for attributes', () => {
     const doc = parse('<Response><Say <!-- a note --> voice="alice">Hi</Say></Response>');
     expect(doc.diagnostics.map((d) => [d.rule, d.start, d.end, d.message])).toEqual([
-      ['xml/syntax', 15, 30, 'A comment cannot go inside the tag <Say>; move it after the ">"'],
+      ['xml/syntax', 15, 16, 'The tag <Say> is not closed before this "<"; a comment or another tag goes after its ">"'],
     ]);
     // The comment's ">" ends the tag, as saxes reads it (an error: the document is not run).
     expect(doc.root?.children[0]?.attributes).toEqual({});

@@ -40,15 +40,15 @@ export function isBareAmpersand(text: string, i: number): boolean {
 
 /**
  * Looks for a bare `&` in [from, to) (text the parser has read). `resume` is where the next look
- * should start: past everything decided.
+ * should start: past everything decided, or at an `&` that cannot be judged yet (`unknown`).
  */
-export function findBareAmpersand(text: string, from: number, to: number, complete: boolean): { bare: boolean; resume: number } {
+export function findBareAmpersand(text: string, from: number, to: number, complete: boolean): { bare: boolean; unknown: boolean; resume: number } {
   for (let i = text.indexOf('&', from); i !== -1 && i < to; i = text.indexOf('&', i + 1)) {
     const kind = ampersandAt(text, i, complete);
-    if (kind === 'bare') return { bare: true, resume: i };
-    if (kind === 'unknown') return { bare: false, resume: i };
+    if (kind === 'bare') return { bare: true, unknown: false, resume: i };
+    if (kind === 'unknown') return { bare: false, unknown: true, resume: i };
   }
-  return { bare: false, resume: Math.max(from, to) };
+  return { bare: false, unknown: false, resume: Math.max(from, to) };
 }
 
 /** Where markup that may hold a raw `&` (comment, CDATA, PI, DOCTYPE) starting at `lt` ends. */
