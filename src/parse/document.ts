@@ -69,8 +69,10 @@ function decideRoot(pass: Pass, settings: Settings): { root: El | null; drafts: 
       if (cut && !pass.tooDeepReported) drafts.push(problems.tooDeep(settings.maxDepth, { start: cut.start, end: cut.openEnd }));
       // Inside the root (where the fix puts it), text may not hold "]]>"; saxes checks only there.
       for (const t of between) {
-        const at = src.slice(t.start, t.end).indexOf(']]>');
-        if (at !== -1) drafts.push(problems.syntax(problems.readable('the string "]]>" is disallowed in char data.', ''), { start: t.start + at, end: t.start + at + 3 }));
+        const text = src.slice(t.start, t.end);
+        for (let at = text.indexOf(']]>'); at !== -1; at = text.indexOf(']]>', at + 3)) {
+          drafts.push(problems.syntax(problems.readable('the string "]]>" is disallowed in char data.', ''), { start: t.start + at, end: t.start + at + 3 }));
+        }
       }
       return { root: wrapped.root, drafts, alone: false };
     }
