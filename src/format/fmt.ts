@@ -36,6 +36,20 @@ export function formatDocument(doc: Document): FormatResult {
   // Past the limit, problems go unreported: one of them could be an error that has no fix.
   const unreported = doc.diagnostics.find((d) => d.rule === 'xml/too-many-problems');
   if (unreported) return { output: null, reason: `line ${unreported.line}: ${unreported.message} (fix them first: didml lint --fix)` };
+  // A problem reported in one place can have its fix elsewhere too (one warning for a page of &):
+  // every fix edit, by where it starts, with its diagnostic.
+  const edits = doc.diagnostics.flatMap((d) => (d.fix?.edits ?? []).map((e) => [e.start, d] as const)).sort((a, b) => a[0] - b[0]);
+  const fixedWithin = (start: number, end: number) => {
+    let lo = 0;
+    let hi = edits.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((edits[mid] as readonly [number, unknown])[0] < start) lo = mid + 1;
+      else hi = mid;
+    }
+    const hit = edits[lo];
+    return hit && hit[0] <= end ? hit[1] : undefined;
+  };
   const verbatim: string[] = [];
   const xml = xmlbuilder()({ version: '1.0', encoding: 'UTF-8' });
   let refused: string | undefined;
@@ -50,7 +64,7 @@ export function formatDocument(doc: Document): FormatResult {
       const end = node.closeSpan?.start ?? node.span.end;
       // Kept as written, so only when nothing written there needed a recovery: an element that
       // recovery closed (`1<Number>` with no end tag) would be copied open.
-      const repaired = doc.diagnostics.find((d) => d.start <= end && d.end >= start);
+      const repaired = doc.diagnostics.find((d) => d.start <= end && d.end >= start) ?? fixedWithin(start, end);
       if (repaired) {
         refused ??= `line ${repaired.line}: ${repaired.message}, inside <${node.tag}>'s mix of text and elements (fix it first: didml lint --fix)`;
         return;
