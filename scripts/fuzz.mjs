@@ -14,13 +14,16 @@
 //
 // The fuzzer is TypeScript run in place: Vite (which comes with Vitest) loads it.
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { runnerImport } from 'vite';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+// Vite as Vitest finds it (hoisted or not): it is Vitest's dependency, not ours.
+const vitest = createRequire(createRequire(import.meta.url).resolve('vitest/package.json'));
+const { runnerImport } = await import(pathToFileURL(vitest.resolve('vite')).href);
 
 function usage(message) {
   process.stderr.write(`didml fuzz: ${message}\n`);
