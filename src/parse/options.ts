@@ -1,7 +1,11 @@
 export interface ParseOptions {
   /** Twilio refuses documents over 64 KiB; reading stops there. Default 65536. */
   maxBytes?: number;
-  /** Elements nested deeper than this are dropped with an error. Default 32. */
+  /**
+   * Elements nested deeper than this are dropped with an error. Default 32, at most 256: the
+   * checks that walk the tree (lint, the schema, fmt) recurse, and a deeper tree would overflow
+   * their stack.
+   */
   maxDepth?: number;
   /** Attributes per element beyond this are dropped with an error. Default 64. */
   maxAttributes?: number;
@@ -25,6 +29,9 @@ export interface Settings {
   knownTags: ReadonlySet<string> | undefined;
 }
 
+/** The deepest tree a caller may ask for (see ParseOptions.maxDepth). */
+export const MAX_DEPTH = 256;
+
 function limit(value: number | undefined, fallback: number): number {
   return value !== undefined && value >= 0 && !Number.isNaN(value) ? value : fallback;
 }
@@ -32,7 +39,7 @@ function limit(value: number | undefined, fallback: number): number {
 export function settings(options: ParseOptions = {}): Settings {
   return {
     maxBytes: limit(options.maxBytes, 65536),
-    maxDepth: Math.max(1, limit(options.maxDepth, 32)),
+    maxDepth: Math.min(MAX_DEPTH, Math.max(1, limit(options.maxDepth, 32))),
     maxAttributes: limit(options.maxAttributes, 64),
     strict: options.strict ?? false,
     rootName: options.rootName || 'Response',

@@ -2,6 +2,8 @@
 import { SaxesParser } from 'saxes';
 import { describe, expect, it, vi } from 'vitest';
 import { parse, parseStream } from '../../src/parse/index.js';
+import { lintDocument } from '../../src/validate/lint.js';
+import { formatDocument } from '../../src/format/fmt.js';
 import type { Document, Node } from '../../src/types.js';
 import { chunked, random, walk } from './support.js';
 
@@ -86,9 +88,12 @@ describe('hostile input', () => {
     const doc = parse(deep, { maxBytes: Infinity });
     expect(doc.diagnostics.map((d) => d.rule)).toEqual(['xml/too-deep']);
     expect(depthOf(doc.root)).toBe(32);
+    // A caller may raise the depth limit to 256, no further: lint and fmt walk the tree recursively.
     const unclosed = parse('<a>'.repeat(100_000), { maxBytes: Infinity, maxDepth: 200_000 });
-    expect(unclosed.diagnostics.map((d) => d.rule)).toEqual(['xml/unclosed-tag']);
-    expect(depthOf(unclosed.root)).toBe(100_000);
+    expect(unclosed.diagnostics.map((d) => d.rule)).toEqual(['xml/too-deep', 'xml/unclosed-tag']);
+    expect(depthOf(unclosed.root)).toBe(256);
+    expect(() => lintDocument(unclosed)).not.toThrow();
+    expect(formatDocument(unclosed).reason).toMatch(/nested more than 256 deep/);
   });
 
   it('handles a megabyte attribute value', () => {
