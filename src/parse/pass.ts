@@ -115,6 +115,8 @@ export class Pass {
   endedInMarkup = false;
   /** A `<` inside a start tag (a comment, another tag): saxes reads on as more of the tag, up to a `>`. */
   private tagComment: { el: El; at: number } | undefined;
+  /** The last event was a comment, whose `>` saxes reads after it. */
+  private commentEnd = false;
   /** Start of a close tag with a disallowed character in it (-1 for none yet). */
   private badCloseStart = -1;
 
@@ -133,7 +135,7 @@ export class Pass {
     p.on('closetag', (tag) => this.onCloseTag(tag));
     p.on('text', (text) => this.onText(text));
     p.on('cdata', (text) => this.onCData(text));
-    p.on('comment', () => this.onSkipped());
+    p.on('comment', () => this.onComment());
     p.on('processinginstruction', () => this.onSkipped());
     p.on('doctype', (body) => this.onDoctype(body));
     p.on('xmldecl', () => this.onXmlDecl());
@@ -226,6 +228,7 @@ export class Pass {
 
   private onOpenTagStart(name: string): void {
     const pos = this.pos();
+    this.commentEnd = false;
     const start = tagStart(this.src, pos);
     this.opening = newEl(name, start);
     this.cursor = Math.min(pos, start + 1 + name.length);
@@ -293,6 +296,7 @@ export class Pass {
 
   private onCloseTag(tag: SaxesTag): void {
     const pos = this.pos();
+    this.commentEnd = false;
     const el = this.stack[this.stack.length - 1];
     if (!el) return;
     if (tag.isSelfClosing) {
@@ -360,6 +364,7 @@ export class Pass {
 
   private onText(text: string): void {
     const pos = this.pos();
+    this.pastComment();
     this.inMisplacedDecl = false;
     // Text is reported when the `<` after it is read (or at the very end).
     const end = !this.ending && this.src.charCodeAt(pos - 1) === 0x3c ? pos - 1 : pos;
@@ -378,6 +383,7 @@ export class Pass {
 
   private onCData(text: string): void {
     const pos = this.pos();
+    this.pastComment();
     this.inMisplacedDecl = false;
     const start = Math.min(this.cursor + 9, pos);
     const end = Math.max(start, pos - 3);
@@ -395,7 +401,20 @@ export class Pass {
 
   private onSkipped(): void {
     this.cursor = this.pos();
+    this.commentEnd = false;
     this.inMisplacedDecl = false;
+  }
+
+  /** saxes reports a comment at the second `-` of `-->`: its `>` is not read yet. */
+  private onComment(): void {
+    this.onSkipped();
+    this.commentEnd = true;
+  }
+
+  /** The `>` of the comment just before is not part of what comes next. */
+  private pastComment(): void {
+    if (this.commentEnd && this.src.charCodeAt(this.cursor) === 0x3e) this.cursor++;
+    this.commentEnd = false;
   }
 
   /** Start of markup at the cursor, past a BOM that saxes skips without an event. */
@@ -405,6 +424,7 @@ export class Pass {
 
   private onDoctype(body: string): void {
     const pos = this.pos();
+    this.pastComment();
     const at = this.src.indexOf('<!', this.markupStart());
     const start = at === -1 || at > pos ? this.markupStart() : at;
     this.report(problems.doctype({ start, end: pos }, body));
@@ -414,6 +434,7 @@ export class Pass {
 
   private onXmlDecl(): void {
     const pos = this.pos();
+    this.pastComment();
     // The first `<?xml` since the last event: a `<?` inside it (`<?xml <?>`) is not its start.
     const first = this.src.indexOf('<?xml', this.cursor);
     const start = first !== -1 && first < pos ? first : Math.max(0, this.src.lastIndexOf('<?', pos - 2));

@@ -54,6 +54,17 @@ describe('parse: the tree', () => {
     expect(hangup?.column).toBe(30);
   });
 
+  it('starts text after a comment past its ">" (saxes reports the comment before reading it)', () => {
+    const text = '<Response><Say><!-- a -->Hi</Say><Play><!---->>x</Play><Pause/><!-- b --></Response>';
+    const doc = parse(text);
+    const [say, play] = doc.root?.children ?? [];
+    expect(slice(text, say?.textSpan)).toBe('Hi');
+    expect(slice(text, play?.textSpan)).toBe('>x');
+    // A comment, then a tag: a ">" that starts later text is text.
+    const after = parse('<Response><!-- c --><Say>>hi</Say></Response>');
+    expect(after.root?.children[0]?.textSpan).toEqual({ start: 25, end: 28 });
+  });
+
   it('gives attributes their name, value and quote positions', () => {
     const [action, digits] = gather.attrs as [Node['attrs'][number], Node['attrs'][number]];
     expect(gather.attributes).toEqual({ action: '/next?a=1&b=2', numDigits: '1' });
