@@ -4,6 +4,12 @@
 import type { AttrSpans } from '../scan.js';
 import type { Draft, Outcome, RecoveryMeta } from './types.js';
 import { draft } from './types.js';
+import { isBareAmpersand } from './unescapedAmpersand.js';
+
+function hasBareAmpersand(text: string): boolean {
+  for (let i = text.indexOf('&'); i !== -1; i = text.indexOf('&', i + 1)) if (isBareAmpersand(text, i)) return true;
+  return false;
+}
 
 export const unquotedAttributeMeta: RecoveryMeta = {
   rule: 'xml/unquoted-attribute',
@@ -20,9 +26,11 @@ function quoteFor(value: string): string {
 export function unquotedAttribute(name: string, value: string, spans: AttrSpans, written = value): Draft {
   const q = quoteFor(value);
   const span = { start: spans.start, end: spans.end };
-  // `a=<x>`: a "<" is not allowed in a value, quoted or not.
-  if (written.includes('<')) {
-    return draft(unquotedAttributeMeta, `The value of ${name} is not quoted, and holds a "<"; write ${name}="…" with &lt; for each < inside`, span);
+  // `a=<x>`: a "<" is not allowed in a value, quoted or not; a bare `&` (`a=& ;`) makes saxes
+  // read the value past white space, so quotes around the written value would not hold it.
+  if (written.includes('<') || hasBareAmpersand(written)) {
+    const what = written.includes('<') ? ['a "<"', '&lt; for each <'] : ['a bare "&"', '&amp; for each &'];
+    return draft(unquotedAttributeMeta, `The value of ${name} is not quoted, and holds ${what[0]}; write ${name}="…" with ${what[1]} inside`, span);
   }
   // `a=1"'`: no quote can go around both kinds; which to escape is the author's call.
   if (value.includes('"') && value.includes("'")) {
