@@ -143,8 +143,10 @@ export class Pass {
   }
 
   write(chunk: string): void {
-    if (this.stopped) return;
+    // The text is kept even once reading stopped: what the document says about itself (that it
+    // is blank, where it ends) is about all of it, however it arrived.
     this.src += chunk;
+    if (this.stopped) return;
     this.run(() => {
       this.settleAmpersand(false);
       this.parser.write(chunk);
