@@ -510,14 +510,16 @@ export class Pass {
     }
 
     if (message === 'an XML declaration must be at the start of the document.') {
-      const decl = Math.max(0, src.lastIndexOf('<?', pos));
+      // The `<?xml` since the last event (a `<?` inside it is not its start).
+      const first = src.indexOf('<?xml', this.cursor);
+      const decl = first !== -1 && first < pos ? first : Math.max(0, src.lastIndexOf('<?', pos));
       this.inMisplacedDecl = true;
       if (this.declSeen) return; // reported whole at its xmldecl event
       const d = leadingWhitespace(src, decl);
       // After white space alone, the fix makes it the first thing, where what it says counts:
       // saxes' word on its version and encoding stands.
       if (d) this.inMisplacedDecl = false;
-      this.report(d ?? problems.syntax('The XML declaration must be the very first thing in the document; move it to the top', { start: decl, end: Math.min(src.length, decl + 5) }));
+      this.report(d ?? problems.syntax('The XML declaration must be the very first thing in the document; move it to the top', { start: decl, end: Math.min(pos, decl + 5) }));
       return;
     }
 
