@@ -1,7 +1,7 @@
 // Turns the paths a user typed into documents to read: files as given, folders searched for
 // *.xml, `-` for standard input. A path that cannot be read is reported, never skipped silently.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync, statSync } from 'node:fs';
+import { filesUnder } from '../files.js';
 
 export interface Input {
   file: string;
@@ -10,16 +10,6 @@ export interface Input {
 
 export class InputError extends Error {
   readonly code = 'DIDML_INPUT';
-}
-
-function* xmlFilesUnder(dir: string): Generator<string> {
-  const entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name));
-  for (const e of entries) {
-    if (e.name === 'node_modules' || e.name.startsWith('.')) continue;
-    const path = join(dir, e.name);
-    if (e.isDirectory()) yield* xmlFilesUnder(path);
-    else if (e.isFile() && e.name.toLowerCase().endsWith('.xml')) yield path;
-  }
 }
 
 export function expandPaths(paths: readonly string[]): { inputs: Input[]; problems: string[] } {
@@ -38,7 +28,7 @@ export function expandPaths(paths: readonly string[]): { inputs: Input[]; proble
       continue;
     }
     if (stat.isDirectory()) {
-      const found = [...xmlFilesUnder(p)];
+      const found = [...filesUnder(p, '.xml')];
       if (!found.length) problems.push(`${p}: no *.xml files in this folder`);
       for (const f of found) inputs.push({ file: f, read: () => readFileSync(f, 'utf8') });
     } else {

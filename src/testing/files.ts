@@ -1,19 +1,10 @@
 // Scenario files: what a user typed (files, or folders searched for *.call.json), in a stable
 // order, and a path that cannot be read reported rather than skipped.
-import { readdirSync, statSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { statSync } from 'node:fs';
+import { basename } from 'node:path';
+import { filesUnder } from '../files.js';
 
 export const SCENARIO_SUFFIX = '.call.json';
-
-function* scenariosUnder(dir: string): Generator<string> {
-  const entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name));
-  for (const e of entries) {
-    if (e.name === 'node_modules' || e.name.startsWith('.')) continue;
-    const path = join(dir, e.name);
-    if (e.isDirectory()) yield* scenariosUnder(path);
-    else if (e.isFile() && e.name.endsWith(SCENARIO_SUFFIX)) yield path;
-  }
-}
 
 /** Scenario files for what a user typed: files as given, folders searched for *.call.json. */
 export function findScenarios(paths: readonly string[]): { files: string[]; problems: string[] } {
@@ -31,7 +22,7 @@ export function findScenarios(paths: readonly string[]): { files: string[]; prob
       files.push(p);
       continue;
     }
-    const found = [...scenariosUnder(p)];
+    const found = [...filesUnder(p, SCENARIO_SUFFIX)];
     if (!found.length) problems.push(`${p}: no *${SCENARIO_SUFFIX} files in this folder`);
     files.push(...found);
   }
