@@ -365,6 +365,9 @@ export class Pass {
   }
 
   private onText(text: string): void {
+    // At an end inside markup, saxes hands over what it was reading (a comment, an attribute
+    // value) as text: it is not the document's text.
+    if (this.ending && this.endedInMarkup) return;
     const pos = this.pos();
     this.pastComment();
     this.inMisplacedDecl = false;

@@ -154,6 +154,9 @@ describe('parse: refusals and other problems', () => {
     expect(message('<Response><Say>Hi</Say><!-- to do')).toBe('The document ends inside a comment; close it with -->');
     expect(message('<Response><Say><![CDATA[Hi')).toBe('The document ends inside a CDATA section; close it with ]]>');
     expect(message('<Response><Say')).toBe('The document ends in the middle of markup; complete or remove the last tag');
+    // What saxes was reading there (the comment, an attribute's value) is not text of the element.
+    expect(parse('<Response><Say>Hi</Say><!-- to do').root?.text).toBe('');
+    expect(parse('<Response><Sip><a b=1').root?.children[0]?.text).toBe('');
   });
 
   it('reports a < in an attribute value (a template placeholder)', () => {
