@@ -9,6 +9,7 @@
 // - bytes-agree, chunks-agree: a text, its UTF-8 bytes, and either in chunks parse the same
 // - fix-parses: lintAndFix adds no error that Twilio rejects (12100) and that was not there before
 // - fix-keeps-verbs: lintAndFix keeps every element (names compared in any letter case)
+// - fix-converges: fixing lintAndFix's output again changes nothing
 // - fmt-same-tree, fmt-idempotent: fmt's output reads back as the same tree, and is its own format
 // A document whose tree was cut short (a limit, too many problems) is not held to the last three.
 import { SaxesParser } from 'saxes';
@@ -293,6 +294,15 @@ export function checkCase(c: FuzzCase, options: CheckOptions = { dialects: 'all'
         const before = parseErrors(auto);
         for (const [rule, n] of parseErrors(fixed.result)) {
           if (n > (before.get(rule) ?? 0)) v.push({ property: 'fix-parses', detail: `lintAndFix: ${rule} ${before.get(rule) ?? 0} → ${n} errors after fixing` });
+        }
+      }
+      // Done is done: fixing the output again changes nothing (a fix that reappears where it was
+      // applied would be applied again and again).
+      if (!truncated(fixed.result)) {
+        const again = guard(v, 'lintAndFix(output)', () => lintAndFix(fixed.output, { ...lintOptions, dialect: fixed.result.dialect }));
+        if (again && again.output !== fixed.output) {
+          const left = fixed.result.diagnostics.find((d) => d.fix);
+          v.push({ property: 'fix-converges', detail: `lintAndFix: fixing its output again changes it${left ? ` (${left.rule} at ${left.start}: ${left.message})` : ''}` });
         }
       }
       if (!cutShort(auto) && !cutShort(fixed.result)) {
