@@ -453,8 +453,10 @@ export class Pass {
     const message = raw.replace(/^(?:[^:\n]*:)?\d+:\d+:\s*/, '');
     const pos = this.pos();
     const { src } = this;
-    // (At the end, saxes only names the elements left open: nothing more to read.)
-    if (!this.ending && ++this.errors > MAX_ERRORS) this.giveUp(pos);
+    // Not counted: at the end, saxes only names the elements left open (nothing more to read), and
+    // it says "text outside the root" once per piece of text it hands over, which depends on how
+    // the input was cut into chunks.
+    if (!this.ending && !STRUCTURAL.has(message) && ++this.errors > MAX_ERRORS) this.giveUp(pos);
     if (message === 'unexpected end.') this.endedInMarkup = true;
     if (this.tagComment && this.tagComment.el === this.opening) return;
     // saxes' noise about a misplaced declaration is left out, but not that the input ends in it.
