@@ -157,22 +157,27 @@ function elementCounts(root: Node | null): Map<string, number> {
 
 /**
  * Errors that make Twilio refuse a document (12100), by rule. Not didml's own limits: a fix may
- * rightly cross one (the missing root adds a level; &amp; for & adds bytes).
+ * rightly cross one (the missing root adds a level; &amp; for & adds bytes). "No elements" is one
+ * problem, whether the body holds text (not-xml) or nothing (empty).
  */
 const LIMITS = new Set(['xml/too-deep', 'xml/too-large', 'xml/too-many-attributes']);
 function parseErrors(r: LintResult): Map<string, number> {
   const counts = new Map<string, number>();
-  for (const d of r.diagnostics) if (d.severity === 'error' && d.code === 12100 && !LIMITS.has(d.rule)) counts.set(d.rule, (counts.get(d.rule) ?? 0) + 1);
+  for (const d of r.diagnostics) {
+    if (d.severity !== 'error' || d.code !== 12100 || LIMITS.has(d.rule)) continue;
+    const rule = d.rule === 'xml/empty' ? 'xml/not-xml' : d.rule;
+    counts.set(rule, (counts.get(rule) ?? 0) + 1);
+  }
   return counts;
 }
 
-/** Not every problem was reported: counts before and after fixing cannot be compared. */
-const truncated = (r: LintResult) => r.diagnostics.some((d) => d.rule === 'xml/too-many-problems' || d.rule === 'xml/too-large');
 /**
- * Elements were left out of the tree: below the depth limit (a fix that adds the missing root
- * pushes one more below it), or after reading stopped.
+ * Not all of the document was read, or not every problem was reported: a limit left elements or
+ * attributes out (so the rules saw part of them), reading stopped, or problems went unreported.
+ * Before and after fixing cannot be compared.
  */
-const cutShort = (r: LintResult) => r.diagnostics.some((d) => d.rule === 'xml/too-deep' || d.rule === 'xml/too-large' || d.rule === 'xml/too-many-problems');
+const CUT = new Set([...LIMITS, 'xml/too-many-problems']);
+const truncated = (r: LintResult) => r.diagnostics.some((d) => CUT.has(d.rule));
 
 interface Shape {
   tag: string;
@@ -305,7 +310,7 @@ export function checkCase(c: FuzzCase, options: CheckOptions = { dialects: 'all'
           v.push({ property: 'fix-converges', detail: `lintAndFix: fixing its output again changes it${left ? ` (${left.rule} at ${left.start}: ${left.message})` : ''}` });
         }
       }
-      if (!cutShort(auto) && !cutShort(fixed.result)) {
+      if (!truncated(auto) && !truncated(fixed.result)) {
         const before = elementCounts(auto.document.root);
         const after = elementCounts(fixed.result.document.root);
         for (const [tag, n] of before) {
