@@ -11,7 +11,8 @@
 // - fix-keeps-verbs: lintAndFix keeps every element (names compared in any letter case)
 // - fix-converges: fixing lintAndFix's output again changes nothing
 // - fmt-same-tree, fmt-idempotent: fmt's output reads back as the same tree, and is its own format
-// A document whose tree was cut short (a limit, too many problems) is not held to the last three.
+// A document cut short (past a limit, too many problems) is not held to the fix properties; fmt
+// refuses it anyway.
 import { SaxesParser } from 'saxes';
 import { parse, parseChunks, type ParseOptions } from '../../src/parse/index.js';
 import { LineIndex } from '../../src/parse/positions.js';
