@@ -3,9 +3,7 @@
 // (src/telephony/mock/script.ts), so the same data drives `didml test`, `didml serve`'s
 // POST /calls and `simulateCall`.
 import type { MockCallScript } from '../telephony/mock/index.js';
-import type { HttpMethod } from '../webhook/types.js';
-import type { StatusEvent } from '../runtime/session.js';
-import type { DialectName } from '../types.js';
+import type { AppConfig } from '../runtime/session.js';
 
 /** Text to match: a string is compared exactly; or a substring, or a regular expression. */
 export type TextMatcher = string | number | boolean | { contains: string } | { regex: string; flags?: string };
@@ -19,18 +17,12 @@ export type Fields = Record<string, ValueMatcher>;
 /** Anything a transcript event holds: values, lists (element by element), objects (field by field). */
 export type Pattern = ValueMatcher | Pattern[] | { [field: string]: Pattern };
 
-export interface AppSpec {
+/** The app as a scenario names it: the runtime's AppConfig, plus where a folder or module app starts. */
+export interface AppSpec extends AppConfig {
   /** A folder, an XML file in one, a .js/.mjs module (in-process handler), or an http(s) URL. */
   url: string;
   /** The first request's path inside a folder or module app. */
   path?: string;
-  method?: HttpMethod;
-  fallbackUrl?: string;
-  fallbackMethod?: HttpMethod;
-  statusCallback?: string;
-  statusCallbackMethod?: HttpMethod;
-  statusCallbackEvents?: StatusEvent[];
-  dialect?: DialectName | 'auto';
 }
 
 /** The step kinds, each the name of what it matches (see kinds.ts). */
