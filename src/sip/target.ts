@@ -3,6 +3,7 @@
 // ("Call will be sent to dialed_number@sip.example.com", DIDforSale <sip> page).
 import { isSipUriError, parseSipUri } from './uri.js';
 import { isPassedThrough } from './headers.js';
+import { parsePbxTarget, pbxText } from './pbx.js';
 
 export interface ResolvedSip {
   uri: string;
@@ -14,6 +15,9 @@ export interface ResolvedSip {
 }
 
 export function resolveSipText(text: string, options: { dialled: string; bareHostMeansDialled: boolean; anyHeader?: boolean }): ResolvedSip {
+  // pbx:NAME / ext:NAME is no SIP URI (`pbx:101` would read as host pbx, port 101): the backend resolves it.
+  const pbx = parsePbxTarget(text);
+  if (pbx) return { uri: pbxText(pbx), headers: {}, dropped: [] };
   const parsed = parseSipUri(text);
   if (isSipUriError(parsed)) return { uri: text.trim(), headers: {}, dropped: [], error: parsed.error };
   const headers: Record<string, string> = {};

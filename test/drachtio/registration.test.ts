@@ -89,6 +89,41 @@ describe('SIP registration', () => {
     expect(digestParams(header(retry!.message, 'Authorization'))['username']).toBe('1001');
   });
 
+  it('Vida: dials <Sip>pbx:NAME through the registration too', async () => {
+    h = await startHarness({ routes: { '/voice': '<Response><Dial><Sip>pbx:sales</Sip></Dial></Response>' }, config: { trunks: [pbx] } });
+    h.stand.onRequest = registrar(3600);
+    await h.stand.waitFor((r) => r.from === 'network' && r.method === 'REGISTER' && r.status === 200);
+    h.stand.call();
+    await h.finished();
+    const [invite, retry] = h.stand.sent('INVITE');
+    expect(invite!.message.startLine).toBe('INVITE sip:sales@pbx.example.com:5060 SIP/2.0');
+    expect(invite!.proxy).toBe('sip:registrar.pbx.example.com:5060');
+    expect(digestParams(header(retry!.message, 'Authorization'))['username']).toBe('1001');
+  });
+
+  it('Vida: a <Refer> to pbx:NAME sends Refer-To the extension at the PBX', async () => {
+    h = await startHarness({
+      routes: { '/voice': '<Response><Refer action="/referred"><Sip>pbx:2002</Sip></Refer></Response>', '/referred': '<Response><Hangup/></Response>' },
+      config: { trunks: [{ ...pbx, transport: 'tcp', port: 5070 }] },
+    });
+    h.stand.onRequest = registrar(3600);
+    h.stand.onInDialog = (req) => (req.method === 'REFER' ? (req.respond(405), true) : false);
+    await h.stand.waitFor((r) => r.from === 'network' && r.method === 'REGISTER' && r.status === 200);
+    h.stand.call();
+    await h.finished();
+    const refer = h.stand.sent('REFER')[0]!;
+    expect(header(refer.message, 'Refer-To')).toBe('<sip:2002@pbx.example.com:5070;transport=tcp>');
+    expect(h.to('/referred')[0]!.params).toMatchObject({ ReferCallStatus: 'failed', ReferSipResponseCode: '405' });
+  });
+
+  it('ends the call saying what to configure when a <Refer> names pbx: and no trunk registers', async () => {
+    h = await startHarness({ routes: { '/voice': '<Response><Refer><Sip>ext:2002</Sip></Refer></Response>' } });
+    h.stand.call();
+    const done = await h.finished();
+    expect(h.stand.sent('REFER')).toEqual([]);
+    expect(done.summary.reason).toMatch(/<Refer>: ext:2002: ext: targets go through a PBX registration; add a trunk with "register": true/);
+  });
+
   it('unregisters (Expires: 0) when the adapter closes', async () => {
     h = await startHarness({ routes: {}, config: { trunks: [pbx] } });
     h.stand.onRequest = registrar(3600);

@@ -4,11 +4,14 @@
 // each NOTIFY carries a message/sipfrag status line; Subscription-State: terminated ends it).
 // A refusal (405 when the far end does not take transfers, 403...) is a result, never an error.
 // The caller must be answered for a REFER: without a media server that is an inactive SDP.
+// `pbx:NAME` / `ext:NAME` refers the caller to NAME at the PBX didml registers with.
 import type { ReferOptions, ReferResult } from '../adapter.js';
 import type { LegCore } from './core.js';
 import { inactiveAnswer } from './sdp.js';
 import { sleep } from './media-ops.js';
 import { isSipError, type SrfRequest, type SrfResponse } from './srf.js';
+import { pbxReferTarget } from './targets.js';
+import { DidmlError } from '../../errors.js';
 
 /** How long to wait for the NOTIFY that says how the transfer ended. */
 export const REFER_NOTIFY_TIMEOUT_MS = 32_000;
@@ -22,6 +25,9 @@ export function sipfragStatus(body: string | undefined): number | undefined {
 export async function refer(core: LegCore, o: ReferOptions, signal?: AbortSignal, notifyTimeoutMs = REFER_NOTIFY_TIMEOUT_MS): Promise<ReferResult> {
   // A REFER inside a dialog that is gone gets 481 (RFC 3261 §12.2.2).
   if (core.gone.aborted || signal?.aborted) return { referSipResponseCode: 481, callerHungUp: core.endedBy === 'caller' };
+  const pbx = pbxReferTarget(o.uri, core.config);
+  if (typeof pbx === 'object') throw new DidmlError('DIDML_TELEPHONY', `<Refer>: ${pbx.error}`);
+  const referTo = pbx ?? o.uri;
   if (!core.answered) {
     if (core.mediaConfigured) await core.answer();
     else await core.answerWith(inactiveAnswer(core.req.body));
@@ -47,7 +53,7 @@ export async function refer(core: LegCore, o: ReferOptions, signal?: AbortSignal
     try {
       response = await uas.request({
         method: 'REFER',
-        headers: { 'Refer-To': `<${o.uri}>`, 'Referred-By': `<${uas.local.uri}>`, ...o.headers },
+        headers: { 'Refer-To': `<${referTo}>`, 'Referred-By': `<${uas.local.uri}>`, ...o.headers },
       });
     } catch (e) {
       // The dialog went away under the request (481), or drachtio-server refused to send it.

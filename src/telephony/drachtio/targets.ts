@@ -11,6 +11,7 @@
 import type { DialTarget } from '../adapter.js';
 import { isSipUriError, parseSipUri } from '../../sip/uri.js';
 import { parseRoute, routeUri, type Route, type Transport } from '../../sip/route.js';
+import { parsePbxTarget, type PbxTarget } from '../../sip/pbx.js';
 import { pbxTrunkOf, type DrachtioConfig, type TrunkConfig } from './config.js';
 
 export interface OutboundInvite {
@@ -65,7 +66,19 @@ function viaRoute(user: string, text: string, headers: Record<string, string>): 
   return { uri: routeUri(user, route), ...(route.proxy ? { proxy: proxyUri(route.proxy.host, route.proxy.port, route.transport) } : {}), headers };
 }
 
-const PBX = /^(pbx|ext):(.+)$/i;
+/** The trunk a pbx:/ext: target goes through, or why there is none. */
+function pbxTrunk(t: PbxTarget, config: DrachtioConfig): TrunkConfig | { error: string } {
+  return pbxTrunkOf(config) ?? { error: `${t.prefix}:${t.name}: ${t.prefix}: targets go through a PBX registration; add a trunk with "register": true (or set drachtio.pbxTrunk)` };
+}
+
+/** `pbx:101` as the SIP URI it names at the PBX (a REFER's Refer-To): sip:101@pbx.example.com:5060;transport=tcp. */
+export function pbxReferTarget(text: string, config: DrachtioConfig): string | { error: string } | undefined {
+  const t = parsePbxTarget(text);
+  if (!t) return undefined;
+  const trunk = pbxTrunk(t, config);
+  if ('error' in trunk) return trunk;
+  return routeUri(t.name, trunkRoute(trunk));
+}
 
 /** Where `target` goes; a target that cannot be dialled comes back as `{error}` saying why. */
 export function resolveTarget(target: DialTarget, config: DrachtioConfig): Resolved {
@@ -79,13 +92,12 @@ export function resolveTarget(target: DialTarget, config: DrachtioConfig): Resol
 function resolve(target: DialTarget, config: DrachtioConfig): Resolved {
   const trunks = config.trunks ?? [];
   if (target.kind === 'client') return { error: `<Client>${target.identity}</Client>: the drachtio backend has no registrar of clients to ring` };
+  const pbx = parsePbxTarget(target.kind === 'number' ? target.number : target.uri);
+  if (pbx) {
+    const t = pbxTrunk(pbx, config);
+    return 'error' in t ? t : viaTrunk(pbx.name, t, target.kind === 'sip' ? { ...target.headers } : {});
+  }
   if (target.kind === 'number') {
-    const pbx = PBX.exec(target.number.trim());
-    if (pbx) {
-      const t = pbxTrunkOf(config);
-      if (!t) return { error: `${target.number}: ${pbx[1]!.toLowerCase()}: targets go through a PBX registration; add a trunk with "register": true (or set drachtio.pbxTrunk)` };
-      return viaTrunk(pbx[2]!, t, {});
-    }
     const n = config.numbers;
     if (n?.trunk !== undefined) {
       const t = trunks.find((x) => x.name === n.trunk);

@@ -2,7 +2,9 @@
 // numbers, so anything else is a warning; `phone-digits` (DIDML's documented 19495551212) also
 // accepts bare digits.
 import { isE164, nanpToE164 } from '../../sip/e164.js';
+import { parsePbxTarget } from '../../sip/pbx.js';
 import { isTemplated, type Rule } from './rule.js';
+import { reportPbxTarget } from './pbx-target.js';
 import { valuesOfFormat } from './values.js';
 
 const LOOKS_LIKE_NUMBER = /^[\d\s().+-]+$/;
@@ -14,6 +16,11 @@ export const e164: Rule = {
   check(ctx) {
     for (const v of valuesOfFormat(ctx, ['phone', 'phone-digits', 'phone-or-client'])) {
       if (isE164(v.value) || isTemplated(v.value)) continue;
+      const pbx = v.attrName ? undefined : parsePbxTarget(v.value);
+      if (pbx) {
+        reportPbxTarget(ctx, v, pbx);
+        continue;
+      }
       if (v.format === 'phone-digits' && /^\+?\d{3,15}$/.test(v.value)) continue;
       if (v.format === 'phone-or-client' && !LOOKS_LIKE_NUMBER.test(v.value)) continue;
       const where = v.attrName ? `<${v.node.tag} ${v.attr?.name}>` : `<${v.node.tag}>`;

@@ -4,7 +4,9 @@
 // warning 13252. "the SIP URI itself must be under 255 chars, the headers must be under 1024".
 // <Refer><Sip>: "Any allowable SIP header can be passed in the URI" (any valid token).
 import { isSipUriError, parseSipUri, SIP_TOKEN } from '../../sip/uri.js';
+import { parsePbxTarget } from '../../sip/pbx.js';
 import { isTemplated, type Rule } from './rule.js';
+import { reportPbxTarget } from './pbx-target.js';
 import { valuesOfFormat } from './values.js';
 
 const PASSED_WITHOUT_X = new Set(['user-to-user', 'remote-party-id', 'p-preferred-identity', 'p-called-party-id']);
@@ -17,6 +19,11 @@ export const sipUri: Rule = {
   check(ctx) {
     for (const v of valuesOfFormat(ctx, ['sip-uri', 'sip-uri-any-header', 'sip-uri-or-host'])) {
       if (isTemplated(v.value)) continue;
+      const pbx = v.attrName ? undefined : parsePbxTarget(v.value);
+      if (pbx) {
+        reportPbxTarget(ctx, v, pbx);
+        continue;
+      }
       const parsed = parseSipUri(v.value);
       if (isSipUriError(parsed)) {
         ctx.report({ message: `<${v.node.tag}>${v.value ? ` "${v.value}"` : ''}: ${parsed.error}`, span: v.span });
