@@ -139,7 +139,8 @@ export interface DialOptions {
   hangupOnStar: boolean;
   /** Keep the caller unanswered until the callee answers (no early 200 to the caller). */
   answerOnBridge: boolean;
-  record: boolean;
+  /** Record the call (`record="record-from-answer-dual"`...): both parties, on one channel or two, from the answer or from ringing. */
+  record?: { channels: 1 | 2; from: 'answer' | 'ringing' };
   /** Run on the callee's leg once it answers, before bridging (`<Number url>`): return false to drop it. */
   screen?: (callee: AnsweredCallee) => Promise<boolean>;
 }

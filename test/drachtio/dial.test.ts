@@ -31,6 +31,20 @@ describe('<Dial> on drachtio', () => {
     expect(h.to('/dialed')[0]!.params).toMatchObject({ DialCallStatus: 'completed' });
   });
 
+  it('record without a media server: the call is bridged unrecorded, and the log says what recording needs', async () => {
+    h = await startHarness({ routes: { '/voice': '<Response><Dial record="true" action="/dialed"><Sip>sip:a@one.example</Sip></Dial></Response>', '/dialed': dialed } });
+    h.stand.onRequest = (req: AppRequest) => {
+      req.respond(200);
+      void req.dialog?.acked.then(() => setTimeout(() => void req.dialog?.bye(), 20));
+    };
+    h.stand.call();
+    await h.finished();
+    const p = h.to('/dialed')[0]!.params;
+    expect(p).toMatchObject({ DialCallStatus: 'completed' });
+    expect(p['RecordingUrl']).toBeUndefined();
+    expect(h.logs.filter((l) => l.level === 'warn').map((l) => l.msg)).toContainEqual(expect.stringMatching(/^<Dial record>: recording needs a media server \(drachtio.mediaServer\)/));
+  });
+
   it('timeLimit: hangs up the callee when the bridged call reaches it, and the document goes on', async () => {
     h = await startHarness({ routes: { '/voice': '<Response><Dial timeLimit="1" action="/dialed"><Sip>sip:a@one.example</Sip></Dial></Response>', '/dialed': dialed } });
     let callee: AppRequest | undefined;

@@ -67,6 +67,14 @@ export class FakeEndpoint implements MediaEndpoint {
     await this.#lasting(`record ${file} max=${o.maxLength} silence=${o.silenceSeconds} beep=${o.beep}`, this.media.recordMs);
     return { seconds: 4 };
   }
+  recordSession(file: string, channels: 1 | 2): Promise<void> {
+    this.#log(`record-session ${file} channels=${channels}`);
+    return Promise.resolve();
+  }
+  stopRecordSession(file: string): Promise<void> {
+    this.#log(`stop-record-session ${file}`);
+    return Promise.resolve();
+  }
   sendDigits(digits: string): Promise<void> {
     this.#log(`send-digits ${digits}`);
     return Promise.resolve();

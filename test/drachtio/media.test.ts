@@ -80,6 +80,53 @@ describe('with a media server', () => {
     expect(media.ops.slice(0, 5)).toEqual(['ep0 answer', 'ep1 offer', 'ep1 modify', 'ep0 bridge ep1', 'ep0 unbridge']);
   });
 
+  it('records a bridged call from the answer, on two channels, and posts where the recording is served', async () => {
+    const media = new FakeMedia();
+    ({ h } = await withMedia({ '/voice': '<Response><Dial record="record-from-answer-dual" action="/dialed"><Sip>sip:agent@one.example</Sip></Dial></Response>', '/dialed': '<Response/>' }, media));
+    h.stand.onRequest = (req: AppRequest) => {
+      req.respond(200);
+      void req.dialog?.acked.then(() => setTimeout(() => void req.dialog?.bye(), 20));
+    };
+    h.stand.call();
+    await h.finished();
+    const p = h.to('/dialed')[0]!.params;
+    expect(p['RecordingUrl']).toMatch(/^https:\/\/media\.example\/recordings\/RE[0-9a-f]{32}\.wav$/);
+    expect(p['RecordingDuration']).toMatch(/^\d+$/);
+    const file = `/var/lib/didml/recordings/${p['RecordingUrl']!.split('/').pop()}`;
+    expect(media.ops.slice(0, 5)).toEqual(['ep0 answer', 'ep1 offer', 'ep1 modify', 'ep0 bridge ep1', `ep0 record-session ${file} channels=2`]);
+    // Stopped once the callee hung up, before the call goes on.
+    expect(media.ops.indexOf(`ep0 stop-record-session ${file}`)).toBeGreaterThan(media.ops.indexOf('ep0 unbridge'));
+    expect(media.ops.indexOf(`ep0 stop-record-session ${file}`)).toBeLessThan(media.ops.indexOf('ep0 destroy'));
+  });
+
+  it('records from ringing when the caller is answered before the Dial', async () => {
+    const media = new FakeMedia();
+    ({ h } = await withMedia({ '/voice': '<Response><Dial record="record-from-ringing" action="/dialed"><Sip>sip:agent@one.example</Sip></Dial></Response>', '/dialed': '<Response/>' }, media));
+    h.stand.onRequest = (req: AppRequest) => {
+      setTimeout(() => {
+        req.respond(200);
+        void req.dialog?.acked.then(() => setTimeout(() => void req.dialog?.bye(), 20));
+      }, 30);
+    };
+    h.stand.call();
+    await h.finished();
+    expect(media.ops.slice(0, 3)).toEqual(['ep0 answer', expect.stringMatching(/^ep0 record-session \/var\/lib\/didml\/recordings\/RE[0-9a-f]{32}\.wav channels=1$/), 'ep1 offer']);
+    expect(media.ops.filter((o) => o.includes('record-session'))).toHaveLength(2);
+    expect(h.to('/dialed')[0]!.params['RecordingUrl']).toMatch(/\.wav$/);
+  });
+
+  it('reports no recording for a Dial nobody answered', async () => {
+    const media = new FakeMedia();
+    ({ h } = await withMedia({ '/voice': '<Response><Dial record="record-from-ringing" action="/dialed"><Sip>sip:agent@one.example</Sip></Dial></Response>', '/dialed': '<Response/>' }, media));
+    h.stand.onRequest = (req: AppRequest) => req.respond(486);
+    h.stand.call();
+    await h.finished();
+    const p = h.to('/dialed')[0]!.params;
+    expect(p).toMatchObject({ DialCallStatus: 'busy' });
+    expect(p['RecordingUrl']).toBeUndefined();
+    expect(media.ops).toContain(`ep0 stop-record-session ${media.ops.find((o) => o.startsWith('ep0 record-session'))!.split(' ')[2]}`);
+  });
+
   it('refuses speech recognition with a clear reason (no recogniser yet)', async () => {
     ({ h } = await withMedia({ '/voice': '<Response><Gather input="speech" action="/x"><Say>Say something</Say></Gather></Response>' }));
     h.stand.call();

@@ -3,7 +3,7 @@
 // With <Conference> inside, put the caller in the room instead.
 // https://www.twilio.com/docs/voice/twiml/dial (reference §1.4, §2.2)
 import type { Projected } from '../../grammar/index.js';
-import type { DialResult } from '../../telephony/adapter.js';
+import type { DialOptions, DialResult } from '../../telephony/adapter.js';
 import { actionOutcome, bool, CONTINUE, num, str, type Verb, type VerbContext, type VerbOutcome } from '../verb.js';
 import { dialTargets } from './dial-targets.js';
 import { notifyRecording } from './recording-callback.js';
@@ -11,8 +11,20 @@ import { dequeue } from './queue.js';
 import { loadGrammar } from '../../grammar/index.js';
 import { sipHeaderParams } from '../../sip/headers.js';
 
-/** Twilio `record` values that record, and DIDML's `on`. */
-const RECORDS = new Set(['true', 'on', 'record-from-answer', 'record-from-ringing', 'record-from-answer-dual', 'record-from-ringing-dual']);
+/** Twilio `record` values that record (`true` is the older spelling of record-from-answer), and DIDML's `on`. */
+const RECORDS: Record<string, NonNullable<DialOptions['record']>> = {
+  true: { channels: 1, from: 'answer' },
+  on: { channels: 1, from: 'answer' },
+  'record-from-answer': { channels: 1, from: 'answer' },
+  'record-from-ringing': { channels: 1, from: 'ringing' },
+  'record-from-answer-dual': { channels: 2, from: 'answer' },
+  'record-from-ringing-dual': { channels: 2, from: 'ringing' },
+};
+
+function recordOption(value: string): Pick<DialOptions, 'record'> {
+  const record = Object.hasOwn(RECORDS, value) ? RECORDS[value] : undefined;
+  return record ? { record } : {};
+}
 
 async function conference(node: Projected, room: Projected, ctx: VerbContext): Promise<VerbOutcome> {
   await ctx.answer();
@@ -64,6 +76,7 @@ export async function runDial(node: Projected, ctx: VerbContext): Promise<VerbOu
   const { targets, problems } = dialTargets(node, ctx);
   for (const p of problems) ctx.emit({ type: 'error', message: `<${p.noun}>${p.text}</${p.noun}> cannot be dialled: ${p.error}` });
   const answerOnBridge = bool(node, 'answerOnBridge', false);
+  const record = recordOption(str(node, 'record', 'do-not-record'));
   if (!answerOnBridge) await ctx.answer();
   let result: DialResult;
   if (targets.length === 0) {
@@ -86,7 +99,7 @@ export async function runDial(node: Projected, ctx: VerbContext): Promise<VerbOu
         callerId: str(node, 'callerId') || (first && str(first, 'callerId')) || ctx.call.from,
         hangupOnStar: bool(node, 'hangupOnStar', false),
         answerOnBridge,
-        record: RECORDS.has(str(node, 'record', 'do-not-record')),
+        ...record,
         // answerOnBridge: the caller is answered the moment a callee answers, before the bridge,
         // through the session (CallStatus in-progress, the `answered` status callback at that time).
         ...(answerOnBridge ? { screen: () => ctx.answer().then(() => true) } : {}),
@@ -96,7 +109,7 @@ export async function runDial(node: Projected, ctx: VerbContext): Promise<VerbOu
   }
   const childSid = result.answered || result.attempts.length ? ctx.newSid('CA') : undefined;
   if (result.recording) {
-    const channels = str(node, 'record').endsWith('-dual') ? 2 : 1;
+    const channels = record.record?.channels ?? 1;
     notifyRecording(node, ctx, { sid: ctx.newSid('RE'), url: result.recording.url, duration: result.recording.duration, channels }, 'DialVerb');
   }
   const params = dialParams(result, childSid);

@@ -10,6 +10,7 @@
 // - Without a media server the caller's offer goes to the callee and the callee's answer back to
 //   the caller (a signalling-only B2BUA; re-INVITEs are relayed while bridged). With one, each
 //   callee gets a FreeSWITCH endpoint of its own, bridged to the caller's.
+// - record: both parties on the caller's media endpoint (dial-recording.ts; needs the media server).
 // - Once bridged the call ends when either side hangs up, at timeLimit, with * (hangupOnStar), or
 //   when the session aborts.
 import { DidmlError } from '../../errors.js';
@@ -20,6 +21,7 @@ import type { MediaEndpoint } from './media.js';
 import { isSdp } from './sdp.js';
 import { isSipError, type SrfDialog, type SrfRequest, type SrfResponse } from './srf.js';
 import { isResolveError, resolveTarget } from './targets.js';
+import { DialRecording } from './dial-recording.js';
 
 /** How long a CANCELled attempt may take to report its final response before it is counted as over. */
 export const CANCEL_GRACE_MS = 4000;
@@ -59,14 +61,20 @@ export async function dial(core: LegCore, o: DialOptions, signal?: AbortSignal):
   } else {
     core.media('<Dial>');
   }
-  if (o.record) core.log.warn('<Dial record>: recording a bridged call is not supported by the drachtio backend yet; the call goes on unrecorded', { callId: core.req.get('Call-ID') });
-  return new Dialer(core, o, signal).run();
+  const recording = DialRecording.for(core, o);
+  // record-from-ringing: from now, when the caller has an endpoint already; else from the answer.
+  if (recording && o.record?.from === 'ringing' && core.endpoint) await recording.start(core.endpoint);
+  const result = await new Dialer(core, o, signal, recording).run();
+  const recorded = await recording?.stop();
+  // As Twilio: a recording is reported for a call that was answered.
+  return recorded && result.answered ? { ...result, recording: recorded } : result;
 }
 
 class Dialer {
   readonly #core: LegCore;
   readonly #o: DialOptions;
   readonly #signal: AbortSignal | undefined;
+  readonly #recording: DialRecording | undefined;
   readonly #attempts: Attempt[] = [];
   #resolve!: (r: DialResult) => void;
   #done = false;
@@ -75,10 +83,11 @@ class Dialer {
   #last?: Attempt;
   #detach: () => void = () => undefined;
 
-  constructor(core: LegCore, o: DialOptions, signal?: AbortSignal) {
+  constructor(core: LegCore, o: DialOptions, signal: AbortSignal | undefined, recording: DialRecording | undefined) {
     this.#core = core;
     this.#o = o;
     this.#signal = signal;
+    this.#recording = recording;
   }
 
   run(): Promise<DialResult> {
@@ -300,6 +309,7 @@ class Dialer {
         await core.answer();
         if (!core.endpoint) throw new Error('the caller has no media endpoint');
         await core.endpoint.bridge(a.endpoint!);
+        await this.#recording?.start(core.endpoint);
       }
     } catch (e) {
       this.#connecting = false;

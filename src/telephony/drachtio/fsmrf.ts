@@ -64,7 +64,7 @@ class FsmrfEndpoint implements MediaEndpoint {
   }
 
   async stop(): Promise<void> {
-    await this.ep.api('uuid_break', `${this.ep.uuid} all`);
+    await this.#api('uuid_break', `${this.ep.uuid} all`);
   }
 
   onDtmf(listener: (key: string) => void): () => void {
@@ -79,6 +79,24 @@ class FsmrfEndpoint implements MediaEndpoint {
     const r = await this.ep.record(file, { timeLimitSecs: o.maxLength, ...(o.silenceSeconds > 0 ? { silenceThresh: 200, silenceHits: o.silenceSeconds } : {}) });
     const seconds = Number(r.recordSeconds);
     return Number.isFinite(seconds) ? { seconds } : {};
+  }
+
+  async recordSession(file: string, channels: 1 | 2): Promise<void> {
+    // https://developer.signalwire.com/freeswitch/FreeSWITCH-Explained/Modules/mod_commands_1966741/#uuid_record
+    // RECORD_STEREO: the channel's read (caller) on the left, its write (the bridged party) on the right.
+    await this.#api('uuid_setvar', `${this.ep.uuid} RECORD_STEREO ${channels === 2}`);
+    await this.#api('uuid_record', `${this.ep.uuid} start ${file}`);
+  }
+
+  async stopRecordSession(file: string): Promise<void> {
+    await this.#api('uuid_record', `${this.ep.uuid} stop ${file}`);
+  }
+
+  /** An API command whose `-ERR ...` answer (a bad uuid, a file it cannot open) is an error, not a result. */
+  async #api(command: string, args: string): Promise<string> {
+    const body = (await this.ep.api(command, args)).getBody?.() ?? '';
+    if (body.startsWith('-ERR')) throw new Error(`${command}: ${body.slice(4).trim()}`);
+    return body;
   }
 
   async sendDigits(digits: string): Promise<void> {

@@ -317,6 +317,8 @@ const deadEndpoint: MediaEndpoint = {
   stop: () => Promise.resolve(),
   onDtmf: () => () => undefined,
   record: () => Promise.resolve({}),
+  recordSession: () => Promise.resolve(),
+  stopRecordSession: () => Promise.resolve(),
   sendDigits: () => Promise.resolve(),
   modify: () => Promise.resolve(),
   bridge: () => Promise.resolve(),

@@ -16,6 +16,10 @@ export interface MediaEndpoint {
   onDtmf(listener: (key: string) => void): () => void;
   /** Records what the far end says to `file` (a path on the media server). */
   record(file: string, options: { maxLength: number; silenceSeconds: number; beep: boolean }): Promise<{ seconds?: number }>;
+  /** Starts recording both directions of the call to `file`, as one channel or two (caller left, other party right); returns at once. */
+  recordSession(file: string, channels: 1 | 2): Promise<void>;
+  /** Stops the recording `recordSession` started; the file is complete when this resolves. */
+  stopRecordSession(file: string): Promise<void>;
   /** Sends DTMF (`w` waits 0.5 s, `W` 1 s). */
   sendDigits(digits: string): Promise<void>;
   /** Points the endpoint's media at the far end's answer (`remoteSdp`). */

@@ -74,7 +74,7 @@ class Dialer {
       callerId: o.callerId,
       hangupOnStar: o.hangupOnStar,
       answerOnBridge: o.answerOnBridge,
-      record: o.record,
+      record: o.record !== undefined,
     });
     if (!o.answerOnBridge) ctx.answerNow();
     if (o.hangupOnStar) {
