@@ -2,7 +2,7 @@
 // leg asked of them (play, speak, record, bridge...) and take DTMF from the test. It stands in for
 // FreeSWITCH the way the stand-in stands in for drachtio-server; the FreeSWITCH link itself
 // (src/telephony/drachtio/fsmrf.ts) runs only in the opt-in suite against a real one.
-import type { MediaEndpoint, MediaServerLink } from '../../src/telephony/drachtio/index.js';
+import type { MediaEndpoint, MediaServerLink, SpeechListener } from '../../src/telephony/drachtio/index.js';
 import { sdp } from './stand-in/sip.js';
 
 export class FakeEndpoint implements MediaEndpoint {
@@ -40,6 +40,19 @@ export class FakeEndpoint implements MediaEndpoint {
         resolve();
       }
       this.#current = done;
+    });
+  }
+
+  /** The recogniser's listener while one runs (recognize() until stopped). */
+  listening: SpeechListener | undefined;
+
+  recognize(o: { language: string; hints?: string }, on: SpeechListener): Promise<() => Promise<void>> {
+    this.#log(`recognize ${o.language}${o.hints ? ` hints="${o.hints}"` : ''}`);
+    this.listening = on;
+    return Promise.resolve(() => {
+      this.#log('recognize-stop');
+      this.listening = undefined;
+      return Promise.resolve();
     });
   }
 

@@ -17,8 +17,8 @@ const mediaConfig = {
   recordings: { dir: '/var/lib/didml/recordings', baseUrl: 'https://media.example/recordings' },
 };
 
-async function withMedia(routes: Record<string, string>, media = new FakeMedia()): Promise<{ h: Harness; media: FakeMedia }> {
-  const x = await startHarness({ routes, config: mediaConfig, media: () => Promise.resolve(media) });
+async function withMedia(routes: Record<string, string>, media = new FakeMedia(), config: object = {}): Promise<{ h: Harness; media: FakeMedia }> {
+  const x = await startHarness({ routes, config: { ...mediaConfig, ...config }, media: () => Promise.resolve(media) });
   // The link connects after drachtio does.
   for (let i = 0; i < 100 && !x.logs.some((l) => l.msg === 'media server connected'); i++) await new Promise((r) => setTimeout(r, 5));
   return { h: x, media };
@@ -127,12 +127,65 @@ describe('with a media server', () => {
     expect(media.ops).toContain(`ep0 stop-record-session ${media.ops.find((o) => o.startsWith('ep0 record-session'))!.split(' ')[2]}`);
   });
 
-  it('refuses speech recognition with a clear reason (no recogniser yet)', async () => {
+  it('refuses speech input without a recogniser, saying what to configure', async () => {
     ({ h } = await withMedia({ '/voice': '<Response><Gather input="speech" action="/x"><Say>Say something</Say></Gather></Response>' }));
     h.stand.call();
     const done = await h.finished();
     expect(done.summary.errors.map((e) => e.code)).toEqual(['DIDML_TELEPHONY']);
-    expect(done.summary.reason).toMatch(/no speech recogniser yet; use input="dtmf"/);
+    expect(done.summary.reason).toMatch(/needs a speech recogniser on the media server: set drachtio.asr/);
+  });
+
+  it('speech: listens from the first prompt, stops the prompt when the caller talks, and posts what was heard', async () => {
+    const media = new FakeMedia();
+    media.promptMs = 60_000;
+    media.onOp = (ep, op) => {
+      if (op.startsWith('speak "Which department')) {
+        setTimeout(() => ep.listening?.speaking(), 5);
+        setTimeout(() => ep.listening?.heard({ text: 'billing please', confidence: 0.82 }), 15);
+      }
+    };
+    ({ h } = await withMedia(
+      {
+        '/voice': '<Response><Gather input="speech" language="en-GB" hints="billing, sales" action="/heard"><Say>Which department?</Say><Play>https://media.example/hold.wav</Play></Gather></Response>',
+        '/heard': '<Response><Hangup/></Response>',
+      },
+      media,
+      { asr: { engine: 'unimrcp:nuance' } },
+    ));
+    h.stand.call();
+    await h.finished();
+    expect(h.to('/heard')[0]!.params).toMatchObject({ SpeechResult: 'billing please', Confidence: '0.82' });
+    expect(media.ops.slice(0, 5)).toEqual(['ep0 answer', 'ep0 recognize en-GB hints="billing, sales"', 'ep0 speak "Which department?" man en-US', 'ep0 stop', 'ep0 recognize-stop']);
+  });
+
+  it('speech and keys: a key ends it as usual, and the recogniser is stopped', async () => {
+    const media = new FakeMedia();
+    media.onOp = (ep, op) => op.startsWith('speak') && setTimeout(() => ep.press('7'), 5);
+    ({ h } = await withMedia(
+      { '/voice': '<Response><Gather input="dtmf speech" numDigits="1" action="/got"><Say>Press or say a number</Say></Gather></Response>', '/got': '<Response/>' },
+      media,
+      { asr: { engine: 'pocketsphinx' } },
+    ));
+    h.stand.call();
+    await h.finished();
+    const p = h.to('/got')[0]!.params;
+    expect(p).toMatchObject({ Digits: '7' });
+    expect(p['SpeechResult']).toBeUndefined();
+    expect(media.ops).toContain('ep0 recognize-stop');
+  });
+
+  it('speech: nothing recognised and no key is no input: the Gather falls through after timeout', async () => {
+    const media = new FakeMedia();
+    media.onOp = (ep, op) => op.startsWith('speak "Say') && setTimeout(() => (ep.listening?.speaking(), ep.listening?.heard(undefined)), 5);
+    ({ h } = await withMedia(
+      { '/voice': '<Response><Gather input="speech" action="/heard"><Say>Say something</Say></Gather><Say>Nothing heard</Say></Response>', '/heard': '<Response/>' },
+      media,
+      { asr: { engine: 'pocketsphinx' } },
+    ));
+    h.stand.call();
+    await h.finished();
+    expect(h.to('/heard')).toEqual([]);
+    expect(media.ops).toContain('ep0 speak "Nothing heard" man en-US');
   });
 
   it('stops a prompt at once when the caller hangs up', async () => {

@@ -48,7 +48,15 @@ export interface DrachtioConfig {
   numbers?: { trunk?: string; route?: string };
   mediaServer?: MediaServerConfig;
   tts?: { engine: string; voice: string; voices?: Record<string, string> };
+  /** Speech recognition on the media server (FreeSWITCH detect_speech). */
+  asr?: AsrConfig;
   recordings?: { dir: string; baseUrl: string };
+}
+
+export interface AsrConfig {
+  engine: string;
+  /** `${language}` and `${hints}` are the Gather's; builtin:speech/transcribe when absent. */
+  grammar?: string;
 }
 
 /** Defaults for a section built in code rather than read through the schema (tests, the library API). */

@@ -2,22 +2,30 @@
 // which the registry here does not serve). fsmrf creates each endpoint with an INVITE through
 // the same drachtio-server (X-esl-outbound makes FreeSWITCH connect back over its event socket)
 // and drives it with FreeSWITCH applications: playback, speak, record, send_dtmf, uuid_bridge,
-// conference, uuid_audio_fork (mod_audio_fork, not in every FreeSWITCH build).
+// conference, uuid_audio_fork (mod_audio_fork, not in every FreeSWITCH build), detect_speech
+// (the ASR module drachtio.asr names: mod_unimrcp, mod_pocketsphinx...).
 // Verified only against a real FreeSWITCH (test/drachtio/real-server.test.ts, opt-in): the
 // tests that run everywhere drive the call leg through a scripted MediaServerLink instead.
 import { createRequire } from 'node:module';
 import type { EventEmitter } from 'node:events';
 import type { Srf } from './srf.js';
-import type { MediaServerConfig } from './config.js';
-import type { MediaEndpoint, MediaServerLink } from './media.js';
+import type { AsrConfig, MediaServerConfig } from './config.js';
+import type { MediaEndpoint, MediaServerLink, SpeechListener } from './media.js';
+import { readRecognition } from './nlsml.js';
 
 interface FsEvent {
   getHeader(name: string): string | undefined;
   getBody(): string;
 }
 
+/** The endpoint's event-socket connection (drachtio-modesl): events arrive as `esl::event::<name>::<uuid>`. */
+interface EslConnection extends EventEmitter {
+  subscribe(events: string): unknown;
+}
+
 interface FsEndpoint extends EventEmitter {
   readonly uuid: string;
+  readonly conn: EslConnection;
   readonly local: { sdp: string };
   play(file: string): Promise<unknown>;
   speak(opts: { ttsEngine: string; voice: string; text: string }): Promise<unknown>;
@@ -42,11 +50,20 @@ interface MrfModule {
   new (srf: Srf): { connect(opts: { address: string; port: number; secret: string; listenAddress?: string; listenPort?: number; profile?: string }): Promise<FsMediaServer> };
 }
 
-class FsmrfEndpoint implements MediaEndpoint {
+export interface FsmrfOptions {
+  tts: { engine: string; voice: string; voices?: Record<string, string> };
+  asr?: AsrConfig;
+}
+
+/** The grammar detect_speech loads when drachtio.asr names none. */
+export const DEFAULT_ASR_GRAMMAR = 'builtin:speech/transcribe';
+
+export class FsmrfEndpoint implements MediaEndpoint {
   readonly gone: Promise<void>;
+  #speechSubscribed = false;
   constructor(
     readonly ep: FsEndpoint,
-    private readonly tts: { engine: string; voice: string; voices?: Record<string, string> },
+    private readonly o: FsmrfOptions,
   ) {
     this.gone = new Promise((resolve) => ep.once('destroy', () => resolve()));
   }
@@ -60,7 +77,8 @@ class FsmrfEndpoint implements MediaEndpoint {
   }
 
   async speak(text: string, voice: string): Promise<void> {
-    await this.ep.speak({ ttsEngine: this.tts.engine, voice: this.tts.voices?.[voice] ?? this.tts.voice, text });
+    const tts = this.o.tts;
+    await this.ep.speak({ ttsEngine: tts.engine, voice: tts.voices?.[voice] ?? tts.voice, text });
   }
 
   async stop(): Promise<void> {
@@ -71,6 +89,36 @@ class FsmrfEndpoint implements MediaEndpoint {
     const l = (e: { dtmf: string }) => listener(e.dtmf);
     this.ep.on('dtmf', l);
     return () => this.ep.off('dtmf', l);
+  }
+
+  async recognize(o: { language: string; hints?: string }, on: SpeechListener): Promise<() => Promise<void>> {
+    // https://developer.signalwire.com/freeswitch/FreeSWITCH-Explained/Modules/mod-dptools/6586776/ (detect_speech)
+    // detect_speech runs beside whatever plays; its DETECTED_SPEECH events say "begin-speaking",
+    // then "detected-speech" with the result (or an empty one: nothing recognised).
+    const asr = this.o.asr;
+    if (!asr) throw new Error('no speech recogniser configured (drachtio.asr)');
+    const grammar = (asr.grammar ?? DEFAULT_ASR_GRAMMAR).replaceAll('${language}', o.language).replaceAll('${hints}', encodeURIComponent(o.hints ?? ''));
+    const event = `esl::event::DETECTED_SPEECH::${this.ep.uuid}`;
+    const onEvent = (e: FsEvent) => {
+      const type = e.getHeader('Speech-Type');
+      if (type === 'begin-speaking') on.speaking();
+      else if (type === 'detected-speech') on.heard(readRecognition(e.getBody() ?? ''));
+    };
+    if (!this.#speechSubscribed) {
+      this.ep.conn.subscribe('DETECTED_SPEECH');
+      this.#speechSubscribed = true;
+    }
+    this.ep.conn.on(event, onEvent);
+    try {
+      await this.ep.execute('detect_speech', `${asr.engine} ${grammar} didml`);
+    } catch (e) {
+      this.ep.conn.off(event, onEvent);
+      throw e;
+    }
+    return async () => {
+      this.ep.conn.off(event, onEvent);
+      await this.ep.execute('detect_speech', 'stop').catch(() => undefined);
+    };
   }
 
   async record(file: string, o: { maxLength: number; silenceSeconds: number; beep: boolean }): Promise<{ seconds?: number }> {
@@ -136,7 +184,7 @@ class FsmrfEndpoint implements MediaEndpoint {
 export async function connectFsmrf(
   srf: Srf,
   config: MediaServerConfig,
-  tts: { engine: string; voice: string; voices?: Record<string, string> },
+  options: FsmrfOptions,
 ): Promise<MediaServerLink> {
   const Mrf = createRequire(import.meta.url)('drachtio-fsmrf') as MrfModule;
   const ms = await new Mrf(srf).connect({
@@ -148,8 +196,8 @@ export async function connectFsmrf(
     profile: config.profile,
   });
   return {
-    answer: async (offer) => new FsmrfEndpoint(await ms.createEndpoint({ remoteSdp: offer }), tts),
-    offer: async () => new FsmrfEndpoint(await ms.createEndpoint(), tts),
+    answer: async (offer) => new FsmrfEndpoint(await ms.createEndpoint({ remoteSdp: offer }), options),
+    offer: async () => new FsmrfEndpoint(await ms.createEndpoint(), options),
     close: () => {
       ms.disconnect();
       return Promise.resolve();

@@ -23,9 +23,9 @@ import { DEFAULT_REGISTRATION_TIMING, Registration, type RegistrationStatus, typ
 import { loadSrf, type Srf, type SrfRequest, type SrfResponse } from './srf.js';
 
 export { DrachtioCallLeg } from './leg.js';
-export type { DrachtioConfig, TrunkConfig, MediaServerConfig } from './config.js';
+export type { AsrConfig, DrachtioConfig, TrunkConfig, MediaServerConfig } from './config.js';
 export { checkDrachtioConfig, withDefaults } from './config.js';
-export type { MediaEndpoint, MediaServerLink } from './media.js';
+export type { MediaEndpoint, MediaServerLink, SpeechListener } from './media.js';
 export type { RegistrationStatus, RegistrationTiming } from './registrar.js';
 
 export interface DrachtioAdapterOptions {
@@ -92,7 +92,8 @@ export function createDrachtioAdapter(options: DrachtioAdapterOptions): Drachtio
 
   function connectMedia(s: Srf, attempt = 0): void {
     if (!config.mediaServer || closing) return;
-    const make = options.media ?? (async (x: Srf) => (await import('./fsmrf.js')).connectFsmrf(x, config.mediaServer!, { engine: config.tts?.engine ?? 'flite', voice: config.tts?.voice ?? 'kal', ...(config.tts?.voices ? { voices: config.tts.voices } : {}) }));
+    const tts = { engine: config.tts?.engine ?? 'flite', voice: config.tts?.voice ?? 'kal', ...(config.tts?.voices ? { voices: config.tts.voices } : {}) };
+    const make = options.media ?? (async (x: Srf) => (await import('./fsmrf.js')).connectFsmrf(x, config.mediaServer!, { tts, ...(config.asr ? { asr: config.asr } : {}) }));
     make(s).then(
       (link) => {
         if (closing) return void link.close();

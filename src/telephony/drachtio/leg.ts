@@ -318,6 +318,7 @@ const deadEndpoint: MediaEndpoint = {
   onDtmf: () => () => undefined,
   record: () => Promise.resolve({}),
   recordSession: () => Promise.resolve(),
+  recognize: () => Promise.resolve(() => Promise.resolve()),
   stopRecordSession: () => Promise.resolve(),
   sendDigits: () => Promise.resolve(),
   modify: () => Promise.resolve(),

@@ -4,6 +4,8 @@
 // - Gather: prompts in order; a key during them stops them (bargeIn) or is kept for after them;
 //   `timeout` runs from the prompts' end and again after each key; the finishing key is not part
 //   of the digits; numDigits ends it at once. https://www.twilio.com/docs/voice/twiml/gather
+//   Speech (with drachtio.asr): the recogniser listens from the first prompt; the caller starting
+//   to talk stops the prompts (bargeIn), and what it heard ends the Gather.
 // - Record: a beep, then until silence (`timeout`), maxLength, a finishing key or the caller hanging
 //   up (digits "hangup"). https://www.twilio.com/docs/voice/twiml/record
 // Every operation ends as soon as the call does or the session aborts it.
@@ -68,49 +70,86 @@ export async function playPrompts(core: LegCore, ep: MediaEndpoint, prompts: Pro
   }
 }
 
-export function collect(core: LegCore, ep: MediaEndpoint, o: CollectOptions, signal?: AbortSignal): Promise<CollectResult> {
-  if (!o.dtmf) {
-    throw new DidmlError('DIDML_TELEPHONY', '<Gather input="speech">: the drachtio backend has no speech recogniser yet; use input="dtmf" (or "dtmf speech", which collects the keys)');
+/** The longest a caller may talk in one <Gather> before it ends with what was heard so far (none). */
+export const MAX_UTTERANCE_MS = 60_000;
+
+export async function collect(core: LegCore, ep: MediaEndpoint, o: CollectOptions, signal?: AbortSignal): Promise<CollectResult> {
+  const speech = o.speech && core.config.asr !== undefined;
+  if (o.speech && !speech) {
+    if (!o.dtmf) throw new DidmlError('DIDML_TELEPHONY', '<Gather input="speech"> needs a speech recogniser on the media server: set drachtio.asr (the detect_speech engine, e.g. "unimrcp:my-profile"), or use input="dtmf"');
+    core.log.warn('<Gather input="dtmf speech">: only keys are collected; set drachtio.asr for speech', { callId: core.req.get('Call-ID') });
   }
-  if (o.speech) core.log.warn('<Gather input="dtmf speech">: only keys are collected; the drachtio backend has no speech recogniser yet', { callId: core.req.get('Call-ID') });
-  return new Promise<CollectResult>((resolve) => {
-    let digits = '';
-    let prompting = true;
-    let settled = false;
-    let cancelTimer: () => void = () => undefined;
-    const stopPrompts = new AbortController();
-    const finish = (finishedOnKey: string) => {
-      if (settled) return;
-      settled = true;
-      cancelTimer();
-      off();
-      stopPrompts.abort();
-      core.gone.removeEventListener('abort', onGone);
-      signal?.removeEventListener('abort', onAbort);
-      resolve({ digits, finishedOnKey, callerHungUp: core.endedBy === 'caller' && core.gone.aborted });
-    };
-    const arm = () => {
-      cancelTimer();
-      cancelTimer = core.clock.timer(o.timeout * 1000, () => finish(''));
-    };
-    const onGone = () => finish('');
-    const onAbort = () => finish('');
-    core.gone.addEventListener('abort', onGone, { once: true });
-    signal?.addEventListener('abort', onAbort, { once: true });
-    const off = ep.onDtmf((key) => {
-      if (settled) return;
-      if (prompting && o.bargeIn) stopPrompts.abort();
-      if (o.finishOnKey !== '' && o.finishOnKey.includes(key)) return finish(key);
-      digits += key;
-      if (o.numDigits !== undefined && digits.length >= o.numDigits) return finish('');
-      if (!prompting || o.bargeIn) arm();
-    });
-    if (core.gone.aborted || signal?.aborted) return finish('');
-    void playPrompts(core, ep, o.prompts, stopPrompts.signal).then(() => {
-      prompting = false;
-      if (!settled) arm();
-    });
+  let digits = '';
+  let prompting = true;
+  let talking = false;
+  let settled = false;
+  let cancelTimer: () => void = () => undefined;
+  let stopListening: (() => Promise<void>) | undefined;
+  const stopPrompts = new AbortController();
+  let resolve!: (r: CollectResult) => void;
+  const result = new Promise<CollectResult>((r) => (resolve = r));
+  const finish = (finishedOnKey: string, heard?: { text: string; confidence: number }) => {
+    if (settled) return;
+    settled = true;
+    cancelTimer();
+    off();
+    stopPrompts.abort();
+    core.gone.removeEventListener('abort', onEnd);
+    signal?.removeEventListener('abort', onEnd);
+    const stopped = stopListening?.().catch(() => undefined);
+    void Promise.resolve(stopped).then(() =>
+      resolve({ digits, finishedOnKey, ...(heard ? { speech: heard } : {}), callerHungUp: core.endedBy === 'caller' && core.gone.aborted }),
+    );
+  };
+  const arm = (ms = o.timeout * 1000) => {
+    cancelTimer();
+    cancelTimer = core.clock.timer(ms, () => finish(''));
+  };
+  const onEnd = () => finish('');
+  core.gone.addEventListener('abort', onEnd, { once: true });
+  signal?.addEventListener('abort', onEnd, { once: true });
+  const off = o.dtmf
+    ? ep.onDtmf((key) => {
+        if (settled) return;
+        if (prompting && o.bargeIn) stopPrompts.abort();
+        if (o.finishOnKey !== '' && o.finishOnKey.includes(key)) return finish(key);
+        digits += key;
+        if (o.numDigits !== undefined && digits.length >= o.numDigits) return finish('');
+        if (!prompting || o.bargeIn) arm();
+      })
+    : () => undefined;
+  if (core.gone.aborted || signal?.aborted) {
+    finish('');
+    return result;
+  }
+  if (speech) {
+    try {
+      stopListening = await ep.recognize(
+        { language: o.language, ...(o.hints ? { hints: o.hints } : {}) },
+        {
+          // The caller talks: the prompts stop (bargeIn) and the recogniser decides when they are
+          // done; `timeout` no longer runs, a bound on the utterance does.
+          speaking: () => {
+            if (settled) return;
+            talking = true;
+            if (prompting && o.bargeIn) stopPrompts.abort();
+            arm(MAX_UTTERANCE_MS);
+          },
+          heard: (r) => (r ? finish('', r) : finish('')),
+        },
+      );
+    } catch (e) {
+      finish('');
+      await result;
+      throw new DidmlError('DIDML_TELEPHONY', `<Gather input="speech">: the media server did not start recognising: ${(e as Error).message}`, { cause: e });
+    }
+    if (settled) void stopListening();
+  }
+  void playPrompts(core, ep, o.prompts, stopPrompts.signal).then(() => {
+    prompting = false;
+    if (!settled && !talking) arm();
   });
+  return result;
 }
 
 export async function record(core: LegCore, ep: MediaEndpoint, o: RecordOptions, signal?: AbortSignal): Promise<RecordResult> {

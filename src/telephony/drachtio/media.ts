@@ -14,6 +14,12 @@ export interface MediaEndpoint {
   stop(): Promise<void>;
   /** Calls `listener` with each DTMF key the far end sends; returns an unsubscribe. */
   onDtmf(listener: (key: string) => void): () => void;
+  /**
+   * Starts listening for speech (the configured recogniser): `speaking` when the caller starts to
+   * talk, `heard` with what they said (undefined when nothing was recognised). Resolves with a
+   * function that stops listening.
+   */
+  recognize(options: { language: string; hints?: string }, on: SpeechListener): Promise<() => Promise<void>>;
   /** Records what the far end says to `file` (a path on the media server). */
   record(file: string, options: { maxLength: number; silenceSeconds: number; beep: boolean }): Promise<{ seconds?: number }>;
   /** Starts recording both directions of the call to `file`, as one channel or two (caller left, other party right); returns at once. */
@@ -34,6 +40,11 @@ export interface MediaEndpoint {
   /** Resolves when the endpoint goes away (hung up on the media server, connection lost). */
   readonly gone: Promise<void>;
   destroy(): Promise<void>;
+}
+
+export interface SpeechListener {
+  speaking(): void;
+  heard(result: { text: string; confidence: number } | undefined): void;
 }
 
 export interface MediaServerLink {

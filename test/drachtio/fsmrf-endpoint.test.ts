@@ -1,0 +1,95 @@
+// The FreeSWITCH side of the media seam (fsmrf.ts) for what can be checked without FreeSWITCH:
+// which applications and API commands go out for speech recognition and call recording, and how
+// the event socket's DETECTED_SPEECH events and -ERR answers are read. The endpoint here is an
+// EventEmitter shaped like drachtio-fsmrf's Endpoint; the ESL texts are those FreeSWITCH documents.
+import { EventEmitter } from 'node:events';
+import { describe, expect, it } from 'vitest';
+import { FsmrfEndpoint } from '../../src/telephony/drachtio/fsmrf.js';
+import { readRecognition } from '../../src/telephony/drachtio/nlsml.js';
+
+const UUID = '6b8f8e2e-0000-4000-8000-000000000001';
+
+function event(headers: Record<string, string>, body = '') {
+  return { getHeader: (n: string) => headers[n], getBody: () => body };
+}
+
+class FakeFsEndpoint extends EventEmitter {
+  readonly uuid = UUID;
+  readonly local = { sdp: 'v=0' };
+  readonly conn = Object.assign(new EventEmitter(), { subscribed: [] as string[], subscribe(e: string) { this.subscribed.push(e); } });
+  readonly calls: string[] = [];
+  apiBody = '+OK';
+  execute(app: string, arg?: string) {
+    this.calls.push(`execute ${app} ${arg ?? ''}`.trim());
+    return Promise.resolve(event({}));
+  }
+  api(command: string, args: string) {
+    this.calls.push(`api ${command} ${args}`);
+    return Promise.resolve(event({}, this.apiBody));
+  }
+}
+
+function endpoint(asr?: { engine: string; grammar?: string }) {
+  const fs = new FakeFsEndpoint();
+  const ep = new FsmrfEndpoint(fs as never, { tts: { engine: 'flite', voice: 'kal' }, ...(asr ? { asr } : {}) });
+  return { fs, ep };
+}
+
+describe('FsmrfEndpoint: speech', () => {
+  it('starts detect_speech with the engine and the grammar filled in, and reads its events', async () => {
+    const { fs, ep } = endpoint({ engine: 'unimrcp:nuance', grammar: '{speech-language=${language}}builtin:speech/transcribe?hints=${hints}' });
+    const seen: unknown[] = [];
+    const stop = await ep.recognize({ language: 'en-GB', hints: 'billing, sales' }, { speaking: () => seen.push('speaking'), heard: (r) => seen.push(r) });
+    expect(fs.calls).toEqual(['execute detect_speech unimrcp:nuance {speech-language=en-GB}builtin:speech/transcribe?hints=billing%2C%20sales didml']);
+    expect(fs.conn.subscribed).toEqual(['DETECTED_SPEECH']);
+    const name = `esl::event::DETECTED_SPEECH::${UUID}`;
+    fs.conn.emit(name, event({ 'Speech-Type': 'begin-speaking' }));
+    fs.conn.emit(name, event({ 'Speech-Type': 'detected-speech' }, '<?xml version="1.0"?><result><interpretation grammar="g" confidence="0.87"><instance>billing</instance><input mode="speech">billing please</input></interpretation></result>'));
+    expect(seen).toEqual(['speaking', { text: 'billing please', confidence: 0.87 }]);
+    await stop();
+    expect(fs.calls.at(-1)).toBe('execute detect_speech stop');
+    fs.conn.emit(name, event({ 'Speech-Type': 'begin-speaking' }));
+    expect(seen).toHaveLength(2);
+  });
+
+  it('uses the default grammar, and refuses without a recogniser', async () => {
+    const { fs, ep } = endpoint({ engine: 'pocketsphinx' });
+    await ep.recognize({ language: 'en-US' }, { speaking: () => undefined, heard: () => undefined });
+    expect(fs.calls).toEqual(['execute detect_speech pocketsphinx builtin:speech/transcribe didml']);
+    await expect(endpoint().ep.recognize({ language: 'en-US' }, { speaking: () => undefined, heard: () => undefined })).rejects.toThrow(/drachtio.asr/);
+  });
+});
+
+describe('FsmrfEndpoint: recording a call', () => {
+  it('sets RECORD_STEREO and starts and stops uuid_record on the channel', async () => {
+    const { fs, ep } = endpoint();
+    await ep.recordSession('/rec/RE1.wav', 2);
+    await ep.stopRecordSession('/rec/RE1.wav');
+    expect(fs.calls).toEqual([`api uuid_setvar ${UUID} RECORD_STEREO true`, `api uuid_record ${UUID} start /rec/RE1.wav`, `api uuid_record ${UUID} stop /rec/RE1.wav`]);
+  });
+
+  it('turns an -ERR answer into an error', async () => {
+    const { fs, ep } = endpoint();
+    fs.apiBody = '-ERR Cannot open /rec/RE1.wav\n';
+    await expect(ep.recordSession('/rec/RE1.wav', 1)).rejects.toThrow('uuid_setvar: Cannot open /rec/RE1.wav');
+  });
+});
+
+describe('readRecognition (NLSML)', () => {
+  it('reads the first interpretation, its confidence on 0-1 whatever the scale', () => {
+    expect(readRecognition('<result><interpretation confidence="87"><input mode="speech">one  two\n three</input></interpretation><interpretation confidence="10"><input>other</input></interpretation></result>')).toEqual({
+      text: 'one two three',
+      confidence: 0.87,
+    });
+    // pocketsphinx: a score, and the text in <input>
+    expect(readRecognition('<interpretation grammar="g" score="96"><result name="match">yes</result><input mode="speech">yes</input></interpretation>')).toEqual({ text: 'yes', confidence: 0.96 });
+    expect(readRecognition('<result xmlns="urn:ietf:params:xml:ns:mrcpv2"><interpretation><input confidence="0.5">fine &amp; you</input></interpretation></result>')).toEqual({ text: 'fine & you', confidence: 0.5 });
+  });
+
+  it('takes a bare text as the text, and nothing heard as undefined', () => {
+    expect(readRecognition('  hello there ')).toEqual({ text: 'hello there', confidence: 0 });
+    expect(readRecognition('')).toBeUndefined();
+    expect(readRecognition('<result><interpretation><input mode="speech"></input></interpretation></result>')).toBeUndefined();
+    expect(readRecognition('<result><interpretation')).toBeUndefined();
+  });
+});
