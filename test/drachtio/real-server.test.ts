@@ -112,19 +112,17 @@ function runSipp(scenario: string, args: string[]): { done: Promise<{ code: numb
   return { done, stop: () => child.kill() };
 }
 
-/** A far end on 127.0.0.1:<port> running `scenario`. */
-async function callee(scenario: string): Promise<{ port: number; done: Promise<{ code: number | null; errors: string }> }> {
-  const port = await freePort();
+/** A far end on 127.0.0.1:<port> running `scenario` (on a free port unless given one). */
+async function callee(scenario: string, at?: number): Promise<{ port: number; done: Promise<{ code: number | null; errors: string }> }> {
+  const port = at ?? (await freePort());
   const run = runSipp(scenario, ['-p', String(port)]);
   await new Promise((r) => setTimeout(r, 300)); // sipp binds its port
   return { port, done: run.done };
 }
 
-/** The caller: sends to drachtio-server. */
-async function caller(s: Setup, scenario: string, to: string, keys: Record<string, string> = {}): Promise<{ code: number | null; errors: string }> {
-  const args = [s.sip, '-s', to, '-p', String(await freePort())];
-  for (const [k, v] of Object.entries({ from: '+14155550100', ...keys })) args.push('-key', k, v);
-  return runSipp(scenario, args).done;
+/** The caller: sends to drachtio-server (its From is the scenario's). */
+async function caller(s: Setup, scenario: string, to: string): Promise<{ code: number | null; errors: string }> {
+  return runSipp(scenario, [s.sip, '-s', to, '-p', String(await freePort())]).done;
 }
 
 describe.skipIf(Boolean(why))('against a real drachtio-server, sipp as caller and callee', () => {
@@ -185,7 +183,7 @@ describe.skipIf(Boolean(why))('against a real drachtio-server, sipp as caller an
     await s.close();
     current = undefined;
     s = await setup({ '/voice': '<Response><Hangup/></Response>' }, { requireE164From: true });
-    expect(await caller(s, sipp.callerRefused(404), '+14155550199', { from: 'alice' })).toMatchObject({ code: 0 });
+    expect(await caller(s, sipp.callerRefused(404, { from: 'alice' }), '+14155550199')).toMatchObject({ code: 0 });
     expect(s.requests).toEqual([]);
   });
 
@@ -210,5 +208,26 @@ describe.skipIf(Boolean(why))('against a real drachtio-server, sipp as caller an
     expect(await reg.done).toMatchObject({ code: 0 });
     for (let i = 0; i < 100 && s.adapter.registrations()[0]?.state !== 'registered'; i++) await new Promise((r) => setTimeout(r, 20));
     expect(s.adapter.registrations()[0]).toMatchObject({ state: 'registered', expires: 60 });
+  });
+
+  it('Vida: dials ext:NAME through the registration: the INVITE goes to the PBX with the trunk credentials', async () => {
+    const auth = { username: '1001', password: 'pw1001', realm: 'pbx.example.com' };
+    const reg = await callee(sipp.registrar({ ...auth, expires: 60 }));
+    const s = await setup(
+      { '/voice': '<Response><Dial><Number>ext:2002</Number></Dial></Response>' },
+      { trunks: [{ name: 'pbx', domain: 'pbx.example.com', username: '1001', password: 'pw1001', registrar: `127.0.0.1:${reg.port}`, transport: 'udp', register: true, expires: 3600 }] },
+    );
+    expect(await reg.done).toMatchObject({ code: 0 });
+    // The PBX now takes the call on the address it registered at.
+    const pbx = await callee(sipp.calleeWithDigest({ ...auth, requestUri: '^INVITE sip:2002@pbx\\.example\\.com:5060 SIP' }), reg.port);
+    expect(await caller(s, sipp.callerAnswered(), '+14155550199')).toMatchObject({ code: 0 });
+    expect(await pbx.done).toMatchObject({ code: 0 });
+  });
+
+  it('Vida: a route string sends numbers to its host and port through its proxyAddress', async () => {
+    const proxy = await callee(sipp.calleeAnswers({ requestUri: '^INVITE sip:\\+14155550142@sip\\.vida\\.example:6000 SIP' }));
+    const s = await setup({ '/voice': '<Response><Dial><Number>+14155550142</Number></Dial></Response>' }, { numbers: { route: `sip.vida.example:6000;proxyAddress=127.0.0.1:${proxy.port}` } });
+    expect(await caller(s, sipp.callerAnswered(), '+14155550199')).toMatchObject({ code: 0 });
+    expect(await proxy.done).toMatchObject({ code: 0 });
   });
 });

@@ -242,7 +242,7 @@ const hangUpAfter = (ms: number) => `  <recv request="ACK"/>
   <pause milliseconds="${ms}"/>
   <send retrans="500">
     <![CDATA[
-BYE sip:[$contact] SIP/2.0
+BYE [$contact] SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
 From: [$callee];tag=[pid]SIPpTag01[call_number]
 To: [$caller]
@@ -258,7 +258,7 @@ Content-Length: 0
 /** Answers (checking the Request-URI and headers given as regexps), talks `talkMs`, hangs up. */
 export function calleeAnswers(o: { requestUri?: string; headers?: [string, string][]; talkMs?: number } = {}): string {
   const checks = [
-    ...(o.requestUri ? [`      <ereg regexp="${attr(o.requestUri)}" search_in="msg" check_it="true" assign_to="ruri"/>`, '      <log message="Request-URI ok: [$ruri]"/>'] : []),
+    ...requestUriCheck(o.requestUri),
     ...(o.headers ?? []).flatMap(([h, re], i) => [
       `      <ereg regexp="${attr(re)}" search_in="hdr" header="${attr(h)}:" check_it="true" assign_to="h${i}"/>`,
       `      <log message="${attr(h)} ok: [$h${i}]"/>`,
@@ -267,11 +267,16 @@ export function calleeAnswers(o: { requestUri?: string; headers?: [string, strin
   return scenario('callee answers and hangs up', `${captureInvite(checks)}\n${respond('180 Ringing')}\n${respond('200 OK', true)}\n${hangUpAfter(o.talkMs ?? 1000)}`);
 }
 
+/** Fails the scenario unless the message starts as `re` says (a regexp). */
+function requestUriCheck(re: string | undefined): string[] {
+  return re ? [`      <ereg regexp="${attr(re)}" search_in="msg" check_it="true" assign_to="ruri"/>`, '      <log message="Request-URI ok: [$ruri]"/>'] : [];
+}
+
 /** Challenges the INVITE (401), answers the one with the right credentials (verifyauth), refuses others with 403. */
-export function calleeWithDigest(o: { username: string; password: string; realm: string }): string {
+export function calleeWithDigest(o: { username: string; password: string; realm: string; requestUri?: string }): string {
   return scenario(
     'callee with digest auth',
-    `${captureInvite('')}
+    `${captureInvite(requestUriCheck(o.requestUri).join('\n'))}
   <send>
     <![CDATA[
 SIP/2.0 401 Unauthorized
