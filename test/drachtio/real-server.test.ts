@@ -6,7 +6,8 @@
 // names the sipp binary (default `sipp`). Without them the suite is skipped and says why.
 import { spawn, spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer, connect, type Socket } from 'node:net';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -102,10 +103,11 @@ function runSipp(scenario: string, args: string[]): { done: Promise<{ code: numb
     child.once('exit', (code) => {
       let errors = '';
       try {
-        errors = spawnSync('cat', [join(dir, 'errors.log')]).stdout.toString();
+        errors = readFileSync(join(dir, 'errors.log'), 'utf8');
       } catch {
-        /* no errors file */
+        /* no errors file: nothing went wrong */
       }
+      rmSync(dir, { recursive: true, force: true });
       resolve({ code, errors });
     }),
   );
@@ -113,11 +115,11 @@ function runSipp(scenario: string, args: string[]): { done: Promise<{ code: numb
 }
 
 /** A far end on 127.0.0.1:<port> running `scenario` (on a free port unless given one). */
-async function callee(scenario: string, at?: number): Promise<{ port: number; done: Promise<{ code: number | null; errors: string }> }> {
+async function callee(scenario: string, at?: number): Promise<{ port: number; done: Promise<{ code: number | null; errors: string }>; stop: () => void }> {
   const port = at ?? (await freePort());
   const run = runSipp(scenario, ['-p', String(port)]);
   await new Promise((r) => setTimeout(r, 300)); // sipp binds its port
-  return { port, done: run.done };
+  return { port, done: run.done, stop: run.stop };
 }
 
 /** The caller: sends to drachtio-server (its From is the scenario's). */
@@ -229,5 +231,48 @@ describe.skipIf(Boolean(why))('against a real drachtio-server, sipp as caller an
     const s = await setup({ '/voice': '<Response><Dial><Number>+14155550142</Number></Dial></Response>' }, { numbers: { route: `sip.vida.example:6000;proxyAddress=127.0.0.1:${proxy.port}` } });
     expect(await caller(s, sipp.callerAnswered(), '+14155550199')).toMatchObject({ code: 0 });
     expect(await proxy.done).toMatchObject({ code: 0 });
+  });
+
+  it('the connection to drachtio-server lost mid-call ends the call with that reason; regained, the next call runs', async () => {
+    // A loopback TCP relay between didml and drachtio-server's admin port that the test can cut.
+    const links = new Set<Socket>();
+    const relay = createServer((app) => {
+      const server = connect(PORT, HOST);
+      for (const [a, b] of [[app, server], [server, app]] as const) {
+        links.add(a);
+        a.on('error', () => b.destroy());
+        a.on('close', () => (links.delete(a), b.destroy()));
+        a.pipe(b);
+      }
+    });
+    await new Promise<void>((r) => relay.listen(0, '127.0.0.1', r));
+    const relayPort = (relay.address() as { port: number }).port;
+    try {
+      const far = await callee(sipp.calleeAnswers({ talkMs: 10_000 }));
+      let farPort = far.port;
+      const s = await setup(
+        { '/voice': () => `<Response><Dial><Sip>sip:+14155550142@127.0.0.1:${farPort}</Sip></Dial></Response>` },
+        { inbound: { host: '127.0.0.1', port: relayPort, secret: SECRET! } },
+      );
+      const first = runSipp(sipp.callerAnswered(), [s.sip, '-s', '+14155550199', '-p', String(await freePort())]);
+      for (let i = 0; i < 200 && s.requests.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      await new Promise((r) => setTimeout(r, 500)); // the callee answers at once: bridged by now
+      for (const l of links) l.destroy();
+      const summary = await s.summaries[0]!;
+      expect(summary.reason).toBe('the connection to drachtio-server was lost');
+      first.stop();
+      far.stop();
+      for (let i = 0; i < 500 && !s.adapter.connected; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(s.adapter.connected).toBe(true);
+      const far2 = await callee(sipp.calleeAnswers({ talkMs: 200 }));
+      farPort = far2.port;
+      const second = runSipp(sipp.callerAnswered(), [s.sip, '-s', '+14155550198', '-p', String(await freePort())]);
+      expect(await second.done).toMatchObject({ code: 0 });
+      expect(await far2.done).toMatchObject({ code: 0 });
+      expect((await s.summaries[1]!).status).toBe('completed');
+    } finally {
+      for (const l of links) l.destroy();
+      relay.close();
+    }
   });
 });
