@@ -3,10 +3,12 @@
 // (drachtio-server's admin connection); drachtio-server must reach 127.0.0.1 (same host, e.g.
 // `docker run --net=host drachtio/drachtio-server`). DRACHTIO_SIP=host:port overrides the SIP
 // address the callers send to (default: the first UDP address drachtio-server reports); SIPP
-// names the sipp binary (default `sipp`). Without them the suite is skipped and says why.
+// names the sipp binary (default `sipp`); DRACHTIO_BIN, the drachtio binary, lets the outbound-mode
+// test start a server of its own. Without them the suite is skipped and says why.
 import { spawn, spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { createServer, connect, type Socket } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +25,8 @@ const HOST = process.env['DRACHTIO_HOST'];
 const PORT = Number(process.env['DRACHTIO_PORT']);
 const SECRET = process.env['DRACHTIO_SECRET'];
 const SIPP = process.env['SIPP'] ?? 'sipp';
+/** drachtio-server's binary: with it the outbound-mode test starts a server of its own. */
+const BIN = process.env['DRACHTIO_BIN'];
 const haveServer = Boolean(HOST && PORT && SECRET);
 const haveSipp = spawnSync(SIPP, ['-v'], { stdio: 'ignore' }).error === undefined;
 const why = !haveServer
@@ -273,6 +277,67 @@ describe.skipIf(Boolean(why))('against a real drachtio-server, sipp as caller an
     } finally {
       for (const l of links) l.destroy();
       relay.close();
+    }
+  });
+
+  it.skipIf(!BIN)('outbound mode: a drachtio-server routes each INVITE to didml (request-handler answers "route"), and the call runs on that connection', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'didml-drachtio-'));
+    const routed: string[] = [];
+    let didmlPort = 0;
+    // drachtio-server asks this where an INVITE goes (its <request-handlers>): to didml.
+    const router = createHttpServer((req, res) => {
+      routed.push(req.url ?? '');
+      res.setHeader('Content-Type', 'application/json');
+      res.end(JSON.stringify({ action: 'route', data: { uri: `127.0.0.1:${didmlPort}` } }));
+    });
+    await new Promise<void>((r) => router.listen(0, '127.0.0.1', r));
+    const [admin, sipPort] = [await freePort(), await freePort()];
+    writeFileSync(
+      join(dir, 'drachtio.conf.xml'),
+      `<drachtio>
+  <admin port="${admin}" secret="${SECRET!}">127.0.0.1</admin>
+  <request-handlers><request-handler sip-method="INVITE" http-method="GET">http://127.0.0.1:${(router.address() as { port: number }).port}/route</request-handler></request-handlers>
+  <sip><contacts><contact>sip:127.0.0.1:${sipPort};transport=udp</contact></contacts></sip>
+  <cdrs>false</cdrs>
+  <logging><file><name>${join(dir, 'drachtio.log')}</name><archive>${join(dir, 'archive')}</archive><size>5</size><maxFiles>1</maxFiles><auto-flush>true</auto-flush></file><loglevel>info</loglevel><sofia-loglevel>3</sofia-loglevel></logging>
+</drachtio>`,
+    );
+    const server = spawn(BIN!, ['-f', join(dir, 'drachtio.conf.xml')], { stdio: 'ignore' });
+    const requests: HandlerRequest[] = [];
+    const lines: Record<string, unknown>[] = [];
+    const log = createLogger({ level: 'debug', write: (l) => lines.push(JSON.parse(l) as Record<string, unknown>) });
+    let far: Awaited<ReturnType<typeof callee>> | undefined;
+    const webhooks = createWebhookClient({
+      transport: handlerTransport((req) => {
+        requests.push(req);
+        return `<Response><Dial><Sip>sip:+14155550142@127.0.0.1:${far!.port}</Sip></Dial></Response>`;
+      }),
+    });
+    const adapter = createDrachtioAdapter({ config: withDefaults({ outbound: { host: '127.0.0.1', port: 0, secret: SECRET! } }), log });
+    const summaries: Promise<CallSummary>[] = [];
+    try {
+      await adapter.listen((call) => summaries.push(runCall(call, { app: { url: 'https://app.example/voice' }, webhooks, clock: realClock })));
+      didmlPort = adapter.port!;
+      for (let i = 0; i < 100; i++) {
+        if (spawnSync('ss', ['-ltn', `sport = :${admin}`]).stdout.toString().includes(String(admin))) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      for (const n of [1, 2]) {
+        far = await callee(sipp.calleeAnswers({ talkMs: 200 }));
+        const caller = runSipp(sipp.callerAnswered(), [`127.0.0.1:${sipPort}`, '-s', `+1415555019${n}`, '-p', String(await freePort())]);
+        expect(await caller.done).toMatchObject({ code: 0 });
+        expect(await far.done).toMatchObject({ code: 0 });
+        expect((await summaries[n - 1]!).status).toBe('completed');
+      }
+      expect(routed).toHaveLength(2);
+      expect(routed[0]).toMatch(/method=INVITE/);
+      expect(requests.map((r) => r.params['To'])).toEqual(['+14155550191', '+14155550192']);
+    } finally {
+      await adapter.close();
+      await webhooks.close();
+      server.kill();
+      router.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
