@@ -88,6 +88,11 @@ export class FakeEndpoint implements MediaEndpoint {
     this.#log(`stop-record-session ${file}`);
     return Promise.resolve();
   }
+  receiveDigits(digits: string): Promise<void> {
+    this.#log(`receive-digits ${digits}`);
+    this.press(digits);
+    return Promise.resolve();
+  }
   sendDigits(digits: string): Promise<void> {
     this.#log(`send-digits ${digits}`);
     return Promise.resolve();

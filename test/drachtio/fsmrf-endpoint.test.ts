@@ -93,3 +93,11 @@ describe('readRecognition (NLSML)', () => {
     expect(readRecognition('<result><interpretation')).toBeUndefined();
   });
 });
+
+describe('FsmrfEndpoint: keys from outside the media', () => {
+  it('queues them on the channel as received DTMF (uuid_recv_dtmf)', async () => {
+    const { fs, ep } = endpoint();
+    await ep.receiveDigits('#');
+    expect(fs.calls).toEqual([`api uuid_recv_dtmf ${UUID} #`]);
+  });
+});

@@ -188,6 +188,21 @@ describe('with a media server', () => {
     expect(media.ops).toContain('ep0 speak "Nothing heard" man en-US');
   });
 
+  it('keys sent as SIP INFO reach the media server as received DTMF, and the Gather hears them', async () => {
+    const media = new FakeMedia();
+    media.promptMs = 60_000;
+    ({ h } = await withMedia({ '/voice': '<Response><Gather numDigits="2" finishOnKey="" action="/menu"><Say>Enter your code</Say></Gather></Response>', '/menu': '<Response/>' }, media));
+    const caller = h.stand.call();
+    expect(await caller.response()).toBe(200);
+    for (let i = 0; i < 300 && !media.ops.some((o) => o.startsWith('ep0 speak')); i++) await new Promise((r) => setTimeout(r, 5));
+    expect(await caller.dialog!.request('INFO', { headers: { 'Content-Type': 'application/dtmf-relay' }, body: 'Signal=4\r\nDuration=160\r\n' })).toBe(200);
+    expect(await caller.dialog!.request('INFO', { headers: { 'Content-Type': 'application/dtmf' }, body: '11' })).toBe(200);
+    await h.finished();
+    expect(h.to('/menu')[0]!.params).toMatchObject({ Digits: '4#' });
+    expect(media.ops).toContain('ep0 receive-digits 4');
+    expect(media.ops).toContain('ep0 receive-digits #');
+  });
+
   it('stops a prompt at once when the caller hangs up', async () => {
     const media = new FakeMedia();
     media.promptMs = 60_000;

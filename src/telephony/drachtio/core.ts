@@ -39,6 +39,8 @@ export interface LegCore {
   answerWith(sdp: string, onDialog?: (dialog: SrfDialog) => void): Promise<SrfDialog>;
   /** The final code of a Dial attempt that failed: what the caller gets if the app ends the call unanswered. */
   noteDialFailure(code: number): void;
+  /** Keys the caller sends as SIP INFO while there is no media endpoint to hand them to; returns an unsubscribe. */
+  onInfoDigit(listener: (key: string) => void): () => void;
   /** A new id for a recording. */
   newRecordingSid(): string;
 }

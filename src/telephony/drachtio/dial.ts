@@ -340,18 +340,11 @@ class Dialer {
     }
   }
 
-  /** * from the caller: through the media server, or a SIP INFO (application/dtmf-relay) without one. */
+  /** * from the caller: through the media server, or a SIP INFO without one. */
   #onStar(fn: () => void): () => void {
     const core = this.#core;
-    if (core.endpoint) return core.endpoint.onDtmf((k) => k === '*' && fn());
-    const uas = core.uas;
-    if (!uas) return () => undefined;
-    const onInfo = (req: SrfRequest, res: SrfResponse) => {
-      res.send(200);
-      if (/^Signal\s*=\s*\*/m.test(req.body ?? '')) fn();
-    };
-    uas.on('info', onInfo);
-    return () => uas.off('info', onInfo);
+    const onKey = (k: string) => k === '*' && fn();
+    return core.endpoint ? core.endpoint.onDtmf(onKey) : core.onInfoDigit(onKey);
   }
 
   #end(endedBy: EndedBy): void {

@@ -147,6 +147,11 @@ export class FsmrfEndpoint implements MediaEndpoint {
     return body;
   }
 
+  async receiveDigits(digits: string): Promise<void> {
+    // mod_commands' uuid_recv_dtmf: queued on the channel as received DTMF, so a DTMF event follows.
+    await this.#api('uuid_recv_dtmf', `${this.ep.uuid} ${digits}`);
+  }
+
   async sendDigits(digits: string): Promise<void> {
     await this.ep.execute('send_dtmf', digits);
   }

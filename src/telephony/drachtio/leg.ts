@@ -30,6 +30,7 @@ import type { DrachtioConfig } from './config.js';
 import type { EndedBy, LegCore } from './core.js';
 import type { MediaEndpoint, MediaServerLink } from './media.js';
 import { dial } from './dial.js';
+import { infoDigit } from './info-dtmf.js';
 import { refer } from './refer.js';
 import { bridgeLegs, collect, conference, playPrompts, record, sleep } from './media-ops.js';
 import type { Srf, SrfDialog, SrfRequest, SrfResponse } from './srf.js';
@@ -63,6 +64,7 @@ export class DrachtioCallLeg implements CallLeg {
   #answering: Promise<void> | undefined;
   #lastDialFailure: number | undefined;
   readonly #streams = new Set<string>();
+  readonly #infoListeners = new Set<(key: string) => void>();
 
   constructor(deps: LegDeps) {
     this.#d = deps;
@@ -96,6 +98,10 @@ export class DrachtioCallLeg implements CallLeg {
       answer: () => this.answer(),
       answerWith: (sdp, onDialog) => this.#answerWith(sdp, onDialog),
       noteDialFailure: (code) => (this.#lastDialFailure = code),
+      onInfoDigit: (listener) => {
+        this.#infoListeners.add(listener);
+        return () => this.#infoListeners.delete(listener);
+      },
       newRecordingSid: deps.newRecordingSid,
     };
   }
@@ -152,6 +158,16 @@ export class DrachtioCallLeg implements CallLeg {
     dialog.on('destroy', (bye: SrfRequest | undefined, reason: string | undefined) => {
       if (bye?.source === 'application') this.#end('backend', reason ?? 'dialog ended by drachtio-server');
       else this.#end('caller');
+    });
+    // DTMF by SIP INFO: to the media server as received DTMF (so Gather and Record hear it as any
+    // key), or, with no endpoint, to whoever listens (a signalling-only Dial's hangupOnStar).
+    dialog.on('info', (req: SrfRequest, res: SrfResponse) => {
+      res.send(200);
+      const key = infoDigit(req);
+      if (key === undefined) return;
+      const ep = this.#endpoint;
+      if (ep) void ep.receiveDigits(key).catch((e: unknown) => this.#d.log.warn('a key sent by SIP INFO was lost: the media server did not take it', { callId: this.callId, error: String(e) }));
+      else for (const l of [...this.#infoListeners]) l(key);
     });
   }
 
@@ -321,6 +337,7 @@ const deadEndpoint: MediaEndpoint = {
   recognize: () => Promise.resolve(() => Promise.resolve()),
   stopRecordSession: () => Promise.resolve(),
   sendDigits: () => Promise.resolve(),
+  receiveDigits: () => Promise.resolve(),
   modify: () => Promise.resolve(),
   bridge: () => Promise.resolve(),
   unbridge: () => Promise.resolve(),

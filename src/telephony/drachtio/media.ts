@@ -26,6 +26,8 @@ export interface MediaEndpoint {
   recordSession(file: string, channels: 1 | 2): Promise<void>;
   /** Stops the recording `recordSession` started; the file is complete when this resolves. */
   stopRecordSession(file: string): Promise<void>;
+  /** Takes keys the far end sent outside the media (SIP INFO) as if they came in it: onDtmf hears them. */
+  receiveDigits(digits: string): Promise<void>;
   /** Sends DTMF (`w` waits 0.5 s, `W` 1 s). */
   sendDigits(digits: string): Promise<void>;
   /** Points the endpoint's media at the far end's answer (`remoteSdp`). */
