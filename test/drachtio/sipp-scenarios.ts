@@ -52,7 +52,17 @@ ${sdp}
   <recv response="183" optional="true"/>`;
 }
 
-const ackAnswered = (from: string) => `  <recv response="200" rrs="true"/>
+/** The 200 (its body checked against `answer`, a regexp, when given), ACKed. */
+const ackAnswered = (from: string, answer?: string) => `  <recv response="200" rrs="true"${
+  answer
+    ? `>
+    <action>
+      <ereg regexp="${attr(answer)}" search_in="body" check_it="true" assign_to="answer"/>
+      <log message="answer ok: [$answer]"/>
+    </action>
+  </recv>`
+    : '/>'
+}
   <send>
     <![CDATA[
 ACK [next_url] SIP/2.0
@@ -85,9 +95,41 @@ const byeFromDidml = `  <recv request="BYE"/>
 ${okToRequest}`;
 
 /** Answered by didml, then hung up by it. */
-export function callerAnswered(o: { from?: string; headers?: Record<string, string> } = {}): string {
+export function callerAnswered(o: { from?: string; headers?: Record<string, string>; answer?: string } = {}): string {
   const from = o.from ?? '+14155550100';
-  return scenario('caller answered, hung up by didml', `${invite(from, o.headers ?? {})}\n${ackAnswered(from)}\n${byeFromDidml}`);
+  return scenario('caller answered, hung up by didml', `${invite(from, o.headers ?? {})}\n${ackAnswered(from, o.answer)}\n${byeFromDidml}`);
+}
+
+/**
+ * Answered (the 200's SDP checked against `answer`), then after `afterMs` presses `keys` as SIP
+ * INFO (application/dtmf-relay), `betweenMs` apart, and waits for didml to hang up.
+ */
+export function callerPresses(o: { keys: string; afterMs: number; betweenMs?: number; answer?: string }): string {
+  const from = '+14155550100';
+  const presses = [...o.keys]
+    .map(
+      (key, i) => `  <pause milliseconds="${i === 0 ? o.afterMs : (o.betweenMs ?? 200)}"/>
+  <send retrans="500">
+    <![CDATA[
+INFO [next_url] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: <sip:${from}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+[last_To:]
+[routes]
+Call-ID: [call_id]
+CSeq: ${i + 2} INFO
+Max-Forwards: 70
+Content-Type: application/dtmf-relay
+Content-Length: [len]
+
+Signal=${key}
+Duration=160
+    ]]>
+  </send>
+  <recv response="200"/>`,
+    )
+    .join('\n');
+  return scenario('caller presses keys by SIP INFO', `${invite(from, {})}\n${ackAnswered(from, o.answer)}\n${presses}\n${byeFromDidml}`);
 }
 
 /** Refused with `status` (ACKed, RFC 3261 §17.1.1.3). */
