@@ -13,6 +13,8 @@ import { join } from 'node:path';
 import { realClock } from '../../src/clock.js';
 import { createLogger } from '../../src/log.js';
 import { runCall, type CallSummary } from '../../src/runtime/session.js';
+import { Queues } from '../../src/runtime/queues.js';
+import { randomIds } from '../../src/runtime/ids.js';
 import { createDrachtioAdapter, withDefaults, type DrachtioAdapter, type DrachtioConfig } from '../../src/telephony/drachtio/index.js';
 import { createWebhookClient } from '../../src/webhook/client.js';
 import { handlerTransport, type HandlerRequest, type HandlerResult } from '../../src/webhook/handler.js';
@@ -60,7 +62,11 @@ export async function setup(routes: Record<string, Route>, config: Partial<Drach
   });
   const adapter = createDrachtioAdapter({ config: withDefaults({ inbound: { host: HOST!, port: PORT, secret: SECRET! }, ...config }), log });
   const summaries: Promise<CallSummary>[] = [];
-  await adapter.listen((call) => summaries.push(runCall(call, { app: { url: app.url ?? 'https://app.example/voice', ...(app.method ? { method: app.method } : {}) }, webhooks, clock: realClock })));
+  // One set of queues for all the calls, as `didml serve` has.
+  const queues = new Queues(realClock, () => randomIds('QU'));
+  await adapter.listen((call) =>
+    summaries.push(runCall(call, { app: { url: app.url ?? 'https://app.example/voice', ...(app.method ? { method: app.method } : {}) }, webhooks, clock: realClock, queues })),
+  );
   if (!adapter.connected) {
     await adapter.close();
     throw new Error(`no connection to drachtio-server at ${HOST}:${PORT} (is it running, is the secret right?)`);

@@ -13,6 +13,9 @@ m=audio [media_port] RTP/AVP 0
 a=rtpmap:0 PCMU/8000
 `;
 
+/** The caller's offer when it sends real audio: PCMA, what sipp's g711a.pcap holds. */
+const sdpPcma = sdp.replace('RTP/AVP 0\na=rtpmap:0 PCMU/8000', 'RTP/AVP 8\na=rtpmap:8 PCMA/8000');
+
 const scenario = (name: string, body: string) => `<?xml version="1.0" encoding="ISO-8859-1" ?>
 <scenario name="${name}">
 ${body}
@@ -27,7 +30,7 @@ const attr = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').rep
 /** The INVITE's branch, repeated by its CANCEL and by the ACK of a non-2xx (RFC 3261 §9.1, §17.1.1.3). */
 const INVITE_BRANCH = 'z9hG4bK[pid]inv[call_number]';
 
-function invite(from: string, headers: Record<string, string>): string {
+function invite(from: string, headers: Record<string, string>, offer = sdp): string {
   const extra = Object.entries(headers)
     .map(([k, v]) => `${k}: ${v}\n`)
     .join('');
@@ -44,7 +47,7 @@ Max-Forwards: 70
 ${extra}Content-Type: application/sdp
 Content-Length: [len]
 
-${sdp}
+${offer}
     ]]>
   </send>
   <recv response="100" optional="true"/>
@@ -104,7 +107,7 @@ export function callerAnswered(o: { from?: string; headers?: Record<string, stri
  * Answered (the 200's SDP checked against `answer`), then after `afterMs` presses `keys` as SIP
  * INFO (application/dtmf-relay), `betweenMs` apart, and waits for didml to hang up.
  */
-export function callerPresses(o: { keys: string; afterMs: number; betweenMs?: number; answer?: string }): string {
+export function callerPresses(o: { keys: string; afterMs: number; betweenMs?: number; answer?: string; audio?: string }): string {
   const from = '+14155550100';
   const presses = [...o.keys]
     .map(
@@ -129,7 +132,35 @@ Duration=160
   <recv response="200"/>`,
     )
     .join('\n');
-  return scenario('caller presses keys by SIP INFO', `${invite(from, {})}\n${ackAnswered(from, o.answer)}\n${presses}\n${byeFromDidml}`);
+  // With `audio` (a pcap of PCMA RTP), sipp talks from the answer on: run it with -mp <port>.
+  const talk = o.audio ? `  <nop><action><exec play_pcap_audio="${attr(o.audio)}"/></action></nop>\n` : '';
+  return scenario('caller presses keys by SIP INFO', `${invite(from, {}, o.audio ? sdpPcma : sdp)}\n${ackAnswered(from, o.answer)}\n${talk}${presses}\n${byeFromDidml}`);
+}
+
+/** Answered, stays `afterMs`, then hangs up itself (BYE in the dialog the 200 made). */
+export function callerHangsUp(o: { afterMs: number; answer?: string }): string {
+  const from = '+14155550100';
+  return scenario(
+    'caller hangs up',
+    `${invite(from, {})}
+${ackAnswered(from, o.answer)}
+  <pause milliseconds="${o.afterMs}"/>
+  <send retrans="500">
+    <![CDATA[
+BYE [next_url] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: <sip:${from}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+[last_To:]
+[routes]
+Call-ID: [call_id]
+CSeq: 2 BYE
+Max-Forwards: 70
+Content-Length: 0
+
+    ]]>
+  </send>
+  <recv response="200"/>`,
+  );
 }
 
 /** Refused with `status` (ACKed, RFC 3261 §17.1.1.3). */

@@ -1,0 +1,171 @@
+// Opt-in: media verbs through a real FreeSWITCH (drachtio-fsmrf) and a real drachtio-server, with
+// sipp as the caller and far ends on loopback. Besides what real-peers.ts needs, set
+// FREESWITCH_HOST, FREESWITCH_PORT and FREESWITCH_SECRET (its event socket; a sofia profile
+// "drachtio_mrf", or FREESWITCH_PROFILE, whose dialplan hands calls carrying X-esl-outbound to
+// that socket) and FREESWITCH_RECORDINGS (a folder FreeSWITCH writes recordings to and this
+// test reads). sipp sends no RTP, so what is checked is the control: answers with FreeSWITCH's
+// SDP, prompts that end, keys (SIP INFO) that reach a <Gather>, recording files that exist.
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { DrachtioConfig } from '../../src/telephony/drachtio/index.js';
+import { callee, caller, freePort, noDrachtio, runSipp, setup as start, type Route, type Setup } from './real-peers.js';
+import * as sipp from './sipp-scenarios.js';
+
+const FS_HOST = process.env['FREESWITCH_HOST'];
+const FS_PORT = Number(process.env['FREESWITCH_PORT'] ?? 8021);
+const FS_SECRET = process.env['FREESWITCH_SECRET'] ?? 'ClueCon';
+const FS_PROFILE = process.env['FREESWITCH_PROFILE'] ?? 'drachtio_mrf';
+const RECORDINGS = process.env['FREESWITCH_RECORDINGS'];
+/** Speech for sipp to send: the PCMA capture Debian's sip-tester ships. */
+const PCAP = process.env['SIPP_PCAP'] ?? '/usr/share/sip-tester/g711a.pcap';
+const why = noDrachtio || (!FS_HOST ? 'set FREESWITCH_HOST (and FREESWITCH_PORT, FREESWITCH_SECRET, FREESWITCH_RECORDINGS) to run media verbs against a real FreeSWITCH' : '');
+if (why) console.warn(`test/drachtio/real-media.test.ts: skipped; ${why}`);
+
+const media: Partial<DrachtioConfig> = {
+  mediaServer: { address: FS_HOST ?? '', port: FS_PORT, secret: FS_SECRET, listenAddress: '127.0.0.1', listenPort: 0, profile: FS_PROFILE },
+  tts: { engine: 'flite', voice: 'slt' },
+  ...(RECORDINGS ? { recordings: { dir: RECORDINGS, baseUrl: 'http://127.0.0.1:8080/recordings' } } : {}),
+};
+
+let current: Setup | undefined;
+afterEach(async () => {
+  // Nothing went wrong quietly: a prompt FreeSWITCH could not play is a warning, and the call goes on.
+  const warnings = current?.logs.filter((l) => l['level'] === 'warn' || l['level'] === 'error') ?? [];
+  await current?.close();
+  current = undefined;
+  expect(warnings).toEqual([]);
+});
+
+/** didml with the media server, once its link to FreeSWITCH is up. */
+async function setup(routes: Record<string, Route>): Promise<Setup> {
+  current = await start(routes, media);
+  for (let i = 0; i < 200 && !current.logs.some((l) => l['msg'] === 'media server connected'); i++) await new Promise((r) => setTimeout(r, 25));
+  const failed = current.logs.find((l) => /media server/.test(String(l['msg'])) && l['level'] === 'warn');
+  expect(current.logs.some((l) => l['msg'] === 'media server connected'), `no link to FreeSWITCH: ${JSON.stringify(failed)}`).toBe(true);
+  return current;
+}
+
+/** The file a RecordingUrl names, in the folder FreeSWITCH wrote it to. */
+function recorded(url: string | undefined): Buffer {
+  expect(url).toMatch(/^http:\/\/127\.0\.0\.1:8080\/recordings\/RE[0-9a-f]{32}\.wav$/);
+  const file = join(RECORDINGS!, url!.split('/').pop()!);
+  expect(existsSync(file), `${file} was not written`).toBe(true);
+  return readFileSync(file);
+}
+
+describe.skipIf(Boolean(why))('media through a real FreeSWITCH', () => {
+  it('answers with the FreeSWITCH endpoint SDP, speaks with flite, hangs up', async () => {
+    const s = await setup({ '/voice': '<Response><Say>Hello from didml.</Say><Hangup/></Response>' });
+    expect(await caller(s, sipp.callerAnswered({ answer: 'o=FreeSWITCH' }), '+14155550199')).toMatchObject({ code: 0 });
+    const summary = await s.summaries[0]!;
+    expect(summary).toMatchObject({ status: 'completed', reason: '<Hangup>', errors: [] });
+  });
+
+  it('a key sent by SIP INFO ends a <Gather> (through uuid_recv_dtmf and FreeSWITCH DTMF events)', async () => {
+    const s = await setup({
+      '/voice': '<Response><Gather numDigits="1" timeout="10" action="/menu"><Say>Press a key, any key.</Say></Gather><Hangup/></Response>',
+      '/menu': '<Response><Hangup/></Response>',
+    });
+    expect(await caller(s, sipp.callerPresses({ keys: '5', afterMs: 800 }), '+14155550199')).toMatchObject({ code: 0 });
+    await s.summaries[0];
+    expect(s.requests.find((r) => r.url.endsWith('/menu'))?.params).toMatchObject({ Digits: '5' });
+  });
+
+  it.skipIf(!RECORDINGS)('<Record> writes the file that RecordingUrl names, ended by the finishing key', async () => {
+    const s = await setup({ '/voice': '<Response><Record maxLength="10" playBeep="true" action="/recorded"/></Response>', '/recorded': '<Response><Hangup/></Response>' });
+    // The caller talks (sipp's own PCMA capture): a recording without audio is empty, and an empty
+    // recording goes on without the action, as on Twilio.
+    const talking = runSipp(sipp.callerPresses({ keys: '#', afterMs: 2500, audio: PCAP }), [s.sip, '-s', '+14155550199', '-p', String(await freePort()), '-mp', String(await freePort())]);
+    expect(await talking.done).toMatchObject({ code: 0 });
+    await s.summaries[0];
+    const p = s.requests.find((r) => r.url.endsWith('/recorded'))!.params;
+    expect(p).toMatchObject({ Digits: '#' });
+    expect(Number(p['RecordingDuration'])).toBeGreaterThanOrEqual(1);
+    expect(recorded(p['RecordingUrl']).subarray(0, 4).toString()).toBe('RIFF');
+  });
+
+  it.skipIf(!RECORDINGS)('<Dial record="record-from-answer-dual"> bridges the callee through FreeSWITCH and records both on two channels', async () => {
+    const far = await callee(sipp.calleeAnswers({ talkMs: 1500 }));
+    const s = await setup({
+      '/voice': `<Response><Dial record="record-from-answer-dual" action="/dialed"><Sip>sip:+14155550142@127.0.0.1:${far.port}</Sip></Dial><Hangup/></Response>`,
+      '/dialed': '<Response><Hangup/></Response>',
+    });
+    expect(await caller(s, sipp.callerAnswered({ answer: 'o=FreeSWITCH' }), '+14155550199')).toMatchObject({ code: 0 });
+    expect(await far.done).toMatchObject({ code: 0 });
+    await s.summaries[0];
+    const p = s.requests.find((r) => r.url.endsWith('/dialed'))!.params;
+    expect(p).toMatchObject({ DialCallStatus: 'completed' });
+    const wav = recorded(p['RecordingUrl']);
+    expect(wav.subarray(0, 4).toString()).toBe('RIFF');
+    expect(wav.readUInt16LE(22)).toBe(2); // channels
+  });
+
+  it('a queue: the caller waiting in <Enqueue> is bridged through FreeSWITCH to the one who dials the queue', async () => {
+    const s = await setup({
+      '/voice': (req) =>
+        req.params['To'] === '+14155550101'
+          ? '<Response><Enqueue waitUrl="/wait">support</Enqueue></Response>'
+          : '<Response><Dial action="/dialed"><Queue>support</Queue></Dial></Response>',
+      '/wait': '<Response><Say>Please hold.</Say><Pause length="2"/></Response>',
+      '/dialed': '<Response><Hangup/></Response>',
+    });
+    const waiting = caller(s, sipp.callerHangsUp({ afterMs: 3500, answer: 'o=FreeSWITCH' }), '+14155550101');
+    for (let i = 0; i < 200 && !s.requests.some((r) => r.url.endsWith('/wait')); i++) await new Promise((r) => setTimeout(r, 20));
+    const agent = caller(s, sipp.callerAnswered({ answer: 'o=FreeSWITCH' }), '+14155550102');
+    expect(await waiting).toMatchObject({ code: 0 });
+    expect(await agent).toMatchObject({ code: 0 });
+    await Promise.all(s.summaries);
+    expect(s.requests.find((r) => r.url.endsWith('/dialed'))!.params).toMatchObject({ DialCallStatus: 'completed' });
+    expect(Number(s.requests.find((r) => r.url.endsWith('/dialed'))!.params['DialCallDuration'])).toBeGreaterThanOrEqual(1);
+  });
+
+  it('<Play> of a URL: FreeSWITCH fetches it over HTTP (mod_httapi) and plays it to the end', async () => {
+    const served: string[] = [];
+    const http = createServer((req, res) => {
+      served.push(`${req.method ?? ''} ${req.url ?? ''}`);
+      res.setHeader('Content-Type', 'audio/wav');
+      res.end(toneWav(0.5));
+    });
+    await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(http.address() as { port: number }).port}/tone.wav`;
+      const s = await setup({ '/voice': `<Response><Play>${url}</Play><Hangup/></Response>` });
+      expect(await caller(s, sipp.callerAnswered({ answer: 'o=FreeSWITCH' }), '+14155550199')).toMatchObject({ code: 0 });
+      expect(await s.summaries[0]).toMatchObject({ status: 'completed', reason: '<Hangup>' });
+      // mod_httapi may ask more than once (it caches by what the server says); it did fetch it.
+      expect(served).toContain('GET /tone.wav');
+    } finally {
+      http.close();
+    }
+  });
+
+  it('<Conference>: the caller joins the room on FreeSWITCH and leaves it by hanging up', async () => {
+    const s = await setup({ '/voice': '<Response><Dial action="/left"><Conference>didml-test-room</Conference></Dial></Response>', '/left': '<Response/>' });
+    expect(await caller(s, sipp.callerHangsUp({ afterMs: 1500, answer: 'o=FreeSWITCH' }), '+14155550199')).toMatchObject({ code: 0 });
+    const summary = await s.summaries[0]!;
+    expect(summary).toMatchObject({ status: 'completed', reason: 'caller hung up' });
+    expect(summary.duration).toBeGreaterThanOrEqual(1);
+  });
+});
+
+/** A WAV of a 440 Hz tone: 8 kHz, 16-bit mono PCM. */
+function toneWav(seconds: number): Buffer {
+  const samples = Math.round(8000 * seconds);
+  const wav = Buffer.alloc(44 + samples * 2);
+  wav.write('RIFF', 0);
+  wav.writeUInt32LE(36 + samples * 2, 4);
+  wav.write('WAVEfmt ', 8);
+  wav.writeUInt32LE(16, 16);
+  wav.writeUInt16LE(1, 20); // PCM
+  wav.writeUInt16LE(1, 22); // mono
+  wav.writeUInt32LE(8000, 24);
+  wav.writeUInt32LE(16000, 28);
+  wav.writeUInt16LE(2, 32);
+  wav.writeUInt16LE(16, 34);
+  wav.write('data', 36);
+  wav.writeUInt32LE(samples * 2, 40);
+  for (let i = 0; i < samples; i++) wav.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / 8000)), 44 + i * 2);
+  return wav;
+}
