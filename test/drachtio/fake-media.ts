@@ -110,9 +110,12 @@ export class FakeEndpoint implements MediaEndpoint {
     this.#log('unbridge');
     return Promise.resolve();
   }
-  join(conference: string, f: { mute: boolean; moderator: boolean; endconf: boolean; waitMod: boolean }): Promise<void> {
+  /** Takes the endpoint out of the conference it joined (the conference ended). */
+  leaveConference: () => void = () => undefined;
+  join(conference: string, f: { mute: boolean; moderator: boolean; waitMod: boolean }): Promise<{ left: Promise<void> }> {
     this.#log(`join ${conference} ${JSON.stringify(f)}`);
-    return Promise.resolve();
+    const left = new Promise<void>((resolve) => (this.leaveConference = resolve));
+    return Promise.resolve({ left });
   }
   forkStart(url: string, name: string, metadata: Record<string, unknown>, bidirectional: boolean): Promise<void> {
     this.#log(`fork-start ${name} ${url} ${JSON.stringify(metadata)} bidirectional=${bidirectional}`);
@@ -150,6 +153,10 @@ export class FakeMedia implements MediaServerLink {
     this.endpoints.push(ep);
     this.ops.push(`ep${ep.id} offer`);
     return Promise.resolve(ep);
+  }
+  endConference(name: string): Promise<void> {
+    this.ops.push(`end-conference ${name}`);
+    return Promise.resolve();
   }
   close(): Promise<void> {
     return Promise.resolve();

@@ -101,3 +101,22 @@ describe('FsmrfEndpoint: keys from outside the media', () => {
     expect(fs.calls).toEqual([`api uuid_recv_dtmf ${UUID} #`]);
   });
 });
+
+describe('FsmrfEndpoint: conferences', () => {
+  it('is out of the room when the conference application completes, not before', async () => {
+    const { fs, ep } = endpoint();
+    let joined = false;
+    Object.assign(fs, { join: () => ((joined = true), Promise.resolve({})) });
+    const { left } = await ep.join('standup', { mute: false, moderator: true, waitMod: false });
+    expect(joined).toBe(true);
+    let out = false;
+    void left.then(() => (out = true));
+    fs.conn.emit(`esl::event::CHANNEL_EXECUTE_COMPLETE::${UUID}`, event({ Application: 'playback' }));
+    await new Promise((r) => setTimeout(r, 0));
+    expect(out).toBe(false);
+    fs.conn.emit(`esl::event::CHANNEL_EXECUTE_COMPLETE::${UUID}`, event({ Application: 'conference' }));
+    await new Promise((r) => setTimeout(r, 0));
+    expect(out).toBe(true);
+    expect(fs.conn.listenerCount(`esl::event::CHANNEL_EXECUTE_COMPLETE::${UUID}`)).toBe(0);
+  });
+});

@@ -203,6 +203,29 @@ describe('with a media server', () => {
     expect(media.ops).toContain('ep0 receive-digits #');
   });
 
+  it('<Conference>: the document goes on when the caller is out of the room (the conference ended)', async () => {
+    const media = new FakeMedia();
+    media.onOp = (ep, op) => op.startsWith('join') && setTimeout(() => ep.leaveConference(), 20);
+    ({ h } = await withMedia({ '/voice': '<Response><Dial action="/left"><Conference>standup</Conference></Dial></Response>', '/left': '<Response><Say>The call has ended.</Say><Hangup/></Response>' }, media));
+    h.stand.call();
+    const done = await h.finished();
+    expect(h.to('/left')).toHaveLength(1);
+    expect(media.ops).toContain('ep0 speak "The call has ended." man en-US');
+    expect(done.summary.reason).toBe('<Hangup>');
+  });
+
+  it('<Conference endConferenceOnExit>: the participant hanging up ends the room for the others (kicked, not hung up)', async () => {
+    const media = new FakeMedia();
+    ({ h } = await withMedia({ '/voice': '<Response><Dial><Conference endConferenceOnExit="true">standup</Conference></Dial></Response>' }, media));
+    const caller = h.stand.call();
+    expect(await caller.response()).toBe(200);
+    for (let i = 0; i < 300 && !media.ops.some((o) => o.startsWith('ep0 join')); i++) await new Promise((r) => setTimeout(r, 5));
+    await caller.bye();
+    await h.finished();
+    expect(media.ops).toContain('end-conference standup');
+    expect(media.ops.find((o) => o.startsWith('ep0 join'))).toBe('ep0 join standup {"mute":false,"moderator":true,"waitMod":false}');
+  });
+
   it('stops a prompt at once when the caller hangs up', async () => {
     const media = new FakeMedia();
     media.promptMs = 60_000;

@@ -102,6 +102,24 @@ describe.skipIf(Boolean(why))('media through a real FreeSWITCH', () => {
     expect(wav.readUInt16LE(22)).toBe(2); // channels
   });
 
+  it('<Conference endConferenceOnExit>: when that participant leaves, the others are out of the room and their documents go on', async () => {
+    const s = await setup({
+      '/voice': (req) =>
+        req.params['To'] === '+14155550111'
+          ? '<Response><Dial><Conference endConferenceOnExit="true">didml-ending-room</Conference></Dial></Response>'
+          : '<Response><Dial action="/ended"><Conference>didml-ending-room</Conference></Dial></Response>',
+      '/ended': '<Response><Say>The conference has ended.</Say><Hangup/></Response>',
+    });
+    const host = caller(s, sipp.callerHangsUp({ afterMs: 2500 }), '+14155550111');
+    for (let i = 0; i < 200 && s.requests.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    const guest = caller(s, sipp.callerAnswered(), '+14155550112');
+    expect(await host).toMatchObject({ code: 0 });
+    expect(await guest).toMatchObject({ code: 0 });
+    const summaries = await Promise.all(s.summaries);
+    expect(summaries.map((x) => x.reason).sort()).toEqual(['<Hangup>', 'caller hung up']);
+    expect(s.requests.filter((r) => r.url.endsWith('/ended'))).toHaveLength(1);
+  });
+
   it('a queue: the caller waiting in <Enqueue> is bridged through FreeSWITCH to the one who dials the queue', async () => {
     const s = await setup({
       '/voice': (req) =>

@@ -25,7 +25,8 @@ interface EslConnection extends EventEmitter {
 
 interface FsEndpoint extends EventEmitter {
   readonly uuid: string;
-  readonly conn: EslConnection;
+  /** null once the endpoint is gone. */
+  readonly conn: EslConnection | null;
   readonly local: { sdp: string };
   play(file: string): Promise<unknown>;
   speak(opts: { ttsEngine: string; voice: string; text: string }): Promise<unknown>;
@@ -43,6 +44,8 @@ interface FsEndpoint extends EventEmitter {
 
 interface FsMediaServer extends EventEmitter {
   createEndpoint(opts?: { remoteSdp?: string }): Promise<FsEndpoint>;
+  /** An API command on the media server's own connection; resolves with the answer's body. */
+  api(command: string): Promise<string>;
   disconnect(): void;
 }
 
@@ -105,18 +108,18 @@ export class FsmrfEndpoint implements MediaEndpoint {
       else if (type === 'detected-speech') on.heard(readRecognition(e.getBody() ?? ''));
     };
     if (!this.#speechSubscribed) {
-      this.ep.conn.subscribe('DETECTED_SPEECH');
+      this.ep.conn?.subscribe('DETECTED_SPEECH');
       this.#speechSubscribed = true;
     }
-    this.ep.conn.on(event, onEvent);
+    this.ep.conn?.on(event, onEvent);
     try {
       await this.ep.execute('detect_speech', `${asr.engine} ${grammar} didml`);
     } catch (e) {
-      this.ep.conn.off(event, onEvent);
+      this.ep.conn?.off(event, onEvent);
       throw e;
     }
     return async () => {
-      this.ep.conn.off(event, onEvent);
+      this.ep.conn?.off(event, onEvent);
       await this.ep.execute('detect_speech', 'stop').catch(() => undefined);
     };
   }
@@ -168,8 +171,27 @@ export class FsmrfEndpoint implements MediaEndpoint {
     await this.ep.unbridge();
   }
 
-  async join(conference: string, f: { mute: boolean; moderator: boolean; endconf: boolean; waitMod: boolean }): Promise<void> {
-    await this.ep.join(conference, { flags: { mute: f.mute, moderator: f.moderator, endconf: f.endconf, waitMod: f.waitMod } });
+  async join(conference: string, f: { mute: boolean; moderator: boolean; waitMod: boolean }): Promise<{ left: Promise<void> }> {
+    // The `conference` application runs as long as the member is in the room: its
+    // CHANNEL_EXECUTE_COMPLETE says the member is out (kicked, or the conference ended).
+    const event = `esl::event::CHANNEL_EXECUTE_COMPLETE::${this.ep.uuid}`;
+    let onEvent: (e: FsEvent) => void = () => undefined;
+    const left = new Promise<void>((resolve) => {
+      onEvent = (e) => {
+        if (e.getHeader('Application') !== 'conference') return;
+        this.ep.conn?.off(event, onEvent);
+        resolve();
+      };
+      this.ep.conn?.on(event, onEvent);
+      void this.gone.then(() => (this.ep.conn?.off(event, onEvent), resolve()));
+    });
+    try {
+      await this.ep.join(conference, { flags: { mute: f.mute, moderator: f.moderator, waitMod: f.waitMod } });
+    } catch (e) {
+      this.ep.conn?.off(event, onEvent);
+      throw e;
+    }
+    return { left };
   }
 
   async forkStart(url: string, name: string, metadata: Record<string, unknown>, bidirectional: boolean): Promise<void> {
@@ -203,6 +225,12 @@ export async function connectFsmrf(
   return {
     answer: async (offer) => new FsmrfEndpoint(await ms.createEndpoint({ remoteSdp: offer }), options),
     offer: async () => new FsmrfEndpoint(await ms.createEndpoint(), options),
+    endConference: async (name) => {
+      // Not FreeSWITCH's endconf flag: ending a conference that way hangs every member up, where
+      // Twilio's members go on with their documents. A kick takes them out of the room only.
+      const body = await ms.api(`conference ${name} kick all`);
+      if (body.startsWith('-ERR') && !/not found/i.test(body)) throw new Error(`conference kick: ${body.slice(4).trim()}`);
+    },
     close: () => {
       ms.disconnect();
       return Promise.resolve();

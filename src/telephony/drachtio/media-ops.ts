@@ -204,7 +204,17 @@ export async function conference(
 ): Promise<{ callerHungUp: boolean; duration: number }> {
   const t0 = core.clock.now();
   // startConferenceOnEnter=false: wait for a moderator (one who starts it), FreeSWITCH's wait-mod.
-  await ep.join(name, { mute: o.muted, moderator: o.startOnEnter, endconf: o.endOnExit, waitMod: !o.startOnEnter });
-  await sleep(core, Infinity, signal);
+  const { left } = await ep.join(name, { mute: o.muted, moderator: o.startOnEnter, waitMod: !o.startOnEnter });
+  // Until the caller hangs up, the session stops it, or the caller is out of the room (the
+  // conference ended: a participant with endConferenceOnExit left); then the document goes on.
+  const out = new AbortController();
+  void left.then(() => out.abort());
+  await sleep(core, Infinity, AbortSignal.any([out.signal, ...(signal ? [signal] : [])]));
+  // endConferenceOnExit: this participant leaving (hanging up, or the session moving on) ends it for all.
+  if (o.endOnExit && !out.signal.aborted) {
+    await core.media('<Conference endConferenceOnExit>').endConference(name).catch((e: unknown) =>
+      core.log.warn('ending the conference failed', { callId: core.req.get('Call-ID'), conference: name, error: (e as Error).message }),
+    );
+  }
   return { callerHungUp: core.endedBy === 'caller' && core.gone.aborted, duration: Math.round((core.clock.now() - t0) / 1000) };
 }

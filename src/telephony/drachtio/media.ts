@@ -34,8 +34,8 @@ export interface MediaEndpoint {
   modify(remoteSdp: string): Promise<void>;
   bridge(other: MediaEndpoint): Promise<void>;
   unbridge(): Promise<void>;
-  /** Joins a conference; resolves once joined. */
-  join(conference: string, flags: { mute: boolean; moderator: boolean; endconf: boolean; waitMod: boolean }): Promise<void>;
+  /** Joins a conference; resolves once joined, with `left`: resolves when the endpoint is out of it again (kicked, the conference ended). */
+  join(conference: string, flags: { mute: boolean; moderator: boolean; waitMod: boolean }): Promise<{ left: Promise<void> }>;
   /** Forks the endpoint's audio to a websocket (FreeSWITCH mod_audio_fork). */
   forkStart(url: string, name: string, metadata: Record<string, unknown>, bidirectional: boolean): Promise<void>;
   forkStop(name: string): Promise<void>;
@@ -54,5 +54,7 @@ export interface MediaServerLink {
   answer(offer: string): Promise<MediaEndpoint>;
   /** An endpoint that offers (its localSdp goes in an outbound INVITE); modify() it with the answer. */
   offer(): Promise<MediaEndpoint>;
+  /** Ends a conference: every member is taken out of the room (their calls go on). */
+  endConference(name: string): Promise<void>;
   close(): Promise<void>;
 }
