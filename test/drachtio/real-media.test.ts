@@ -73,6 +73,18 @@ describe.skipIf(Boolean(why))('media through a real FreeSWITCH', () => {
     expect(s.requests.find((r) => r.url.endsWith('/menu'))?.params).toMatchObject({ Digits: '5' });
   });
 
+  it('keys in the media (RFC 4733 telephone events, sipp playing captures) end a <Gather>', async () => {
+    const s = await setup({
+      '/voice': '<Response><Gather numDigits="2" timeout="10" action="/menu"><Say>Enter two digits.</Say></Gather><Hangup/></Response>',
+      '/menu': '<Response><Hangup/></Response>',
+    });
+    const keys = ['1', '2'].map((k) => `/usr/share/sip-tester/dtmf_2833_${k}.pcap`);
+    const run = runSipp(sipp.callerPressesInRtp({ pcaps: keys, afterMs: 600, answer: 'telephone-event' }), [s.sip, '-s', '+14155550199', '-p', String(await freePort()), '-mp', String(await freePort())]);
+    expect(await run.done).toMatchObject({ code: 0 });
+    await s.summaries[0];
+    expect(s.requests.find((r) => r.url.endsWith('/menu'))?.params).toMatchObject({ Digits: '12' });
+  });
+
   it.skipIf(!RECORDINGS)('<Record> writes the file that RecordingUrl names, ended by the finishing key', async () => {
     const s = await setup({ '/voice': '<Response><Record maxLength="10" playBeep="true" action="/recorded"/></Response>', '/recorded': '<Response><Hangup/></Response>' });
     // The caller talks (sipp's own PCMA capture): a recording without audio is empty, and an empty

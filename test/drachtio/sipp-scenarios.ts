@@ -137,6 +137,20 @@ Duration=160
   return scenario('caller presses keys by SIP INFO', `${invite(from, {}, o.audio ? sdpPcma : sdp)}\n${ackAnswered(from, o.answer)}\n${talk}${presses}\n${byeFromDidml}`);
 }
 
+/** The caller's offer with RFC 4733 telephone events (payload 101, as sipp's dtmf_2833_*.pcap). */
+const sdpDtmf = sdp.replace('RTP/AVP 0\na=rtpmap:0 PCMU/8000', 'RTP/AVP 0 101\na=rtpmap:0 PCMU/8000\na=rtpmap:101 telephone-event/8000\na=fmtp:101 0-15');
+
+/**
+ * Answered, then after `afterMs` sends each capture in `pcaps` (RFC 4733 key events in RTP, e.g.
+ * /usr/share/sip-tester/dtmf_2833_1.pcap) and waits for didml to hang up. Run with -mp <port>.
+ */
+export function callerPressesInRtp(o: { pcaps: string[]; afterMs: number; answer?: string }): string {
+  const from = '+14155550100';
+  // A capture plays in the background: the next one waits until it is over; after the last, didml may hang up at once.
+  const presses = o.pcaps.map((p) => `  <nop><action><exec play_pcap_audio="${attr(p)}"/></action></nop>`).join('\n  <pause milliseconds="400"/>\n');
+  return scenario('caller presses keys in RTP', `${invite(from, {}, sdpDtmf)}\n${ackAnswered(from, o.answer)}\n  <pause milliseconds="${o.afterMs}"/>\n${presses}\n${byeFromDidml}`);
+}
+
 /** Answered, stays `afterMs`, then hangs up itself (BYE in the dialog the 200 made). */
 export function callerHangsUp(o: { afterMs: number; answer?: string }): string {
   const from = '+14155550100';
