@@ -132,6 +132,16 @@ describe.skipIf(Boolean(why))('media through a real FreeSWITCH', () => {
     expect(s.requests.filter((r) => r.url.endsWith('/ended'))).toHaveLength(1);
   });
 
+  it('PolyAI: speaks, then hands off by REFER in the dialog FreeSWITCH answered', async () => {
+    const s = await setup({
+      '/voice': '<Response><Say>Transferring you now.</Say><Refer action="/refer-done"><Sip>sip:support@example.com?X-Caller-ID=%2B15551234567</Sip></Refer></Response>',
+      '/refer-done': '<Response><Hangup/></Response>',
+    });
+    expect(await caller(s, sipp.callerReferred({ referTo: 'sip:support@example\\.com', header: ['X-Caller-ID', '\\+15551234567'], response: 202 }), '+15557654321')).toMatchObject({ code: 0 });
+    await s.summaries[0];
+    expect(s.requests.find((q) => q.url.endsWith('/refer-done'))!.params).toMatchObject({ ReferCallStatus: 'in-progress', NotifySipResponseCode: '200' });
+  });
+
   it('a queue: the caller waiting in <Enqueue> is bridged through FreeSWITCH to the one who dials the queue', async () => {
     const s = await setup({
       '/voice': (req) =>
