@@ -86,6 +86,12 @@ describe('readRecognition (NLSML)', () => {
     expect(readRecognition('<result xmlns="urn:ietf:params:xml:ns:mrcpv2"><interpretation><input confidence="0.5">fine &amp; you</input></interpretation></result>')).toEqual({ text: 'fine & you', confidence: 0.5 });
   });
 
+  it('reads JSON results: mod_test\'s {text, confidence} and the best of alternatives[]', () => {
+    expect(readRecognition('{"grammar": "g", "text": "agent", "confidence": 87.300000}')).toEqual({ text: 'agent', confidence: 0.873 });
+    expect(readRecognition('{"is_final": true, "alternatives": [{"transcript": "billing please", "confidence": 0.91}, {"transcript": "building"}]}')).toEqual({ text: 'billing please', confidence: 0.91 });
+    expect(readRecognition('{"grammar": "g", "text": "", "confidence": 0, "error": "no_input"}')).toBeUndefined();
+  });
+
   it('takes a bare text as the text, and nothing heard as undefined', () => {
     expect(readRecognition('  hello there ')).toEqual({ text: 'hello there', confidence: 0 });
     expect(readRecognition('')).toBeUndefined();

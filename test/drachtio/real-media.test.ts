@@ -3,7 +3,7 @@
 // FREESWITCH_HOST, FREESWITCH_PORT and FREESWITCH_SECRET (its event socket; a sofia profile
 // "drachtio_mrf", or FREESWITCH_PROFILE, whose dialplan hands calls carrying X-esl-outbound to
 // that socket) and FREESWITCH_RECORDINGS (a folder FreeSWITCH writes recordings to and this
-// test reads). sipp sends no RTP, so what is checked is the control: answers with FreeSWITCH's
+// test reads); FREESWITCH_TEST_ASR=1 when mod_test is loaded (its "test" recogniser). sipp sends no RTP, so what is checked is the control: answers with FreeSWITCH's
 // SDP, prompts that end, keys (SIP INFO) that reach a <Gather>, recording files that exist.
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -18,6 +18,8 @@ const FS_PORT = Number(process.env['FREESWITCH_PORT'] ?? 8021);
 const FS_SECRET = process.env['FREESWITCH_SECRET'] ?? 'ClueCon';
 const FS_PROFILE = process.env['FREESWITCH_PROFILE'] ?? 'drachtio_mrf';
 const RECORDINGS = process.env['FREESWITCH_RECORDINGS'];
+/** FreeSWITCH has mod_test loaded: its "test" recogniser (energy VAD, a result set by parameter). */
+const TEST_ASR = process.env['FREESWITCH_TEST_ASR'] === '1';
 /** Speech for sipp to send: the PCMA capture Debian's sip-tester ships. */
 const PCAP = process.env['SIPP_PCAP'] ?? '/usr/share/sip-tester/g711a.pcap';
 const why = noDrachtio || (!FS_HOST ? 'set FREESWITCH_HOST (and FREESWITCH_PORT, FREESWITCH_SECRET, FREESWITCH_RECORDINGS) to run media verbs against a real FreeSWITCH' : '');
@@ -39,8 +41,8 @@ afterEach(async () => {
 });
 
 /** didml with the media server, once its link to FreeSWITCH is up. */
-async function setup(routes: Record<string, Route>): Promise<Setup> {
-  current = await start(routes, media);
+async function setup(routes: Record<string, Route>, extra: Partial<DrachtioConfig> = {}): Promise<Setup> {
+  current = await start(routes, { ...media, ...extra });
   for (let i = 0; i < 200 && !current.logs.some((l) => l['msg'] === 'media server connected'); i++) await new Promise((r) => setTimeout(r, 25));
   const failed = current.logs.find((l) => /media server/.test(String(l['msg'])) && l['level'] === 'warn');
   expect(current.logs.some((l) => l['msg'] === 'media server connected'), `no link to FreeSWITCH: ${JSON.stringify(failed)}`).toBe(true);
@@ -83,6 +85,22 @@ describe.skipIf(Boolean(why))('media through a real FreeSWITCH', () => {
     expect(await run.done).toMatchObject({ code: 0 });
     await s.summaries[0];
     expect(s.requests.find((r) => r.url.endsWith('/menu'))?.params).toMatchObject({ Digits: '12' });
+  });
+
+  it.skipIf(!TEST_ASR)('<Gather input="speech">: detect_speech with a real recogniser (mod_test) hears the caller talk and posts SpeechResult', async () => {
+    const s = await setup(
+      {
+        '/voice': '<Response><Gather input="speech" language="en-GB" timeout="8" action="/heard"><Say>Which department?</Say></Gather><Hangup/></Response>',
+        '/heard': '<Response><Hangup/></Response>',
+      },
+      // mod_test takes its answer from grammar parameters; a real engine would take the language.
+      { asr: { engine: 'test', grammar: '{result=billing,confidence=82,speech-language=${language}}didml' } },
+    );
+    // sipp talks (its PCMA capture) from the answer on; the recogniser's VAD hears it start and stop.
+    const run = runSipp(sipp.callerPresses({ keys: '', afterMs: 0, audio: PCAP }), [s.sip, '-s', '+14155550199', '-p', String(await freePort()), '-mp', String(await freePort())]);
+    expect(await run.done).toMatchObject({ code: 0 });
+    await s.summaries[0];
+    expect(s.requests.find((r) => r.url.endsWith('/heard'))?.params).toMatchObject({ SpeechResult: 'billing', Confidence: '0.82' });
   });
 
   it.skipIf(!RECORDINGS)('<Record> writes the file that RecordingUrl names, ended by the finishing key', async () => {

@@ -105,7 +105,8 @@ export function callerAnswered(o: { from?: string; headers?: Record<string, stri
 
 /**
  * Answered (the 200's SDP checked against `answer`), then after `afterMs` presses `keys` as SIP
- * INFO (application/dtmf-relay), `betweenMs` apart, and waits for didml to hang up.
+ * INFO (application/dtmf-relay), `betweenMs` apart, and waits for didml to hang up. With `audio`
+ * it talks too; `keys` may then be empty.
  */
 export function callerPresses(o: { keys: string; afterMs: number; betweenMs?: number; answer?: string; audio?: string }): string {
   const from = '+14155550100';

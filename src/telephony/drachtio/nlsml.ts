@@ -2,8 +2,9 @@
 // §6.3.1 for MRCP recognisers through mod_unimrcp; mod_pocketsphinx writes the same shape):
 //   <result><interpretation confidence="0.87"><input mode="speech">two tickets</input></interpretation></result>
 // The first interpretation counts (they come best first). Its confidence is 0-1 in MRCPv2 and
-// 0-100 in MRCPv1 and pocketsphinx's `score`; it is read onto 0-1. A body that is no NLSML
-// (some modules send the bare text) is taken as the text itself.
+// 0-100 in MRCPv1 and pocketsphinx's `score`; it is read onto 0-1. Newer modules send JSON
+// instead: {"text": "agent", "confidence": 87.3} (FreeSWITCH's mod_test), or the best of
+// {"alternatives": [{"transcript", "confidence"}]}; a body that is neither is the text itself.
 import { SaxesParser } from 'saxes';
 
 export interface Recognised {
@@ -22,6 +23,7 @@ function toUnit(value: string | undefined): number | undefined {
 export function readRecognition(body: string): Recognised | undefined {
   const text = body.trim();
   if (!text) return undefined;
+  if (text.startsWith('{')) return fromJson(text);
   if (!text.startsWith('<')) return { text, confidence: 0 };
   let depthInInput = 0;
   let inInterpretation = false;
@@ -57,4 +59,21 @@ export function readRecognition(body: string): Recognised | undefined {
   }
   heard = heard.replace(/\s+/g, ' ').trim();
   return heard ? { text: heard, confidence: confidence ?? 0 } : undefined;
+}
+
+function fromJson(body: string): Recognised | undefined {
+  let data: unknown;
+  try {
+    data = JSON.parse(body);
+  } catch {
+    return { text: body, confidence: 0 };
+  }
+  if (typeof data !== 'object' || data === null) return undefined;
+  const d = data as { text?: unknown; transcript?: unknown; confidence?: unknown; alternatives?: unknown };
+  const best = Array.isArray(d.alternatives) && typeof d.alternatives[0] === 'object' ? (d.alternatives[0] as typeof d) : d;
+  const said = typeof best.transcript === 'string' ? best.transcript : typeof best.text === 'string' ? best.text : '';
+  const heard = said.replace(/\s+/g, ' ').trim();
+  if (!heard) return undefined;
+  const c = typeof best.confidence === 'number' ? toUnit(String(best.confidence)) : undefined;
+  return { text: heard, confidence: c ?? 0 };
 }
