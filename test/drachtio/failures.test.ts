@@ -131,6 +131,21 @@ describe('far ends that do not answer', () => {
     expect(caller.responses.filter((s) => s === 200)).toHaveLength(1);
   });
 
+  it('a 200 that crosses the CANCEL sent at the Dial timeout: ACKed, hung up, and the Dial is no-answer', async () => {
+    h = await startHarness({ routes: { '/voice': '<Response><Dial timeout="1" action="/dialed"><Sip>sip:a@one.example</Sip></Dial></Response>', '/dialed': '<Response><Hangup/></Response>' } });
+    let late: AppRequest | undefined;
+    h.stand.onRequest = (req) => {
+      req.respond(180);
+      late = req;
+      req.onCancel = () => req.respond(200);
+    };
+    h.stand.call();
+    await h.finished();
+    const lateCallId = late!.get('Call-ID');
+    await h.stand.waitFor((r) => r.from === 'app' && r.method === 'BYE' && r.callId === lateCallId, 3000, 'the BYE of the late callee');
+    expect(h.to('/dialed')[0]!.params).toMatchObject({ DialCallStatus: 'no-answer' });
+  });
+
   it('the caller hanging up while the Dial rings CANCELs the INVITEs and the action hears canceled', async () => {
     h = await startHarness({
       routes: {

@@ -100,6 +100,14 @@ describe.skipIf(Boolean(why))('against a real drachtio-server, sipp as caller an
     expect(await far.done).toMatchObject({ code: 0 });
   });
 
+  it('a 200 that crosses the CANCEL sent at the Dial timeout is ACKed and hung up at once', async () => {
+    const far = await callee(sipp.calleeAnswersAcrossCancel());
+    const s = await setup({ '/voice': `<Response><Dial timeout="1" action="/dialed"><Sip>sip:+14155550142@127.0.0.1:${far.port}</Sip></Dial></Response>`, '/dialed': '<Response><Hangup/></Response>' });
+    expect(await caller(s, sipp.callerRefused(480), '+14155550199')).toMatchObject({ code: 0 });
+    expect(await far.done).toMatchObject({ code: 0 });
+    expect(s.requests.find((r) => r.url.endsWith('/dialed'))!.params).toMatchObject({ DialCallStatus: 'no-answer' });
+  });
+
   it('the caller cancelling while the Dial rings CANCELs the far end', async () => {
     const far = await callee(sipp.calleeRingsUntilCancelled());
     const s = await setup({ '/voice': `<Response><Dial answerOnBridge="true"><Sip>sip:+14155550142@127.0.0.1:${far.port}</Sip></Dial></Response>` });

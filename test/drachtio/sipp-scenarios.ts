@@ -424,6 +424,39 @@ Content-Length: 0
   );
 }
 
+/**
+ * Rings; when didml's CANCEL comes, answers it, then the INVITE with 200 all the same (a 200
+ * that crossed the CANCEL, RFC 3261 §9.1: the CANCEL then has no effect). didml must ACK the 200
+ * and hang up with a BYE at once.
+ */
+export function calleeAnswersAcrossCancel(): string {
+  return scenario(
+    'callee answers across the CANCEL',
+    `${captureInvite('')}
+${respond('180 Ringing')}
+  <recv request="CANCEL"/>
+${respond('200 OK', false, false)}
+  <send>
+    <![CDATA[
+SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]SIPpTag01[call_number]
+[last_Call-ID:]
+CSeq: [$cseq] INVITE
+Contact: <sip:[local_ip]:[local_port];transport=[transport]>
+Content-Type: application/sdp
+Content-Length: [len]
+
+${sdp}
+    ]]>
+  </send>
+  <recv request="ACK"/>
+  <recv request="BYE"/>
+${okToRequest}`,
+  );
+}
+
 /** A registrar: 401, then verifyauth; 200 granting `expires` (403 for wrong credentials). */
 export function registrar(o: { username: string; password: string; realm: string; expires: number }): string {
   return scenario(

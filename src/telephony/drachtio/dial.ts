@@ -243,6 +243,8 @@ class Dialer {
       if (!a.status) {
         a.status = a.cancelled === 'timeout' ? 'no-answer' : 'canceled';
         a.sipResponseCode = 200;
+        // Cancelled at the timeout, it is the attempt whose status the Dial reports (as in #fail).
+        if (a.cancelled !== 'other-answered' && a.cancelled !== 'caller-gone') this.#last = a;
         this.#settleIfOver();
       }
       return;
