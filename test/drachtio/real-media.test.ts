@@ -179,6 +179,15 @@ describe.skipIf(Boolean(why))('media through a real FreeSWITCH', () => {
     expect(Number(s.requests.find((r) => r.url.endsWith('/dialed'))!.params['DialCallDuration'])).toBeGreaterThanOrEqual(1);
   });
 
+  it('a burst: 40 calls at 20 a second, each answered by FreeSWITCH, spoken to and hung up; none lost', async () => {
+    const s = await setup({ '/voice': '<Response><Say>Hello there.</Say><Hangup/></Response>' });
+    const burst = runSipp(sipp.callerAnswered({ answer: 'o=FreeSWITCH' }), [s.sip, '-s', '+14155550199', '-p', String(await freePort()), '-r', '20', '-l', '40'], 40);
+    expect(await burst.done).toMatchObject({ code: 0 });
+    const summaries = await Promise.all(s.summaries);
+    expect(summaries).toHaveLength(40);
+    expect(new Set(summaries.map((x) => `${x.status} ${x.reason}`))).toEqual(new Set(['completed <Hangup>']));
+  });
+
   it('<Play> of a URL: FreeSWITCH fetches it over HTTP (mod_httapi) and plays it to the end', async () => {
     const served: string[] = [];
     const http = createServer((req, res) => {

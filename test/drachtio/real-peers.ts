@@ -96,12 +96,12 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** Runs one sipp call with `scenario`; resolves with its exit code (0: the call went as scripted). */
-export function runSipp(scenario: string, args: string[]): { done: Promise<{ code: number | null; errors: string }>; stop: () => void } {
+/** Runs `calls` sipp calls (one by default) with `scenario`; resolves with its exit code (0: every call went as scripted). */
+export function runSipp(scenario: string, args: string[], calls = 1): { done: Promise<{ code: number | null; errors: string }>; stop: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'didml-sipp-'));
   const file = join(dir, 'scenario.xml');
   writeFileSync(file, scenario);
-  const child = spawn(SIPP, ['-sf', file, '-m', '1', '-timeout', '30s', '-timeout_error', '-trace_err', '-error_file', join(dir, 'errors.log'), '-i', '127.0.0.1', ...args], { stdio: 'ignore' });
+  const child = spawn(SIPP, ['-sf', file, '-m', String(calls), '-timeout', '30s', '-timeout_error', '-trace_err', '-error_file', join(dir, 'errors.log'), '-i', '127.0.0.1', ...args], { stdio: 'ignore' });
   const done = new Promise<{ code: number | null; errors: string }>((resolve) =>
     child.once('exit', (code) => {
       let errors = '';
