@@ -14,7 +14,7 @@ import { compileDocument, plainTextDocument, type RunnableDocument } from './doc
 import { Queues } from './queues.js';
 import { CookieJar } from '../webhook/cookies.js';
 import { documentKind } from '../webhook/content-type.js';
-import { baseParams } from './params.js';
+import { API_VERSION, baseParams } from './params.js';
 import { DEFAULT_LIMITS, type Limits } from './limits.js';
 import { randomIds, type IdGenerator } from './ids.js';
 import { verbByName } from './verbs/index.js';
@@ -325,6 +325,7 @@ export class Session {
       answer: () => this.#answer(),
       emit: (e) => this.#emit(e),
       notify: (url, method, params) => this.#fire(url, method, params),
+      notifyChild: (url, method, params) => this.#send(url, method, { AccountSid: this.#identity().accountSid, ApiVersion: API_VERSION, ...params }),
       newSid: (prefix) => this.#ids(prefix),
       runVerb: (node: Projected) => {
         const verb = verbByName.get(node.def ?? node.name);
@@ -402,7 +403,10 @@ export class Session {
 
   /** Fire-and-forget callbacks: never block the call, never throw; failures are logged. */
   #fire(url: string, method: HttpMethod, extra: Record<string, string>): void {
-    const params = { ...baseParams(this.#identity(), this.#status, this.#didml), ...extra };
+    this.#send(url, method, { ...baseParams(this.#identity(), this.#status, this.#didml), ...extra });
+  }
+
+  #send(url: string, method: HttpMethod, params: Record<string, string>): void {
     this.#emit({ type: 'callback', url, method, params });
     void this.#o.webhooks.notify({ url, method, params, cookies: this.#cookies }).then((r) => {
       if (!r.ok && r.error) this.#emit({ type: 'error', code: r.error.code, message: `callback to ${url} failed: ${r.error.message}` });

@@ -42,6 +42,8 @@ export interface VerbContext {
   emit(event: RuntimeEvent): void;
   /** Fire a callback (statusCallback, recordingStatusCallback) with the call's parameters and these. */
   notify(url: string, method: HttpMethod, params: Record<string, string>): void;
+  /** Fire a callback about a dialled leg: its own parameters (and the account's), none of this call's. */
+  notifyChild(url: string, method: HttpMethod, params: Record<string, string>): void;
   /** A new Twilio-shaped id (`CA…` for a dialled leg, `RE…` for a recording). */
   newSid(prefix: string): string;
   /** Run another verb module on a node (DIDML's <sip> alone is a <dial> around it). */

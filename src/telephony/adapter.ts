@@ -143,7 +143,16 @@ export interface DialOptions {
   record?: { channels: 1 | 2; from: 'answer' | 'ringing' };
   /** Run on the callee's leg once it answers, before bridging (`<Number url>`): return false to drop it. */
   screen?: (callee: AnsweredCallee) => Promise<boolean>;
+  /** Told how each attempt (by its index in `targets`) goes: its INVITE out, ringing, answered, over. */
+  onProgress?: (attempt: number, progress: DialProgress) => void;
 }
+
+/** The call-progress events of one dialled leg, as Twilio reports them on a noun's statusCallback. */
+export type DialProgress =
+  | { event: 'initiated'; callId: string }
+  | { event: 'ringing' }
+  | { event: 'answered' }
+  | { event: 'completed'; status: DialStatus; sipResponseCode?: number; duration: number };
 
 export interface AnsweredCallee {
   target: DialTarget;

@@ -45,6 +45,32 @@ describe('<Dial> on drachtio', () => {
     expect(h.logs.filter((l) => l.level === 'warn').map((l) => l.msg)).toContainEqual(expect.stringMatching(/^<Dial record>: recording needs a media server \(drachtio.mediaServer\)/));
   });
 
+  it('statusCallback on a <Sip> leg: initiated, ringing, answered, completed, from the SIP that went by', async () => {
+    h = await startHarness({
+      routes: {
+        '/voice': '<Response><Dial action="/dialed"><Sip statusCallback="/legs" statusCallbackEvent="initiated ringing answered completed">sip:a@one.example</Sip></Dial></Response>',
+        '/dialed': dialed,
+        '/legs': '',
+      },
+    });
+    h.stand.onRequest = (req: AppRequest) => {
+      req.respond(180);
+      setTimeout(() => {
+        req.respond(200);
+        void req.dialog?.acked.then(() => setTimeout(() => void req.dialog?.bye(), 20));
+      }, 20);
+    };
+    h.stand.call();
+    await h.finished();
+    for (let i = 0; i < 100 && h.to('/legs').length < 4; i++) await new Promise((r) => setTimeout(r, 10));
+    const legs = h.to('/legs').map((r) => r.params);
+    expect(legs.map((p) => p['CallStatus'])).toEqual(['initiated', 'ringing', 'in-progress', 'completed']);
+    const invite = h.stand.sent('INVITE')[0]!;
+    expect(legs[0]).toMatchObject({ SipCallId: invite.callId, To: 'sip:a@one.example', Direction: 'outbound-dial' });
+    expect(legs[3]).toMatchObject({ SipResponseCode: '200', CallSid: legs[0]!['CallSid'] });
+    expect(h.to('/dialed')[0]!.params['DialCallSid']).toBe(legs[0]!['CallSid']);
+  });
+
   it('timeLimit: hangs up the callee when the bridged call reaches it, and the document goes on', async () => {
     h = await startHarness({ routes: { '/voice': '<Response><Dial timeLimit="1" action="/dialed"><Sip>sip:a@one.example</Sip></Dial></Response>', '/dialed': dialed } });
     let callee: AppRequest | undefined;

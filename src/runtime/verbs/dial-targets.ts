@@ -71,14 +71,20 @@ export function isProblem(x: DialTarget | TargetProblem): x is TargetProblem {
   return 'error' in x;
 }
 
-export function dialTargets(node: Projected, ctx: VerbContext): { targets: DialTarget[]; problems: TargetProblem[] } {
+/** The Dial's targets, and beside each the noun it came from (none for a bare number as the Dial's text). */
+export function dialTargets(node: Projected, ctx: VerbContext): { targets: DialTarget[]; nouns: (Projected | undefined)[]; problems: TargetProblem[] } {
   const targets: DialTarget[] = [];
+  const nouns: (Projected | undefined)[] = [];
   const problems: TargetProblem[] = [];
-  const add = (t: DialTarget | TargetProblem) => (isProblem(t) ? problems.push(t) : targets.push(t));
-  if (node.text) add({ kind: 'number', number: node.text });
+  const add = (t: DialTarget | TargetProblem, noun: Projected | undefined) => {
+    if (isProblem(t)) return void problems.push(t);
+    targets.push(t);
+    nouns.push(noun);
+  };
+  if (node.text) add({ kind: 'number', number: node.text }, undefined);
   for (const child of node.children) {
     const make = MAKERS[child.name];
-    if (make) add(make(child, ctx));
+    if (make) add(make(child, ctx), child);
   }
-  return { targets, problems };
+  return { targets, nouns, problems };
 }

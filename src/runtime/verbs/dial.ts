@@ -6,6 +6,7 @@ import type { Projected } from '../../grammar/index.js';
 import type { DialOptions, DialResult } from '../../telephony/adapter.js';
 import { actionOutcome, bool, CONTINUE, num, str, type Verb, type VerbContext, type VerbOutcome } from '../verb.js';
 import { dialTargets } from './dial-targets.js';
+import { childLegs, type ChildLegs } from './dial-progress.js';
 import { notifyRecording } from './recording-callback.js';
 import { dequeue } from './queue.js';
 import { loadGrammar } from '../../grammar/index.js';
@@ -73,12 +74,13 @@ export async function runDial(node: Projected, ctx: VerbContext): Promise<VerbOu
   if (queue) {
     return dequeue(node, queue, ctx);
   }
-  const { targets, problems } = dialTargets(node, ctx);
+  const { targets, nouns, problems } = dialTargets(node, ctx);
   for (const p of problems) ctx.emit({ type: 'error', message: `<${p.noun}>${p.text}</${p.noun}> cannot be dialled: ${p.error}` });
   const answerOnBridge = bool(node, 'answerOnBridge', false);
   const record = recordOption(str(node, 'record', 'do-not-record'));
   if (!answerOnBridge) await ctx.answer();
   let result: DialResult;
+  let legs: ChildLegs = { sidOf: () => undefined };
   if (targets.length === 0) {
     result = { status: 'failed', duration: 0, attempts: [], callerHungUp: false };
   } else {
@@ -90,24 +92,29 @@ export async function runDial(node: Projected, ctx: VerbContext): Promise<VerbOu
       const isDefault = own === (loadGrammar(ctx.dialect).elements[node.name]?.attributes[name]?.default ?? fallback);
       return isDefault && first ? num(first, nounName, own) : own;
     };
+    const callerId = str(node, 'callerId') || (first && str(first, 'callerId')) || ctx.call.from;
+    legs = childLegs(nouns, targets, callerId, ctx);
     result = await ctx.leg.dial(
       {
         targets,
         sequential: bool(node, 'sequential', false),
         timeout: either('timeout', 'timeout', 30),
         timeLimit: either('timeLimit', 'maxLength', 14400),
-        callerId: str(node, 'callerId') || (first && str(first, 'callerId')) || ctx.call.from,
+        callerId,
         hangupOnStar: bool(node, 'hangupOnStar', false),
         answerOnBridge,
         ...record,
         // answerOnBridge: the caller is answered the moment a callee answers, before the bridge,
         // through the session (CallStatus in-progress, the `answered` status callback at that time).
         ...(answerOnBridge ? { screen: () => ctx.answer().then(() => true) } : {}),
+        ...(legs.onProgress ? { onProgress: legs.onProgress } : {}),
       },
       ctx.signal,
     );
   }
-  const childSid = result.answered || result.attempts.length ? ctx.newSid('CA') : undefined;
+  // The answered leg's CallSid, as its statusCallbacks had it; else a new one for the leg that was tried.
+  const answeredAt = result.answered ? targets.indexOf(result.answered.target) : -1;
+  const childSid = result.answered || result.attempts.length ? (legs.sidOf(answeredAt) ?? ctx.newSid('CA')) : undefined;
   if (result.recording) {
     const channels = record.record?.channels ?? 1;
     notifyRecording(node, ctx, { sid: ctx.newSid('RE'), url: result.recording.url, duration: result.recording.duration, channels }, 'DialVerb');

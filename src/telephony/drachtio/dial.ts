@@ -27,7 +27,12 @@ import { DialRecording } from './dial-recording.js';
 export const CANCEL_GRACE_MS = 4000;
 
 interface Attempt {
+  /** Its place in DialOptions.targets. */
+  index: number;
   target: DialTarget;
+  /** Its `ringing` and `completed` progress went out. */
+  rang?: true;
+  over?: true;
   status?: DialStatus;
   sipResponseCode?: number;
   /** The INVITE as sent (its `cancel()`). */
@@ -117,7 +122,7 @@ class Dialer {
     const target = this.#o.targets[i];
     if (!target || this.#done) return;
     const core = this.#core;
-    const a: Attempt = { target, callId: '', headers: {}, timers: [] };
+    const a: Attempt = { index: i, target, callId: '', headers: {}, timers: [] };
     this.#attempts[i] = a;
     const out = resolveTarget(target, core.config);
     if (isResolveError(out)) {
@@ -161,9 +166,10 @@ class Dialer {
             if (err || !req) return;
             a.req = req;
             a.callId = req.get('Call-ID') ?? '';
+            this.#o.onProgress?.(a.index, { event: 'initiated', callId: a.callId });
             if (a.cancelled) this.#sendCancel(a);
           },
-          cbProvisional: (res) => this.#provisional(res),
+          cbProvisional: (res) => this.#provisional(a, res),
         },
         // In the turn of the 200 itself (see Srf#createUAC): a BYE right behind it finds its listener.
         (err, dialog) => {
@@ -177,8 +183,12 @@ class Dialer {
       );
   }
 
-  /** Early media from a single callee reaches an unanswered caller (183 with SDP). */
-  #provisional(res: SrfResponse): void {
+  /** 180/183: the leg rings (once, for its statusCallback); early media from a single callee reaches an unanswered caller (183 with SDP). */
+  #provisional(a: Attempt, res: SrfResponse): void {
+    if ((res.status === 180 || res.status === 183) && !a.rang) {
+      a.rang = true;
+      this.#o.onProgress?.(a.index, { event: 'ringing' });
+    }
     const core = this.#core;
     if (res.status !== 183 || !isSdp(res.body) || core.mediaConfigured || core.answered || this.#o.targets.length !== 1) return;
     if (core.res.finalResponseSent) return;
@@ -203,11 +213,19 @@ class Dialer {
     }
   }
 
+  /** The attempt's leg is over: its `completed` progress, with how long it was bridged. */
+  #over(a: Attempt, duration = 0): void {
+    if (a.over) return;
+    a.over = true;
+    this.#o.onProgress?.(a.index, { event: 'completed', status: a.status ?? 'canceled', ...(a.sipResponseCode !== undefined ? { sipResponseCode: a.sipResponseCode } : {}), duration });
+  }
+
   #fail(a: Attempt, code: number | undefined, status: DialStatus): void {
     if (a.status) return;
     for (const cancel of a.timers) cancel();
     a.status = status;
     if (code !== undefined) a.sipResponseCode = code;
+    this.#over(a);
     void a.endpoint?.destroy();
     if (code !== undefined && !a.cancelled) this.#core.noteDialFailure(code);
     if (a.cancelled !== 'other-answered' && a.cancelled !== 'caller-gone') this.#last = a;
@@ -243,6 +261,7 @@ class Dialer {
       if (!a.status) {
         a.status = a.cancelled === 'timeout' ? 'no-answer' : 'canceled';
         a.sipResponseCode = 200;
+        this.#over(a);
         // Cancelled at the timeout, it is the attempt whose status the Dial reports (as in #fail).
         if (a.cancelled !== 'other-answered' && a.cancelled !== 'caller-gone') this.#last = a;
         this.#settleIfOver();
@@ -251,6 +270,7 @@ class Dialer {
     }
     a.sipResponseCode = 200;
     a.dialog = dialog;
+    this.#o.onProgress?.(a.index, { event: 'answered' });
     a.headers = passedHeaders((dialog as unknown as { res?: SrfResponse }).res);
     // A BYE can come in the same read as the 200 (drachtio-srf handles it before this promise
     // continuation runs): `connected` says so; afterwards the event does.
@@ -261,12 +281,14 @@ class Dialer {
       // Hung up while being screened: it no longer counts.
       if (!a.status) {
         a.status = 'no-answer';
+        this.#over(a);
         this.#last = a;
         this.#settleIfOver();
       }
     });
     if (a.hungUp) {
       a.status = 'no-answer';
+      this.#over(a);
       this.#last = a;
       return this.#settleIfOver();
     }
@@ -284,6 +306,7 @@ class Dialer {
     void a.dialog?.destroy().catch(() => undefined);
     void a.endpoint?.destroy();
     a.status = 'no-answer';
+    this.#over(a);
     this.#last = a;
     this.#settleIfOver();
   }
@@ -319,6 +342,8 @@ class Dialer {
       void dialog.destroy().catch(() => undefined);
       void a.endpoint?.destroy();
       for (const c of cleanup) c();
+      a.status = 'failed';
+      this.#over(a);
       return this.#settle({
         status: core.gone.aborted ? 'canceled' : 'failed',
         duration: 0,
@@ -363,10 +388,12 @@ class Dialer {
 
   #bridgedResult(endedBy: EndedBy | undefined, callerHungUp: boolean): DialResult {
     const { attempt, at } = this.#bridged!;
+    const duration = Math.round((this.#core.clock.now() - at) / 1000);
+    this.#over(attempt, duration);
     return {
       status: 'completed',
       answered: this.#callee(attempt),
-      duration: Math.round((this.#core.clock.now() - at) / 1000),
+      duration,
       sipResponseCode: 200,
       attempts: this.#attemptList(),
       ...(endedBy ? { endedBy } : {}),
@@ -395,6 +422,7 @@ class Dialer {
         a.status = 'canceled';
         a.sipResponseCode = 487;
       }
+      this.#over(a);
       void a.endpoint?.destroy();
     }
     this.#settle({ status: 'canceled', duration: 0, sipResponseCode: 487, attempts: this.#attemptList(), callerHungUp });

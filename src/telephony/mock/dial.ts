@@ -11,12 +11,16 @@
 // - Without answerOnBridge the caller is answered before ringing; with it, when the callee answers.
 // - A screening callee that is turned down is hung up and counts as no-answer [inference: Twilio
 //   does not document what a whisper that hangs up reports].
-import type { AnsweredCallee, DialOptions, DialResult, DialStatus, DialTarget } from '../adapter.js';
+import type { AnsweredCallee, DialOptions, DialProgress, DialResult, DialStatus, DialTarget } from '../adapter.js';
 import { Operation, type LegContext, type Stop } from './operation.js';
 import { CALLEE_RING_SECONDS, CALLEE_TALK_SECONDS, calleeFor, ms, type CalleeBehaviour, type CallerAction } from './script.js';
 import { viewTarget } from './transcript.js';
 
 interface Attempt {
+  /** Its place in DialOptions.targets. */
+  index: number;
+  /** Its `completed` progress went out. */
+  over?: true;
   target: DialTarget;
   behaviour: CalleeBehaviour;
   callId: string;
@@ -93,10 +97,11 @@ class Dialer {
     if (!target) return;
     const ctx = this.#ctx;
     const behaviour = calleeFor(ctx.script, target);
-    const a: Attempt = { target, behaviour, callId: ctx.newCallId(), headers: {}, timers: [] };
+    const a: Attempt = { index: i, target, behaviour, callId: ctx.newCallId(), headers: {}, timers: [] };
     this.#attempts.push(a);
     const invite = { type: 'dial-attempt', target: viewTarget(target), callId: a.callId, callerId: this.#o.callerId } as const;
     ctx.emit(invite);
+    this.#progress(a, { event: 'initiated', callId: a.callId });
 
     const need = behaviour.requireAuth;
     if (target.kind === 'sip' && need) {
@@ -109,8 +114,10 @@ class Dialer {
     const op = this.#op;
     a.timers.push(op.in(ms(this.#o.timeout), () => this.#fail(a, 487, 'no-answer')));
     const response = behaviour.response ?? 'answer';
-    if (response === 'no-answer') return;
     const ring = ms(behaviour.ring ?? (response === 'answer' ? CALLEE_RING_SECONDS : 0));
+    // 180 Ringing goes out at once from a far end that rings at all.
+    if (ring > 0 || response === 'no-answer') this.#progress(a, { event: 'ringing' });
+    if (response === 'no-answer') return;
     a.timers.push(
       op.in(ring, () => {
         if (response === 'answer') this.#answered(a);
@@ -132,9 +139,24 @@ class Dialer {
     for (const cancel of a.timers) cancel();
     a.status = status;
     // An answered callee still being screened is not CANCELled but hung up (BYE); its 200 stands.
-    if (a.sipResponseCode === 200) return this.#ctx.emit({ type: 'callee-hangup', callId: a.callId, reason: 'canceled' });
-    a.sipResponseCode = sipResponseCode;
-    this.#ctx.emit({ type: 'dial-response', callId: a.callId, sipResponseCode, status });
+    if (a.sipResponseCode === 200) {
+      this.#ctx.emit({ type: 'callee-hangup', callId: a.callId, reason: 'canceled' });
+    } else {
+      a.sipResponseCode = sipResponseCode;
+      this.#ctx.emit({ type: 'dial-response', callId: a.callId, sipResponseCode, status });
+    }
+    this.#over(a, 0);
+  }
+
+  #progress(a: Attempt, p: DialProgress): void {
+    this.#o.onProgress?.(a.index, p);
+  }
+
+  /** The attempt's leg is over: its `completed` event, with how long it was bridged. */
+  #over(a: Attempt, duration: number): void {
+    if (a.over) return;
+    a.over = true;
+    this.#progress(a, { event: 'completed', status: a.status ?? 'canceled', ...(a.sipResponseCode !== undefined ? { sipResponseCode: a.sipResponseCode } : {}), duration });
   }
 
   #settleIfOver(): void {
@@ -160,6 +182,7 @@ class Dialer {
     a.sipResponseCode = 200;
     a.headers = { ...(a.behaviour.headers ?? {}) };
     this.#ctx.emit({ type: 'dial-response', callId: a.callId, sipResponseCode: 200, status: 'answered', headers: a.headers });
+    this.#progress(a, { event: 'answered' });
     const screen = this.#o.screen;
     if (!screen) return this.#bridge(a);
     // Others keep ringing while this callee is screened; the first one accepted wins.
@@ -174,6 +197,7 @@ class Dialer {
     if (accepted) return this.#bridge(a);
     this.#ctx.emit({ type: 'callee-hangup', callId: a.callId, reason: 'screened-out' });
     a.status = 'no-answer';
+    this.#over(a, 0);
     this.#last = a;
     this.#settleIfOver();
   }
@@ -197,10 +221,12 @@ class Dialer {
 
   #bridgedResult(endedBy: EndedBy | undefined, callerHungUp: boolean): DialResult {
     const { attempt, at } = this.#bridged!;
+    const duration = Math.round((this.#op.elapsed - at) / 1000);
+    this.#over(attempt, duration);
     return {
       status: 'completed',
       answered: this.#callee(attempt),
-      duration: Math.round((this.#op.elapsed - at) / 1000),
+      duration,
       sipResponseCode: 200,
       attempts: this.#attemptList(),
       ...(endedBy ? { endedBy } : {}),
