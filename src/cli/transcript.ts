@@ -44,10 +44,21 @@ const SHOW: Record<string, Show> = {
   warning: (e) => `warning: ${String(e['message'])}`,
   error: (e) => `error ${String(e['code'])}${e['twilioCode'] ? ` (Twilio ${String(e['twilioCode'])})` : ''}: ${String(e['message'])}`,
   end: (e) => `call ${String(e['status'])}: ${String(e['reason'])}`,
+  'callee-hangup': (e) => `  ${String(e['callId']).slice(-6)}: callee hung up (${String(e['reason'])})`,
+};
+
+/** Events of a dialled callee's leg (its screening document, `<Number url>`), shown under its id. */
+const SHOW_ON_CALLEE: Record<string, Show> = {
+  end: (e) => `screening over: ${e['status'] === 'completed' && e['reason'] === 'the document ran out of verbs' ? 'accepted' : `turned down (${String(e['reason'])})`}`,
+  hangup: (e) => `callee hung up${e['by'] === 'app' ? ' by the app' : ''}${e['reason'] ? `: ${String(e['reason'])}` : ''}`,
+  digits: (e) => `callee presses ${String(e['digits'])}${e['ignored'] ? ' (nobody listening)' : ''}`,
+  speech: (e) => `callee says "${String(e['text'])}"`,
 };
 
 export function formatEvent(e: TranscriptEvent): string | null {
-  const show = SHOW[e.type];
-  const text = show ? show(e) : `${e.type} ${JSON.stringify({ ...e, t: undefined, type: undefined })}`;
-  return text === null ? null : `${(e.t / 1000).toFixed(1).padStart(7)}s  ${text}`;
+  const leg = typeof e['leg'] === 'string' ? e['leg'] : undefined;
+  const show = (leg ? SHOW_ON_CALLEE[e.type] : undefined) ?? SHOW[e.type];
+  const text = show ? show(e) : `${e.type} ${JSON.stringify({ ...e, t: undefined, type: undefined, leg: undefined })}`;
+  if (text === null) return null;
+  return `${(e.t / 1000).toFixed(1).padStart(7)}s  ${leg ? `  ${leg.slice(-6)}> ` : ''}${text}`;
 }

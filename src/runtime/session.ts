@@ -52,6 +52,13 @@ export interface SessionOptions {
   applicationErrorMessage?: string;
   /** Queues shared with the other calls of the runtime (<Enqueue>, <Dial><Queue>). */
   queues?: Queues;
+  /**
+   * This session runs the app's screening document (`<Number url>`) on a dialled callee's leg:
+   * the leg's own CallSid, Direction outbound-dial with ParentCallSid; no <Dial> in it (Twilio:
+   * "not allowed to contain the <Dial> verb"); and a document that runs out leaves the callee up,
+   * to be bridged. A <Hangup> (or the callee hanging up) turns the callee down.
+   */
+  screening?: { callSid: string; parentCallSid: string };
 }
 
 export interface CallSummary {
@@ -67,6 +74,9 @@ export interface CallSummary {
 }
 
 export const APPLICATION_ERROR = 'We are sorry, an application error has occurred. Goodbye.';
+
+/** Why a call ended when its last document simply had no more verbs. */
+const RAN_OUT = 'the document ran out of verbs';
 
 type Next = WebhookRequest & { fallback: boolean };
 
@@ -102,7 +112,7 @@ export class Session {
     this.#ids = options.ids ?? randomIds;
     this.#limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.#didml = options.app.dialect === 'didml';
-    this.callSid = this.#ids('CA');
+    this.callSid = options.screening?.callSid ?? this.#ids('CA');
     this.#started = this.#clock.now();
     this.#queues = options.queues ?? new Queues(this.#clock, () => this.#ids('QU'));
   }
@@ -127,9 +137,15 @@ export class Session {
     });
     let reason: string;
     try {
-      this.#status = 'ringing';
-      this.#callback('initiated', { CallStatus: 'initiated' });
-      this.#callback('ringing');
+      if (this.#o.screening) {
+        // A screened callee has answered already: its document runs on a call in progress.
+        this.#status = 'in-progress';
+        this.#answeredAt = this.#clock.now();
+      } else {
+        this.#status = 'ringing';
+        this.#callback('initiated', { CallStatus: 'initiated' });
+        this.#callback('ringing');
+      }
       reason = await this.#loop();
     } catch (e) {
       if (e instanceof DidmlError) {
@@ -148,7 +164,9 @@ export class Session {
       cancelLimit();
     }
     reason = maskCredentials(reason);
-    if (!this.#leg.isEnded) await this.#leg.hangup(reason).catch(() => undefined);
+    // A screened callee whose document ran out is accepted: it stays up for the bridge.
+    const keepUp = this.#o.screening !== undefined && reason === RAN_OUT;
+    if (!this.#leg.isEnded && !keepUp) await this.#leg.hangup(reason).catch(() => undefined);
     const final = this.#finalStatus();
     this.#status = final;
     const duration = Math.round((this.#clock.now() - this.#started) / 1000);
@@ -179,7 +197,7 @@ export class Session {
       switch (outcome.kind) {
         case 'continue':
           // The call may have ended under the last verb (the backend lost it): that is the reason.
-          return this.#abort.signal.aborted ? this.#abortReason() : 'the document ran out of verbs';
+          return this.#abort.signal.aborted ? this.#abortReason() : RAN_OUT;
         case 'end':
           if (outcome.status) this.#rejectedAs = outcome.status;
           return outcome.reason;
@@ -253,7 +271,7 @@ export class Session {
 
   /** `tied`: cancelled when the session's signal fires (every request but a report). */
   async #fetch(req: WebhookRequest, tied = true): Promise<FetchOutcome> {
-    const params = { ...baseParams(this.#identity(), this.#status, this.#didml), ...req.params };
+    const params = { ...baseParams(this.#identity(), this.#status, this.#didml), ...this.#parent, ...req.params };
     const t = this.#clock.now();
     const out = await this.#clock.io(this.#o.webhooks.fetchDocument({ url: req.url, method: req.method, params, cookies: this.#cookies }, tied ? this.#abort.signal : undefined));
     this.#emit({
@@ -295,6 +313,10 @@ export class Session {
         this.#emit({ type: 'warning', url, message: `<${node.name}> is not a verb this runtime knows; skipped` });
         continue;
       }
+      if (this.#o.screening && verb.names.includes('Dial')) {
+        this.#emit({ type: 'warning', url, message: `<${node.name}> is not allowed in a screening document (<Number url>): it runs on the callee, who is being connected already; skipped` });
+        continue;
+      }
       const before = this.#clock.now();
       const outcome = await verb.run(node, ctx);
       if (this.#clock.now() !== before || node.name !== 'Redirect') tookTime = true;
@@ -333,6 +355,7 @@ export class Session {
       },
       addPostcall: (url, method) => this.#postcalls.push({ url, method }),
       queues: this.#queues,
+      screenCallee: (o) => this.#screenCallee(o),
       loadDocument: async (url, method, params) => {
         // A document the call waits on (an <Enqueue waitUrl>): no fallback, a failure is reported.
         const r = await this.#load({ url, method, params, fallback: true });
@@ -341,6 +364,30 @@ export class Session {
       },
     };
     return ctx;
+  }
+
+  /** A session of its own on the callee's leg, sharing this one's client, clock, ids and limits; its events join this call's, marked with the callee's leg. */
+  async #screenCallee(o: { leg: CallLeg; url: string; method: HttpMethod; callSid: string; from: string; to: string }): Promise<CallSummary> {
+    const { app, onEvent: _ownSink, ...shared } = this.#o;
+    const screening = new Session(
+      { callId: o.leg.callId, from: o.from, to: o.to, headers: {}, leg: o.leg },
+      {
+        ...shared,
+        app: { url: o.url, method: o.method, ...(app.dialect ? { dialect: app.dialect } : {}) },
+        queues: this.#queues,
+        screening: { callSid: o.callSid, parentCallSid: this.callSid },
+        // Marked as the backend marks the leg's own events (its call id).
+        onEvent: ({ t: _t, ...event }) => this.#emit({ ...event, leg: o.leg.callId }),
+      },
+    );
+    // The caller hanging up (or a limit) ends the screening too.
+    const stop = () => screening.stop(this.#abortReason());
+    this.#abort.signal.addEventListener('abort', stop, { once: true });
+    try {
+      return await screening.run();
+    } finally {
+      this.#abort.signal.removeEventListener('abort', stop);
+    }
   }
 
   async #answer(): Promise<void> {
@@ -384,7 +431,7 @@ export class Session {
   }
 
   #identity() {
-    return { accountSid: this.#o.accountSid ?? 'AC' + '0'.repeat(32), callSid: this.callSid, call: this.#call, direction: 'inbound' as const };
+    return { accountSid: this.#o.accountSid ?? 'AC' + '0'.repeat(32), callSid: this.callSid, call: this.#call, direction: this.#o.screening ? ('outbound-dial' as const) : ('inbound' as const) };
   }
 
   #callback(event: StatusEvent, extra: Record<string, string> = {}): void {
@@ -402,8 +449,13 @@ export class Session {
   }
 
   /** Fire-and-forget callbacks: never block the call, never throw; failures are logged. */
+  /** ParentCallSid, for a screened callee's requests. */
+  get #parent(): Record<string, string> {
+    return this.#o.screening ? { ParentCallSid: this.#o.screening.parentCallSid } : {};
+  }
+
   #fire(url: string, method: HttpMethod, extra: Record<string, string>): void {
-    this.#send(url, method, { ...baseParams(this.#identity(), this.#status, this.#didml), ...extra });
+    this.#send(url, method, { ...baseParams(this.#identity(), this.#status, this.#didml), ...this.#parent, ...extra });
   }
 
   #send(url: string, method: HttpMethod, params: Record<string, string>): void {

@@ -8,6 +8,7 @@ import type { HttpMethod } from '../webhook/types.js';
 import type { DialectName } from '../types.js';
 import type { RuntimeEvent } from './events.js';
 import type { Queues } from './queues.js';
+import type { CallSummary } from './session.js';
 import type { DidmlError } from '../errors.js';
 
 export type VerbOutcome =
@@ -52,6 +53,8 @@ export interface VerbContext {
   addPostcall(url: string, method: HttpMethod): void;
   /** The runtime's call queues. */
   queues: Queues;
+  /** Runs the app's screening document (`<Number url>`) on a dialled callee's leg, to its end. */
+  screenCallee(o: { leg: CallLeg; url: string; method: HttpMethod; callSid: string; from: string; to: string }): Promise<CallSummary>;
   /** Fetch a document the verb runs itself (an <Enqueue waitUrl>); counts toward the call's limits. */
   loadDocument(url: string, method: HttpMethod, params: Record<string, string>): Promise<{ url: string; root: Projected } | DidmlError>;
 }

@@ -159,6 +159,12 @@ export interface AnsweredCallee {
   callId: string;
   /** Headers of the callee's final response (DialSipHeader_X-…). */
   headers: Record<string, string>;
+  /**
+   * The callee's side of the call while it is screened (DialOptions.screen): the app's document
+   * for it (`<Number url>`) plays, gathers and hangs up on this leg. Absent where the backend
+   * cannot run media on a callee (drachtio without a media server).
+   */
+  leg?: CallLeg;
 }
 
 export type DialStatus = 'completed' | 'answered' | 'busy' | 'no-answer' | 'failed' | 'canceled';

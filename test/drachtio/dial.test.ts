@@ -71,6 +71,21 @@ describe('<Dial> on drachtio', () => {
     expect(h.to('/dialed')[0]!.params['DialCallSid']).toBe(legs[0]!['CallSid']);
   });
 
+  it('<Number url> without a media server: no screening can run on the callee; connected without it, with a warning', async () => {
+    h = await startHarness({
+      routes: { '/voice': '<Response><Dial action="/dialed"><Sip url="/whisper">sip:a@one.example</Sip></Dial></Response>', '/dialed': dialed, '/whisper': '<Response><Say>Hi</Say></Response>' },
+    });
+    h.stand.onRequest = (req: AppRequest) => {
+      req.respond(200);
+      void req.dialog?.acked.then(() => setTimeout(() => void req.dialog?.bye(), 20));
+    };
+    h.stand.call();
+    const done = await h.finished();
+    expect(h.to('/whisper')).toEqual([]);
+    expect(h.to('/dialed')[0]!.params).toMatchObject({ DialCallStatus: 'completed' });
+    expect(done.events.filter((e) => e.type === 'warning').map((e) => e['message'])).toContainEqual(expect.stringMatching(/^<Sip url>: this backend cannot run a document on the callee/));
+  });
+
   it('timeLimit: hangs up the callee when the bridged call reaches it, and the document goes on', async () => {
     h = await startHarness({ routes: { '/voice': '<Response><Dial timeLimit="1" action="/dialed"><Sip>sip:a@one.example</Sip></Dial></Response>', '/dialed': dialed } });
     let callee: AppRequest | undefined;

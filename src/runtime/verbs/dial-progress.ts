@@ -16,7 +16,7 @@ const CALL_STATUS: Record<Exclude<DialProgress['event'], 'completed'>, string> =
 };
 
 /** What the child leg is called in its own parameters. */
-function targetText(t: DialTarget): string {
+export function targetText(t: DialTarget): string {
   return t.kind === 'number' ? t.number : t.kind === 'sip' ? t.uri : `client:${t.identity}`;
 }
 
@@ -25,25 +25,29 @@ export interface ChildLegs {
   onProgress?: (attempt: number, p: DialProgress) => void;
   /** The CallSid the attempt's callbacks carried, when it had any. */
   sidOf(attempt: number): string | undefined;
+  /** The attempt's CallSid, made now if it has none yet (a leg being screened). */
+  sidFor(attempt: number): string;
 }
 
 export function childLegs(nouns: (Projected | undefined)[], targets: DialTarget[], callerId: string, ctx: VerbContext): ChildLegs {
   const sids: (string | undefined)[] = [];
   const sequence: number[] = [];
+  const sidFor = (i: number) => (sids[i] ??= ctx.newSid('CA'));
   const asked = nouns.map((noun) => {
     const url = noun && str(noun, 'statusCallback');
     if (!noun || !url) return undefined;
     const events = new Set(str(noun, 'statusCallbackEvent', 'completed').split(/[\s,]+/).filter(Boolean));
     return { url: ctx.resolve(url), method: methodOf(noun, 'statusCallbackMethod'), events };
   });
-  if (!asked.some(Boolean)) return { sidOf: () => undefined };
+  if (!asked.some(Boolean)) return { sidOf: (i) => sids[i], sidFor };
   return {
     sidOf: (i) => sids[i],
+    sidFor,
     onProgress(i, p) {
       const cb = asked[i];
       const target = targets[i];
       if (!cb || !target) return;
-      const sid = (sids[i] ??= ctx.newSid('CA'));
+      const sid = sidFor(i);
       if (!cb.events.has(p.event)) return;
       const to = targetText(target);
       const seq = sequence[i] ?? 0;

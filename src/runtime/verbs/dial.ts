@@ -3,10 +3,10 @@
 // With <Conference> inside, put the caller in the room instead.
 // https://www.twilio.com/docs/voice/twiml/dial (reference §1.4, §2.2)
 import type { Projected } from '../../grammar/index.js';
-import type { DialOptions, DialResult } from '../../telephony/adapter.js';
-import { actionOutcome, bool, CONTINUE, num, str, type Verb, type VerbContext, type VerbOutcome } from '../verb.js';
+import type { DialOptions, DialResult, DialTarget } from '../../telephony/adapter.js';
+import { actionOutcome, bool, CONTINUE, methodOf, num, str, type Verb, type VerbContext, type VerbOutcome } from '../verb.js';
 import { dialTargets } from './dial-targets.js';
-import { childLegs, type ChildLegs } from './dial-progress.js';
+import { childLegs, targetText, type ChildLegs } from './dial-progress.js';
 import { notifyRecording } from './recording-callback.js';
 import { dequeue } from './queue.js';
 import { loadGrammar } from '../../grammar/index.js';
@@ -67,6 +67,34 @@ function dialParams(r: DialResult, childSid: string | undefined): Record<string,
   return params;
 }
 
+/**
+ * What runs between a callee's answer and the bridge: the noun's screening document (`url`) on
+ * the callee's leg, which may turn it down with <Hangup>; then, with answerOnBridge, the caller's
+ * answer (CallStatus in-progress, the `answered` status callback at that time). The caller hears
+ * ringing meanwhile. https://www.twilio.com/docs/voice/twiml/number#url
+ */
+function screening(nouns: (Projected | undefined)[], targets: DialTarget[], callerId: string, answerOnBridge: boolean, legs: ChildLegs, ctx: VerbContext): Pick<DialOptions, 'screen'> {
+  const docs = nouns.map((n) => {
+    const url = n && str(n, 'url');
+    return n && url ? { url: ctx.resolve(url), method: methodOf(n, 'method'), noun: n.name } : undefined;
+  });
+  if (!answerOnBridge && !docs.some(Boolean)) return {};
+  return {
+    async screen(callee) {
+      const i = targets.indexOf(callee.target);
+      const doc = docs[i];
+      if (doc && !callee.leg) {
+        ctx.emit({ type: 'warning', message: `<${doc.noun} url>: this backend cannot run a document on the callee (drachtio needs a media server for it); connected without it` });
+      } else if (doc && callee.leg) {
+        await ctx.screenCallee({ leg: callee.leg, url: doc.url, method: doc.method, callSid: legs.sidFor(i), from: callerId, to: targetText(callee.target) });
+        if (callee.leg.isEnded) return false;
+      }
+      if (answerOnBridge) await ctx.answer();
+      return true;
+    },
+  };
+}
+
 export async function runDial(node: Projected, ctx: VerbContext): Promise<VerbOutcome> {
   const room = node.children.find((c) => c.name === 'Conference');
   if (room) return conference(node, room, ctx);
@@ -80,7 +108,7 @@ export async function runDial(node: Projected, ctx: VerbContext): Promise<VerbOu
   const record = recordOption(str(node, 'record', 'do-not-record'));
   if (!answerOnBridge) await ctx.answer();
   let result: DialResult;
-  let legs: ChildLegs = { sidOf: () => undefined };
+  let legs: ChildLegs | undefined;
   if (targets.length === 0) {
     result = { status: 'failed', duration: 0, attempts: [], callerHungUp: false };
   } else {
@@ -104,9 +132,7 @@ export async function runDial(node: Projected, ctx: VerbContext): Promise<VerbOu
         hangupOnStar: bool(node, 'hangupOnStar', false),
         answerOnBridge,
         ...record,
-        // answerOnBridge: the caller is answered the moment a callee answers, before the bridge,
-        // through the session (CallStatus in-progress, the `answered` status callback at that time).
-        ...(answerOnBridge ? { screen: () => ctx.answer().then(() => true) } : {}),
+        ...screening(nouns, targets, callerId, answerOnBridge, legs, ctx),
         ...(legs.onProgress ? { onProgress: legs.onProgress } : {}),
       },
       ctx.signal,
@@ -114,7 +140,7 @@ export async function runDial(node: Projected, ctx: VerbContext): Promise<VerbOu
   }
   // The answered leg's CallSid, as its statusCallbacks had it; else a new one for the leg that was tried.
   const answeredAt = result.answered ? targets.indexOf(result.answered.target) : -1;
-  const childSid = result.answered || result.attempts.length ? (legs.sidOf(answeredAt) ?? ctx.newSid('CA')) : undefined;
+  const childSid = result.answered || result.attempts.length ? (legs?.sidOf(answeredAt) ?? ctx.newSid('CA')) : undefined;
   if (result.recording) {
     const channels = record.record?.channels ?? 1;
     notifyRecording(node, ctx, { sid: ctx.newSid('RE'), url: result.recording.url, duration: result.recording.duration, channels }, 'DialVerb');

@@ -11,7 +11,7 @@
 // - Without answerOnBridge the caller is answered before ringing; with it, when the callee answers.
 // - A screening callee that is turned down is hung up and counts as no-answer [inference: Twilio
 //   does not document what a whisper that hangs up reports].
-import type { AnsweredCallee, DialOptions, DialProgress, DialResult, DialStatus, DialTarget } from '../adapter.js';
+import type { AnsweredCallee, CallLeg, DialOptions, DialProgress, DialResult, DialStatus, DialTarget } from '../adapter.js';
 import { Operation, type LegContext, type Stop } from './operation.js';
 import { CALLEE_RING_SECONDS, CALLEE_TALK_SECONDS, calleeFor, ms, type CalleeBehaviour, type CallerAction } from './script.js';
 import { viewTarget } from './transcript.js';
@@ -21,6 +21,8 @@ interface Attempt {
   index: number;
   /** Its `completed` progress went out. */
   over?: true;
+  /** The callee's leg while the app screens it. */
+  leg?: CallLeg & { drop(reason: string): void };
   target: DialTarget;
   behaviour: CalleeBehaviour;
   callId: string;
@@ -138,6 +140,8 @@ class Dialer {
   #close(a: Attempt, sipResponseCode: number, status: DialStatus): void {
     for (const cancel of a.timers) cancel();
     a.status = status;
+    // A screening document still running on the callee stops with it.
+    a.leg?.drop('the dial is over');
     // An answered callee still being screened is not CANCELled but hung up (BYE); its 200 stands.
     if (a.sipResponseCode === 200) {
       this.#ctx.emit({ type: 'callee-hangup', callId: a.callId, reason: 'canceled' });
@@ -186,7 +190,8 @@ class Dialer {
     const screen = this.#o.screen;
     if (!screen) return this.#bridge(a);
     // Others keep ringing while this callee is screened; the first one accepted wins.
-    screen(this.#callee(a)).then(
+    a.leg = this.#ctx.calleeLeg(a.callId, a.behaviour.actions ?? []);
+    screen({ ...this.#callee(a), leg: a.leg }).then(
       (ok) => this.#screened(a, ok),
       () => this.#screened(a, false),
     );
@@ -195,6 +200,7 @@ class Dialer {
   #screened(a: Attempt, accepted: boolean): void {
     if (this.#op.done || a.status) return;
     if (accepted) return this.#bridge(a);
+    a.leg?.drop('screened out');
     this.#ctx.emit({ type: 'callee-hangup', callId: a.callId, reason: 'screened-out' });
     a.status = 'no-answer';
     this.#over(a, 0);

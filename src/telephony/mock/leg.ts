@@ -36,8 +36,10 @@ export interface MockLegDeps {
   clock: Clock;
   script: MockCallScript;
   callId: string;
-  /** What the inbound INVITE said (recorded as the first event). */
-  inbound: Extract<BackendEvent, { type: 'inbound' }>;
+  /** What the inbound INVITE said (recorded as the first event); none for a dialled callee's leg. */
+  inbound?: Extract<BackendEvent, { type: 'inbound' }>;
+  /** A dialled callee's leg: answered already (it sent the 200). */
+  answered?: boolean;
   newCallId(): string;
   newRecordingSid(): string;
   recordingsDir?: string;
@@ -97,8 +99,20 @@ export class MockCallLeg implements CallLeg {
       answerNow: () => this.#answer(),
       newCallId: deps.newCallId,
       saveRecording: (seconds) => saveRecording(deps.clock, deps.recordingsDir, deps.newRecordingSid(), seconds),
+      calleeLeg: (callId, actions) =>
+        new MockCallLeg({
+          ...deps,
+          // The callee's own keys and speech at a screening <Gather> (CalleeBehaviour.actions).
+          script: { ...deps.script, caller: actions, hangupAfter: undefined },
+          callId,
+          answered: true,
+          inbound: undefined,
+          // Its events go into this call's transcript, marked with the callee's leg.
+          onEvent: (event) => this.log({ ...event, leg: callId }),
+        }),
     };
-    this.#emit(deps.inbound);
+    if (deps.inbound) this.#emit(deps.inbound);
+    this.#answered = deps.answered ?? false;
     if (deps.script.hangupAfter !== undefined) {
       this.#cancelHangupTimer = deps.clock.timer(ms(deps.script.hangupAfter), () => this.callerHangup());
     }

@@ -2,6 +2,7 @@
 // cancelled the moment it settles, and one way out when the call ends or the session aborts. This
 // is what keeps "no pending timers after a call" true without each verb cleaning up by hand.
 import type { Clock } from '../../clock.js';
+import type { CallLeg } from '../adapter.js';
 import type { CallerAction, CallerOpportunity, MockCallScript } from './script.js';
 import type { BackendEvent } from './transcript.js';
 
@@ -27,6 +28,8 @@ export interface LegContext {
   newCallId(): string;
   /** Where a recording of `seconds` is kept; written to disk when the adapter has a recordingsDir. */
   saveRecording(seconds: number): Promise<string>;
+  /** A leg for a callee that answered: the app's screening document runs on it (`<Number url>`). */
+  calleeLeg(callId: string, actions: CallerAction[]): CallLeg & { drop(reason: string): void };
 }
 
 /** Why an operation stopped early: the call ended, or the session aborted it. */

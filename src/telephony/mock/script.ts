@@ -64,6 +64,11 @@ export interface CalleeBehaviour {
    * → 401 and the attempt fails; wrong ones → 403; matching ones → the behaviour above.
    */
   requireAuth?: { username: string; password: string };
+  /**
+   * What the callee does while the app screens it (`<Number url>`), as a caller's actions: keys
+   * or speech at a <Gather>, a hang-up. Default: silence.
+   */
+  actions?: CallerAction[];
 }
 
 export interface MockCallScript {
