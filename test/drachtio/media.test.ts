@@ -80,6 +80,48 @@ describe('with a media server', () => {
     expect(media.ops.slice(0, 5)).toEqual(['ep0 answer', 'ep1 offer', 'ep1 modify', 'ep0 bridge ep1', 'ep0 unbridge']);
   });
 
+  it('<Sip url>: the screening document runs on the callee through its own endpoint; a key accepts it, then the bridge', async () => {
+    const media = new FakeMedia();
+    media.onOp = (ep, op) => op.startsWith('speak "Call for you') && setTimeout(() => ep.press('1'), 5);
+    ({ h } = await withMedia(
+      {
+        '/voice': '<Response><Dial action="/dialed"><Sip url="/whisper">sip:agent@one.example</Sip></Dial></Response>',
+        '/whisper': '<Response><Gather numDigits="1" action="/accepted"><Say>Call for you. Press 1.</Say></Gather><Hangup/></Response>',
+        '/accepted': '<Response/>',
+        '/dialed': '<Response/>',
+      },
+      media,
+    ));
+    h.stand.onRequest = (req: AppRequest) => {
+      req.respond(200);
+      void req.dialog?.acked.then(() => setTimeout(() => void req.dialog?.bye(), 100));
+    };
+    h.stand.call();
+    await h.finished();
+    expect(h.to('/accepted')[0]!.params).toMatchObject({ Digits: '1', Direction: 'outbound-dial' });
+    expect(h.to('/dialed')[0]!.params).toMatchObject({ DialCallStatus: 'completed', DialCallSid: h.to('/whisper')[0]!.params['CallSid'] });
+    expect(media.ops.slice(0, 6)).toEqual(['ep0 answer', 'ep1 offer', 'ep1 modify', 'ep1 speak "Call for you. Press 1." man en-US', 'ep1 stop', 'ep0 bridge ep1']);
+  });
+
+  it('<Sip url>: a <Hangup> in the screening turns the callee down with a BYE; nobody else: no-answer', async () => {
+    const media = new FakeMedia();
+    ({ h } = await withMedia(
+      {
+        '/voice': '<Response><Dial action="/dialed"><Sip url="/whisper">sip:agent@one.example</Sip></Dial></Response>',
+        '/whisper': '<Response><Say>Not now.</Say><Hangup/></Response>',
+        '/dialed': '<Response/>',
+      },
+      media,
+    ));
+    h.stand.onRequest = (req: AppRequest) => req.respond(200);
+    h.stand.call();
+    await h.finished();
+    const invite = h.stand.sent('INVITE')[0]!;
+    await h.stand.waitFor((r) => r.from === 'app' && r.method === 'BYE' && r.callId === invite.callId, 3000, 'the BYE to the callee');
+    expect(h.to('/dialed')[0]!.params).toMatchObject({ DialCallStatus: 'no-answer', DialBridged: 'false' });
+    expect(media.ops).not.toContain('ep0 bridge ep1');
+  });
+
   it('records a bridged call from the answer, on two channels, and posts where the recording is served', async () => {
     const media = new FakeMedia();
     ({ h } = await withMedia({ '/voice': '<Response><Dial record="record-from-answer-dual" action="/dialed"><Sip>sip:agent@one.example</Sip></Dial></Response>', '/dialed': '<Response/>' }, media));

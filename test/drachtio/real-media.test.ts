@@ -160,6 +160,21 @@ describe.skipIf(Boolean(why))('media through a real FreeSWITCH', () => {
     expect(s.requests.find((q) => q.url.endsWith('/refer-done'))!.params).toMatchObject({ ReferCallStatus: 'in-progress', NotifySipResponseCode: '200' });
   });
 
+  it('<Sip url>: the screening document speaks to the callee on its own FreeSWITCH endpoint, then the bridge', async () => {
+    const far = await callee(sipp.calleeAnswers({ talkMs: 2500 }));
+    const s = await setup({
+      '/voice': `<Response><Dial action="/dialed"><Sip url="/whisper">sip:+14155550142@127.0.0.1:${far.port}</Sip></Dial><Hangup/></Response>`,
+      '/whisper': '<Response><Say>Call for you.</Say></Response>',
+      '/dialed': '<Response><Hangup/></Response>',
+    });
+    expect(await caller(s, sipp.callerAnswered({ answer: 'o=FreeSWITCH' }), '+14155550199')).toMatchObject({ code: 0 });
+    expect(await far.done).toMatchObject({ code: 0 });
+    await s.summaries[0];
+    const whisper = s.requests.find((r) => r.url.endsWith('/whisper'))!.params;
+    expect(whisper).toMatchObject({ Direction: 'outbound-dial', To: expect.stringContaining('+14155550142') });
+    expect(s.requests.find((r) => r.url.endsWith('/dialed'))!.params).toMatchObject({ DialCallStatus: 'completed', DialCallSid: whisper['CallSid'] });
+  });
+
   it('a queue: the caller waiting in <Enqueue> is bridged through FreeSWITCH to the one who dials the queue', async () => {
     const s = await setup({
       '/voice': (req) =>

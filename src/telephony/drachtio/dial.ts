@@ -22,6 +22,7 @@ import { isSdp } from './sdp.js';
 import { isSipError, type SrfDialog, type SrfRequest, type SrfResponse } from './srf.js';
 import { isResolveError, resolveTarget } from './targets.js';
 import { DialRecording } from './dial-recording.js';
+import { DrachtioCalleeLeg } from './callee-leg.js';
 
 /** How long a CANCELled attempt may take to report its final response before it is counted as over. */
 export const CANCEL_GRACE_MS = 4000;
@@ -33,6 +34,8 @@ interface Attempt {
   /** Its `ringing` and `completed` progress went out. */
   rang?: true;
   over?: true;
+  /** Its endpoint has the callee's answer already (set up for screening). */
+  mediaReady?: true;
   status?: DialStatus;
   sipResponseCode?: number;
   /** The INVITE as sent (its `cancel()`). */
@@ -294,10 +297,26 @@ class Dialer {
     }
     const screen = this.#o.screen;
     if (!screen) return void this.#bridge(a);
-    screen({ target: a.target, callId: a.callId, headers: a.headers }).then(
-      (ok) => this.#screened(a, ok),
-      () => this.#screened(a, false),
+    void this.#calleeLeg(a).then((leg) =>
+      screen({ target: a.target, callId: a.callId, headers: a.headers, ...(leg ? { leg } : {}) }).then(
+        (ok) => this.#screened(a, ok),
+        () => this.#screened(a, false),
+      ),
     );
+  }
+
+  /** With a media server, the callee's side for a screening document: its endpoint pointed at the callee first. */
+  async #calleeLeg(a: Attempt): Promise<DrachtioCalleeLeg | undefined> {
+    const ep = a.endpoint;
+    if (!ep || !a.dialog) return undefined;
+    try {
+      await ep.modify(a.dialog.remote.sdp);
+      a.mediaReady = true;
+    } catch (e) {
+      this.#core.log.warn('<Dial>: the callee\'s media could not be set up for screening', { callId: a.callId, error: (e as Error).message });
+      return undefined;
+    }
+    return new DrachtioCalleeLeg(this.#core, { callId: a.callId, dialog: a.dialog, endpoint: ep });
   }
 
   #screened(a: Attempt, accepted: boolean): void {
@@ -330,7 +349,7 @@ class Dialer {
           await core.answerWith(dialog.remote.sdp, relay);
         }
       } else {
-        await a.endpoint!.modify(dialog.remote.sdp);
+        if (!a.mediaReady) await a.endpoint!.modify(dialog.remote.sdp);
         await core.answer();
         if (!core.endpoint) throw new Error('the caller has no media endpoint');
         await core.endpoint.bridge(a.endpoint!);
