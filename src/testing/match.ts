@@ -60,7 +60,7 @@ export function describeStep(step: Step): string {
   const value = step[kind] as Pattern;
   const shown = value === true ? '' : ` ${showPattern(value)}`;
   const at = step.at !== undefined ? ` at ${seconds(step.at * 1000)}` : '';
-  return `${step.not ? 'no ' : ''}${kind}${shown}${at}`;
+  return `${step.not ? 'no ' : ''}${kind}${shown}${at}${step.on === 'callee' ? ' on the callee' : ''}`;
 }
 
 export const seconds = (ms: number): string => `${Number((ms / 1000).toFixed(3))} s`;
@@ -78,8 +78,9 @@ function* candidates(events: readonly TranscriptEvent[], step: Step, want: Recor
   const type = typeof def.type === 'function' ? def.type(want) : def.type;
   // A step that takes time may have started before `from` (its prompts were the previous step).
   const first = def.end ? 0 : from;
+  const callee = step.on === 'callee';
   for (let i = first; i < events.length; i++) {
-    if (events[i]!.type !== type) continue;
+    if (events[i]!.type !== type || (events[i]!['leg'] !== undefined) !== callee) continue;
     const end = def.end ? def.end(events, i) : i;
     // Still going on (a call driven step by step, waiting at this Gather): it stands in the future.
     const anchor = end < 0 ? events.length : end;

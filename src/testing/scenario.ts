@@ -58,6 +58,8 @@ export interface StepModifiers {
   at?: number;
   /** Why the step matters; shown when it fails. */
   note?: string;
+  /** Whose side: the caller's (default), or a screened callee's (`<Number url>` events carry their leg). */
+  on?: 'caller' | 'callee';
 }
 
 export type Step = StepModifiers & { [K in StepKind]?: unknown };

@@ -34,6 +34,21 @@ function call(): TranscriptEvent[] {
 const failuresOf = (steps: Step[]) => matchSteps(call(), steps).failures.map((f) => f.happened);
 const passes = (steps: Step[]) => expect(failuresOf(steps)).toEqual([]);
 
+describe('whose side a step is on', () => {
+  const screened = (): TranscriptEvent[] => [
+    ev('inbound', { from: '+1', to: '+2', headers: {} }, 0),
+    ev('say', { text: 'Please hold', voice: 'man', language: 'en-US', loop: 1 }, 0),
+    ev('say', { text: 'Call for you', voice: 'man', language: 'en-US', loop: 1, leg: 'c1' }, 1000),
+    ev('say', { text: 'Goodbye', voice: 'man', language: 'en-US', loop: 1 }, 2000),
+  ];
+  it('matches the caller\'s events by default and a screened callee\'s with on: callee', () => {
+    expect(matchSteps(screened(), [{ say: 'Please hold' }, { say: 'Goodbye' }]).failures).toEqual([]);
+    expect(matchSteps(screened(), [{ say: 'Call for you', on: 'callee' }]).failures).toEqual([]);
+    expect(matchSteps(screened(), [{ say: 'Call for you' }]).failures.map((f) => f.happened)).toEqual(['the next say (at 0 s) differs: text is "Please hold" (expected "Call for you")']);
+    expect(matchSteps(screened(), [{ say: 'Goodbye', on: 'callee' }]).failures).toHaveLength(1);
+  });
+});
+
 describe('matching steps', () => {
   it('looks at the next event of its kind: a say nobody expected in between is noticed', () => {
     passes([{ say: 'Press 1' }, { say: 'Connecting' }, { say: 'Goodbye' }]);
