@@ -15,6 +15,9 @@ export interface Taker {
 export interface QueueMember {
   callSid: string;
   leg: CallLeg;
+  /** The waiting call's parties (for a `<Queue url>` document run on it). */
+  from: string;
+  to: string;
   enqueuedAt: number;
   /** Called once, by the call that takes this member. */
   take(taker: Taker): void;

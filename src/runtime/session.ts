@@ -18,7 +18,7 @@ import { API_VERSION, baseParams } from './params.js';
 import { DEFAULT_LIMITS, type Limits } from './limits.js';
 import { randomIds, type IdGenerator } from './ids.js';
 import { verbByName } from './verbs/index.js';
-import type { VerbContext, VerbOutcome } from './verb.js';
+import type { BeforeBridgeRun, VerbContext, VerbOutcome } from './verb.js';
 import type { EventSink, RuntimeEvent, TimedEvent } from './events.js';
 import { maskCredentials, redact } from '../log.js';
 
@@ -53,12 +53,20 @@ export interface SessionOptions {
   /** Queues shared with the other calls of the runtime (<Enqueue>, <Dial><Queue>). */
   queues?: Queues;
   /**
-   * This session runs the app's screening document (`<Number url>`) on a dialled callee's leg:
-   * the leg's own CallSid, Direction outbound-dial with ParentCallSid; no <Dial> in it (Twilio:
-   * "not allowed to contain the <Dial> verb"); and a document that runs out leaves the callee up,
-   * to be bridged. A <Hangup> (or the callee hanging up) turns the callee down.
+   * This session runs an app's document on another leg before it is bridged: a dialled callee's
+   * screening (`<Number url>`: Direction outbound-dial, ParentCallSid) or a dequeued caller's
+   * (`<Queue url>`: QueueSid, QueueTime, DequeingCallSid). The leg's own CallSid; these
+   * parameters on every request; no <Dial> in it (Twilio: "not allowed to contain the <Dial>
+   * verb"); a document that runs out leaves the leg up for the bridge, and a <Hangup> (or the
+   * party hanging up) takes it away.
    */
-  screening?: { callSid: string; parentCallSid: string };
+  screening?: BeforeBridge;
+}
+
+export interface BeforeBridge {
+  callSid: string;
+  direction: 'inbound' | 'outbound-dial';
+  params: Record<string, string>;
 }
 
 export interface CallSummary {
@@ -314,7 +322,7 @@ export class Session {
         continue;
       }
       if (this.#o.screening && verb.names.includes('Dial')) {
-        this.#emit({ type: 'warning', url, message: `<${node.name}> is not allowed in a screening document (<Number url>): it runs on the callee, who is being connected already; skipped` });
+        this.#emit({ type: 'warning', url, message: `<${node.name}> is not allowed in a document run before a bridge (<Number url>, <Queue url>): that party is being connected already; skipped` });
         continue;
       }
       const before = this.#clock.now();
@@ -355,7 +363,7 @@ export class Session {
       },
       addPostcall: (url, method) => this.#postcalls.push({ url, method }),
       queues: this.#queues,
-      screenCallee: (o) => this.#screenCallee(o),
+      runBeforeBridge: (o) => this.#runBeforeBridge(o),
       loadDocument: async (url, method, params) => {
         // A document the call waits on (an <Enqueue waitUrl>): no fallback, a failure is reported.
         const r = await this.#load({ url, method, params, fallback: true });
@@ -366,8 +374,8 @@ export class Session {
     return ctx;
   }
 
-  /** A session of its own on the callee's leg, sharing this one's client, clock, ids and limits; its events join this call's, marked with the callee's leg. */
-  async #screenCallee(o: { leg: CallLeg; url: string; method: HttpMethod; callSid: string; from: string; to: string }): Promise<CallSummary> {
+  /** A session of its own on the other leg, sharing this one's client, clock, ids and limits; its events join this call's, marked with that leg. */
+  async #runBeforeBridge(o: BeforeBridgeRun): Promise<CallSummary> {
     const { app, onEvent: _ownSink, ...shared } = this.#o;
     const screening = new Session(
       { callId: o.leg.callId, from: o.from, to: o.to, headers: {}, leg: o.leg },
@@ -375,7 +383,7 @@ export class Session {
         ...shared,
         app: { url: o.url, method: o.method, ...(app.dialect ? { dialect: app.dialect } : {}) },
         queues: this.#queues,
-        screening: { callSid: o.callSid, parentCallSid: this.callSid },
+        screening: { callSid: o.callSid, direction: o.direction, params: o.params },
         // Marked as the backend marks the leg's own events (its call id).
         onEvent: ({ t: _t, ...event }) => this.#emit({ ...event, leg: o.leg.callId }),
       },
@@ -431,7 +439,7 @@ export class Session {
   }
 
   #identity() {
-    return { accountSid: this.#o.accountSid ?? 'AC' + '0'.repeat(32), callSid: this.callSid, call: this.#call, direction: this.#o.screening ? ('outbound-dial' as const) : ('inbound' as const) };
+    return { accountSid: this.#o.accountSid ?? 'AC' + '0'.repeat(32), callSid: this.callSid, call: this.#call, direction: this.#o.screening?.direction ?? ('inbound' as const) };
   }
 
   #callback(event: StatusEvent, extra: Record<string, string> = {}): void {
@@ -449,9 +457,9 @@ export class Session {
   }
 
   /** Fire-and-forget callbacks: never block the call, never throw; failures are logged. */
-  /** ParentCallSid, for a screened callee's requests. */
+  /** What a document run before a bridge adds to every request (ParentCallSid, QueueSid...). */
   get #parent(): Record<string, string> {
-    return this.#o.screening ? { ParentCallSid: this.#o.screening.parentCallSid } : {};
+    return this.#o.screening?.params ?? {};
   }
 
   #fire(url: string, method: HttpMethod, extra: Record<string, string>): void {

@@ -8,7 +8,7 @@ import type { HttpMethod } from '../webhook/types.js';
 import type { DialectName } from '../types.js';
 import type { RuntimeEvent } from './events.js';
 import type { Queues } from './queues.js';
-import type { CallSummary } from './session.js';
+import type { BeforeBridge, CallSummary } from './session.js';
 import type { DidmlError } from '../errors.js';
 
 export type VerbOutcome =
@@ -53,10 +53,19 @@ export interface VerbContext {
   addPostcall(url: string, method: HttpMethod): void;
   /** The runtime's call queues. */
   queues: Queues;
-  /** Runs the app's screening document (`<Number url>`) on a dialled callee's leg, to its end. */
-  screenCallee(o: { leg: CallLeg; url: string; method: HttpMethod; callSid: string; from: string; to: string }): Promise<CallSummary>;
+  /** Runs an app's document on another leg before it is bridged (`<Number url>`, `<Queue url>`), to its end. */
+  runBeforeBridge(o: BeforeBridgeRun): Promise<CallSummary>;
   /** Fetch a document the verb runs itself (an <Enqueue waitUrl>); counts toward the call's limits. */
   loadDocument(url: string, method: HttpMethod, params: Record<string, string>): Promise<{ url: string; root: Projected } | DidmlError>;
+}
+
+export interface BeforeBridgeRun extends BeforeBridge {
+  leg: CallLeg;
+  url: string;
+  method: HttpMethod;
+  /** The leg's parties, as its requests name them. */
+  from: string;
+  to: string;
 }
 
 export interface Verb {

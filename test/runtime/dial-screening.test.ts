@@ -82,7 +82,7 @@ describe('<Number url>: a screening document on the callee', () => {
   it('a <Dial> in a screening document is skipped with a warning', async () => {
     await screenApp('<Dial action="/after"><Number url="/whisper">+14155550111</Number></Dial>', xml('<Dial>+14155550999</Dial><Say>Hi.</Say>'));
     const { events } = await runApp({ app: app!.url('/voice'), script: { callees: { '*': { ring: 1, talk: 3 } } } });
-    expect(ofType(events, 'warning').map((e) => e['message'])).toContainEqual(expect.stringMatching(/<Dial> is not allowed in a screening document/));
+    expect(ofType(events, 'warning').map((e) => e['message'])).toContainEqual(expect.stringMatching(/<Dial> is not allowed in a document run before a bridge \(<Number url>, <Queue url>\)/));
     expect(ofType(events, 'dial')).toHaveLength(1);
     expect(app!.to('/after')[0]!.params).toMatchObject({ DialCallStatus: 'completed' });
   });

@@ -148,6 +148,54 @@ describe('queues', () => {
     );
     expect(seen.find((s) => s.path === '/after')!.params).toMatchObject({ QueueResult: 'hangup', QueueTime: '42' });
   });
+
+  it('<Queue url>: a document for the dequeued caller runs before the bridge, with QueueSid, QueueTime and DequeingCallSid', async () => {
+    const { results, seen } = await calls(
+      {
+        '/caller': xml('<Enqueue waitUrl="/wait" action="/after-queue">support</Enqueue>'),
+        '/wait': xml('<Pause length="30"/>'),
+        '/after-queue': xml('<Hangup/>'),
+        '/agent': xml('<Dial action="/after-agent"><Queue url="/about-to-connect">support</Queue></Dial>'),
+        '/about-to-connect': xml('<Say>You are being connected to an agent.</Say>'),
+        '/after-agent': xml('<Hangup/>'),
+      },
+      [
+        { path: '/caller', at: 0, script: { from: '+14155550100', hangupAfter: 120 } },
+        { path: '/agent', at: 10, script: { from: '+14155550111', bridgeDuration: 20 } },
+      ],
+    );
+    const [caller, agent] = results;
+    const callerSid = seen.find((s) => s.path === '/caller')!.params['CallSid'];
+    const agentSid = seen.find((s) => s.path === '/agent')!.params['CallSid'];
+    const about = seen.find((s) => s.path === '/about-to-connect')!.params;
+    expect(about).toMatchObject({ CallSid: callerSid, DequeingCallSid: agentSid, QueueTime: '10', From: '+14155550100', QueueSid: expect.stringMatching(/^QU/) });
+    // The request went out from the agent's call, marked with the caller's leg; the caller heard it, then the bridge.
+    expect(agent!.events.find((e) => e.type === 'webhook' && String(e['url']).endsWith('/about-to-connect'))).toMatchObject({ leg: expect.any(String) });
+    const said = caller!.events.findIndex((e) => e.type === 'say' && e['text'] === 'You are being connected to an agent.');
+    expect(said).toBeGreaterThan(0);
+    // The agent's call began 10 s after the caller's: its bridge comes once the announcement (2.2 s) is over.
+    const bridgedAt = 10_000 + agent!.events.find((e) => e.type === 'bridge-leg')!.t;
+    expect(bridgedAt).toBeGreaterThanOrEqual(caller!.events[said]!.t + 2000);
+    expect(seen.find((s) => s.path === '/after-agent')!.params).toMatchObject({ DialCallStatus: 'completed', DialBridged: 'true', DialCallSid: callerSid });
+    expect(seen.find((s) => s.path === '/after-queue')!.params).toMatchObject({ QueueResult: 'bridged' });
+  });
+
+  it('<Queue url> that hangs up the dequeued caller: no bridge, DialCallStatus no-answer', async () => {
+    const { seen } = await calls(
+      {
+        '/caller': xml('<Enqueue waitUrl="/wait">support</Enqueue>'),
+        '/wait': xml('<Pause length="30"/>'),
+        '/agent': xml('<Dial action="/after-agent"><Queue url="/turn-away">support</Queue></Dial>'),
+        '/turn-away': xml('<Say>Sorry.</Say><Hangup/>'),
+        '/after-agent': xml('<Hangup/>'),
+      },
+      [
+        { path: '/caller', at: 0, script: { from: '+14155550100', hangupAfter: 120 } },
+        { path: '/agent', at: 5, script: { from: '+14155550111' } },
+      ],
+    );
+    expect(seen.find((s) => s.path === '/after-agent')!.params).toMatchObject({ DialCallStatus: 'no-answer', DialBridged: 'false' });
+  });
 });
 
 describe('DIDML top-level <conference>', () => {

@@ -86,7 +86,8 @@ function screening(nouns: (Projected | undefined)[], targets: DialTarget[], call
       if (doc && !callee.leg) {
         ctx.emit({ type: 'warning', message: `<${doc.noun} url>: this backend cannot run a document on the callee (drachtio needs a media server for it); connected without it` });
       } else if (doc && callee.leg) {
-        await ctx.screenCallee({ leg: callee.leg, url: doc.url, method: doc.method, callSid: legs.sidFor(i), from: callerId, to: targetText(callee.target) });
+        const callSid = legs.sidFor(i);
+        await ctx.runBeforeBridge({ leg: callee.leg, url: doc.url, method: doc.method, callSid, direction: 'outbound-dial', params: { ParentCallSid: ctx.call.callSid }, from: callerId, to: targetText(callee.target) });
         if (callee.leg.isEnded) return false;
       }
       if (answerOnBridge) await ctx.answer();

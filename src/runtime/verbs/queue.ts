@@ -72,7 +72,7 @@ export const enqueue: Verb = {
     await ctx.answer();
     let take!: (t: Taker) => void;
     const taken = new Promise<Taker>((resolve) => (take = resolve));
-    const member: QueueMember = { callSid: ctx.call.callSid, leg: ctx.leg, enqueuedAt: ctx.clock.now(), take };
+    const member: QueueMember = { callSid: ctx.call.callSid, leg: ctx.leg, from: ctx.call.from, to: ctx.call.to, enqueuedAt: ctx.clock.now(), take };
     const joined = ctx.queues.join(name, member, num(node, 'maxQueueSize', DEFAULT_MAX_QUEUE_SIZE));
     if (joined === 'full') {
       ctx.emit({ type: 'queue', queue: name, result: 'queue-full' });
@@ -106,7 +106,6 @@ export async function dequeue(dialNode: Projected, queueNode: Projected, ctx: Ve
   const name = queueNode.text.trim();
   if (!name) return { kind: 'end', reason: '<Queue> needs a queue name' };
   await ctx.answer();
-  if (str(queueNode, 'url')) ctx.emit({ type: 'warning', message: '<Queue url> (a document for the dequeued caller) is not run yet; the callers are bridged at once' });
   const member = await ctx.queues.take(name, num(dialNode, 'timeout', 30) * 1000, ctx.signal);
   const queueSid = ctx.queues.sidOf(name);
   if (!member) {
@@ -114,12 +113,32 @@ export async function dequeue(dialNode: Projected, queueNode: Projected, ctx: Ve
     return actionOutcome(dialNode, ctx, { DialCallStatus: 'no-answer', DialBridged: 'false', QueueSid: queueSid }, ctx.leg.isEnded);
   }
   ctx.emit({ type: 'dequeue', queue: name, found: true, callSid: member.callSid });
-  const bridged: Promise<BridgeResult> = ctx.leg.bridge(member.leg, ctx.signal);
+  let settle!: (r: BridgeResult) => void;
+  const bridged = new Promise<BridgeResult>((resolve) => (settle = resolve));
+  // Taken: the caller's wait document stops, and its Enqueue waits for this bridge.
   member.take({ callSid: ctx.call.callSid, bridged });
-  const r = await bridged;
+  const url = str(queueNode, 'url');
+  if (url) {
+    // <Queue url>: a document for the dequeued caller first ("played to the caller being
+    // dequeued" before the bridge), with QueueSid, QueueTime and DequeingCallSid.
+    await ctx.runBeforeBridge({
+      leg: member.leg,
+      url: ctx.resolve(url),
+      method: methodOf(queueNode, 'method'),
+      callSid: member.callSid,
+      direction: 'inbound',
+      params: { QueueSid: queueSid, QueueTime: String(Math.round((ctx.clock.now() - member.enqueuedAt) / 1000)), DequeingCallSid: ctx.call.callSid },
+      from: member.from,
+      to: member.to,
+    });
+  }
+  // The dequeued caller may be gone by now (hung up, or turned away by the url's <Hangup>).
+  const gone = member.leg.isEnded;
+  const r: BridgeResult = gone ? { endedBy: 'other', duration: 0 } : await ctx.leg.bridge(member.leg, ctx.signal);
+  settle(r);
   const params = {
-    DialCallStatus: 'completed',
-    DialBridged: 'true',
+    DialCallStatus: gone ? 'no-answer' : 'completed',
+    DialBridged: String(!gone),
     DialCallSid: member.callSid,
     DialCallDuration: String(r.duration),
     QueueSid: queueSid,
