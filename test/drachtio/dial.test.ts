@@ -1,7 +1,7 @@
 // <Dial> on the drachtio backend beyond the seeds: one target after another, the time limit,
 // hangupOnStar, the caller leaving a bridged call, early media, re-INVITEs while bridged.
 import { afterEach, describe, expect, it } from 'vitest';
-import { startHarness, type Harness } from './harness.js';
+import { answersThenHangsUp, startHarness, type Harness } from './harness.js';
 import { header, sdp } from './stand-in/sip.js';
 import type { AppRequest } from './stand-in/server.js';
 
@@ -33,10 +33,7 @@ describe('<Dial> on drachtio', () => {
 
   it('record without a media server: the call is bridged unrecorded, and the log says what recording needs', async () => {
     h = await startHarness({ routes: { '/voice': '<Response><Dial record="true" action="/dialed"><Sip>sip:a@one.example</Sip></Dial></Response>', '/dialed': dialed } });
-    h.stand.onRequest = (req: AppRequest) => {
-      req.respond(200);
-      void req.dialog?.acked.then(() => setTimeout(() => void req.dialog?.bye(), 20));
-    };
+    h.stand.onRequest = answersThenHangsUp(20);
     h.stand.call();
     await h.finished();
     const p = h.to('/dialed')[0]!.params;
@@ -75,10 +72,7 @@ describe('<Dial> on drachtio', () => {
     h = await startHarness({
       routes: { '/voice': '<Response><Dial action="/dialed"><Sip url="/whisper">sip:a@one.example</Sip></Dial></Response>', '/dialed': dialed, '/whisper': '<Response><Say>Hi</Say></Response>' },
     });
-    h.stand.onRequest = (req: AppRequest) => {
-      req.respond(200);
-      void req.dialog?.acked.then(() => setTimeout(() => void req.dialog?.bye(), 20));
-    };
+    h.stand.onRequest = answersThenHangsUp(20);
     h.stand.call();
     const done = await h.finished();
     expect(h.to('/whisper')).toEqual([]);

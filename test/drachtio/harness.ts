@@ -8,7 +8,7 @@ import { createDrachtioAdapter, withDefaults, type DrachtioAdapter, type Drachti
 import type { InboundCall } from '../../src/telephony/adapter.js';
 import { createWebhookClient } from '../../src/webhook/client.js';
 import { handlerTransport, type HandlerRequest, type HandlerResult } from '../../src/webhook/handler.js';
-import { StandIn } from './stand-in/server.js';
+import { StandIn, type AppRequest } from './stand-in/server.js';
 
 export const APP = 'https://app.example';
 
@@ -114,5 +114,13 @@ export async function startHarness(o: HarnessOptions): Promise<Harness> {
 
 /** A realClock pause, for "nothing more happens" checks only; never asserted on as time. */
 export const tick = (ms = 50) => new Promise((r) => setTimeout(r, ms));
+
+/** A far end that answers at once and hangs up `talkMs` after the ACK. */
+export const answersThenHangsUp =
+  (talkMs: number) =>
+  (req: AppRequest): void => {
+    req.respond(200);
+    void req.dialog?.acked.then(() => setTimeout(() => void req.dialog?.bye(), talkMs));
+  };
 
 export { realClock };

@@ -2,7 +2,7 @@
 // with the endpoint's SDP, prompts, barge-in, keys, recordings, bridging a callee) against a
 // scripted MediaServerLink, with real SIP through the stand-in drachtio-server.
 import { afterEach, describe, expect, it } from 'vitest';
-import { startHarness, type Harness } from './harness.js';
+import { answersThenHangsUp, startHarness, type Harness } from './harness.js';
 import { FakeMedia } from './fake-media.js';
 import type { AppRequest } from './stand-in/server.js';
 
@@ -67,10 +67,7 @@ describe('with a media server', () => {
   it('bridges a callee through an endpoint of its own: the INVITE offers that endpoint, its answer goes back to it', async () => {
     const media = new FakeMedia();
     ({ h } = await withMedia({ '/voice': '<Response><Dial><Sip>sip:agent@one.example</Sip></Dial></Response>' }, media));
-    h.stand.onRequest = (req: AppRequest) => {
-      req.respond(200);
-      void req.dialog?.acked.then(() => setTimeout(() => void req.dialog?.bye(), 20));
-    };
+    h.stand.onRequest = answersThenHangsUp(20);
     h.stand.call();
     await h.finished();
     const invite = h.stand.sent('INVITE')[0]!;
@@ -92,10 +89,7 @@ describe('with a media server', () => {
       },
       media,
     ));
-    h.stand.onRequest = (req: AppRequest) => {
-      req.respond(200);
-      void req.dialog?.acked.then(() => setTimeout(() => void req.dialog?.bye(), 100));
-    };
+    h.stand.onRequest = answersThenHangsUp(100);
     h.stand.call();
     await h.finished();
     expect(h.to('/accepted')[0]!.params).toMatchObject({ Digits: '1', Direction: 'outbound-dial' });
@@ -125,10 +119,7 @@ describe('with a media server', () => {
   it('records a bridged call from the answer, on two channels, and posts where the recording is served', async () => {
     const media = new FakeMedia();
     ({ h } = await withMedia({ '/voice': '<Response><Dial record="record-from-answer-dual" action="/dialed"><Sip>sip:agent@one.example</Sip></Dial></Response>', '/dialed': '<Response/>' }, media));
-    h.stand.onRequest = (req: AppRequest) => {
-      req.respond(200);
-      void req.dialog?.acked.then(() => setTimeout(() => void req.dialog?.bye(), 20));
-    };
+    h.stand.onRequest = answersThenHangsUp(20);
     h.stand.call();
     await h.finished();
     const p = h.to('/dialed')[0]!.params;
