@@ -19,8 +19,9 @@ export interface ServeConfig {
   http: { host: string; port: number; authToken?: string };
   accountSid?: string;
   authToken?: string;
-  webhook: { connectTimeoutMs: number; readTimeoutMs: number; maxBytes: number; allowHosts?: string[]; denyHosts?: string[] };
-  limits: Limits;
+  webhook: { connectTimeoutMs: number; readTimeoutMs: number; maxBytes: number; maxConnectionsPerOrigin?: number; allowHosts?: string[]; denyHosts?: string[] };
+  /** The session's limits, and how many calls run at once (a runtime's, not a call's). */
+  limits: Limits & { maxConcurrentCalls?: number };
   log: { level: Level };
   /** The drachtio backend (required with adapter drachtio). */
   drachtio?: DrachtioConfig;

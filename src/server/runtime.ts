@@ -24,7 +24,7 @@ import type { ServeConfig } from './config.js';
 export interface Runtime {
   /** The control server's base URL. */
   url: string;
-  stats(): { activeCalls: number; callsStarted: number; callsEnded: number };
+  stats(): { activeCalls: number; callsStarted: number; callsEnded: number; callsRefused: number };
   /** Ends every call in progress, closes the backend, the webhook pool and the control server. */
   close(): Promise<void>;
 }
@@ -87,6 +87,7 @@ export async function startRuntime(config: ServeConfig, options: RuntimeOptions 
       connectTimeoutMs: config.webhook.connectTimeoutMs,
       readTimeoutMs: config.webhook.readTimeoutMs,
       maxBytes: config.webhook.maxBytes,
+      ...(config.webhook.maxConnectionsPerOrigin !== undefined ? { maxConnectionsPerOrigin: config.webhook.maxConnectionsPerOrigin } : {}),
       hosts: hostPolicy({ allow: config.webhook.allowHosts ?? [], deny: config.webhook.denyHosts ?? [], trusted: configuredHosts(config.app) }),
       ...(options.appRoot ? { appRoot: options.appRoot } : {}),
     });
@@ -105,7 +106,17 @@ export async function startRuntime(config: ServeConfig, options: RuntimeOptions 
     return p;
   };
 
+  /** At limits.maxConcurrentCalls: one more call is refused at once (503), so its carrier can try elsewhere. */
+  const full = (): boolean => config.limits.maxConcurrentCalls !== undefined && started - ended >= config.limits.maxConcurrentCalls;
+  let refused = 0;
+
   function onCall(call: InboundCall): void {
+    if (full()) {
+      refused++;
+      log.warn('call refused: the runtime is running limits.maxConcurrentCalls calls', { callId: call.callId, from: call.from, to: call.to, activeCalls: started - ended });
+      void call.leg.reject('unavailable').catch((e: unknown) => log.debug('refusing the call failed', { callId: call.callId, error: String(e) }));
+      return;
+    }
     started++;
     const session = new Session(call, {
       app: config.app,
@@ -149,6 +160,10 @@ export async function startRuntime(config: ServeConfig, options: RuntimeOptions 
     } catch (e) {
       return send(res, 400, { error: (e as Error).message });
     }
+    if (full()) {
+      refused++;
+      return send(res, 503, { error: `the runtime is running ${started - ended} calls, its limits.maxConcurrentCalls; try again later` }, { 'retry-after': '1' });
+    }
     started++;
     try {
       const r = await track(simulateCall({ app: config.app, call: script, webhooks, limits: config.limits }));
@@ -170,6 +185,7 @@ export async function startRuntime(config: ServeConfig, options: RuntimeOptions 
         activeCalls: started - ended,
         callsStarted: started,
         callsEnded: ended,
+        callsRefused: refused,
         uptimeSeconds: Math.round((Date.now() - bootedAt) / 1000),
       });
     }
@@ -205,7 +221,7 @@ export async function startRuntime(config: ServeConfig, options: RuntimeOptions 
 
   return {
     url,
-    stats: () => ({ activeCalls: started - ended, callsStarted: started, callsEnded: ended }),
+    stats: () => ({ activeCalls: started - ended, callsStarted: started, callsEnded: ended, callsRefused: refused }),
     async close() {
       for (const s of sessions) s.stop('the runtime is shutting down');
       await options.adapter?.close();

@@ -16,6 +16,8 @@ import type { Clock } from '../clock.js';
 export type CallStatus = 'queued' | 'ringing' | 'in-progress' | 'completed' | 'busy' | 'failed' | 'no-answer' | 'canceled';
 
 /** A call arriving at the runtime, as the backend saw it. */
+export type RejectReason = 'busy' | 'rejected' | 'unavailable';
+
 export interface InboundCall {
   /** The backend's id for the call (the SIP Call-ID under drachtio). */
   callId: string;
@@ -224,8 +226,11 @@ export interface CallLeg {
 
   /** Send 200 OK (idempotent). */
   answer(): Promise<void>;
-  /** Refuse an unanswered call: busy → 486, rejected → the configured code (404 as Twilio does; reference §1.1). */
-  reject(reason: 'busy' | 'rejected'): Promise<void>;
+  /**
+   * Refuse an unanswered call: busy → 486, rejected → the configured code (404 as Twilio does;
+   * reference §1.1), unavailable → 503 (the runtime is full: the carrier may try elsewhere).
+   */
+  reject(reason: RejectReason): Promise<void>;
   /** End the call (BYE, or CANCEL/final response before answer). Idempotent. */
   hangup(reason?: string): Promise<void>;
 

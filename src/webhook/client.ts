@@ -86,7 +86,13 @@ export function createWebhookClient(options: WebhookClientOptions = {}): Webhook
 
   function transportFor(url: URL): Transport | DidmlError {
     if (options.transport) return options.transport;
-    if (url.protocol === 'http:' || url.protocol === 'https:') return (http ??= createHttpTransport({ hosts, ...(options.lookup && { lookup: options.lookup }) }));
+    if (url.protocol === 'http:' || url.protocol === 'https:') {
+      return (http ??= createHttpTransport({
+        hosts,
+        ...(options.lookup && { lookup: options.lookup }),
+        ...(options.maxConnectionsPerOrigin !== undefined && { connections: options.maxConnectionsPerOrigin }),
+      }));
+    }
     if (url.protocol === 'app:') {
       if (!options.appRoot) return new DidmlError('DIDML_WEBHOOK_URL', `${url.href}: app: URLs name documents of a folder app, and this client has none (appRoot)`);
       folder ??= folderTransport(options.appRoot);

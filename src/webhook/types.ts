@@ -98,6 +98,8 @@ export interface WebhookClientOptions {
   hosts?: HostPolicy;
   /** How host names resolve (default `dns.lookup`). */
   lookup?: LookupFunction;
+  /** Most keep-alive connections to one origin (default: no limit); requests beyond them wait for one. */
+  maxConnectionsPerOrigin?: number;
   /** How long close() waits for requests in flight before it cancels them (default 5000 ms). */
   closeGraceMs?: number;
   /** Told about ignored or clamped `#ct=…` overrides, so that nothing is dropped silently. */

@@ -60,6 +60,28 @@ describe.skipIf(!built)('didml serve --adapter drachtio', () => {
     expect(await s.exit).toBe(0);
   });
 
+  it('refuses a call beyond limits.maxConcurrentCalls with 503 on the wire', async () => {
+    stand = await StandIn.listen({ secret: 'cymru' });
+    const s = serve({
+      app: { url: join(root, 'examples/didforsale-forward') },
+      adapter: 'drachtio',
+      drachtio: { inbound: { host: '127.0.0.1', port: stand.port, secret: 'cymru' } },
+      limits: { maxConcurrentCalls: 1 },
+      log: { level: 'warn' },
+    });
+    const url = await s.started;
+    await stand.authenticated();
+    // The far end rings and never answers: the first call stays in its Dial.
+    stand.onRequest = (req) => req.respond(180);
+    stand.call({ to: '+19495551212' });
+    await stand.waitFor((r) => r.from === 'app' && r.method === 'INVITE', 3000, 'the first call dialling out');
+    const second = stand.call({ to: '+19495551213' });
+    expect(await second.response()).toBe(503);
+    expect(((await (await fetch(`${url}/health`)).json()) as { callsRefused: number }).callsRefused).toBe(1);
+    s.kill();
+    expect(await s.exit).toBe(0);
+  });
+
   it('exits 2 when drachtio-server refuses the secret, saying which key to check', async () => {
     stand = await StandIn.listen({ secret: 'cymru' });
     const s = serve({

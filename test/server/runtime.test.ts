@@ -18,14 +18,15 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function app(documents: Record<string, string>): Promise<string> {
+/** An app on loopback answering `documents` by path, after `delayMs` (real time: a slow app keeps a simulated call busy). */
+async function app(documents: Record<string, string>, delayMs = 0): Promise<string> {
   const server: Server = createServer((req, res) => {
     const body = documents[new URL(req.url!, 'http://x').pathname];
     if (body === undefined) {
       res.writeHead(404).end();
       return;
     }
-    res.writeHead(200, { 'content-type': 'text/xml' }).end(body);
+    setTimeout(() => res.writeHead(200, { 'content-type': 'text/xml' }).end(body), delayMs);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   cleanups.push(() => new Promise((r) => server.close(() => r())));
@@ -86,7 +87,7 @@ describe('control server', () => {
     expect(call.status).toBe('completed');
     const after = call.events.find((e) => e.type === 'webhook' && e.params?.['DialCallStatus']);
     expect(after?.params?.['DialCallStatus']).toBe('busy');
-    expect(rt.stats()).toEqual({ activeCalls: 0, callsStarted: 1, callsEnded: 1 });
+    expect(rt.stats()).toEqual({ activeCalls: 0, callsStarted: 1, callsEnded: 1, callsRefused: 0 });
     expect(logs.some((l) => l['msg'] === 'simulated call ended' && l['status'] === 'completed')).toBe(true);
   });
 
@@ -113,7 +114,7 @@ describe('calls from a backend', () => {
     const ended = logs.find((l) => l['msg'] === 'call ended');
     expect(started).toMatchObject({ from: '+14155550100', callId: call.callId });
     expect(ended).toMatchObject({ status: 'completed', reason: 'the document ran out of verbs', callSid: started?.['callSid'] });
-    expect(rt.stats()).toEqual({ activeCalls: 0, callsStarted: 1, callsEnded: 1 });
+    expect(rt.stats()).toEqual({ activeCalls: 0, callsStarted: 1, callsEnded: 1, callsRefused: 0 });
   });
 
   it('ends calls in progress when it shuts down', async () => {
@@ -126,9 +127,41 @@ describe('calls from a backend', () => {
     await rt.close();
     cleanups.pop();
     for (const c of calls) expect(c.leg.isEnded).toBe(true);
-    expect(rt.stats()).toEqual({ activeCalls: 0, callsStarted: 2, callsEnded: 2 });
+    expect(rt.stats()).toEqual({ activeCalls: 0, callsStarted: 2, callsEnded: 2, callsRefused: 0 });
     expect(logs.filter((l) => l['msg'] === 'call ended')).toHaveLength(2);
     expect(logs.at(-1)?.['msg']).toBe('didml runtime stopped');
+  });
+});
+
+describe('limits.maxConcurrentCalls', () => {
+  it('refuses a call from the backend beyond it with 503 (and counts it), and takes calls again once one ends', async () => {
+    const url = await app({ '/voice': '<Response><Pause length="3600"/></Response>' });
+    const adapter = createMockAdapter({ clock: realClock });
+    const { rt, logs } = await runtime({ app: { url: `${url}/voice` }, limits: { maxConcurrentCalls: 2 } }, adapter);
+    const calls = [adapter.placeCall({}), adapter.placeCall({})];
+    const third = adapter.placeCall({});
+    await third.leg.ended;
+    expect(third.leg.transcript.find((e) => e.type === 'reject')).toMatchObject({ reason: 'unavailable', sipResponseCode: 503 });
+    expect(logs.find((l) => l['msg'] === 'call refused: the runtime is running limits.maxConcurrentCalls calls')).toMatchObject({ activeCalls: 2 });
+    expect(rt.stats()).toMatchObject({ activeCalls: 2, callsRefused: 1 });
+    calls[0]!.leg.callerHangup();
+    for (let i = 0; i < 100 && rt.stats().activeCalls > 1; i++) await new Promise((r) => setTimeout(r, 5));
+    const fourth = adapter.placeCall({});
+    await new Promise((r) => setTimeout(r, 30));
+    expect(fourth.leg.isEnded).toBe(false);
+    expect(rt.stats()).toMatchObject({ activeCalls: 2, callsStarted: 3, callsRefused: 1 });
+  });
+
+  it('answers POST /calls beyond it with 503 and Retry-After', async () => {
+    const url = await app({ '/voice': '<Response><Hangup/></Response>' }, 300);
+    const { rt } = await runtime({ app: { url: `${url}/voice` }, limits: { maxConcurrentCalls: 1 } });
+    const first = fetch(`${rt.url}/calls`, { method: 'POST', body: '{}' });
+    for (let i = 0; i < 100 && rt.stats().activeCalls < 1; i++) await new Promise((r) => setTimeout(r, 5));
+    const second = await fetch(`${rt.url}/calls`, { method: 'POST', body: '{}' });
+    expect(second.status).toBe(503);
+    expect(second.headers.get('retry-after')).toBe('1');
+    expect(((await second.json()) as { error: string }).error).toMatch(/limits.maxConcurrentCalls/);
+    expect((await first).status).toBe(200);
   });
 });
 

@@ -28,3 +28,25 @@ it('50 requests in flight on one client draw no MaxListenersExceededWarning', as
     await new Promise<void>((r) => server.close(() => r()));
   }
 });
+
+it('maxConnectionsPerOrigin: 20 requests at once share at most that many sockets, and all are answered', async () => {
+  const sockets = new Set<unknown>();
+  const server = createServer((req, res) => {
+    sockets.add(req.socket);
+    req.resume();
+    req.on('end', () => setTimeout(() => res.writeHead(200, { 'content-type': 'text/xml' }).end('<Response/>'), 10));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/voice`;
+  const client = createWebhookClient({ maxConnectionsPerOrigin: 3 });
+  try {
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => client.fetchDocument({ url, method: 'POST', params: { n: String(i) } })));
+    expect(results.every((r) => r.ok)).toBe(true);
+    expect(sockets.size).toBeLessThanOrEqual(3);
+    expect(sockets.size).toBeGreaterThan(0);
+  } finally {
+    await client.close();
+    server.closeAllConnections();
+    await new Promise<void>((r) => server.close(() => r()));
+  }
+});

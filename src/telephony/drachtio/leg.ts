@@ -21,6 +21,7 @@ import type {
   RecordResult,
   ReferOptions,
   ReferResult,
+  RejectReason,
   SayPrompt,
   StreamOptions,
 } from '../adapter.js';
@@ -206,11 +207,11 @@ export class DrachtioCallLeg implements CallLeg {
     return this.#answering;
   }
 
-  reject(reason: 'busy' | 'rejected'): Promise<void> {
+  reject(reason: RejectReason): Promise<void> {
     if (this.isEnded) return Promise.resolve();
     if (this.#uas) return this.hangup(`reject (${reason}) after answer`);
-    // busy → 486; rejected → the configured code, 404 as Twilio (reference §1.1).
-    const code = reason === 'busy' ? 486 : this.#d.config.rejectCode;
+    // busy → 486; rejected → the configured code, 404 as Twilio (reference §1.1); unavailable → 503 (RFC 3261 §21.5.4).
+    const code = reason === 'busy' ? 486 : reason === 'unavailable' ? 503 : this.#d.config.rejectCode;
     this.#send(code);
     this.#end('app', reason);
     return Promise.resolve();

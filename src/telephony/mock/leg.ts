@@ -14,6 +14,7 @@ import type {
   RecordResult,
   ReferOptions,
   ReferResult,
+  RejectReason,
   SayPrompt,
   StreamOptions,
 } from '../adapter.js';
@@ -181,11 +182,11 @@ export class MockCallLeg implements CallLeg {
     return Promise.resolve();
   }
 
-  reject(reason: 'busy' | 'rejected'): Promise<void> {
+  reject(reason: RejectReason): Promise<void> {
     // An answered call can no longer get a final error response: it is hung up instead.
     if (this.#answered) return this.hangup(`reject (${reason}) after answer`);
     // Twilio's codes for a SIP call: busy → 486, rejected → 404 (reference §1.1).
-    const sipResponseCode = reason === 'busy' ? 486 : 404;
+    const sipResponseCode = reason === 'busy' ? 486 : reason === 'unavailable' ? 503 : 404;
     this.#end('app', reason, { type: 'reject', reason, sipResponseCode });
     return Promise.resolve();
   }

@@ -3,7 +3,7 @@
 // when it starts (its request) and an `-end` event when it ends (its outcome); what the caller
 // and the far ends do in between (digits, speech, dial-response, notify...) sits between them.
 // The runtime adds its own events (webhooks) to the same list through `MockCallLeg.log`.
-import type { DialStatus, DialTarget } from '../adapter.js';
+import type { DialStatus, DialTarget, RejectReason } from '../adapter.js';
 
 export interface TranscriptEvent {
   t: number;
@@ -40,7 +40,7 @@ export type BackendEvent =
   | { type: 'inbound'; from: string; to: string; fromUri?: string; toUri?: string; callerName?: string; headers: Record<string, string>; sourceIp?: string }
   | { type: 'answer' }
   /** 486 for busy, 404 for rejected (Twilio's codes for SIP calls). */
-  | { type: 'reject'; reason: 'busy' | 'rejected'; sipResponseCode: number }
+  | { type: 'reject'; reason: RejectReason; sipResponseCode: number }
   | { type: 'hangup'; by: 'caller' | 'app' | 'backend'; reason?: string }
   | { type: 'say'; text: string; voice: string; language: string; loop: number }
   | { type: 'play'; url: string; loop: number }
