@@ -191,7 +191,7 @@ describe('load', () => {
     const legs = froms.map((from) => adapter.placeCall({ from }).leg);
     await Promise.all(legs.map((leg) => leg.ended));
     for (let i = 0; i < 400 && rt.stats().activeCalls > 0; i++) await new Promise((r) => setTimeout(r, 5));
-    expect(rt.stats()).toEqual({ activeCalls: 0, callsStarted: CALLS, callsEnded: CALLS });
+    expect(rt.stats()).toEqual({ activeCalls: 0, callsStarted: CALLS, callsEnded: CALLS, callsRefused: 0 });
 
     // One "call ended" line per call, with as many errors as were injected into its requests.
     const ended = logs.filter((l) => l['msg'] === 'call ended');
