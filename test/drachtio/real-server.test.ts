@@ -93,6 +93,31 @@ describe.skipIf(Boolean(why))('against a real drachtio-server, sipp as caller an
     expect(s.requests).toEqual([]);
   });
 
+  it('the caller hanging up a bridged call: didml sends the callee a BYE (signalling only)', async () => {
+    const far = await callee(sipp.calleeAnswersUntilBye());
+    const s = await setup({ '/voice': `<Response><Dial action="/dialed"><Sip>sip:+14155550142@127.0.0.1:${far.port}</Sip></Dial></Response>`, '/dialed': '<Response/>' });
+    expect(await caller(s, sipp.callerHangsUp({ afterMs: 1200 }), '+14155550199')).toMatchObject({ code: 0 });
+    expect(await far.done).toMatchObject({ code: 0 });
+    expect(await s.summaries[0]).toMatchObject({ status: 'completed', reason: 'caller hung up' });
+    expect(s.requests.find((r) => r.url.endsWith('/dialed'))!.params).toMatchObject({ DialCallStatus: 'completed', DialCallDuration: expect.stringMatching(/^[12]$/) });
+  });
+
+  it('a <Sip> URI with transport=tcp goes out over TCP to a far end listening on TCP', async () => {
+    const port = await freePort();
+    const run = runSipp(sipp.calleeAnswers({ requestUri: '^INVITE sip:\\+14155550142@127\\.0\\.0\\.1:[0-9]+;transport=tcp SIP' }), ['-p', String(port), '-t', 't1']);
+    await new Promise((r) => setTimeout(r, 300));
+    const s = await setup({ '/voice': `<Response><Dial><Sip>sip:+14155550142@127.0.0.1:${port};transport=tcp</Sip></Dial></Response>` });
+    expect(await caller(s, sipp.callerAnswered(), '+14155550199')).toMatchObject({ code: 0 });
+    expect(await run.done).toMatchObject({ code: 0 });
+  });
+
+  it('a hold (re-INVITE) from the caller while bridged reaches the callee, and its answer comes back (signalling only)', async () => {
+    const far = await callee(sipp.calleeHeld());
+    const s = await setup({ '/voice': `<Response><Dial><Sip>sip:+14155550142@127.0.0.1:${far.port}</Sip></Dial></Response>` });
+    expect(await caller(s, sipp.callerHolds({ afterMs: 500 }), '+14155550199')).toMatchObject({ code: 0 });
+    expect(await far.done).toMatchObject({ code: 0 });
+  });
+
   it('a far end that only rings is CANCELled at the Dial timeout', async () => {
     const far = await callee(sipp.calleeRingsUntilCancelled());
     const s = await setup({ '/voice': `<Response><Dial timeout="2"><Sip>sip:+14155550142@127.0.0.1:${far.port}</Sip></Dial></Response>` });

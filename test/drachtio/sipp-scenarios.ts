@@ -178,6 +178,44 @@ Content-Length: 0
   );
 }
 
+/** Answered, then after `afterMs` puts the call on hold (a re-INVITE with a=sendonly, RFC 3264 §8.4), then hangs up. */
+export function callerHolds(o: { afterMs: number }): string {
+  const from = '+14155550100';
+  const inDialog = (method: string, cseq: number, body?: string) => `  <send retrans="500">
+    <![CDATA[
+${method} [next_url] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: <sip:${from}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+[last_To:]
+[routes]
+Call-ID: [call_id]
+CSeq: ${cseq} ${method}
+Contact: <sip:${from}@[local_ip]:[local_port]>
+Max-Forwards: 70
+${body ? 'Content-Type: application/sdp\n' : ''}Content-Length: [len]
+${body ? `\n${body}` : ''}
+    ]]>
+  </send>`;
+  return scenario(
+    'caller holds, then hangs up',
+    `${invite(from, {})}
+${ackAnswered(from)}
+  <pause milliseconds="${o.afterMs}"/>
+${inDialog('INVITE', 2, `${sdp}a=sendonly\n`)}
+  <recv response="100" optional="true"/>
+  <recv response="200">
+    <action>
+      <ereg regexp="a=recvonly" search_in="body" check_it="true" assign_to="held"/>
+      <log message="held: [$held]"/>
+    </action>
+  </recv>
+${inDialog('ACK', 2).replace(' retrans="500"', '')}
+  <pause milliseconds="300"/>
+${inDialog('BYE', 3)}
+  <recv response="200"/>`,
+  );
+}
+
 /** Refused with `status` (ACKed, RFC 3261 §17.1.1.3). */
 export function callerRefused(status: number, o: { from?: string } = {}): string {
   const from = o.from ?? '+14155550100';
@@ -358,6 +396,33 @@ export function calleeAnswers(o: { requestUri?: string; headers?: [string, strin
 /** Fails the scenario unless the message starts as `re` says (a regexp). */
 function requestUriCheck(re: string | undefined): string[] {
   return re ? [`      <ereg regexp="${attr(re)}" search_in="msg" check_it="true" assign_to="ruri"/>`, '      <log message="Request-URI ok: [$ruri]"/>'] : [];
+}
+
+/** Answers; takes a re-INVITE (answering a=sendonly with a=recvonly), then didml's BYE. */
+export function calleeHeld(): string {
+  return scenario(
+    'callee answers and is put on hold',
+    `${captureInvite('')}
+${respond('200 OK', true)}
+  <recv request="ACK"/>
+  <recv request="INVITE">
+    <action>
+      <ereg regexp="a=sendonly" search_in="body" check_it="true" assign_to="hold"/>
+      <log message="hold: [$hold]"/>
+    </action>
+  </recv>
+${respond('200 OK', true, false).replace(/(a=rtpmap:0 PCMU\/8000\n)/, '$1a=recvonly\n')}
+  <recv request="ACK"/>
+${byeFromDidml}`,
+  );
+}
+
+/** Answers and stays on until didml hangs up (its BYE, answered 200). */
+export function calleeAnswersUntilBye(o: { requestUri?: string } = {}): string {
+  return scenario(
+    'callee answers until didml hangs up',
+    `${captureInvite(requestUriCheck(o.requestUri).join('\n'))}\n${respond('180 Ringing')}\n${respond('200 OK', true)}\n  <recv request="ACK"/>\n${byeFromDidml}`,
+  );
 }
 
 /** Challenges the INVITE (401), answers the one with the right credentials (verifyauth), refuses others with 403. */
