@@ -97,10 +97,11 @@ export class FakeEndpoint implements MediaEndpoint {
     this.#log(`send-digits ${digits}`);
     return Promise.resolve();
   }
-  modify(remoteSdp: string): Promise<void> {
+  modify(remoteSdp: string): Promise<string> {
     this.remoteSdp = remoteSdp;
-    this.#log('modify');
-    return Promise.resolve();
+    this.#log(`modify${/a=sendonly/.test(remoteSdp) ? ' (hold)' : ''}`);
+    // A media server answers a hold (sendonly) with recvonly, as RFC 3264 §6.1 has it.
+    return Promise.resolve(/a=sendonly/.test(remoteSdp) ? this.localSdp.replace(/a=sendrecv\r?\n/, 'a=recvonly\r\n') : this.localSdp);
   }
   bridge(other: MediaEndpoint): Promise<void> {
     this.#log(`bridge ep${(other as FakeEndpoint).id}`);

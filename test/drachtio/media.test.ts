@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { answersThenHangsUp, startHarness, type Harness } from './harness.js';
 import { FakeMedia } from './fake-media.js';
 import type { AppRequest } from './stand-in/server.js';
+import { header, sdp } from './stand-in/sip.js';
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -257,6 +258,39 @@ describe('with a media server', () => {
     await h.finished();
     expect(media.ops).toContain('end-conference standup');
     expect(media.ops.find((o) => o.startsWith('ep0 join'))).toBe('ep0 join standup {"mute":false,"moderator":true,"waitMod":false}');
+  });
+
+  it('a re-INVITE from the caller (a hold) goes to its endpoint, and the endpoint\'s answer comes back', async () => {
+    const media = new FakeMedia();
+    media.promptMs = 60_000;
+    ({ h } = await withMedia({ '/voice': '<Response><Say>Please hold the line.</Say></Response>' }, media));
+    const caller = h.stand.call();
+    expect(await caller.response()).toBe(200);
+    await h.stand.waitFor((r) => r.from === 'network' && r.method === 'ACK' && r.callId === caller.callId);
+    const held = sdp('203.0.113.5', 20000, 2).replace('a=sendrecv', 'a=sendonly');
+    expect(await caller.dialog!.request('INVITE', { body: held, headers: { 'Content-Type': 'application/sdp', Contact: '<sip:caller@203.0.113.5:5060>' } })).toBe(200);
+    expect(media.endpoints[0]!.remoteSdp).toBe(held);
+    expect(media.ops).toContain('ep0 modify (hold)');
+    const ok = h.stand.log.filter((r) => r.from === 'app' && r.status === 200 && r.callId === caller.callId && header(r.message, 'CSeq')?.endsWith('INVITE')).at(-1)!;
+    expect(ok.message.body).toContain('a=recvonly');
+    await caller.bye();
+    await h.finished();
+  });
+
+  it('a re-INVITE from a bridged callee (a hold) goes to the callee\'s own endpoint', async () => {
+    const media = new FakeMedia();
+    ({ h } = await withMedia({ '/voice': '<Response><Dial><Sip>sip:agent@one.example</Sip></Dial></Response>' }, media));
+    let callee: AppRequest | undefined;
+    h.stand.onRequest = (req: AppRequest) => ((callee = req), req.respond(200));
+    const caller = h.stand.call();
+    expect(await caller.response()).toBe(200);
+    for (let i = 0; i < 300 && !media.ops.includes('ep0 bridge ep1'); i++) await new Promise((r) => setTimeout(r, 5));
+    const held = sdp('198.51.100.40', 32000, 3).replace('a=sendrecv', 'a=sendonly');
+    expect(await callee!.dialog!.request('INVITE', { body: held, headers: { 'Content-Type': 'application/sdp' } })).toBe(200);
+    expect(media.endpoints[1]!.remoteSdp).toBe(held);
+    expect(media.ops).toContain('ep1 modify (hold)');
+    await caller.bye();
+    await h.finished();
   });
 
   it('stops a prompt at once when the caller hangs up', async () => {

@@ -175,6 +175,12 @@ describe.skipIf(Boolean(why))('media through a real FreeSWITCH', () => {
     expect(s.requests.find((r) => r.url.endsWith('/dialed'))!.params).toMatchObject({ DialCallStatus: 'completed', DialCallSid: whisper['CallSid'] });
   });
 
+  it('a hold from the caller (re-INVITE, a=sendonly) goes to its FreeSWITCH endpoint, which answers recvonly', async () => {
+    const s = await setup({ '/voice': '<Response><Say>Please hold the line.</Say><Pause length="10"/></Response>' });
+    expect(await caller(s, sipp.callerHolds({ afterMs: 600 }), '+14155550199')).toMatchObject({ code: 0 });
+    expect(await s.summaries[0]).toMatchObject({ reason: 'caller hung up' });
+  });
+
   it('a queue: the caller waiting in <Enqueue> is bridged through FreeSWITCH to the one who dials the queue', async () => {
     const s = await setup({
       '/voice': (req) =>

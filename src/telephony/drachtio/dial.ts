@@ -274,6 +274,16 @@ class Dialer {
     a.sipResponseCode = 200;
     a.dialog = dialog;
     this.#o.onProgress?.(a.index, { event: 'answered' });
+    // With a media server the callee's re-INVITEs (a hold) go to its own endpoint, as the caller's do (leg.ts).
+    const ep = a.endpoint;
+    if (ep) {
+      dialog.on('modify', (req: SrfRequest, res: SrfResponse) => {
+        ep.modify(req.body).then(
+          (sdp) => res.send(200, { body: sdp, headers: { 'Content-Type': 'application/sdp' } }),
+          () => res.send(488),
+        );
+      });
+    }
     a.headers = passedHeaders((dialog as unknown as { res?: SrfResponse }).res);
     // A BYE can come in the same read as the 200 (drachtio-srf handles it before this promise
     // continuation runs): `connected` says so; afterwards the event does.

@@ -33,7 +33,8 @@ interface FsEndpoint extends EventEmitter {
   api(command: string, args: string | string[]): Promise<FsEvent>;
   execute(app: string, arg?: string): Promise<FsEvent>;
   record(file: string, opts: { timeLimitSecs?: number; silenceThresh?: number; silenceHits?: number }): Promise<{ recordSeconds?: string }>;
-  modify(sdp: string): Promise<unknown>;
+  /** A re-INVITE to FreeSWITCH with `sdp`; resolves with FreeSWITCH's SDP in its 200. */
+  modify(sdp: string): Promise<string>;
   bridge(other: FsEndpoint): Promise<unknown>;
   unbridge(): Promise<unknown>;
   join(conference: string, opts: { flags: Record<string, boolean> }): Promise<unknown>;
@@ -159,8 +160,8 @@ export class FsmrfEndpoint implements MediaEndpoint {
     await this.ep.execute('send_dtmf', digits);
   }
 
-  async modify(remoteSdp: string): Promise<void> {
-    await this.ep.modify(remoteSdp);
+  async modify(remoteSdp: string): Promise<string> {
+    return await this.ep.modify(remoteSdp);
   }
 
   async bridge(other: MediaEndpoint): Promise<void> {

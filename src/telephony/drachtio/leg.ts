@@ -160,6 +160,22 @@ export class DrachtioCallLeg implements CallLeg {
       if (bye?.source === 'application') this.#end('backend', reason ?? 'dialog ended by drachtio-server');
       else this.#end('caller');
     });
+    // A re-INVITE (a hold, a codec change) with a media server: the caller's endpoint takes the
+    // new offer and its answer goes back. Without one, a bridged Dial relays it to the callee
+    // (dial.ts), and drachtio-srf answers any other with the SDP it has.
+    if (this.#d.config.mediaServer !== undefined) {
+      dialog.on('modify', (req: SrfRequest, res: SrfResponse) => {
+        const ep = this.#endpoint;
+        if (!ep) return void res.send(488);
+        ep.modify(req.body).then(
+          (sdp) => res.send(200, { body: sdp, headers: { 'Content-Type': 'application/sdp' } }),
+          (e: unknown) => {
+            this.#d.log.warn('a re-INVITE from the caller was refused: the media server did not take it', { callId: this.callId, error: String(e) });
+            res.send(488);
+          },
+        );
+      });
+    }
     // DTMF by SIP INFO: to the media server as received DTMF (so Gather and Record hear it as any
     // key), or, with no endpoint, to whoever listens (a signalling-only Dial's hangupOnStar).
     dialog.on('info', (req: SrfRequest, res: SrfResponse) => {
@@ -339,7 +355,7 @@ const deadEndpoint: MediaEndpoint = {
   stopRecordSession: () => Promise.resolve(),
   sendDigits: () => Promise.resolve(),
   receiveDigits: () => Promise.resolve(),
-  modify: () => Promise.resolve(),
+  modify: () => Promise.resolve(''),
   bridge: () => Promise.resolve(),
   unbridge: () => Promise.resolve(),
   join: () => Promise.resolve({ left: Promise.resolve() }),

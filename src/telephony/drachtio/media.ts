@@ -30,8 +30,11 @@ export interface MediaEndpoint {
   receiveDigits(digits: string): Promise<void>;
   /** Sends DTMF (`w` waits 0.5 s, `W` 1 s). */
   sendDigits(digits: string): Promise<void>;
-  /** Points the endpoint's media at the far end's answer (`remoteSdp`). */
-  modify(remoteSdp: string): Promise<void>;
+  /**
+   * Points the endpoint's media at the far end's new SDP (an answer to its offer, or a re-INVITE's
+   * offer: a hold); resolves with the endpoint's SDP in reply.
+   */
+  modify(remoteSdp: string): Promise<string>;
   bridge(other: MediaEndpoint): Promise<void>;
   unbridge(): Promise<void>;
   /** Joins a conference; resolves once joined, with `left`: resolves when the endpoint is out of it again (kicked, the conference ended). */
