@@ -116,6 +116,17 @@ describe.skipIf(Boolean(why))('media through a real FreeSWITCH', () => {
     expect(recorded(p['RecordingUrl']).subarray(0, 4).toString()).toBe('RIFF');
   });
 
+  it.skipIf(!RECORDINGS)('<Record> and the caller hanging up instead of pressing a key: the recording is kept and the action hears Digits=hangup', async () => {
+    const s = await setup({ '/voice': '<Response><Say>Leave a message.</Say><Record maxLength="30" action="/recorded"/></Response>', '/recorded': '<Response/>' });
+    const talking = runSipp(sipp.callerHangsUp({ afterMs: 4000, audio: PCAP }), [s.sip, '-s', '+14155550199', '-p', String(await freePort()), '-mp', String(await freePort())]);
+    expect(await talking.done).toMatchObject({ code: 0 });
+    expect(await s.summaries[0]).toMatchObject({ reason: 'caller hung up' });
+    const p = s.requests.find((r) => r.url.endsWith('/recorded'))!.params;
+    expect(p).toMatchObject({ Digits: 'hangup', CallStatus: 'completed' });
+    expect(Number(p['RecordingDuration'])).toBeGreaterThanOrEqual(1);
+    expect(recorded(p['RecordingUrl']).subarray(0, 4).toString()).toBe('RIFF');
+  });
+
   it.skipIf(!RECORDINGS)('<Dial record="record-from-answer-dual"> bridges the callee through FreeSWITCH and records both on two channels', async () => {
     const far = await callee(sipp.calleeAnswers({ talkMs: 1500 }));
     const s = await setup({

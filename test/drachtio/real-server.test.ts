@@ -118,6 +118,13 @@ describe.skipIf(Boolean(why))('against a real drachtio-server, sipp as caller an
     expect(await far.done).toMatchObject({ code: 0 });
   });
 
+  it('early media: the callee\'s 183 with SDP reaches the caller before the answer (signalling only, answerOnBridge)', async () => {
+    const far = await callee(sipp.calleeEarlyMedia({ ringMs: 600, talkMs: 300 }));
+    const s = await setup({ '/voice': `<Response><Dial answerOnBridge="true"><Sip>sip:+14155550142@127.0.0.1:${far.port}</Sip></Dial></Response>` });
+    expect(await caller(s, sipp.callerAnswered({ earlyMedia: true }), '+14155550199')).toMatchObject({ code: 0 });
+    expect(await far.done).toMatchObject({ code: 0 });
+  });
+
   it('a far end that only rings is CANCELled at the Dial timeout', async () => {
     const far = await callee(sipp.calleeRingsUntilCancelled());
     const s = await setup({ '/voice': `<Response><Dial timeout="2"><Sip>sip:+14155550142@127.0.0.1:${far.port}</Sip></Dial></Response>` });

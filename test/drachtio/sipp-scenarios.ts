@@ -97,10 +97,22 @@ Content-Length: 0
 const byeFromDidml = `  <recv request="BYE"/>
 ${okToRequest}`;
 
-/** Answered by didml, then hung up by it. */
-export function callerAnswered(o: { from?: string; headers?: Record<string, string>; answer?: string } = {}): string {
+/** Answered by didml, then hung up by it; with `earlyMedia`, a 183 with SDP must come first. */
+export function callerAnswered(o: { from?: string; headers?: Record<string, string>; answer?: string; earlyMedia?: boolean } = {}): string {
   const from = o.from ?? '+14155550100';
-  return scenario('caller answered, hung up by didml', `${invite(from, o.headers ?? {})}\n${ackAnswered(from, o.answer)}\n${byeFromDidml}`);
+  let start = invite(from, o.headers ?? {});
+  if (o.earlyMedia) {
+    start = start.replace(
+      '<recv response="183" optional="true"/>',
+      `<recv response="183">
+    <action>
+      <ereg regexp="m=audio" search_in="body" check_it="true" assign_to="early"/>
+      <log message="early media: [$early]"/>
+    </action>
+  </recv>`,
+    );
+  }
+  return scenario('caller answered, hung up by didml', `${start}\n${ackAnswered(from, o.answer)}\n${byeFromDidml}`);
 }
 
 /**
@@ -152,14 +164,15 @@ export function callerPressesInRtp(o: { pcaps: string[]; afterMs: number; answer
   return scenario('caller presses keys in RTP', `${invite(from, {}, sdpDtmf)}\n${ackAnswered(from, o.answer)}\n  <pause milliseconds="${o.afterMs}"/>\n${presses}\n${byeFromDidml}`);
 }
 
-/** Answered, stays `afterMs`, then hangs up itself (BYE in the dialog the 200 made). */
-export function callerHangsUp(o: { afterMs: number; answer?: string }): string {
+/** Answered, stays `afterMs` (talking, with `audio`: a PCMA capture; run with -mp <port>), then hangs up itself (BYE in the dialog the 200 made). */
+export function callerHangsUp(o: { afterMs: number; answer?: string; audio?: string }): string {
   const from = '+14155550100';
+  const talk = o.audio ? `  <nop><action><exec play_pcap_audio="${attr(o.audio)}"/></action></nop>\n` : '';
   return scenario(
     'caller hangs up',
-    `${invite(from, {})}
+    `${invite(from, {}, o.audio ? sdpPcma : sdp)}
 ${ackAnswered(from, o.answer)}
-  <pause milliseconds="${o.afterMs}"/>
+${talk}  <pause milliseconds="${o.afterMs}"/>
   <send retrans="500">
     <![CDATA[
 BYE [next_url] SIP/2.0
@@ -415,6 +428,13 @@ ${respond('200 OK', true, false).replace(/(a=rtpmap:0 PCMU\/8000\n)/, '$1a=recvo
   <recv request="ACK"/>
 ${byeFromDidml}`,
   );
+}
+
+/** Sends early media (183 with SDP), answers after `ringMs`, hangs up after `talkMs`. */
+export function calleeEarlyMedia(o: { ringMs: number; talkMs: number }): string {
+  // A provisional response is not retransmitted (sipp would wait on it for a PRACK).
+  const early = respond('183 Session Progress', true).replace(' retrans="500"', '');
+  return scenario('callee with early media', `${captureInvite('')}\n${early}\n  <pause milliseconds="${o.ringMs}"/>\n${respond('200 OK', true)}\n${hangUpAfter(o.talkMs)}`);
 }
 
 /** Answers and stays on until didml hangs up (its BYE, answered 200). */
