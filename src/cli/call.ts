@@ -37,6 +37,8 @@ export function callCommand(io: Io, setExit: (code: number) => void): Command {
     for (const part of value.split(',')) caller.push(make(part.trim()));
     return caller.length;
   };
+  // What every answering callee presses while the app screens it (<Number url>).
+  const calleeKeys: CallerAction[] = [];
   return new Command('call')
     .description('run one call against an app (URL, folder of XML documents, or file) on the mock backend')
     .argument('<app>', 'app URL, folder (voice.xml answers first; menu.xml answers /menu) or XML file')
@@ -47,6 +49,10 @@ export function callCommand(io: Io, setExit: (code: number) => void): Command {
     .option('--digits <keys>', 'what the caller presses at the next gather (repeatable; commas separate gathers)', push((digits) => ({ digits })))
     .option('--speech <words>', 'what the caller says at the next gather (repeatable)', push((speech) => ({ speech })))
     .addOption(new Option('--callee <behaviour>', 'what every dialled party does').choices(Object.keys(CALLEE)))
+    .option('--callee-digits <keys>', 'what an answering callee presses while the app screens it (<Number url>; commas separate gathers)', (value: string) => {
+      for (const part of value.split(',')) calleeKeys.push({ digits: part.trim() });
+      return calleeKeys.length;
+    })
     .option('--hangup-after <seconds>', 'the caller hangs up after this many seconds', (v) => {
       const n = Number(v);
       if (!(n > 0)) throw new InvalidArgumentError('must be a number of seconds above 0');
@@ -61,7 +67,7 @@ export function callCommand(io: Io, setExit: (code: number) => void): Command {
         ...(o.to ? { to: o.to } : {}),
         headers: o.header,
         caller,
-        ...(o.callee ? { callees: { '*': CALLEE[o.callee]! } } : {}),
+        ...(o.callee || calleeKeys.length ? { callees: { '*': { ...(o.callee ? CALLEE[o.callee]! : {}), ...(calleeKeys.length ? { actions: calleeKeys } : {}) } } } : {}),
         ...(o.hangupAfter ? { hangupAfter: o.hangupAfter } : {}),
       };
       const authToken = o.authToken ?? process.env['DIDML_AUTH_TOKEN'];

@@ -165,6 +165,36 @@ describe('didml schema', () => {
   });
 });
 
+describe('didml call', () => {
+  const screening = () =>
+    tmp({
+      'voice.xml': '<Response><Dial action="after"><Number url="whisper">+14155550111</Number></Dial></Response>',
+      'whisper.xml': '<Response><Gather numDigits="1" timeout="3" action="accept"><Say>Press 1 to take the call</Say></Gather><Hangup/></Response>',
+      'accept.xml': '<Response/>',
+      'after.xml': '<Response><Hangup/></Response>',
+    });
+
+  it('runs a call on a folder app and prints its transcript, a screened callee\'s lines under its leg', async () => {
+    const r = await cli(['call', screening(), '--callee-digits', '1', '--no-input']);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const lines = r.out.split('\n');
+    expect(lines).toContainEqual(expect.stringMatching(/^\s+5\.0s\s+000001> say "Press 1 to take the call"$/));
+    expect(lines).toContainEqual(expect.stringMatching(/000001> callee presses 1$/));
+    expect(lines).toContainEqual(expect.stringMatching(/000001> screening over: accepted$/));
+    expect(lines.findIndex((l) => /screening over/.test(l))).toBeLessThan(lines.findIndex((l) => /\sbridged$/.test(l)));
+  });
+
+  it('without --callee-digits the callee says nothing, is turned down, and --json shows the leg on its events', async () => {
+    const r = await cli(['call', screening(), '--json', '--no-input']);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.out) as { events: { type: string; leg?: string; reason?: string }[] };
+    expect(out.events.filter((e) => e.type === 'say').every((e) => e.leg !== undefined)).toBe(true);
+    expect(out.events.find((e) => e.type === 'callee-hangup')).toMatchObject({ reason: 'screened-out' });
+    expect(out.events.some((e) => e.type === 'bridge')).toBe(false);
+  });
+});
+
 describe('the executable', () => {
   it('runs from bin/ as the quick start does', () => {
     const dir = mkdtempSync(join(tmpdir(), 'didml-bin-'));
