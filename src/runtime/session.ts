@@ -377,7 +377,7 @@ export class Session {
   /** A session of its own on the other leg, sharing this one's client, clock, ids and limits; its events join this call's, marked with that leg. */
   async #runBeforeBridge(o: BeforeBridgeRun): Promise<CallSummary> {
     const { app, onEvent: _ownSink, ...shared } = this.#o;
-    const screening = new Session(
+    const other = new Session(
       { callId: o.leg.callId, from: o.from, to: o.to, headers: {}, leg: o.leg },
       {
         ...shared,
@@ -388,11 +388,11 @@ export class Session {
         onEvent: ({ t: _t, ...event }) => this.#emit({ ...event, leg: o.leg.callId }),
       },
     );
-    // The caller hanging up (or a limit) ends the screening too.
-    const stop = () => screening.stop(this.#abortReason());
+    // The caller hanging up (or a limit) ends that document too.
+    const stop = () => other.stop(this.#abortReason());
     this.#abort.signal.addEventListener('abort', stop, { once: true });
     try {
-      return await screening.run();
+      return await other.run();
     } finally {
       this.#abort.signal.removeEventListener('abort', stop);
     }
@@ -456,12 +456,12 @@ export class Session {
     });
   }
 
-  /** Fire-and-forget callbacks: never block the call, never throw; failures are logged. */
   /** What a document run before a bridge adds to every request (ParentCallSid, QueueSid...). */
   get #parent(): Record<string, string> {
     return this.#o.screening?.params ?? {};
   }
 
+  /** Fire-and-forget callbacks: never block the call, never throw; failures are logged. */
   #fire(url: string, method: HttpMethod, extra: Record<string, string>): void {
     this.#send(url, method, { ...baseParams(this.#identity(), this.#status, this.#didml), ...this.#parent, ...extra });
   }
