@@ -44,6 +44,8 @@ const SHOW: Record<string, Show> = {
   warning: (e) => `warning: ${String(e['message'])}`,
   error: (e) => `error ${String(e['code'])}${e['twilioCode'] ? ` (Twilio ${String(e['twilioCode'])})` : ''}: ${String(e['message'])}`,
   end: (e) => `call ${String(e['status'])}: ${String(e['reason'])}`,
+  'call-recording-start': (e) => `call recording started${e['channels'] === 2 ? ' (two channels)' : ''}`,
+  'call-recording-stop': (e) => `call recording stopped: ${String(e['duration'])} s, ${String(e['url'])}`,
   'callee-hangup': (e) => `  ${String(e['callId']).slice(-6)}: callee hung up (${String(e['reason'])})`,
 };
 

@@ -100,6 +100,7 @@ export class Session {
   readonly #started: number;
   readonly #errors: CallSummary['errors'] = [];
   readonly #postcalls: { url: string; method: HttpMethod }[] = [];
+  readonly #atEnd: (() => Promise<void>)[] = [];
   readonly #queues: Queues;
   /** The app's cookies, kept for the whole call as Twilio keeps them. */
   readonly #cookies = new CookieJar();
@@ -177,6 +178,9 @@ export class Session {
     if (!this.#leg.isEnded && !keepUp) await this.#leg.hangup(reason).catch(() => undefined);
     const final = this.#finalStatus();
     this.#status = final;
+    for (const fn of this.#atEnd.splice(0)) {
+      await fn().catch((e: unknown) => this.#emit({ type: 'error', code: 'DIDML_INTERNAL', message: `at the end of the call: ${String(e)}` }));
+    }
     const duration = Math.round((this.#clock.now() - this.#started) / 1000);
     this.#emit({ type: 'end', status: final, reason });
     this.#callback('completed', { CallDuration: String(duration) });
@@ -362,6 +366,7 @@ export class Session {
         return verb ? verb.run(node, ctx) : Promise.resolve({ kind: 'continue' } as const);
       },
       addPostcall: (url, method) => this.#postcalls.push({ url, method }),
+      onCallEnd: (fn) => this.#atEnd.push(fn),
       queues: this.#queues,
       runBeforeBridge: (o) => this.#runBeforeBridge(o),
       loadDocument: async (url, method, params) => {

@@ -51,6 +51,8 @@ export interface VerbContext {
   runVerb(node: Projected): Promise<VerbOutcome>;
   /** DIDML <Postcall>: a URL to tell about the call once it has ended. */
   addPostcall(url: string, method: HttpMethod): void;
+  /** Work for when the call has ended (a call recording to stop and report), before its final status callback. */
+  onCallEnd(fn: () => Promise<void>): void;
   /** The runtime's call queues. */
   queues: Queues;
   /** Runs an app's document on another leg before it is bridged (`<Number url>`, `<Queue url>`), to its end. */

@@ -243,6 +243,14 @@ export interface CallLeg {
   /** Ring targets, bridge the first that answers, and return when the bridged call ends. */
   dial(options: DialOptions, signal?: AbortSignal): Promise<DialResult>;
   refer(options: ReferOptions, signal?: AbortSignal): Promise<ReferResult>;
+  /**
+   * Record the whole call in the background (`<Start><Recording>`, DIDML `<Recording>`): both
+   * parties, on one channel or two; returns once recording has begun. Stopped by
+   * stopCallRecording, or by the end of the call.
+   */
+  startCallRecording(options: { channels: 1 | 2 }): Promise<void>;
+  /** Stops the call recording; what was recorded (undefined when none was running). */
+  stopCallRecording(): Promise<{ url: string; duration: number } | undefined>;
   /** Fork media to a websocket (Start/Stream); returns at once. */
   startStream(options: StreamOptions): Promise<void>;
   stopStream(name: string): Promise<void>;

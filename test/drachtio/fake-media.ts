@@ -80,12 +80,19 @@ export class FakeEndpoint implements MediaEndpoint {
     await this.#lasting(`record ${file} max=${o.maxLength} silence=${o.silenceSeconds} beep=${o.beep}`, this.media.recordMs);
     return { seconds: 4 };
   }
-  recordSession(file: string, channels: 1 | 2): Promise<void> {
+  recordSession(file: string, channels: 1 | 2): Promise<{ finished: Promise<void> }> {
     this.#log(`record-session ${file} channels=${channels}`);
-    return Promise.resolve();
+    // The file is complete once stopped or once the endpoint is gone, as FreeSWITCH's RECORD_STOP says.
+    const finished = new Promise<void>((resolve) => {
+      this.#recordingClosed = resolve;
+      void this.gone.then(() => resolve());
+    });
+    return Promise.resolve({ finished });
   }
+  #recordingClosed: () => void = () => undefined;
   stopRecordSession(file: string): Promise<void> {
     this.#log(`stop-record-session ${file}`);
+    this.#recordingClosed();
     return Promise.resolve();
   }
   receiveDigits(digits: string): Promise<void> {

@@ -63,9 +63,19 @@ describe('FsmrfEndpoint: speech', () => {
 describe('FsmrfEndpoint: recording a call', () => {
   it('sets RECORD_STEREO and starts and stops uuid_record on the channel', async () => {
     const { fs, ep } = endpoint();
-    await ep.recordSession('/rec/RE1.wav', 2);
+    const { finished } = await ep.recordSession('/rec/RE1.wav', 2);
     await ep.stopRecordSession('/rec/RE1.wav');
     expect(fs.calls).toEqual([`api uuid_setvar ${UUID} RECORD_STEREO true`, `api uuid_record ${UUID} start /rec/RE1.wav`, `api uuid_record ${UUID} stop /rec/RE1.wav`]);
+    // Complete only when FreeSWITCH says it closed that file.
+    let done = false;
+    void finished.then(() => (done = true));
+    fs.conn.emit(`esl::event::RECORD_STOP::${UUID}`, event({ 'Record-File-Path': '/rec/other.wav' }));
+    await new Promise((r) => setTimeout(r, 0));
+    expect(done).toBe(false);
+    fs.conn.emit(`esl::event::RECORD_STOP::${UUID}`, event({ 'Record-File-Path': '/rec/RE1.wav' }));
+    await new Promise((r) => setTimeout(r, 0));
+    expect(done).toBe(true);
+    expect(fs.conn.subscribed).toContain('RECORD_STOP');
   });
 
   it('turns an -ERR answer into an error', async () => {

@@ -293,6 +293,45 @@ describe('with a media server', () => {
     await h.finished();
   });
 
+  it('<Start><Recording> records the whole call on the caller\'s endpoint; the callback gets where it is served', async () => {
+    const media = new FakeMedia();
+    ({ h } = await withMedia(
+      {
+        '/voice': '<Response><Start><Recording channels="dual" recordingStatusCallback="/rec" recordingStatusCallbackEvent="completed absent"/></Start><Say>This call is recorded.</Say></Response>',
+        '/rec': '',
+      },
+      media,
+    ));
+    // The caller hangs up while it is being spoken to: the recording ends with the call.
+    media.promptMs = 60_000;
+    media.onOp = (ep, op) => op.startsWith('speak') && setTimeout(() => void callerLeg?.bye(), 20);
+    let callerLeg: ReturnType<Harness['stand']['call']> | undefined;
+    callerLeg = h.stand.call();
+    await h.finished();
+    for (let i = 0; i < 100 && h.to('/rec').length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    const p = h.to('/rec')[0]!.params;
+    expect(p).toMatchObject({ RecordingSource: 'StartCallRecordingTwiML', RecordingChannels: '2' });
+    const file = `/var/lib/didml/recordings/${p['RecordingUrl']!.split('/').pop()}`;
+    // Hung up: the media server closed the file with the call; nothing to stop.
+    expect(media.ops.slice(0, 3)).toEqual(['ep0 answer', `ep0 record-session ${file} channels=2`, 'ep0 speak "This call is recorded." man en-US']);
+    expect(media.ops.filter((o) => o.includes('stop-record-session'))).toEqual([]);
+  });
+
+  it('<Start><Recording> without drachtio.recordings: a warning says what to set, and the call goes on', async () => {
+    const media = new FakeMedia();
+    const x = await startHarness({
+      routes: { '/voice': '<Response><Start><Recording/></Start><Say>Hello.</Say></Response>' },
+      config: { mediaServer: mediaConfig.mediaServer },
+      media: () => Promise.resolve(media),
+    });
+    h = x;
+    for (let i = 0; i < 100 && !x.logs.some((l) => l.msg === 'media server connected'); i++) await new Promise((r) => setTimeout(r, 5));
+    x.stand.call();
+    const done = await x.finished();
+    expect(done.events.filter((e) => e.type === 'warning').map((e) => e['message'])).toContainEqual(expect.stringMatching(/^call recording not started: <Start><Recording>: set drachtio.recordings/));
+    expect(media.ops).toContain('ep0 speak "Hello." man en-US');
+  });
+
   it('stops a prompt at once when the caller hangs up', async () => {
     const media = new FakeMedia();
     media.promptMs = 60_000;

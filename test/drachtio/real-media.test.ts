@@ -127,6 +127,19 @@ describe.skipIf(Boolean(why))('media through a real FreeSWITCH', () => {
     expect(recorded(p['RecordingUrl']).subarray(0, 4).toString()).toBe('RIFF');
   });
 
+  it.skipIf(!RECORDINGS)('<Start><Recording channels="dual">: the whole call on two channels, reported when the caller hangs up', async () => {
+    const s = await setup({ '/voice': '<Response><Start><Recording channels="dual" recordingStatusCallback="/rec"/></Start><Say>This call is recorded.</Say><Pause length="20"/></Response>', '/rec': '' });
+    const talking = runSipp(sipp.callerHangsUp({ afterMs: 3000, audio: PCAP }), [s.sip, '-s', '+14155550199', '-p', String(await freePort()), '-mp', String(await freePort())]);
+    expect(await talking.done).toMatchObject({ code: 0 });
+    await s.summaries[0];
+    for (let i = 0; i < 100 && !s.requests.some((r) => r.url.endsWith('/rec')); i++) await new Promise((r) => setTimeout(r, 20));
+    const p = s.requests.find((r) => r.url.endsWith('/rec'))!.params;
+    expect(p).toMatchObject({ RecordingSource: 'StartCallRecordingTwiML', RecordingStatus: 'completed', RecordingChannels: '2' });
+    const wav = recorded(p['RecordingUrl']);
+    expect(wav.readUInt16LE(22)).toBe(2);
+    expect(wav.length).toBeGreaterThan(44 + 8000 * 2 * 2); // more than a second of two 16-bit channels
+  });
+
   it.skipIf(!RECORDINGS)('<Dial record="record-from-answer-dual"> bridges the callee through FreeSWITCH and records both on two channels', async () => {
     const far = await callee(sipp.calleeAnswers({ talkMs: 1500 }));
     const s = await setup({

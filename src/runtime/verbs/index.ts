@@ -11,12 +11,12 @@ import { hangup } from './hangup.js';
 import { reject } from './reject.js';
 import { redirect } from './redirect.js';
 import { refer } from './refer.js';
-import { connect, start, stop } from './streams.js';
+import { connect, didmlRecording, start, stop } from './streams.js';
 import { sms } from './sms.js';
 import { postcall } from './postcall.js';
 import { unsupported } from './unsupported.js';
 import { didmlQueue, enqueue, leave } from './queue.js';
 
-export const verbs: readonly Verb[] = [say, play, pause, gather, dial, forwardNoun, record, hangup, reject, redirect, refer, connect, start, stop, sms, postcall, enqueue, didmlQueue, leave, didmlConference, ...unsupported];
+export const verbs: readonly Verb[] = [say, play, pause, gather, dial, forwardNoun, record, hangup, reject, redirect, refer, connect, start, stop, sms, postcall, enqueue, didmlQueue, leave, didmlConference, didmlRecording, ...unsupported];
 
 export const verbByName: ReadonlyMap<string, Verb> = new Map(verbs.flatMap((v) => v.names.map((n) => [n, v] as const)));

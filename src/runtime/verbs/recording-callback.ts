@@ -14,7 +14,7 @@ export interface FinishedRecording {
   channels: 1 | 2;
 }
 
-export function notifyRecording(node: Projected, ctx: VerbContext, r: FinishedRecording, source: 'RecordVerb' | 'DialVerb'): void {
+export function notifyRecording(node: Projected, ctx: VerbContext, r: FinishedRecording, source: 'RecordVerb' | 'DialVerb' | 'StartCallRecordingTwiML'): void {
   const url = str(node, 'recordingStatusCallback');
   if (!url) return;
   const status = r.duration > 0 ? 'completed' : 'absent';

@@ -5,6 +5,16 @@
 import type { Projected } from '../../grammar/index.js';
 import type { StreamOptions } from '../../telephony/adapter.js';
 import { actionOutcome, CONTINUE, str, type Verb } from '../verb.js';
+import { startCallRecording } from './call-recording.js';
+
+/** DIDML's top-level <Recording>: "Record the complete call", as <Start><Recording> does. */
+export const didmlRecording: Verb = {
+  names: ['Recording'],
+  async run(node, ctx) {
+    await startCallRecording(node, ctx);
+    return CONTINUE;
+  },
+};
 
 function streamOptions(noun: Projected): StreamOptions {
   const parameters: Record<string, string> = {};
@@ -35,6 +45,7 @@ export const start: Verb = {
     await ctx.answer();
     for (const noun of node.children) {
       if (noun.name === 'Stream') await ctx.leg.startStream(streamOptions(noun));
+      else if (noun.name === 'Recording') await startCallRecording(noun, ctx);
       else ctx.emit({ type: 'warning', message: `<Start><${noun.name}> is not supported by this runtime; the call goes on without it` });
     }
     return CONTINUE;

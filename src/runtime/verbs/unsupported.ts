@@ -1,6 +1,6 @@
 // Verbs the grammar knows and this runtime does not run. Each says so in the call's log and
 // transcript, and ends the call or goes on, as a caller would least be misled.
-import { CONTINUE, type Verb } from '../verb.js';
+import type { Verb } from '../verb.js';
 
 function ends(name: string, why: string): Verb {
   return {
@@ -13,19 +13,8 @@ function ends(name: string, why: string): Verb {
   };
 }
 
-function skips(name: string, why: string): Verb {
-  return {
-    names: [name],
-    run(_node, ctx) {
-      ctx.emit({ type: 'warning', message: `<${name}> is not supported: ${why}; skipped` });
-      return Promise.resolve(CONTINUE);
-    },
-  };
-}
-
 export const unsupported: Verb[] = [
   ends('Pay', 'it needs a payment connector, which didml does not have'),
   ends('Fax', 'didml does not receive faxes'),
   ends('Echo', 'the backends have no echo test'),
-  skips('Recording', 'whole-call recording is not implemented yet'),
 ];

@@ -108,6 +108,12 @@ export class DrachtioCalleeLeg implements CallLeg {
   dial(): Promise<DialResult> {
     return this.#notHere('<Dial>');
   }
+  startCallRecording(): Promise<void> {
+    return this.#notHere('<Start><Recording>');
+  }
+  stopCallRecording(): Promise<undefined> {
+    return Promise.resolve(undefined);
+  }
   refer(): Promise<ReferResult> {
     return this.#notHere('<Refer>');
   }

@@ -1,6 +1,6 @@
-// <Dial record>: both parties of the bridged call recorded on the caller's media endpoint, from
-// the answer or from the start of ringing, on one channel or two (`-dual`: caller left, callee
-// right). The file goes where <Record>'s do (drachtio.recordings) and is reported at the Dial's
+// Recordings of the call on the caller's media endpoint: <Dial record> (both parties of the
+// bridged call, from the answer or from the start of ringing) and the whole call (<Start>
+// <Recording>, DIDML <Recording>), on one channel or two (caller left, the other party right). The file goes where <Record>'s do (drachtio.recordings) and is reported at the Dial's
 // end with its duration (https://www.twilio.com/docs/voice/twiml/dial#record).
 // Without a media server there is no media to record (a signalling-only B2BUA never sees it);
 // without drachtio.recordings there is nowhere to put it: the call goes on unrecorded and the
@@ -9,27 +9,33 @@ import type { DialOptions } from '../adapter.js';
 import type { LegCore } from './core.js';
 import type { MediaEndpoint } from './media.js';
 
+/** How long to wait for the media server to close a recording's file before reporting it anyway. */
+export const RECORDING_CLOSE_MS = 5000;
+
 export class DialRecording {
   readonly #core: LegCore;
   readonly #channels: 1 | 2;
   readonly #file: string;
   readonly #url: string;
-  #started?: { at: number; ep: MediaEndpoint };
+  #started?: { at: number; ep: MediaEndpoint; finished?: Promise<void> };
 
   /** The recording the Dial asks for, or undefined (with a warning) when this backend cannot make it. */
   static for(core: LegCore, o: DialOptions): DialRecording | undefined {
     if (!o.record) return undefined;
-    const callId = core.req.get('Call-ID');
-    if (!core.mediaConfigured) {
-      core.log.warn('<Dial record>: recording needs a media server (drachtio.mediaServer); without one the call is bridged by signalling only and goes on unrecorded', { callId });
+    const r = DialRecording.create(core, o.record.channels, '<Dial record>');
+    if (typeof r === 'string') {
+      core.log.warn(`${r}; the call goes on unrecorded`, { callId: core.req.get('Call-ID') });
       return undefined;
     }
+    return r;
+  }
+
+  /** A recording of the call on the caller's endpoint (`what` asked for it), or why there can be none. */
+  static create(core: LegCore, channels: 1 | 2, what: string): DialRecording | string {
+    if (!core.mediaConfigured) return `${what}: recording needs a media server (drachtio.mediaServer); without one calls are bridged by signalling only`;
     const where = core.config.recordings;
-    if (!where) {
-      core.log.warn('<Dial record>: set drachtio.recordings {dir, baseUrl} (where the media server writes recordings and where they are served); the call goes on unrecorded', { callId });
-      return undefined;
-    }
-    return new DialRecording(core, o.record.channels, where);
+    if (!where) return `${what}: set drachtio.recordings {dir, baseUrl} (where the media server writes recordings and where they are served)`;
+    return new DialRecording(core, channels, where);
   }
 
   private constructor(core: LegCore, channels: 1 | 2, where: { dir: string; baseUrl: string }) {
@@ -41,15 +47,18 @@ export class DialRecording {
   }
 
   /** Starts on `ep` (once); a media server that refuses is logged and the call goes on. */
-  async start(ep: MediaEndpoint): Promise<void> {
-    if (this.#started) return;
+  async start(ep: MediaEndpoint): Promise<boolean> {
+    if (this.#started) return true;
     const at = this.#core.clock.now();
     this.#started = { at, ep };
     try {
-      await ep.recordSession(this.#file, this.#channels);
+      const { finished } = await ep.recordSession(this.#file, this.#channels);
+      if (this.#started) this.#started.finished = finished;
+      return true;
     } catch (e) {
       this.#started = undefined;
-      this.#core.log.warn('<Dial record>: the media server did not start recording; the call goes on unrecorded', { callId: this.#core.req.get('Call-ID'), error: (e as Error).message });
+      this.#core.log.warn('the media server did not start recording; the call goes on unrecorded', { callId: this.#core.req.get('Call-ID'), error: (e as Error).message });
+      return false;
     }
   }
 
@@ -59,8 +68,16 @@ export class DialRecording {
     if (!s) return undefined;
     this.#started = undefined;
     const duration = Math.round((this.#core.clock.now() - s.at) / 1000);
-    // A caller who hung up took the endpoint with them: FreeSWITCH closed the file itself.
-    if (!this.#core.gone.aborted) await s.ep.stopRecordSession(this.#file).catch((e: unknown) => this.#core.log.debug('stopping the Dial recording failed', { error: String(e) }));
+    // A caller who hung up took the endpoint with them: FreeSWITCH closes the file itself.
+    if (!this.#core.gone.aborted) await s.ep.stopRecordSession(this.#file).catch((e: unknown) => this.#core.log.debug('stopping the recording failed', { error: String(e) }));
+    // Reported once the file is complete (an app fetches RecordingUrl at once), or after a while
+    // all the same when the media server never says so (its connection went first).
+    if (s.finished) {
+      let cancel: () => void = () => undefined;
+      const late = new Promise<void>((resolve) => (cancel = this.#core.clock.timer(RECORDING_CLOSE_MS, resolve)));
+      await Promise.race([s.finished, late]);
+      cancel();
+    }
     return { url: this.#url, duration };
   }
 }

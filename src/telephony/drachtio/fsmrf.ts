@@ -65,6 +65,7 @@ export const DEFAULT_ASR_GRAMMAR = 'builtin:speech/transcribe';
 export class FsmrfEndpoint implements MediaEndpoint {
   readonly gone: Promise<void>;
   #speechSubscribed = false;
+  #recordStopSubscribed = false;
   constructor(
     readonly ep: FsEndpoint,
     private readonly o: FsmrfOptions,
@@ -133,11 +134,33 @@ export class FsmrfEndpoint implements MediaEndpoint {
     return Number.isFinite(seconds) ? { seconds } : {};
   }
 
-  async recordSession(file: string, channels: 1 | 2): Promise<void> {
+  async recordSession(file: string, channels: 1 | 2): Promise<{ finished: Promise<void> }> {
     // https://developer.signalwire.com/freeswitch/FreeSWITCH-Explained/Modules/mod_commands_1966741/#uuid_record
     // RECORD_STEREO: the channel's read (caller) on the left, its write (the bridged party) on the right.
-    await this.#api('uuid_setvar', `${this.ep.uuid} RECORD_STEREO ${channels === 2}`);
-    await this.#api('uuid_record', `${this.ep.uuid} start ${file}`);
+    // FreeSWITCH writes the file as it closes it (RECORD_STOP), which may be after the call has
+    // ended: `finished` says when it is complete.
+    const event = `esl::event::RECORD_STOP::${this.ep.uuid}`;
+    if (!this.#recordStopSubscribed) {
+      this.ep.conn?.subscribe('RECORD_STOP');
+      this.#recordStopSubscribed = true;
+    }
+    let onStop: (e: FsEvent) => void = () => undefined;
+    const finished = new Promise<void>((resolve) => {
+      onStop = (e) => {
+        if (e.getHeader('Record-File-Path') !== file) return;
+        this.ep.conn?.off(event, onStop);
+        resolve();
+      };
+      this.ep.conn?.on(event, onStop);
+    });
+    try {
+      await this.#api('uuid_setvar', `${this.ep.uuid} RECORD_STEREO ${channels === 2}`);
+      await this.#api('uuid_record', `${this.ep.uuid} start ${file}`);
+    } catch (e) {
+      this.ep.conn?.off(event, onStop);
+      throw e;
+    }
+    return { finished };
   }
 
   async stopRecordSession(file: string): Promise<void> {

@@ -32,6 +32,7 @@ import type { EndedBy, LegCore } from './core.js';
 import type { MediaEndpoint, MediaServerLink } from './media.js';
 import { dial } from './dial.js';
 import { infoDigit } from './info-dtmf.js';
+import { DialRecording } from './dial-recording.js';
 import { refer } from './refer.js';
 import { bridgeLegs, collect, conference, playPrompts, record, sleep } from './media-ops.js';
 import type { Srf, SrfDialog, SrfRequest, SrfResponse } from './srf.js';
@@ -66,6 +67,7 @@ export class DrachtioCallLeg implements CallLeg {
   #lastDialFailure: number | undefined;
   readonly #streams = new Set<string>();
   readonly #infoListeners = new Set<(key: string) => void>();
+  #callRecording: DialRecording | undefined;
 
   constructor(deps: LegDeps) {
     this.#d = deps;
@@ -284,6 +286,21 @@ export class DrachtioCallLeg implements CallLeg {
     return refer(this.#core, options, signal);
   }
 
+  async startCallRecording(o: { channels: 1 | 2 }): Promise<void> {
+    if (this.#callRecording) return;
+    const rec = DialRecording.create(this.#core, o.channels, '<Start><Recording>');
+    if (typeof rec === 'string') throw new DidmlError('DIDML_TELEPHONY', rec);
+    await this.#withEndpoint('<Start><Recording>', async (ep) => {
+      if (await rec.start(ep)) this.#callRecording = rec;
+    });
+  }
+
+  async stopCallRecording(): Promise<{ url: string; duration: number } | undefined> {
+    const rec = this.#callRecording;
+    this.#callRecording = undefined;
+    return rec?.stop();
+  }
+
   async startStream(o: StreamOptions): Promise<void> {
     await this.#withEndpoint('<Start><Stream>', async (ep) => {
       const name = o.name ?? `stream${this.#streams.size}`;
@@ -350,7 +367,7 @@ const deadEndpoint: MediaEndpoint = {
   stop: () => Promise.resolve(),
   onDtmf: () => () => undefined,
   record: () => Promise.resolve({}),
-  recordSession: () => Promise.resolve(),
+  recordSession: () => Promise.resolve({ finished: Promise.resolve() }),
   recognize: () => Promise.resolve(() => Promise.resolve()),
   stopRecordSession: () => Promise.resolve(),
   sendDigits: () => Promise.resolve(),

@@ -22,8 +22,12 @@ export interface MediaEndpoint {
   recognize(options: { language: string; hints?: string }, on: SpeechListener): Promise<() => Promise<void>>;
   /** Records what the far end says to `file` (a path on the media server). */
   record(file: string, options: { maxLength: number; silenceSeconds: number; beep: boolean }): Promise<{ seconds?: number }>;
-  /** Starts recording both directions of the call to `file`, as one channel or two (caller left, other party right); returns at once. */
-  recordSession(file: string, channels: 1 | 2): Promise<void>;
+  /**
+   * Starts recording both directions of the call to `file`, as one channel or two (caller left,
+   * other party right); returns at once, with `finished`: resolves when the media server has
+   * closed the file (stopped, or the call ended), so that it is complete.
+   */
+  recordSession(file: string, channels: 1 | 2): Promise<{ finished: Promise<void> }>;
   /** Stops the recording `recordSession` started; the file is complete when this resolves. */
   stopRecordSession(file: string): Promise<void>;
   /** Takes keys the far end sent outside the media (SIP INFO) as if they came in it: onDtmf hears them. */

@@ -29,6 +29,7 @@ import { saveRecording } from './recordings.js';
 import { refer } from './refer.js';
 import { ms, type CallerAction, type CallerOpportunity, type MockCallScript } from './script.js';
 import { connectStream, startStream, stopStream } from './stream.js';
+import { CallRecording } from './call-recording.js';
 import type { BackendEvent, TranscriptEvent } from './transcript.js';
 
 export type EndedBy = 'caller' | 'app' | 'backend';
@@ -65,6 +66,7 @@ export class MockCallLeg implements CallLeg {
   readonly #gone = new AbortController();
   readonly #actions: CallerAction[];
   readonly #ctx: LegContext;
+  readonly #recording: CallRecording;
   #answered = false;
   #endedBy: EndedBy | undefined;
   #resolveEnded!: (v: { by: EndedBy; reason?: string }) => void;
@@ -112,6 +114,7 @@ export class MockCallLeg implements CallLeg {
           onEvent: (event) => this.log({ ...event, leg: callId }),
         }),
     };
+    this.#recording = new CallRecording(this.#ctx);
     if (deps.inbound) this.#emit(deps.inbound);
     this.#answered = deps.answered ?? false;
     if (deps.script.hangupAfter !== undefined) {
@@ -226,6 +229,16 @@ export class MockCallLeg implements CallLeg {
 
   refer(options: ReferOptions, signal?: AbortSignal): Promise<ReferResult> {
     return refer(this.#ctx, options, signal);
+  }
+
+  startCallRecording(options: { channels: 1 | 2 }): Promise<void> {
+    this.#answer();
+    this.#recording.start(options.channels);
+    return Promise.resolve();
+  }
+
+  stopCallRecording(): Promise<{ url: string; duration: number } | undefined> {
+    return this.#recording.stop();
   }
 
   startStream(options: StreamOptions): Promise<void> {

@@ -61,6 +61,8 @@ export type BackendEvent =
   | { type: 'record'; maxLength: number; timeout: number; finishOnKey: string; playBeep: boolean; trim: string }
   | { type: 'beep' }
   | { type: 'record-end'; url: string; duration: number; digits: string; endedBy: 'key' | 'silence' | 'max-length' | 'hangup' | 'abort' }
+  | { type: 'call-recording-start'; channels: 1 | 2 }
+  | { type: 'call-recording-stop'; url: string; duration: number }
   | {
       type: 'dial';
       targets: TargetView[];
