@@ -23,6 +23,14 @@ class FakeFsEndpoint extends EventEmitter {
     this.calls.push(`execute ${app} ${arg ?? ''}`.trim());
     return Promise.resolve(event({}));
   }
+  play(file: string) {
+    this.calls.push(`play ${file}`);
+    return Promise.resolve({});
+  }
+  record(file: string, opts: object) {
+    this.calls.push(`record ${file} ${JSON.stringify(opts)}`);
+    return Promise.resolve({ recordSeconds: '3' });
+  }
   api(command: string, args: string) {
     this.calls.push(`api ${command} ${args}`);
     return Promise.resolve(event({}, this.apiBody));
@@ -76,6 +84,20 @@ describe('FsmrfEndpoint: recording a call', () => {
     await new Promise((r) => setTimeout(r, 0));
     expect(done).toBe(true);
     expect(fs.conn.subscribed).toContain('RECORD_STOP');
+  });
+
+  it('<Record>: tells when the file is complete, on FreeSWITCH\'s RECORD_STOP for it', async () => {
+    const { fs, ep } = endpoint();
+    let finished: Promise<void> | undefined;
+    expect(await ep.record('/rec/RE2.wav', { maxLength: 30, silenceSeconds: 5, beep: true }, (f) => (finished = f))).toEqual({ seconds: 3 });
+    expect(fs.calls).toEqual(['play tone_stream://%(500,0,800)', 'record /rec/RE2.wav {"timeLimitSecs":30,"silenceThresh":200,"silenceHits":5}']);
+    let done = false;
+    void finished!.then(() => (done = true));
+    await new Promise((r) => setTimeout(r, 0));
+    expect(done).toBe(false);
+    fs.conn.emit(`esl::event::RECORD_STOP::${UUID}`, event({ 'Record-File-Path': '/rec/RE2.wav' }));
+    await new Promise((r) => setTimeout(r, 0));
+    expect(done).toBe(true);
   });
 
   it('turns an -ERR answer into an error', async () => {

@@ -113,7 +113,9 @@ describe.skipIf(Boolean(why))('media through a real FreeSWITCH', () => {
     const p = s.requests.find((r) => r.url.endsWith('/recorded'))!.params;
     expect(p).toMatchObject({ Digits: '#' });
     expect(Number(p['RecordingDuration'])).toBeGreaterThanOrEqual(1);
-    expect(recorded(p['RecordingUrl']).subarray(0, 4).toString()).toBe('RIFF');
+    const wav = recorded(p['RecordingUrl']);
+    expect(wav.subarray(0, 4).toString()).toBe('RIFF');
+    expect(wav.length).toBeGreaterThan(44 + 8000 * 2);
   });
 
   it.skipIf(!RECORDINGS)('<Record> and the caller hanging up instead of pressing a key: the recording is kept and the action hears Digits=hangup', async () => {
@@ -124,7 +126,10 @@ describe.skipIf(Boolean(why))('media through a real FreeSWITCH', () => {
     const p = s.requests.find((r) => r.url.endsWith('/recorded'))!.params;
     expect(p).toMatchObject({ Digits: 'hangup', CallStatus: 'completed' });
     expect(Number(p['RecordingDuration'])).toBeGreaterThanOrEqual(1);
-    expect(recorded(p['RecordingUrl']).subarray(0, 4).toString()).toBe('RIFF');
+    const wav = recorded(p['RecordingUrl']);
+    expect(wav.subarray(0, 4).toString()).toBe('RIFF');
+    // Complete when reported: more than a second of 16-bit audio, not just the header.
+    expect(wav.length).toBeGreaterThan(44 + 8000 * 2);
   });
 
   it.skipIf(!RECORDINGS)('<Start><Recording channels="dual">: the whole call on two channels, reported when the caller hangs up', async () => {

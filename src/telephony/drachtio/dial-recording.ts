@@ -8,9 +8,7 @@
 import type { DialOptions } from '../adapter.js';
 import type { LegCore } from './core.js';
 import type { MediaEndpoint } from './media.js';
-
-/** How long to wait for the media server to close a recording's file before reporting it anyway. */
-export const RECORDING_CLOSE_MS = 5000;
+import { completed } from './media-ops.js';
 
 export class DialRecording {
   readonly #core: LegCore;
@@ -72,12 +70,7 @@ export class DialRecording {
     if (!this.#core.gone.aborted) await s.ep.stopRecordSession(this.#file).catch((e: unknown) => this.#core.log.debug('stopping the recording failed', { error: String(e) }));
     // Reported once the file is complete (an app fetches RecordingUrl at once), or after a while
     // all the same when the media server never says so (its connection went first).
-    if (s.finished) {
-      let cancel: () => void = () => undefined;
-      const late = new Promise<void>((resolve) => (cancel = this.#core.clock.timer(RECORDING_CLOSE_MS, resolve)));
-      await Promise.race([s.finished, late]);
-      cancel();
-    }
+    if (s.finished) await completed(this.#core, s.finished);
     return { url: this.#url, duration };
   }
 }

@@ -126,9 +126,11 @@ export class FsmrfEndpoint implements MediaEndpoint {
     };
   }
 
-  async record(file: string, o: { maxLength: number; silenceSeconds: number; beep: boolean }): Promise<{ seconds?: number }> {
+  async record(file: string, o: { maxLength: number; silenceSeconds: number; beep: boolean }, started?: (finished: Promise<void>) => void): Promise<{ seconds?: number }> {
     // https://developer.signalwire.com/freeswitch/FreeSWITCH-Explained/Modules/mod-dptools/6587110/ (record <path> [time_limit] [silence_thresh] [silence_hits])
     if (o.beep) await this.ep.play('tone_stream://%(500,0,800)');
+    const closed = this.#closed(file);
+    started?.(closed.finished);
     const r = await this.ep.record(file, { timeLimitSecs: o.maxLength, ...(o.silenceSeconds > 0 ? { silenceThresh: 200, silenceHits: o.silenceSeconds } : {}) });
     const seconds = Number(r.recordSeconds);
     return Number.isFinite(seconds) ? { seconds } : {};
@@ -137,8 +139,22 @@ export class FsmrfEndpoint implements MediaEndpoint {
   async recordSession(file: string, channels: 1 | 2): Promise<{ finished: Promise<void> }> {
     // https://developer.signalwire.com/freeswitch/FreeSWITCH-Explained/Modules/mod_commands_1966741/#uuid_record
     // RECORD_STEREO: the channel's read (caller) on the left, its write (the bridged party) on the right.
-    // FreeSWITCH writes the file as it closes it (RECORD_STOP), which may be after the call has
-    // ended: `finished` says when it is complete.
+    const closed = this.#closed(file);
+    try {
+      await this.#api('uuid_setvar', `${this.ep.uuid} RECORD_STEREO ${channels === 2}`);
+      await this.#api('uuid_record', `${this.ep.uuid} start ${file}`);
+    } catch (e) {
+      closed.cancel();
+      throw e;
+    }
+    return { finished: closed.finished };
+  }
+
+  /**
+   * When FreeSWITCH has closed `file` (its RECORD_STOP event): it writes a recording as it closes
+   * it, which may be after the call has ended, so a file is complete only then.
+   */
+  #closed(file: string): { finished: Promise<void>; cancel(): void } {
     const event = `esl::event::RECORD_STOP::${this.ep.uuid}`;
     if (!this.#recordStopSubscribed) {
       this.ep.conn?.subscribe('RECORD_STOP');
@@ -153,14 +169,7 @@ export class FsmrfEndpoint implements MediaEndpoint {
       };
       this.ep.conn?.on(event, onStop);
     });
-    try {
-      await this.#api('uuid_setvar', `${this.ep.uuid} RECORD_STEREO ${channels === 2}`);
-      await this.#api('uuid_record', `${this.ep.uuid} start ${file}`);
-    } catch (e) {
-      this.ep.conn?.off(event, onStop);
-      throw e;
-    }
-    return { finished };
+    return { finished, cancel: () => this.ep.conn?.off(event, onStop) };
   }
 
   async stopRecordSession(file: string): Promise<void> {

@@ -167,16 +167,30 @@ export async function record(core: LegCore, ep: MediaEndpoint, o: RecordOptions,
   });
   const t0 = core.clock.now();
   let seconds: number | undefined;
+  let finished: Promise<void> | undefined;
   try {
     await stoppable(core, ep, async () => {
-      seconds = (await ep.record(file, { maxLength: o.maxLength, silenceSeconds: o.timeout, beep: o.playBeep })).seconds;
+      seconds = (await ep.record(file, { maxLength: o.maxLength, silenceSeconds: o.timeout, beep: o.playBeep }, (f) => (finished = f))).seconds;
     }, signal);
   } finally {
     off();
   }
+  // The call may have ended under the recording: its file is complete once the media server closed it.
+  if (finished) await completed(core, finished);
   const hungUp = core.endedBy === 'caller' && core.gone.aborted;
   const duration = seconds ?? Math.round((core.clock.now() - t0) / 1000);
   return { url, duration, digits: hungUp ? 'hangup' : key, callerHungUp: hungUp };
+}
+
+/** How long to wait for the media server to close a recording's file before reporting it anyway. */
+export const RECORDING_CLOSE_MS = 5000;
+
+/** `finished` (a recording's file closed), or RECORDING_CLOSE_MS, whichever comes first. */
+export async function completed(core: LegCore, finished: Promise<void>): Promise<void> {
+  let cancel: () => void = () => undefined;
+  const late = new Promise<void>((resolve) => (cancel = core.clock.timer(RECORDING_CLOSE_MS, resolve)));
+  await Promise.race([finished, late]);
+  cancel();
 }
 
 /** Two callers' endpoints bridged until one side hangs up or the session aborts. */

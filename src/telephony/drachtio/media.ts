@@ -20,8 +20,12 @@ export interface MediaEndpoint {
    * function that stops listening.
    */
   recognize(options: { language: string; hints?: string }, on: SpeechListener): Promise<() => Promise<void>>;
-  /** Records what the far end says to `file` (a path on the media server). */
-  record(file: string, options: { maxLength: number; silenceSeconds: number; beep: boolean }): Promise<{ seconds?: number }>;
+  /**
+   * Records what the far end says to `file` (a path on the media server); `started` is told, once
+   * recording begins, of a promise that resolves when the file is complete (closed by the media
+   * server, which may be after the call ended).
+   */
+  record(file: string, options: { maxLength: number; silenceSeconds: number; beep: boolean }, started?: (finished: Promise<void>) => void): Promise<{ seconds?: number }>;
   /**
    * Starts recording both directions of the call to `file`, as one channel or two (caller left,
    * other party right); returns at once, with `finished`: resolves when the media server has
