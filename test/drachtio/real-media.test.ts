@@ -87,6 +87,19 @@ describe.skipIf(Boolean(why))('media through a real FreeSWITCH', () => {
     expect(s.requests.find((r) => r.url.endsWith('/menu'))?.params).toMatchObject({ Digits: '12' });
   });
 
+  it('a <Gather> nobody answers falls through after its timeout, and the prompts before it played out', async () => {
+    const s = await setup({
+      '/voice': '<Response><Gather numDigits="1" timeout="2" action="/menu"><Say loop="2">Press a key.</Say></Gather><Say>We did not hear you.</Say><Hangup/></Response>',
+      '/menu': '<Response/>',
+    });
+    expect(await caller(s, sipp.callerAnswered(), '+14155550199')).toMatchObject({ code: 0 });
+    const summary = await s.summaries[0]!;
+    expect(summary).toMatchObject({ reason: '<Hangup>' });
+    expect(s.requests.some((r) => r.url.endsWith('/menu'))).toBe(false);
+    // The prompt twice, then the 2 s timeout, then the last words: the call lasted past the timeout.
+    expect(summary.duration).toBeGreaterThanOrEqual(3);
+  });
+
   it.skipIf(!TEST_ASR)('<Gather input="speech">: detect_speech with a real recogniser (mod_test) hears the caller talk and posts SpeechResult', async () => {
     const s = await setup(
       {
