@@ -51,7 +51,6 @@ const dialing = (targets: DialTarget[], o: Partial<DialOptions> = {}): DialOptio
   callerId: '+14155550100',
   hangupOnStar: false,
   answerOnBridge: false,
-  record: false,
   ...o,
 });
 const num = (number: string): DialTarget => ({ kind: 'number', number });
@@ -473,7 +472,7 @@ describe('dial', () => {
 
   it('passes the callee 200 OK headers back and records the bridge', async () => {
     const { clock, leg } = start({ callees: { '*': { headers: { 'X-Agent': '7' } } } });
-    const r = await leg.dial(dialing([num('+1001')], { record: true }));
+    const r = await leg.dial(dialing([num('+1001')], { record: { channels: 1, from: 'answer' } }));
     expect(r.answered?.headers).toEqual({ 'X-Agent': '7' });
     expect(r.recording).toMatchObject({ duration: 30 });
     await end(leg, clock);
