@@ -14,7 +14,7 @@ import { runCall, type CallSummary } from '../../src/runtime/session.js';
 import { createDrachtioAdapter, withDefaults } from '../../src/telephony/drachtio/index.js';
 import { createWebhookClient } from '../../src/webhook/client.js';
 import { handlerTransport, type HandlerRequest } from '../../src/webhook/handler.js';
-import { BIN, HOST, PORT, SECRET, callee, caller, freePort, noDrachtio as why, runSipp, setup as start, type Route, type Setup } from './real-peers.js';
+import { BIN, HOST, PORT, SECRET, callee, caller, freePort, freeTcpPort, noDrachtio as why, runSipp, setup as start, type Route, type Setup } from './real-peers.js';
 import * as sipp from './sipp-scenarios.js';
 
 if (why) console.warn(`test/drachtio/real-server.test.ts: skipped; ${why}`);
@@ -103,9 +103,10 @@ describe.skipIf(Boolean(why))('against a real drachtio-server, sipp as caller an
   });
 
   it('a <Sip> URI with transport=tcp goes out over TCP to a far end listening on TCP', async () => {
-    const port = await freePort();
+    const port = await freeTcpPort();
     const run = runSipp(sipp.calleeAnswers({ requestUri: '^INVITE sip:\\+14155550142@127\\.0\\.0\\.1:[0-9]+;transport=tcp SIP' }), ['-p', String(port), '-t', 't1']);
-    await new Promise((r) => setTimeout(r, 300));
+    // sipp listens on TCP once it has started: wait until it accepts.
+    for (let i = 0; i < 100 && !(await accepts(port)); i++) await new Promise((r) => setTimeout(r, 20));
     const s = await setup({ '/voice': `<Response><Dial><Sip>sip:+14155550142@127.0.0.1:${port};transport=tcp</Sip></Dial></Response>` });
     expect(await caller(s, sipp.callerAnswered(), '+14155550199')).toMatchObject({ code: 0 });
     expect(await run.done).toMatchObject({ code: 0 });
@@ -281,3 +282,12 @@ describe.skipIf(Boolean(why))('against a real drachtio-server, sipp as caller an
     }
   });
 });
+
+/** Whether something listens on 127.0.0.1:`port` over TCP. */
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    s.once('connect', () => (s.destroy(), resolve(true)));
+    s.once('error', () => resolve(false));
+  });
+}
