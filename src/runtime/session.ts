@@ -83,6 +83,12 @@ export interface CallSummary {
 
 export const APPLICATION_ERROR = 'We are sorry, an application error has occurred. Goodbye.';
 
+/**
+ * What a document run on a party about to be bridged may do (Twilio's whisper documents: no
+ * <Dial>; nor anything that would hold that party elsewhere: a queue, a conference, a stream).
+ */
+const BEFORE_BRIDGE_VERBS = new Set(['Say', 'Play', 'Pause', 'Gather', 'Hangup', 'Reject', 'Redirect']);
+
 /** Why a call ended when its last document simply had no more verbs. */
 const RAN_OUT = 'the document ran out of verbs';
 
@@ -325,8 +331,8 @@ export class Session {
         this.#emit({ type: 'warning', url, message: `<${node.name}> is not a verb this runtime knows; skipped` });
         continue;
       }
-      if (this.#o.screening && verb.names.includes('Dial')) {
-        this.#emit({ type: 'warning', url, message: `<${node.name}> is not allowed in a document run before a bridge (<Number url>, <Queue url>): that party is being connected already; skipped` });
+      if (this.#o.screening && !verb.names.some((n) => BEFORE_BRIDGE_VERBS.has(n))) {
+        this.#emit({ type: 'warning', url, message: `<${node.name}> is not allowed in a document run before a bridge (<Number url>, <Queue url>: ${[...BEFORE_BRIDGE_VERBS].join(', ')}); skipped` });
         continue;
       }
       const before = this.#clock.now();

@@ -79,10 +79,18 @@ describe('<Number url>: a screening document on the callee', () => {
     expect(app!.to('/screened')).toEqual([]);
   });
 
+  it('an <Enqueue> (or anything that would hold the callee elsewhere) in a screening document is skipped too', async () => {
+    await screenApp('<Dial action="/after"><Number url="/whisper">+14155550111</Number></Dial>', xml('<Enqueue>elsewhere</Enqueue><Say>Hi.</Say>'));
+    const { events } = await runApp({ app: app!.url('/voice'), script: { callees: { '*': { ring: 1, talk: 3 } } } });
+    expect(ofType(events, 'warning').map((e) => e['message'])).toContainEqual(expect.stringMatching(/^<Enqueue> is not allowed in a document run before a bridge/));
+    expect(ofType(events, 'enqueue')).toEqual([]);
+    expect(app!.to('/after')[0]!.params).toMatchObject({ DialCallStatus: 'completed' });
+  });
+
   it('a <Dial> in a screening document is skipped with a warning', async () => {
     await screenApp('<Dial action="/after"><Number url="/whisper">+14155550111</Number></Dial>', xml('<Dial>+14155550999</Dial><Say>Hi.</Say>'));
     const { events } = await runApp({ app: app!.url('/voice'), script: { callees: { '*': { ring: 1, talk: 3 } } } });
-    expect(ofType(events, 'warning').map((e) => e['message'])).toContainEqual(expect.stringMatching(/<Dial> is not allowed in a document run before a bridge \(<Number url>, <Queue url>\)/));
+    expect(ofType(events, 'warning').map((e) => e['message'])).toContainEqual(expect.stringMatching(/<Dial> is not allowed in a document run before a bridge \(<Number url>, <Queue url>: Say, Play, Pause, Gather, Hangup, Reject, Redirect\)/));
     expect(ofType(events, 'dial')).toHaveLength(1);
     expect(app!.to('/after')[0]!.params).toMatchObject({ DialCallStatus: 'completed' });
   });
