@@ -102,7 +102,7 @@ export class DrachtioCalleeLeg implements CallLeg {
   }
 
   #notHere(verb: string): never {
-    throw new DidmlError('DIDML_TELEPHONY', `${verb} cannot run on a callee being screened (<Number url>): only Say, Play, Pause, Gather, Record and Hangup can`);
+    throw new DidmlError('DIDML_TELEPHONY', `${verb} cannot run on a callee being screened (<Number url>): only Say, Play, Pause, Gather and Hangup can`);
   }
 
   dial(): Promise<DialResult> {
