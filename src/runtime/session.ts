@@ -360,7 +360,7 @@ export class Session {
       signal: this.#abort.signal,
       documentUrl,
       documentMethod,
-      call: { callSid: this.callSid, from: this.#call.from, to: this.#call.to },
+      call: { callSid: this.callSid, from: this.#call.from, to: this.#call.to, accountSid: this.#identity().accountSid },
       resolve: (u) => new URL(u.trim(), documentUrl).href,
       answer: () => this.#answer(),
       emit: (e) => this.#emit(e),

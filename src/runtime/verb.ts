@@ -34,7 +34,7 @@ export interface VerbContext {
   documentUrl: string;
   documentMethod: HttpMethod;
   /** What the call looks like to the app (To is the dialled number, for DIDML's bare-host <sip>). */
-  call: { callSid: string; from: string; to: string };
+  call: { callSid: string; from: string; to: string; accountSid: string };
   /** An absolute URL for a URL written in the document (relative, or absolute). */
   resolve(url: string): string;
   /** Answer the call if it is not yet answered (Twilio answers on the first verb that needs media). */

@@ -214,6 +214,10 @@ export interface StreamOptions {
   name?: string;
   track: string;
   parameters: Record<string, string>;
+  /** Who the stream's `start` message names (Twilio Media Streams). */
+  callSid?: string;
+  accountSid?: string;
+  streamSid?: string;
 }
 
 export interface CallLeg {

@@ -4,7 +4,7 @@
 // https://www.twilio.com/docs/voice/twiml/stream
 import type { Projected } from '../../grammar/index.js';
 import type { StreamOptions } from '../../telephony/adapter.js';
-import { actionOutcome, CONTINUE, str, type Verb } from '../verb.js';
+import { actionOutcome, CONTINUE, str, type Verb, type VerbContext } from '../verb.js';
 import { startCallRecording } from './call-recording.js';
 
 /** DIDML's top-level <Recording>: "Record the complete call", as <Start><Recording> does. */
@@ -16,11 +16,19 @@ export const didmlRecording: Verb = {
   },
 };
 
-function streamOptions(noun: Projected): StreamOptions {
+function streamOptions(noun: Projected, ctx: VerbContext): StreamOptions {
   const parameters: Record<string, string> = {};
   for (const p of noun.children) if (p.name === 'Parameter') parameters[str(p, 'name')] = str(p, 'value');
   const name = str(noun, 'name');
-  return { url: str(noun, 'url'), track: str(noun, 'track', 'inbound_track'), parameters, ...(name ? { name } : {}) };
+  return {
+    url: str(noun, 'url'),
+    track: str(noun, 'track', 'inbound_track'),
+    parameters,
+    ...(name ? { name } : {}),
+    callSid: ctx.call.callSid,
+    accountSid: ctx.call.accountSid,
+    streamSid: ctx.newSid('MZ'),
+  };
 }
 
 const CONNECTABLE = new Set(['Stream', 'ConversationRelay']);
@@ -34,7 +42,7 @@ export const connect: Verb = {
       return { kind: 'end', reason: `<Connect> to <${what}> is not supported by this runtime (it connects <Stream> and <ConversationRelay>)` };
     }
     await ctx.answer();
-    const r = await ctx.leg.connectStream(streamOptions(noun), ctx.signal);
+    const r = await ctx.leg.connectStream(streamOptions(noun, ctx), ctx.signal);
     return actionOutcome(node, ctx, {}, r.callerHungUp);
   },
 };
@@ -44,7 +52,7 @@ export const start: Verb = {
   async run(node, ctx) {
     await ctx.answer();
     for (const noun of node.children) {
-      if (noun.name === 'Stream') await ctx.leg.startStream(streamOptions(noun));
+      if (noun.name === 'Stream') await ctx.leg.startStream(streamOptions(noun, ctx));
       else if (noun.name === 'Recording') await startCallRecording(noun, ctx);
       else ctx.emit({ type: 'warning', message: `<Start><${noun.name}> is not supported by this runtime; the call goes on without it` });
     }

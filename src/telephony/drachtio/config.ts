@@ -48,6 +48,8 @@ export interface DrachtioConfig {
   numbers?: { trunk?: string; route?: string };
   mediaServer?: MediaServerConfig;
   tts?: { engine: string; voice: string; voices?: Record<string, string> };
+  /** didml's own RTP socket for <Connect><Stream> without a media server: where it binds and what the SDP says. */
+  rtp?: { address?: string; publicAddress?: string };
   /** Speech recognition on the media server (FreeSWITCH detect_speech). */
   asr?: AsrConfig;
   recordings?: { dir: string; baseUrl: string };

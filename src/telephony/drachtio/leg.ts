@@ -33,6 +33,7 @@ import type { MediaEndpoint, MediaServerLink } from './media.js';
 import { dial } from './dial.js';
 import { infoDigit } from './info-dtmf.js';
 import { DialRecording } from './dial-recording.js';
+import { connectRtpStream } from './rtp-stream.js';
 import { refer } from './refer.js';
 import { bridgeLegs, collect, conference, playPrompts, record, sleep } from './media-ops.js';
 import type { Srf, SrfDialog, SrfRequest, SrfResponse } from './srf.js';
@@ -318,6 +319,8 @@ export class DrachtioCallLeg implements CallLeg {
   }
 
   async connectStream(o: StreamOptions, signal?: AbortSignal): Promise<{ callerHungUp: boolean }> {
+    // Without a media server didml is the RTP peer itself, and speaks Twilio's Media Streams.
+    if (this.#d.config.mediaServer === undefined) return connectRtpStream(this.#core, o, signal);
     return this.#withEndpoint('<Connect><Stream>', async (ep) => {
       const name = o.name ?? 'connect';
       await ep.forkStart(o.url, name, { track: o.track, parameters: o.parameters }, true);
