@@ -89,7 +89,12 @@ export class RtpSession {
     return session;
   }
 
-  /** The answer to the caller's offer: this socket, the offer's G.711 codec and its telephone events. */
+  /** Where to send from now on (the far end's answer to this session's own offer). */
+  setRemote(peer: RtpPeer): void {
+    this.#remote = peer;
+  }
+
+  /** The answer to the caller's offer (or this session's own offer): this socket, the G.711 codec and the telephone events. */
   get localSdp(): string {
     const ip = this.#o.publicAddress ?? this.#o.address;
     const pt = this.#o.offer.codec === 'PCMU' ? 0 : 8;
@@ -192,6 +197,7 @@ export class RtpSession {
     this.#seq = (this.#seq + 1) & 0xffff;
     this.#timestamp = (this.#timestamp + FRAME) >>> 0;
     const body = pt === 0 ? frame : mulawToAlaw(frame);
+    if (this.#remote.port === 0) return; // the far end has not said where yet
     this.#socket.send(Buffer.concat([header, body]), this.#remote.port, this.#remote.address);
   }
 

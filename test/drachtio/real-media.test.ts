@@ -7,6 +7,7 @@
 // SDP, prompts that end, keys (SIP INFO) that reach a <Gather>, recording files that exist.
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { WebSocketServer } from 'ws';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DrachtioConfig } from '../../src/telephony/drachtio/index.js';
@@ -249,6 +250,40 @@ describe.skipIf(Boolean(why))('media through a real FreeSWITCH', () => {
     const summaries = await Promise.all(s.summaries);
     expect(summaries).toHaveLength(40);
     expect(new Set(summaries.map((x) => `${x.status} ${x.reason}`))).toEqual(new Set(['completed <Hangup>']));
+  });
+
+  it('<Connect><Stream> through FreeSWITCH: the caller\'s speech reaches a websocket agent as Twilio Media Streams frames, and the agent\'s audio and marks go back', async () => {
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise<void>((r) => wss.once('listening', () => r()));
+    const media: Buffer[] = [];
+    const marks: string[] = [];
+    wss.on('connection', (ws) =>
+      ws.on('message', (d) => {
+        const m = JSON.parse(String(d)) as { event: string; streamSid?: string; media?: { payload: string }; mark?: { name: string } };
+        if (m.event === 'start') {
+          // The agent answers with half a second of audio and a mark after it.
+          ws.send(JSON.stringify({ event: 'media', streamSid: m.streamSid, media: { payload: Buffer.alloc(4000, 0x7f).toString('base64') } }));
+          ws.send(JSON.stringify({ event: 'mark', streamSid: m.streamSid, mark: { name: 'said-hello' } }));
+        }
+        if (m.event === 'media') media.push(Buffer.from(m.media!.payload, 'base64'));
+        if (m.event === 'mark') marks.push(m.mark!.name);
+        if (media.length === 50) ws.close();
+      }),
+    );
+    try {
+      const url = `ws://127.0.0.1:${(wss.address() as { port: number }).port}/agent`;
+      const s = await setup({ '/voice': `<Response><Connect><Stream url="${url}"/></Connect><Hangup/></Response>` }, { rtp: { address: '127.0.0.1' } });
+      const talking = runSipp(sipp.callerPresses({ keys: '', afterMs: 0, audio: PCAP }), [s.sip, '-s', '+14155550199', '-p', String(await freePort()), '-mp', String(await freePort())]);
+      expect(await talking.done).toMatchObject({ code: 0 });
+      expect(await s.summaries[0]).toMatchObject({ reason: '<Hangup>' });
+      expect(media.length).toBeGreaterThanOrEqual(50);
+      expect(media.every((f) => f.length === 160)).toBe(true);
+      expect(new Set(media.map((f) => f.toString('hex'))).size).toBeGreaterThan(10);
+      expect(marks).toEqual(['said-hello']);
+    } finally {
+      wss.clients.forEach((c) => c.terminate());
+      await new Promise<void>((r) => wss.close(() => r()));
+    }
   });
 
   it('<Play> of a URL: FreeSWITCH fetches it over HTTP (mod_httapi) and plays it to the end', async () => {

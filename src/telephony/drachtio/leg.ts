@@ -319,15 +319,10 @@ export class DrachtioCallLeg implements CallLeg {
   }
 
   async connectStream(o: StreamOptions, signal?: AbortSignal): Promise<{ callerHungUp: boolean }> {
-    // Without a media server didml is the RTP peer itself, and speaks Twilio's Media Streams.
-    if (this.#d.config.mediaServer === undefined) return connectRtpStream(this.#core, o, signal);
-    return this.#withEndpoint('<Connect><Stream>', async (ep) => {
-      const name = o.name ?? 'connect';
-      await ep.forkStart(o.url, name, { track: o.track, parameters: o.parameters }, true);
-      await sleep(this.#core, Infinity, signal);
-      if (!this.isEnded) await ep.forkStop(name).catch(() => undefined);
-      return { callerHungUp: this.#endedBy === 'caller' };
-    });
+    // didml is the RTP peer itself and speaks Twilio's Media Streams (rtp-stream.ts), with or
+    // without a media server.
+    if (this.#d.config.mediaServer !== undefined) this.#media('<Connect><Stream>');
+    return connectRtpStream(this.#core, o, signal);
   }
 
   async bridge(other: CallLeg, signal?: AbortSignal): Promise<BridgeResult> {

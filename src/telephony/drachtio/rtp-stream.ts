@@ -1,16 +1,23 @@
-// <Connect><Stream> with no media server: didml answers the caller with an RTP socket of its own
-// (src/media/rtp.ts) and relays between it and the app's websocket in Twilio's Media Streams
-// protocol (src/media/twilio-stream.ts). G.711 at 20 ms is what both sides carry, so nothing is
-// transcoded for a PCMU caller. The Connect ends when the app closes the websocket (the document
-// goes on), the caller hangs up, or the session stops it. With a media server, the stream is
-// FreeSWITCH's mod_audio_fork instead (leg.ts).
+// <Connect><Stream>: didml is an RTP peer itself (src/media/rtp.ts) and relays between that audio
+// and the app's websocket in Twilio's Media Streams protocol (src/media/twilio-stream.ts). G.711
+// at 20 ms is what both sides carry, so nothing is transcoded for a PCMU party.
+// - Without a media server, didml answers the caller with its RTP socket.
+// - With one, the caller is on a FreeSWITCH endpoint already: a second endpoint answers didml's
+//   own offer (PCMU, telephone events) and is bridged to the caller's, so FreeSWITCH does any
+//   transcoding and relays keys.
+// The Connect ends when the app closes the websocket (the document goes on), the caller hangs up,
+// or the session stops it.
 import { networkInterfaces } from 'node:os';
 import { DidmlError } from '../../errors.js';
 import type { StreamOptions } from '../adapter.js';
-import { readOffer, RtpSession } from '../../media/rtp.js';
+import { readOffer, RtpSession, type Negotiated } from '../../media/rtp.js';
 import { TwilioMediaStream } from '../../media/twilio-stream.js';
 import type { LegCore } from './core.js';
+import type { MediaEndpoint } from './media.js';
 import { sleep } from './media-ops.js';
+
+/** didml's own offer to the media server: μ-law and telephone events; where to send comes with its answer. */
+const OWN_OFFER: Negotiated = { codec: 'PCMU', dtmf: 101, remote: { address: '127.0.0.1', port: 0 } };
 
 /** The first IPv4 address of this host that is not loopback: what a caller elsewhere can send to. */
 function hostAddress(): string {
@@ -21,7 +28,7 @@ function hostAddress(): string {
 export async function connectRtpStream(core: LegCore, o: StreamOptions, signal?: AbortSignal): Promise<{ callerHungUp: boolean }> {
   const gone = () => ({ callerHungUp: core.endedBy === 'caller' && core.gone.aborted });
   if (core.gone.aborted || signal?.aborted) return gone();
-  const offer = readOffer(core.uas?.remote.sdp ?? core.req.body);
+  const offer = core.mediaConfigured ? OWN_OFFER : readOffer(core.uas?.remote.sdp ?? core.req.body);
   if (!offer) {
     throw new DidmlError('DIDML_TELEPHONY', "<Connect><Stream>: the caller's SDP offers no G.711 audio (PCMU or PCMA), which is what didml relays to a stream without a media server");
   }
@@ -49,15 +56,33 @@ export async function connectRtpStream(core: LegCore, o: StreamOptions, signal?:
     onDtmf: (key) => stream.dtmf(key),
   });
   stream.attach(rtp);
+  let endpoint: MediaEndpoint | undefined;
   try {
-    if (core.uas) await core.uas.modify(rtp.localSdp);
-    else await core.answerWith(rtp.localSdp);
+    if (core.mediaConfigured) {
+      // The caller's endpoint, and one of FreeSWITCH's that answers didml's offer, bridged.
+      await core.answer();
+      const mine = core.endpoint;
+      if (!mine) return gone();
+      endpoint = await core.media('<Connect><Stream>').answer(rtp.localSdp);
+      const answered = readOffer(endpoint.localSdp);
+      if (!answered) throw new DidmlError('DIDML_TELEPHONY', "<Connect><Stream>: the media server's answer has no G.711 audio");
+      rtp.setRemote(answered.remote);
+      await mine.bridge(endpoint);
+    } else if (core.uas) {
+      await core.uas.modify(rtp.localSdp);
+    } else {
+      await core.answerWith(rtp.localSdp);
+    }
     const over = new AbortController();
     void stream.closed.then(() => over.abort());
     await sleep(core, Infinity, AbortSignal.any([over.signal, ...(signal ? [signal] : [])]));
   } finally {
     stream.stop();
     rtp.close();
+    if (endpoint) {
+      if (!core.gone.aborted) await core.endpoint?.unbridge().catch(() => undefined);
+      await endpoint.destroy();
+    }
   }
   return gone();
 }
