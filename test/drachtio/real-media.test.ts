@@ -11,7 +11,7 @@ import { WebSocketServer } from 'ws';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DrachtioConfig } from '../../src/telephony/drachtio/index.js';
-import { callee, caller, freePort, noDrachtio, runSipp, setup as start, type Route, type Setup } from './real-peers.js';
+import { callee, caller, freeMediaPort, freePort, noDrachtio, runSipp, setup as start, type Route, type Setup } from './real-peers.js';
 import * as sipp from './sipp-scenarios.js';
 
 const FS_HOST = process.env['FREESWITCH_HOST'];
@@ -82,7 +82,7 @@ describe.skipIf(Boolean(why))('media through a real FreeSWITCH', () => {
       '/menu': '<Response><Hangup/></Response>',
     });
     const keys = ['1', '2'].map((k) => `/usr/share/sip-tester/dtmf_2833_${k}.pcap`);
-    const run = runSipp(sipp.callerPressesInRtp({ pcaps: keys, afterMs: 600, answer: 'telephone-event' }), [s.sip, '-s', '+14155550199', '-p', String(await freePort()), '-mp', String(await freePort())]);
+    const run = runSipp(sipp.callerPressesInRtp({ pcaps: keys, afterMs: 600, answer: 'telephone-event' }), [s.sip, '-s', '+14155550199', '-p', String(await freePort()), '-mp', String(await freeMediaPort())]);
     expect(await run.done).toMatchObject({ code: 0 });
     await s.summaries[0];
     expect(s.requests.find((r) => r.url.endsWith('/menu'))?.params).toMatchObject({ Digits: '12' });
@@ -111,7 +111,7 @@ describe.skipIf(Boolean(why))('media through a real FreeSWITCH', () => {
       { asr: { engine: 'test', grammar: '{result=billing,confidence=82,speech-language=${language}}didml' } },
     );
     // sipp talks (its PCMA capture) from the answer on; the recogniser's VAD hears it start and stop.
-    const run = runSipp(sipp.callerPresses({ keys: '', afterMs: 0, audio: PCAP }), [s.sip, '-s', '+14155550199', '-p', String(await freePort()), '-mp', String(await freePort())]);
+    const run = runSipp(sipp.callerPresses({ keys: '', afterMs: 0, audio: PCAP }), [s.sip, '-s', '+14155550199', '-p', String(await freePort()), '-mp', String(await freeMediaPort())]);
     expect(await run.done).toMatchObject({ code: 0 });
     await s.summaries[0];
     expect(s.requests.find((r) => r.url.endsWith('/heard'))?.params).toMatchObject({ SpeechResult: 'billing', Confidence: '0.82' });
@@ -121,7 +121,7 @@ describe.skipIf(Boolean(why))('media through a real FreeSWITCH', () => {
     const s = await setup({ '/voice': '<Response><Record maxLength="10" playBeep="true" action="/recorded"/></Response>', '/recorded': '<Response><Hangup/></Response>' });
     // The caller talks (sipp's own PCMA capture): a recording without audio is empty, and an empty
     // recording goes on without the action, as on Twilio.
-    const talking = runSipp(sipp.callerPresses({ keys: '#', afterMs: 2500, audio: PCAP }), [s.sip, '-s', '+14155550199', '-p', String(await freePort()), '-mp', String(await freePort())]);
+    const talking = runSipp(sipp.callerPresses({ keys: '#', afterMs: 2500, audio: PCAP }), [s.sip, '-s', '+14155550199', '-p', String(await freePort()), '-mp', String(await freeMediaPort())]);
     expect(await talking.done).toMatchObject({ code: 0 });
     await s.summaries[0];
     const p = s.requests.find((r) => r.url.endsWith('/recorded'))!.params;
@@ -134,7 +134,7 @@ describe.skipIf(Boolean(why))('media through a real FreeSWITCH', () => {
 
   it.skipIf(!RECORDINGS)('<Record> and the caller hanging up instead of pressing a key: the recording is kept and the action hears Digits=hangup', async () => {
     const s = await setup({ '/voice': '<Response><Say>Leave a message.</Say><Record maxLength="30" action="/recorded"/></Response>', '/recorded': '<Response/>' });
-    const talking = runSipp(sipp.callerHangsUp({ afterMs: 4000, audio: PCAP }), [s.sip, '-s', '+14155550199', '-p', String(await freePort()), '-mp', String(await freePort())]);
+    const talking = runSipp(sipp.callerHangsUp({ afterMs: 4000, audio: PCAP }), [s.sip, '-s', '+14155550199', '-p', String(await freePort()), '-mp', String(await freeMediaPort())]);
     expect(await talking.done).toMatchObject({ code: 0 });
     expect(await s.summaries[0]).toMatchObject({ reason: 'caller hung up' });
     const p = s.requests.find((r) => r.url.endsWith('/recorded'))!.params;
@@ -148,7 +148,7 @@ describe.skipIf(Boolean(why))('media through a real FreeSWITCH', () => {
 
   it.skipIf(!RECORDINGS)('<Start><Recording channels="dual">: the whole call on two channels, reported when the caller hangs up', async () => {
     const s = await setup({ '/voice': '<Response><Start><Recording channels="dual" recordingStatusCallback="/rec"/></Start><Say>This call is recorded.</Say><Pause length="20"/></Response>', '/rec': '' });
-    const talking = runSipp(sipp.callerHangsUp({ afterMs: 3000, audio: PCAP }), [s.sip, '-s', '+14155550199', '-p', String(await freePort()), '-mp', String(await freePort())]);
+    const talking = runSipp(sipp.callerHangsUp({ afterMs: 3000, audio: PCAP }), [s.sip, '-s', '+14155550199', '-p', String(await freePort()), '-mp', String(await freeMediaPort())]);
     expect(await talking.done).toMatchObject({ code: 0 });
     await s.summaries[0];
     for (let i = 0; i < 100 && !s.requests.some((r) => r.url.endsWith('/rec')); i++) await new Promise((r) => setTimeout(r, 20));
@@ -273,13 +273,38 @@ describe.skipIf(Boolean(why))('media through a real FreeSWITCH', () => {
     try {
       const url = `ws://127.0.0.1:${(wss.address() as { port: number }).port}/agent`;
       const s = await setup({ '/voice': `<Response><Connect><Stream url="${url}"/></Connect><Hangup/></Response>` }, { rtp: { address: '127.0.0.1' } });
-      const talking = runSipp(sipp.callerPresses({ keys: '', afterMs: 0, audio: PCAP }), [s.sip, '-s', '+14155550199', '-p', String(await freePort()), '-mp', String(await freePort())]);
+      const talking = runSipp(sipp.callerPresses({ keys: '', afterMs: 0, audio: PCAP }), [s.sip, '-s', '+14155550199', '-p', String(await freePort()), '-mp', String(await freeMediaPort())]);
       expect(await talking.done).toMatchObject({ code: 0 });
       expect(await s.summaries[0]).toMatchObject({ reason: '<Hangup>' });
       expect(media.length).toBeGreaterThanOrEqual(50);
       expect(media.every((f) => f.length === 160)).toBe(true);
       expect(new Set(media.map((f) => f.toString('hex'))).size).toBeGreaterThan(10);
       expect(marks).toEqual(['said-hello']);
+    } finally {
+      wss.clients.forEach((c) => c.terminate());
+      await new Promise<void>((r) => wss.close(() => r()));
+    }
+  });
+
+  it('<Connect><Stream> through FreeSWITCH: a key the caller presses (RFC 4733) reaches the agent as a dtmf event', async () => {
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise<void>((r) => wss.once('listening', () => r()));
+    const dtmf: unknown[] = [];
+    wss.on('connection', (ws) =>
+      ws.on('message', (d) => {
+        const m = JSON.parse(String(d)) as { event: string; dtmf?: unknown };
+        if (m.event !== 'dtmf') return;
+        dtmf.push(m.dtmf);
+        setTimeout(() => ws.close(), 50);
+      }),
+    );
+    try {
+      const url = `ws://127.0.0.1:${(wss.address() as { port: number }).port}/agent`;
+      const s = await setup({ '/voice': `<Response><Connect><Stream url="${url}"/></Connect><Hangup/></Response>` }, { rtp: { address: '127.0.0.1' } });
+      const run = runSipp(sipp.callerPressesInRtp({ pcaps: ['/usr/share/sip-tester/dtmf_2833_3.pcap'], afterMs: 1500 }), [s.sip, '-s', '+14155550199', '-p', String(await freePort()), '-mp', String(await freeMediaPort())]);
+      expect(await run.done).toMatchObject({ code: 0 });
+      await s.summaries[0];
+      expect(dtmf).toEqual([{ track: 'inbound_track', digit: '3' }]);
     } finally {
       wss.clients.forEach((c) => c.terminate());
       await new Promise<void>((r) => wss.close(() => r()));

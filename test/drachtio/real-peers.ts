@@ -97,6 +97,23 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/**
+ * A base port for sipp's media (-mp): sipp binds it and the ports after it (RTP, RTCP, and a
+ * second stream), so the four from an even base must all be free for UDP.
+ */
+export async function freeMediaPort(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 20000 + 2 * Math.floor(Math.random() * 10000);
+    const sockets = [0, 1, 2, 3].map(() => createSocket('udp4'));
+    const ok = await Promise.all(
+      sockets.map((s, i) => new Promise<boolean>((resolve) => (s.once('error', () => resolve(false)), s.bind(base + i, '127.0.0.1', () => resolve(true))))),
+    );
+    await Promise.all(sockets.map((s) => new Promise<void>((r) => { try { s.close(() => r()); } catch { r(); } })));
+    if (ok.every(Boolean)) return base;
+  }
+  throw new Error('no four free UDP ports in a row for sipp media');
+}
+
 /** A port free for TCP on 127.0.0.1 (a far end listening on TCP; freePort() checks UDP only). */
 export async function freeTcpPort(): Promise<number> {
   const server = createTcpServer();

@@ -15,7 +15,7 @@ import { runCall, type CallSummary } from '../../src/runtime/session.js';
 import { createDrachtioAdapter, withDefaults } from '../../src/telephony/drachtio/index.js';
 import { createWebhookClient } from '../../src/webhook/client.js';
 import { handlerTransport, type HandlerRequest } from '../../src/webhook/handler.js';
-import { BIN, HOST, PORT, SECRET, callee, caller, freePort, freeTcpPort, noDrachtio as why, runSipp, setup as start, type Route, type Setup } from './real-peers.js';
+import { BIN, HOST, PORT, SECRET, callee, caller, freeMediaPort, freePort, freeTcpPort, noDrachtio as why, runSipp, setup as start, type Route, type Setup } from './real-peers.js';
 import * as sipp from './sipp-scenarios.js';
 
 if (why) console.warn(`test/drachtio/real-server.test.ts: skipped; ${why}`);
@@ -144,7 +144,7 @@ describe.skipIf(Boolean(why))('against a real drachtio-server, sipp as caller an
     try {
       const url = `ws://127.0.0.1:${(wss.address() as { port: number }).port}/agent`;
       const s = await setup({ '/voice': `<Response><Connect><Stream url="${url}"/></Connect><Hangup/></Response>` }, { rtp: { address: '127.0.0.1' } });
-      const talking = runSipp(sipp.callerPresses({ keys: '', afterMs: 0, audio: '/usr/share/sip-tester/g711a.pcap' }), [s.sip, '-s', '+14155550199', '-p', String(await freePort()), '-mp', String(await freePort())]);
+      const talking = runSipp(sipp.callerPresses({ keys: '', afterMs: 0, audio: '/usr/share/sip-tester/g711a.pcap' }), [s.sip, '-s', '+14155550199', '-p', String(await freePort()), '-mp', String(await freeMediaPort())]);
       expect(await talking.done).toMatchObject({ code: 0 });
       expect(await s.summaries[0]).toMatchObject({ reason: '<Hangup>' });
       expect(start).toMatchObject({ mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 } });
