@@ -63,6 +63,7 @@ export class RtpSession {
   readonly #queue: (Buffer | { mark: () => void })[] = [];
   #pacer: ReturnType<typeof setInterval> | undefined;
   #lastEvent = -1;
+  #latched = false;
   #partial: Buffer = Buffer.alloc(0);
   #closed = false;
 
@@ -121,8 +122,15 @@ export class RtpSession {
 
   #receive(msg: Buffer, from: RemoteInfo): void {
     if (this.#closed || msg.length < 12 || msg[0]! >> 6 !== 2) return;
-    // Symmetric RTP: answer where the caller's packets come from (it may sit behind NAT).
-    this.#remote = { address: from.address, port: from.port };
+    // Symmetric RTP: answer where the caller's packets come from (it may sit behind NAT), latched
+    // on the first packet; packets from anywhere else after that are not the caller's (no one
+    // may take a call's audio over by sending to its port).
+    if (!this.#latched) {
+      this.#latched = true;
+      this.#remote = { address: from.address, port: from.port };
+    } else if (from.address !== this.#remote.address || from.port !== this.#remote.port) {
+      return;
+    }
     const pt = msg[1]! & 0x7f;
     const cc = msg[0]! & 0x0f;
     const extension = (msg[0]! & 0x10) !== 0;

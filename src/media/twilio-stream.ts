@@ -3,7 +3,8 @@
 // per 20 ms of the caller's audio (base64), `dtmf` for keys, `mark` once the audio the app sent
 // before a mark has played, and `stop`; from the app, `media` to play, `mark`, and `clear` to drop
 // what has not played yet. https://www.twilio.com/docs/voice/media-streams/websocket-messages
-import { WebSocket } from 'undici';
+import { Agent, WebSocket } from 'undici';
+import { guardedLookup, hostPolicy, type HostPolicy } from '../webhook/hosts.js';
 
 /** Where the caller's audio goes and the app's comes from (an RTP session). */
 export interface AudioPort {
@@ -14,6 +15,8 @@ export interface AudioPort {
 
 export interface MediaStreamOptions {
   url: string;
+  /** Which hosts may be connected to (checked on the URL and on every address it resolves to); the built-in rules by default. */
+  hosts?: HostPolicy;
   accountSid: string;
   callSid: string;
   streamSid: string;
@@ -48,7 +51,13 @@ export class TwilioMediaStream {
 
   /** Opens the websocket and says `connected` and `start`; rejects when it cannot connect. */
   static async open(o: MediaStreamOptions): Promise<TwilioMediaStream> {
-    const ws = new WebSocket(o.url);
+    // The same rules as the app's webhooks: never link-local or cloud metadata addresses.
+    const hosts = o.hosts ?? hostPolicy();
+    const refused = hosts.checkUrl(o.url);
+    if (refused) throw refused;
+    const dispatcher = new Agent({ connect: { lookup: guardedLookup(hosts) } });
+    const ws = new WebSocket(o.url, { dispatcher });
+    ws.addEventListener('close', () => void dispatcher.close().catch(() => undefined));
     await new Promise<void>((resolve, reject) => {
       ws.addEventListener('open', () => resolve(), { once: true });
       ws.addEventListener('error', () => reject(new Error(`the stream's websocket at ${o.url} could not be opened`)), { once: true });

@@ -198,6 +198,43 @@ describe('<Connect><Stream> without a media server (didml as the RTP peer)', () 
     await h.finished();
   });
 
+  it('a stream URL at a cloud metadata address is refused like a webhook to it, and the document goes on', async () => {
+    h = await startHarness({
+      routes: { '/voice': '<Response><Connect action="/after"><Stream url="ws://169.254.169.254/latest"/></Connect></Response>', '/after': '<Response><Reject/></Response>' },
+      config: { rtp: { address: '127.0.0.1' } },
+    });
+    const call = h.stand.call();
+    expect(await call.response()).toBe(404);
+    await h.finished();
+    const warned = h.logs.find((l) => l.msg === '<Connect><Stream>: the websocket could not be opened; the document goes on');
+    expect(String(warned?.['error'])).toMatch(/169\.254\.169\.254/);
+  });
+
+  it('once the caller\'s audio has come from an address, audio from any other is not the caller\'s', async () => {
+    const caller = await rtpCaller();
+    const intruder = createSocket('udp4');
+    await new Promise<void>((r) => intruder.bind(0, '127.0.0.1', r));
+    cleanups.push(() => new Promise<void>((r) => intruder.close(() => r())));
+    const bot = await agent();
+    h = await startHarness({ routes: { '/voice': `<Response><Connect><Stream url="${bot.url}"/></Connect></Response>` }, config: { rtp: { address: '127.0.0.1' } } });
+    const call = h.stand.call({ sdp: caller.sdp });
+    expect(await call.response()).toBe(200);
+    const answer = h.stand.log.find((r) => r.from === 'app' && r.status === 200 && r.callId === call.callId)!.message.body;
+    const port = Number(/^m=audio (\d+)/m.exec(answer)![1]);
+    await bot.connected;
+    await until(() => bot.messages.length >= 2, 'start');
+    caller.socket.send(rtpPacket(0, 1, 0, Buffer.alloc(160, 0x11)), port, '127.0.0.1');
+    await until(() => bot.messages.some((m) => m['event'] === 'media'), 'the caller\'s frame');
+    intruder.send(rtpPacket(0, 2, 160, Buffer.alloc(160, 0x99)), port, '127.0.0.1');
+    caller.socket.send(rtpPacket(0, 3, 320, Buffer.alloc(160, 0x12)), port, '127.0.0.1');
+    await until(() => bot.messages.filter((m) => m['event'] === 'media').length >= 2, 'the caller\'s second frame');
+    await new Promise((r) => setTimeout(r, 50));
+    const payloads = (bot.messages.filter((m) => m['event'] === 'media') as { media: { payload: string } }[]).map((m) => Buffer.from(m.media.payload, 'base64')[0]);
+    expect(payloads).toEqual([0x11, 0x12]);
+    await call.bye();
+    await h.finished();
+  });
+
   it('a websocket that cannot be opened ends the Connect and the document goes on', async () => {
     h = await startHarness({
       routes: { '/voice': '<Response><Connect action="/after"><Stream url="ws://127.0.0.1:9/nobody"/></Connect></Response>', '/after': '<Response><Reject/></Response>' },
