@@ -11,6 +11,8 @@ import { alawToMulaw, mulawToAlaw } from './g711.js';
 /** Samples (and bytes) of one 20 ms G.711 frame at 8 kHz. */
 export const FRAME = 160;
 const FRAME_MS = 20;
+/** A minute of audio waiting to be sent, at most. */
+export const MAX_QUEUED_FRAMES = 3000;
 /** RFC 4733 §3.2: 0-9, *, #, A-D. */
 const EVENTS = '0123456789*#ABCD';
 
@@ -120,6 +122,11 @@ export class RtpSession {
     return this.#port;
   }
 
+  /** Frames of the app's audio waiting to be sent. */
+  get queued(): number {
+    return this.#queue.filter((x) => Buffer.isBuffer(x)).length;
+  }
+
   #receive(msg: Buffer, from: RemoteInfo): void {
     if (this.#closed || msg.length < 12 || msg[0]! >> 6 !== 2) return;
     // Symmetric RTP: answer where the caller's packets come from (it may sit behind NAT), latched
@@ -161,10 +168,14 @@ export class RtpSession {
     this.#o.onDtmf(key);
   }
 
-  /** Queues μ-law audio (any length) to play to the caller, paced at 20 ms a frame. */
+  /**
+   * Queues μ-law audio (any length) to play to the caller, paced at 20 ms a frame. What would
+   * take the queue past MAX_QUEUED_FRAMES (a minute) is dropped: an app that sends audio far
+   * faster than it plays cannot make the call hold unbounded memory.
+   */
   play(mulaw: Buffer): void {
     if (this.#closed) return;
-    for (let i = 0; i < mulaw.length; i += FRAME) this.#queue.push(mulaw.subarray(i, i + FRAME));
+    for (let i = 0; i < mulaw.length && this.#queue.length < MAX_QUEUED_FRAMES; i += FRAME) this.#queue.push(mulaw.subarray(i, i + FRAME));
     this.#start();
   }
 
