@@ -2,7 +2,7 @@
 // with the endpoint's SDP, prompts, barge-in, keys, recordings, bridging a callee) against a
 // scripted MediaServerLink, with real SIP through the stand-in drachtio-server.
 import { afterEach, describe, expect, it } from 'vitest';
-import { WebSocketServer } from 'ws';
+import { wsAgent } from './ws-agent.js';
 import { answersThenHangsUp, startHarness, type Harness } from './harness.js';
 import { FakeMedia } from './fake-media.js';
 import type { AppRequest } from './stand-in/server.js';
@@ -349,31 +349,20 @@ describe('with a media server', () => {
   });
 
   it('<Connect><Stream> with a media server: an endpoint answers didml\'s own RTP offer and is bridged to the caller\'s', async () => {
-    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
-    await new Promise<void>((r) => wss.once('listening', () => r()));
-    const events: string[] = [];
-    wss.on('connection', (ws) =>
-      ws.on('message', (d) => {
-        const m = JSON.parse(String(d)) as { event: string };
-        events.push(m.event);
-        if (m.event === 'start') setTimeout(() => ws.close(), 30);
-      }),
-    );
+    const agent = await wsAgent((m, ws) => m.event === 'start' && setTimeout(() => ws.close(), 30));
     try {
       const media = new FakeMedia();
-      const url = `ws://127.0.0.1:${(wss.address() as { port: number }).port}/agent`;
-      ({ h } = await withMedia({ '/voice': `<Response><Connect action="/after"><Stream url="${url}"/></Connect></Response>`, '/after': '<Response><Hangup/></Response>' }, media, { rtp: { address: '127.0.0.1' } }));
+      ({ h } = await withMedia({ '/voice': `<Response><Connect action="/after"><Stream url="${agent.url}"/></Connect></Response>`, '/after': '<Response><Hangup/></Response>' }, media, { rtp: { address: '127.0.0.1' } }));
       h.stand.call();
       await h.finished();
-      expect(events.slice(0, 2)).toEqual(['connected', 'start']);
+      expect(agent.messages.slice(0, 2).map((m) => m.event)).toEqual(['connected', 'start']);
       // ep1 answered didml's offer: its socket on loopback, μ-law and telephone events.
       expect(media.endpoints[1]!.remoteSdp).toMatch(/^c=IN IP4 127\.0\.0\.1\r?$/m);
       expect(media.endpoints[1]!.remoteSdp).toMatch(/^m=audio \d+ RTP\/AVP 0 101\r?$/m);
       expect(media.ops.slice(0, 5)).toEqual(['ep0 answer', 'ep1 answer', 'ep0 bridge ep1', 'ep0 unbridge', 'ep1 destroy']);
       expect(h.to('/after')).toHaveLength(1);
     } finally {
-      wss.clients.forEach((c) => c.terminate());
-      await new Promise<void>((r) => wss.close(() => r()));
+      await agent.close();
     }
   });
 

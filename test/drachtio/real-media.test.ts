@@ -7,7 +7,7 @@
 // SDP, prompts that end, keys (SIP INFO) that reach a <Gather>, recording files that exist.
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { WebSocketServer } from 'ws';
+import { mediaFrames, wsAgent } from './ws-agent.js';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DrachtioConfig } from '../../src/telephony/drachtio/index.js';
@@ -253,61 +253,40 @@ describe.skipIf(Boolean(why))('media through a real FreeSWITCH', () => {
   });
 
   it('<Connect><Stream> through FreeSWITCH: the caller\'s speech reaches a websocket agent as Twilio Media Streams frames, and the agent\'s audio and marks go back', async () => {
-    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
-    await new Promise<void>((r) => wss.once('listening', () => r()));
-    const media: Buffer[] = [];
-    const marks: string[] = [];
-    wss.on('connection', (ws) =>
-      ws.on('message', (d) => {
-        const m = JSON.parse(String(d)) as { event: string; streamSid?: string; media?: { payload: string }; mark?: { name: string } };
-        if (m.event === 'start') {
-          // The agent answers with half a second of audio and a mark after it.
-          ws.send(JSON.stringify({ event: 'media', streamSid: m.streamSid, media: { payload: Buffer.alloc(4000, 0x7f).toString('base64') } }));
-          ws.send(JSON.stringify({ event: 'mark', streamSid: m.streamSid, mark: { name: 'said-hello' } }));
-        }
-        if (m.event === 'media') media.push(Buffer.from(m.media!.payload, 'base64'));
-        if (m.event === 'mark') marks.push(m.mark!.name);
-        if (media.length === 50) ws.close();
-      }),
-    );
+    const agent = await wsAgent((m, ws) => {
+      if (m.event === 'start') {
+        // The agent answers with half a second of audio and a mark after it.
+        ws.send(JSON.stringify({ event: 'media', streamSid: m.streamSid, media: { payload: Buffer.alloc(4000, 0x7f).toString('base64') } }));
+        ws.send(JSON.stringify({ event: 'mark', streamSid: m.streamSid, mark: { name: 'said-hello' } }));
+      }
+      // It has heard a second of the caller: it ends the stream.
+      if (m.event === 'media' && mediaFrames(agent.messages).length === 50) ws.close();
+    });
     try {
-      const url = `ws://127.0.0.1:${(wss.address() as { port: number }).port}/agent`;
-      const s = await setup({ '/voice': `<Response><Connect><Stream url="${url}"/></Connect><Hangup/></Response>` }, { rtp: { address: '127.0.0.1' } });
+      const s = await setup({ '/voice': `<Response><Connect><Stream url="${agent.url}"/></Connect><Hangup/></Response>` }, { rtp: { address: '127.0.0.1' } });
       const talking = runSipp(sipp.callerPresses({ keys: '', afterMs: 0, audio: PCAP }), [s.sip, '-s', '+14155550199', '-p', String(await freePort()), '-mp', String(await freeMediaPort())]);
       expect(await talking.done).toMatchObject({ code: 0 });
       expect(await s.summaries[0]).toMatchObject({ reason: '<Hangup>' });
+      const media = mediaFrames(agent.messages);
       expect(media.length).toBeGreaterThanOrEqual(50);
       expect(media.every((f) => f.length === 160)).toBe(true);
       expect(new Set(media.map((f) => f.toString('hex'))).size).toBeGreaterThan(10);
-      expect(marks).toEqual(['said-hello']);
+      expect(agent.messages.filter((m) => m.event === 'mark').map((m) => (m['mark'] as { name: string }).name)).toEqual(['said-hello']);
     } finally {
-      wss.clients.forEach((c) => c.terminate());
-      await new Promise<void>((r) => wss.close(() => r()));
+      await agent.close();
     }
   });
 
   it('<Connect><Stream> through FreeSWITCH: a key the caller presses (RFC 4733) reaches the agent as a dtmf event', async () => {
-    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
-    await new Promise<void>((r) => wss.once('listening', () => r()));
-    const dtmf: unknown[] = [];
-    wss.on('connection', (ws) =>
-      ws.on('message', (d) => {
-        const m = JSON.parse(String(d)) as { event: string; dtmf?: unknown };
-        if (m.event !== 'dtmf') return;
-        dtmf.push(m.dtmf);
-        setTimeout(() => ws.close(), 50);
-      }),
-    );
+    const agent = await wsAgent((m, ws) => m.event === 'dtmf' && setTimeout(() => ws.close(), 50));
     try {
-      const url = `ws://127.0.0.1:${(wss.address() as { port: number }).port}/agent`;
-      const s = await setup({ '/voice': `<Response><Connect><Stream url="${url}"/></Connect><Hangup/></Response>` }, { rtp: { address: '127.0.0.1' } });
+      const s = await setup({ '/voice': `<Response><Connect><Stream url="${agent.url}"/></Connect><Hangup/></Response>` }, { rtp: { address: '127.0.0.1' } });
       const run = runSipp(sipp.callerPressesInRtp({ pcaps: ['/usr/share/sip-tester/dtmf_2833_3.pcap'], afterMs: 1500 }), [s.sip, '-s', '+14155550199', '-p', String(await freePort()), '-mp', String(await freeMediaPort())]);
       expect(await run.done).toMatchObject({ code: 0 });
       await s.summaries[0];
-      expect(dtmf).toEqual([{ track: 'inbound_track', digit: '3' }]);
+      expect(agent.messages.filter((m) => m.event === 'dtmf').map((m) => m['dtmf'])).toEqual([{ track: 'inbound_track', digit: '3' }]);
     } finally {
-      wss.clients.forEach((c) => c.terminate());
-      await new Promise<void>((r) => wss.close(() => r()));
+      await agent.close();
     }
   });
 

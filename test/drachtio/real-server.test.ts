@@ -4,7 +4,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createServer, connect, type Socket } from 'node:net';
 import { createServer as createHttpServer } from 'node:http';
-import { WebSocketServer } from 'ws';
+import { mediaFrames, wsAgent } from './ws-agent.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -128,33 +128,21 @@ describe.skipIf(Boolean(why))('against a real drachtio-server, sipp as caller an
   });
 
   it('SigmaMind: <Connect><Stream> to an AI agent without a media server: the caller\'s audio reaches the agent in Twilio Media Streams messages', async () => {
-    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
-    await new Promise<void>((r) => wss.once('listening', () => r()));
-    const media: Buffer[] = [];
-    let start: Record<string, unknown> | undefined;
-    wss.on('connection', (ws) =>
-      ws.on('message', (d) => {
-        const m = JSON.parse(String(d)) as { event: string; start?: Record<string, unknown>; media?: { payload: string } };
-        if (m.event === 'start') start = m.start;
-        if (m.event === 'media') media.push(Buffer.from(m.media!.payload, 'base64'));
-        // The agent has heard a second of the caller: it ends the stream, and the document goes on.
-        if (media.length === 50) ws.close();
-      }),
-    );
+    // The agent has heard a second of the caller: it ends the stream, and the document goes on.
+    const agent = await wsAgent((m, ws) => m.event === 'media' && mediaFrames(agent.messages).length === 50 && ws.close());
     try {
-      const url = `ws://127.0.0.1:${(wss.address() as { port: number }).port}/agent`;
-      const s = await setup({ '/voice': `<Response><Connect><Stream url="${url}"/></Connect><Hangup/></Response>` }, { rtp: { address: '127.0.0.1' } });
+      const s = await setup({ '/voice': `<Response><Connect><Stream url="${agent.url}"/></Connect><Hangup/></Response>` }, { rtp: { address: '127.0.0.1' } });
       const talking = runSipp(sipp.callerPresses({ keys: '', afterMs: 0, audio: '/usr/share/sip-tester/g711a.pcap' }), [s.sip, '-s', '+14155550199', '-p', String(await freePort()), '-mp', String(await freeMediaPort())]);
       expect(await talking.done).toMatchObject({ code: 0 });
       expect(await s.summaries[0]).toMatchObject({ reason: '<Hangup>' });
-      expect(start).toMatchObject({ mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 } });
+      expect(agent.messages.find((m) => m.event === 'start')?.['start']).toMatchObject({ mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 } });
+      const media = mediaFrames(agent.messages);
       expect(media.length).toBeGreaterThanOrEqual(50);
       expect(media.every((f) => f.length === 160)).toBe(true);
       // Speech, not silence: the frames vary.
       expect(new Set(media.map((f) => f.toString('hex'))).size).toBeGreaterThan(10);
     } finally {
-      wss.clients.forEach((c) => c.terminate());
-      await new Promise<void>((r) => wss.close(() => r()));
+      await agent.close();
     }
   });
 

@@ -4,7 +4,7 @@
 // through the stand-in drachtio-server), a `ws` server plays the voice agent.
 import { createSocket, type Socket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { mediaFrames, wsAgent, type WsAgent } from './ws-agent.js';
 import { startHarness, type Harness } from './harness.js';
 import { header } from './stand-in/sip.js';
 
@@ -40,19 +40,11 @@ async function rtpCaller(codecs = '0 101'): Promise<{ socket: Socket; sdp: strin
   return { socket, sdp, received };
 }
 
-/** The voice agent: a websocket server that records every message and hands the socket out. */
-async function agent(): Promise<{ url: string; messages: Record<string, unknown>[]; connected: Promise<WebSocket> }> {
-  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
-  await new Promise<void>((r) => wss.once('listening', () => r()));
-  const messages: Record<string, unknown>[] = [];
-  const connected = new Promise<WebSocket>((resolve) =>
-    wss.on('connection', (ws) => {
-      ws.on('message', (d) => messages.push(JSON.parse(String(d)) as Record<string, unknown>));
-      resolve(ws);
-    }),
-  );
-  cleanups.push(() => new Promise<void>((r) => (wss.clients.forEach((c) => c.terminate()), wss.close(() => r()))));
-  return { url: `ws://127.0.0.1:${(wss.address() as { port: number }).port}/agent`, messages, connected };
+/** The voice agent (ws-agent.ts), closed after the test. */
+async function agent(): Promise<WsAgent> {
+  const a = await wsAgent();
+  cleanups.push(() => a.close());
+  return a;
 }
 
 const rtpPacket = (pt: number, seq: number, ts: number, payload: Buffer) => {
@@ -109,8 +101,8 @@ describe('<Connect><Stream> without a media server (didml as the RTP peer)', () 
     frames.forEach((f, i) => caller.socket.send(rtpPacket(0, i, i * 160, f), didmlPort, '127.0.0.1'));
     for (let i = 0; i < 3; i++) caller.socket.send(rtpPacket(101, 10 + i, 4000, Buffer.from([5, 0x80, 0, 160])), didmlPort, '127.0.0.1');
     await until(() => bot.messages.filter((m) => m['event'] !== 'connected' && m['event'] !== 'start').length >= 3, 'two media and a dtmf');
-    const media = bot.messages.filter((m) => m['event'] === 'media') as { media: { track: string; chunk: string; timestamp: string; payload: string } }[];
-    expect(media.map((m) => Buffer.from(m.media.payload, 'base64'))).toEqual(frames);
+    const media = bot.messages.filter((m) => m['event'] === 'media') as unknown as { media: { track: string; chunk: string; timestamp: string; payload: string } }[];
+    expect(mediaFrames(bot.messages)).toEqual(frames);
     expect(media.map((m) => [m.media.track, m.media.chunk, m.media.timestamp])).toEqual([['inbound', '1', '0'], ['inbound', '2', '20']]);
     expect(bot.messages.filter((m) => m['event'] === 'dtmf')).toEqual([expect.objectContaining({ dtmf: { track: 'inbound_track', digit: '5' } })]);
 
@@ -171,8 +163,7 @@ describe('<Connect><Stream> without a media server (didml as the RTP peer)', () 
     // A-law 0xd5 is the sample +8 (G.711's smallest positive step); in μ-law +8 is 0xfe.
     caller.socket.send(rtpPacket(8, 1, 0, Buffer.alloc(160, 0xd5)), Number(/^m=audio (\d+)/m.exec(answer)![1]), '127.0.0.1');
     await until(() => bot.messages.some((m) => m['event'] === 'media'), 'media');
-    const media = bot.messages.find((m) => m['event'] === 'media') as { media: { payload: string } };
-    expect(Buffer.from(media.media.payload, 'base64')).toEqual(Buffer.alloc(160, 0xfe));
+    expect(mediaFrames(bot.messages)[0]).toEqual(Buffer.alloc(160, 0xfe));
     await call.bye();
     await h.finished();
   });
@@ -191,7 +182,7 @@ describe('<Connect><Stream> without a media server (didml as the RTP peer)', () 
     caller.socket.send(rtpPacket(0, 1, 0, audio.subarray(0, 240)), port, '127.0.0.1');
     caller.socket.send(rtpPacket(0, 2, 240, audio.subarray(240)), port, '127.0.0.1');
     await until(() => bot.messages.filter((m) => m['event'] === 'media').length >= 3, 'three frames');
-    const frames = (bot.messages.filter((m) => m['event'] === 'media') as { media: { payload: string } }[]).map((m) => Buffer.from(m.media.payload, 'base64'));
+    const frames = mediaFrames(bot.messages);
     expect(frames.map((f) => f.length)).toEqual([160, 160, 160]);
     expect(Buffer.concat(frames)).toEqual(audio);
     await call.bye();
@@ -229,7 +220,7 @@ describe('<Connect><Stream> without a media server (didml as the RTP peer)', () 
     caller.socket.send(rtpPacket(0, 3, 320, Buffer.alloc(160, 0x12)), port, '127.0.0.1');
     await until(() => bot.messages.filter((m) => m['event'] === 'media').length >= 2, 'the caller\'s second frame');
     await new Promise((r) => setTimeout(r, 50));
-    const payloads = (bot.messages.filter((m) => m['event'] === 'media') as { media: { payload: string } }[]).map((m) => Buffer.from(m.media.payload, 'base64')[0]);
+    const payloads = mediaFrames(bot.messages).map((f) => f[0]);
     expect(payloads).toEqual([0x11, 0x12]);
     await call.bye();
     await h.finished();
