@@ -62,7 +62,12 @@ export function serveCommand(io: Io, setExit: (code: number) => void): Command {
         // The drachtio backend (and drachtio-srf with it) loads only when it is asked for.
         const adapter =
           config.adapter === 'drachtio' && config.drachtio
-            ? (await import('../telephony/drachtio/index.js')).createDrachtioAdapter({ config: config.drachtio, log: log.child({ adapter: 'drachtio' }) })
+            ? (await import('../telephony/drachtio/index.js')).createDrachtioAdapter({
+                config: config.drachtio,
+                log: log.child({ adapter: 'drachtio' }),
+                // <Connect><Stream> websockets follow the webhooks' host rules.
+                hosts: (await import('../server/runtime.js')).configuredHostPolicy(config),
+              })
             : undefined;
         const runtime = await startRuntime(config, { log, ...(root ? { appRoot: root } : {}), ...(adapter ? { adapter } : {}) });
         io.err(`didml: runtime on ${runtime.url} (GET /health${adapter ? '' : ', POST /calls'}); Ctrl-C stops it\n`);

@@ -15,7 +15,7 @@ import { randomIds } from '../runtime/ids.js';
 import { simulateCall } from '../runtime/simulate.js';
 import type { InboundCall, TelephonyAdapter } from '../telephony/adapter.js';
 import { createWebhookClient } from '../webhook/client.js';
-import { hostPolicy } from '../webhook/hosts.js';
+import { hostPolicy, type HostPolicy } from '../webhook/hosts.js';
 import { checkControlAuth } from './control-auth.js';
 import type { WebhookClient } from '../webhook/types.js';
 import type { MockCallScript } from '../telephony/mock/index.js';
@@ -72,6 +72,11 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
 }
 
 /** Host names of the URLs the operator configured: allowed by name whatever webhook.allowHosts says. */
+/** The host rules of a configuration (webhook.allowHosts/denyHosts, the app's own hosts trusted): for webhooks and stream websockets alike. */
+export function configuredHostPolicy(config: ServeConfig): HostPolicy {
+  return hostPolicy({ allow: config.webhook.allowHosts ?? [], deny: config.webhook.denyHosts ?? [], trusted: configuredHosts(config.app) });
+}
+
 function configuredHosts(app: ServeConfig['app']): string[] {
   return [app.url, app.fallbackUrl, app.statusCallback].flatMap((u) => (u && URL.canParse(u) && /^https?:$/.test(new URL(u).protocol) ? [new URL(u).hostname] : []));
 }
@@ -88,7 +93,7 @@ export async function startRuntime(config: ServeConfig, options: RuntimeOptions 
       readTimeoutMs: config.webhook.readTimeoutMs,
       maxBytes: config.webhook.maxBytes,
       ...(config.webhook.maxConnectionsPerOrigin !== undefined ? { maxConnectionsPerOrigin: config.webhook.maxConnectionsPerOrigin } : {}),
-      hosts: hostPolicy({ allow: config.webhook.allowHosts ?? [], deny: config.webhook.denyHosts ?? [], trusted: configuredHosts(config.app) }),
+      hosts: configuredHostPolicy(config),
       ...(options.appRoot ? { appRoot: options.appRoot } : {}),
     });
   const sessions = new Set<Session>();

@@ -33,6 +33,8 @@ export interface HostPolicy {
   checkAddress(hostname: string, address: string): DidmlError | undefined;
 }
 
+const NETWORK_SCHEMES = new Set(['http:', 'https:', 'ws:', 'wss:']);
+
 /** Denied unless an `allow` address or range covers them. */
 export const BUILT_IN_DENY: readonly string[] = ['169.254.0.0/16', 'fe80::/10', 'fd00:ec2::254', '100.100.100.200'];
 
@@ -124,7 +126,8 @@ export function hostPolicy(options: HostPolicyOptions = {}): HostPolicy {
       } catch {
         return undefined; // not a URL: the client reports that itself
       }
-      if (u.protocol !== 'http:' && u.protocol !== 'https:') return undefined;
+      // The network schemes: webhooks, and the websockets of streams didml opens itself.
+      if (!NETWORK_SCHEMES.has(u.protocol)) return undefined;
       const host = bare(u.hostname);
       const name = deny.find((r) => r.kind === 'name' && r.match(host));
       if (name) return refuse(`${host} matches webhook.denyHosts entry "${name.text}"`);

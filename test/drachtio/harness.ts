@@ -9,6 +9,7 @@ import type { InboundCall } from '../../src/telephony/adapter.js';
 import { createWebhookClient } from '../../src/webhook/client.js';
 import { handlerTransport, type HandlerRequest, type HandlerResult } from '../../src/webhook/handler.js';
 import { StandIn, type AppRequest } from './stand-in/server.js';
+import type { HostPolicy } from '../../src/webhook/hosts.js';
 
 export const APP = 'https://app.example';
 
@@ -49,6 +50,8 @@ export interface HarnessOptions {
   secret?: string;
   /** Outbound mode: the app listens and the stand-in connects to it. */
   outbound?: boolean;
+  /** The host rules for stream websockets (DrachtioAdapterOptions.hosts). */
+  hosts?: HostPolicy;
 }
 
 export async function startHarness(o: HarnessOptions): Promise<Harness> {
@@ -75,6 +78,7 @@ export async function startHarness(o: HarnessOptions): Promise<Harness> {
     ...(o.media ? { media: o.media as never } : {}),
     ...(o.registrationTiming ? { registrationTiming: o.registrationTiming } : {}),
     endSessionDelayMs: 50,
+    ...(o.hosts ? { hosts: o.hosts } : {}),
   });
   const calls: Promise<FinishedCall>[] = [];
   await adapter.listen((call) => {

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { mediaFrames, wsAgent, type WsAgent } from './ws-agent.js';
 import { startHarness, type Harness } from './harness.js';
 import { header } from './stand-in/sip.js';
+import { hostPolicy } from '../../src/webhook/hosts.js';
 
 let h: Harness | undefined;
 const cleanups: (() => void | Promise<void>)[] = [];
@@ -198,7 +199,21 @@ describe('<Connect><Stream> without a media server (didml as the RTP peer)', () 
     expect(await call.response()).toBe(404);
     await h.finished();
     const warned = h.logs.find((l) => l.msg === '<Connect><Stream>: the websocket could not be opened; the document goes on');
-    expect(String(warned?.['error'])).toMatch(/169\.254\.169\.254/);
+    expect(String(warned?.['error'])).toMatch(/169\.254\.169\.254 is a link-local or cloud metadata address/);
+  });
+
+  it('the configured host rules (webhook.denyHosts) hold for stream websockets too', async () => {
+    const bot = await agent();
+    h = await startHarness({
+      routes: { '/voice': `<Response><Connect action="/after"><Stream url="${bot.url}"/></Connect></Response>`, '/after': '<Response><Reject/></Response>' },
+      config: { rtp: { address: '127.0.0.1' } },
+      hosts: hostPolicy({ deny: ['127.0.0.0/8'] }),
+    });
+    const call = h.stand.call();
+    expect(await call.response()).toBe(404);
+    await h.finished();
+    expect(bot.messages).toEqual([]);
+    expect(String(h.logs.find((l) => l.msg === '<Connect><Stream>: the websocket could not be opened; the document goes on')?.['error'])).toMatch(/127\.0\.0\.1.*webhook\.denyHosts/);
   });
 
   it('once the caller\'s audio has come from an address, audio from any other is not the caller\'s', async () => {

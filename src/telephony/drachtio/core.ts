@@ -2,6 +2,7 @@
 // their call leg, as the mock's LegContext does for its own: the modules never reach into the
 // leg's fields, and the leg keeps its state (answered, ended, the caller's dialog) in one place.
 import type { Clock } from '../../clock.js';
+import type { HostPolicy } from '../../webhook/hosts.js';
 import type { Logger } from '../../log.js';
 import type { DrachtioConfig } from './config.js';
 import type { MediaEndpoint, MediaServerLink } from './media.js';
@@ -43,4 +44,6 @@ export interface LegCore {
   onInfoDigit(listener: (key: string) => void): () => void;
   /** A new id for a recording. */
   newRecordingSid(): string;
+  /** Which hosts a stream's websocket may reach (the built-in rules when absent). */
+  readonly hosts?: HostPolicy;
 }

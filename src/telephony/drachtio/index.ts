@@ -15,6 +15,7 @@ import { silentLogger, type Logger } from '../../log.js';
 import { randomIds } from '../../runtime/ids.js';
 import { accessList } from '../../sip/acl.js';
 import type { InboundCall, TelephonyAdapter } from '../adapter.js';
+import type { HostPolicy } from '../../webhook/hosts.js';
 import { checkDrachtioConfig, type DrachtioConfig } from './config.js';
 import { admit, describeInvite } from './inbound.js';
 import { DrachtioCallLeg } from './leg.js';
@@ -41,6 +42,8 @@ export interface DrachtioAdapterOptions {
   newRecordingSid?: () => string;
   /** Outbound mode: how long after a call ends its connection is closed (in-flight BYEs finish first). */
   endSessionDelayMs?: number;
+  /** Which hosts a <Connect><Stream> websocket may reach (didml opens it); the built-in rules by default. */
+  hosts?: HostPolicy;
 }
 
 export interface DrachtioAdapter extends TelephonyAdapter {
@@ -124,6 +127,7 @@ export function createDrachtioAdapter(options: DrachtioAdapterOptions): Drachtio
       res,
       media: () => media,
       newRecordingSid,
+      ...(options.hosts ? { hosts: options.hosts } : {}),
       onEnd: (l) => {
         legs.delete(l.callId);
         // Outbound mode: the connection was this call's; close it once in-flight requests are done.

@@ -26,6 +26,7 @@ import type {
   StreamOptions,
 } from '../adapter.js';
 import type { Clock } from '../../clock.js';
+import type { HostPolicy } from '../../webhook/hosts.js';
 import type { Logger } from '../../log.js';
 import type { DrachtioConfig } from './config.js';
 import type { EndedBy, LegCore } from './core.js';
@@ -49,6 +50,7 @@ export interface LegDeps {
   media: () => MediaServerLink | undefined;
   newRecordingSid: () => string;
   onEnd: (leg: DrachtioCallLeg) => void;
+  hosts?: HostPolicy;
 }
 
 /** Unanswered and no Dial said otherwise: 480 Temporarily Unavailable (RFC 3261 §21.4.18). */
@@ -107,6 +109,7 @@ export class DrachtioCallLeg implements CallLeg {
         return () => this.#infoListeners.delete(listener);
       },
       newRecordingSid: deps.newRecordingSid,
+      ...(deps.hosts ? { hosts: deps.hosts } : {}),
     };
   }
 

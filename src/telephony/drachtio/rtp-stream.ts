@@ -41,6 +41,7 @@ export async function connectRtpStream(core: LegCore, o: StreamOptions, signal?:
       callSid: o.callSid ?? '',
       streamSid: o.streamSid ?? '',
       parameters: o.parameters,
+      ...(core.hosts ? { hosts: core.hosts } : {}),
     });
   } catch (e) {
     // As Twilio: a stream that cannot connect ends the <Connect>, and the document goes on.
