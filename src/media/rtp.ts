@@ -66,6 +66,7 @@ export class RtpSession {
   #pacer: ReturnType<typeof setInterval> | undefined;
   #lastEvent = -1;
   #latched = false;
+  #dtmf: number | undefined;
   #partial: Buffer = Buffer.alloc(0);
   #closed = false;
 
@@ -73,6 +74,7 @@ export class RtpSession {
     this.#o = o;
     this.#socket = socket;
     this.#remote = o.offer.remote;
+    this.#dtmf = o.offer.dtmf;
   }
 
   static async open(o: RtpSessionOptions): Promise<RtpSession> {
@@ -92,9 +94,10 @@ export class RtpSession {
     return session;
   }
 
-  /** Where to send from now on (the far end's answer to this session's own offer). */
-  setRemote(peer: RtpPeer): void {
-    this.#remote = peer;
+  /** The far end's answer to this session's own offer: where to send, and its telephone events' payload type. */
+  answered(answer: Negotiated): void {
+    this.#remote = answer.remote;
+    if (answer.dtmf !== undefined) this.#dtmf = answer.dtmf;
   }
 
   /** The answer to the caller's offer (or this session's own offer): this socket, the G.711 codec and the telephone events. */
@@ -144,7 +147,7 @@ export class RtpSession {
     let at = 12 + cc * 4;
     if (extension && msg.length >= at + 4) at += 4 + msg.readUInt16BE(at + 2) * 4;
     const payload = msg.subarray(at);
-    if (pt === this.#o.offer.dtmf) return this.#event(payload, msg.readUInt32BE(4));
+    if (pt === this.#dtmf) return this.#event(payload, msg.readUInt32BE(4));
     if (pt === 0) this.#audio(payload);
     else if (pt === 8) this.#audio(alawToMulaw(payload));
   }

@@ -49,13 +49,19 @@ export async function connectRtpStream(core: LegCore, o: StreamOptions, signal?:
     return gone();
   }
   const rtpConfig = core.config.rtp;
-  const rtp = await RtpSession.open({
-    address: rtpConfig?.address ?? '0.0.0.0',
-    publicAddress: rtpConfig?.publicAddress ?? (rtpConfig?.address && rtpConfig.address !== '0.0.0.0' ? rtpConfig.address : hostAddress()),
-    offer,
-    onAudio: (frame) => stream.audio(frame),
-    onDtmf: (key) => stream.dtmf(key),
-  });
+  let rtp: RtpSession;
+  try {
+    rtp = await RtpSession.open({
+      address: rtpConfig?.address ?? '0.0.0.0',
+      publicAddress: rtpConfig?.publicAddress ?? (rtpConfig?.address && rtpConfig.address !== '0.0.0.0' ? rtpConfig.address : hostAddress()),
+      offer,
+      onAudio: (frame) => stream.audio(frame),
+      onDtmf: (key) => stream.dtmf(key),
+    });
+  } catch (e) {
+    stream.stop();
+    throw new DidmlError('DIDML_TELEPHONY', `<Connect><Stream>: no RTP socket at drachtio.rtp.address: ${(e as Error).message}`, { cause: e });
+  }
   stream.attach(rtp);
   let endpoint: MediaEndpoint | undefined;
   try {
@@ -65,12 +71,14 @@ export async function connectRtpStream(core: LegCore, o: StreamOptions, signal?:
       const mine = core.endpoint;
       if (!mine) return gone();
       endpoint = await core.media('<Connect><Stream>').answer(rtp.localSdp);
-      const answered = readOffer(endpoint.localSdp);
-      if (!answered) throw new DidmlError('DIDML_TELEPHONY', "<Connect><Stream>: the media server's answer has no G.711 audio");
-      rtp.setRemote(answered.remote);
+      const answer = readOffer(endpoint.localSdp);
+      if (!answer) throw new DidmlError('DIDML_TELEPHONY', "<Connect><Stream>: the media server's answer has no G.711 audio");
+      rtp.answered(answer);
       await mine.bridge(endpoint);
     } else if (core.uas) {
-      await core.uas.modify(rtp.localSdp);
+      // Answered already (a Refer's inactive stream, a Dial that ended): a re-INVITE moves the caller's audio here.
+      const answer = readOffer(await core.uas.modify(rtp.localSdp));
+      if (answer) rtp.answered(answer);
     } else {
       await core.answerWith(rtp.localSdp);
     }
