@@ -241,6 +241,36 @@ describe('<Connect><Stream> without a media server (didml as the RTP peer)', () 
     await h.finished();
   });
 
+  it('a caller answered already (after a refused REFER) is moved to didml\'s socket by re-INVITE, and hears the agent there', async () => {
+    const caller = await rtpCaller();
+    const bot = await agent();
+    h = await startHarness({
+      routes: {
+        '/voice': '<Response><Refer action="/referred"><Sip>sip:desk@example.com</Sip></Refer></Response>',
+        '/referred': `<Response><Connect><Stream url="${bot.url}"/></Connect></Response>`,
+      },
+      config: { rtp: { address: '127.0.0.1' } },
+    });
+    let reinvite: string | undefined;
+    h.stand.onInDialog = (req) => {
+      if (req.method === 'REFER') return (req.respond(405), true);
+      if (req.method !== 'INVITE') return false;
+      reinvite = req.message.body;
+      req.respond(200, { body: caller.sdp });
+      return true;
+    };
+    const call = h.stand.call({ sdp: caller.sdp });
+    expect(await call.response()).toBe(200);
+    const ws = await bot.connected;
+    await until(() => bot.messages.length >= 2, 'start');
+    expect(reinvite).toMatch(/^m=audio \d+ RTP\/AVP 0 101\r?$/m);
+    ws.send(JSON.stringify({ event: 'media', streamSid: bot.messages[1]!.streamSid, media: { payload: Buffer.alloc(160, 0x5a).toString('base64') } }));
+    await until(() => caller.received.length >= 1, 'the agent\'s audio at the caller');
+    expect(caller.received[0]!.subarray(12)).toEqual(Buffer.alloc(160, 0x5a));
+    await call.bye();
+    await h.finished();
+  });
+
   it('a websocket that cannot be opened ends the Connect and the document goes on', async () => {
     h = await startHarness({
       routes: { '/voice': '<Response><Connect action="/after"><Stream url="ws://127.0.0.1:9/nobody"/></Connect></Response>', '/after': '<Response><Reject/></Response>' },
