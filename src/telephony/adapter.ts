@@ -218,6 +218,8 @@ export interface StreamOptions {
   callSid?: string;
   accountSid?: string;
   streamSid?: string;
+  /** Told when the stream has started, has stopped, or could not start (`error` says why). */
+  onStatus?: (event: 'stream-started' | 'stream-stopped' | 'stream-error', error?: string) => void;
 }
 
 export interface CallLeg {

@@ -271,6 +271,28 @@ describe('<Connect><Stream> without a media server (didml as the RTP peer)', () 
     await h.finished();
   });
 
+  it('the stream\'s statusCallback hears stream-started when the websocket opens and stream-stopped when it closes, or stream-error', async () => {
+    const caller = await rtpCaller();
+    const bot = await agent();
+    h = await startHarness({
+      routes: {
+        '/voice': `<Response><Connect><Stream url="${bot.url}" statusCallback="/stream"/></Connect><Connect><Stream url="ws://127.0.0.1:9/nobody" statusCallback="/stream"/></Connect></Response>`,
+        '/stream': '',
+      },
+      config: { rtp: { address: '127.0.0.1' } },
+    });
+    const call = h.stand.call({ sdp: caller.sdp });
+    expect(await call.response()).toBe(200);
+    const ws = await bot.connected;
+    await until(() => bot.messages.length >= 2, 'start');
+    ws.close();
+    await h.finished();
+    for (let i = 0; i < 100 && h.to('/stream').length < 3; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(h.to('/stream').map((r) => r.params['StreamEvent'])).toEqual(['stream-started', 'stream-stopped', 'stream-error']);
+    expect(h.to('/stream')[0]!.params['StreamSid']).toBe(bot.messages[1]!.streamSid);
+    expect(h.to('/stream')[2]!.params['StreamError']).toMatch(/could not be opened/);
+  });
+
   it('a websocket that cannot be opened ends the Connect and the document goes on', async () => {
     h = await startHarness({
       routes: { '/voice': '<Response><Connect action="/after"><Stream url="ws://127.0.0.1:9/nobody"/></Connect></Response>', '/after': '<Response><Reject/></Response>' },

@@ -151,6 +151,20 @@ describe('verbs that start or stop something', () => {
     expect(heard(events)).toEqual(['Back']);
   });
 
+  it('<Connect><Stream statusCallback> hears stream-started and stream-stopped with the StreamSid', async () => {
+    app = await startApp({ '/voice': xml('<Connect><Stream name="agent" url="wss://bot.example.com/s" statusCallback="/stream"/></Connect>'), '/stream': '' });
+    const { events } = await runApp({ app: app.url('/voice'), script: { streamDuration: 7 } });
+    const sent = ofType(events, 'callback').map((e) => [e.t, (e['params'] as Record<string, string>)['StreamEvent']]);
+    expect(sent).toEqual([
+      [0, 'stream-started'],
+      [7000, 'stream-stopped'],
+    ]);
+    const p = app.to('/stream')[0]!.params;
+    expect(p).toMatchObject({ StreamName: 'agent', CallSid: expect.stringMatching(/^CA/), AccountSid: expect.stringMatching(/^AC/) });
+    expect(p['StreamSid']).toMatch(/^MZ[0-9a-f]{32}$/);
+    expect(app.to('/stream')[1]!.params['StreamSid']).toBe(p['StreamSid']);
+  });
+
   it('<Connect><Stream> without an action goes on with the next verb', async () => {
     app = await startApp({ '/voice': xml('<Connect><Stream url="wss://bot.example.com/s"/></Connect><Say>Next</Say>') });
     const { events } = await runApp({ app: app.url('/voice'), script: { streamDuration: 5 } });

@@ -4,7 +4,7 @@
 // https://www.twilio.com/docs/voice/twiml/stream
 import type { Projected } from '../../grammar/index.js';
 import type { StreamOptions } from '../../telephony/adapter.js';
-import { actionOutcome, CONTINUE, str, type Verb, type VerbContext } from '../verb.js';
+import { actionOutcome, CONTINUE, methodOf, str, type Verb, type VerbContext } from '../verb.js';
 import { startCallRecording } from './call-recording.js';
 
 /** DIDML's top-level <Recording>: "Record the complete call", as <Start><Recording> does. */
@@ -20,6 +20,8 @@ function streamOptions(noun: Projected, ctx: VerbContext): StreamOptions {
   const parameters: Record<string, string> = {};
   for (const p of noun.children) if (p.name === 'Parameter') parameters[str(p, 'name')] = str(p, 'value');
   const name = str(noun, 'name');
+  const streamSid = ctx.newSid('MZ');
+  const callback = str(noun, 'statusCallback');
   return {
     url: str(noun, 'url'),
     track: str(noun, 'track', 'inbound_track'),
@@ -27,7 +29,21 @@ function streamOptions(noun: Projected, ctx: VerbContext): StreamOptions {
     ...(name ? { name } : {}),
     callSid: ctx.call.callSid,
     accountSid: ctx.call.accountSid,
-    streamSid: ctx.newSid('MZ'),
+    streamSid,
+    // The stream's statusCallback: StreamSid, StreamName, StreamEvent, StreamError, Timestamp
+    // (with the call's AccountSid and CallSid). https://www.twilio.com/docs/voice/twiml/stream
+    ...(callback
+      ? {
+          onStatus: (event, error) =>
+            ctx.notify(ctx.resolve(callback), methodOf(noun, 'statusCallbackMethod'), {
+              StreamSid: streamSid,
+              ...(name ? { StreamName: name } : {}),
+              StreamEvent: event,
+              ...(error ? { StreamError: error } : {}),
+              Timestamp: new Date().toISOString(),
+            }),
+        }
+      : {}),
   };
 }
 

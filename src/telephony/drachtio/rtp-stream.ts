@@ -46,8 +46,10 @@ export async function connectRtpStream(core: LegCore, o: StreamOptions, signal?:
   } catch (e) {
     // As Twilio: a stream that cannot connect ends the <Connect>, and the document goes on.
     core.log.warn('<Connect><Stream>: the websocket could not be opened; the document goes on', { callId, url: o.url, error: (e as Error).message });
+    o.onStatus?.('stream-error', (e as Error).message);
     return gone();
   }
+  o.onStatus?.('stream-started');
   const rtpConfig = core.config.rtp;
   let rtp: RtpSession;
   try {
@@ -60,6 +62,7 @@ export async function connectRtpStream(core: LegCore, o: StreamOptions, signal?:
     });
   } catch (e) {
     stream.stop();
+    o.onStatus?.('stream-stopped');
     throw new DidmlError('DIDML_TELEPHONY', `<Connect><Stream>: no RTP socket at drachtio.rtp.address: ${(e as Error).message}`, { cause: e });
   }
   stream.attach(rtp);
@@ -87,6 +90,7 @@ export async function connectRtpStream(core: LegCore, o: StreamOptions, signal?:
     await sleep(core, Infinity, AbortSignal.any([over.signal, ...(signal ? [signal] : [])]));
   } finally {
     stream.stop();
+    o.onStatus?.('stream-stopped');
     rtp.close();
     if (endpoint) {
       if (!core.gone.aborted) await core.endpoint?.unbridge().catch(() => undefined);

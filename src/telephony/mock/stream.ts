@@ -24,12 +24,15 @@ export function stopStream(ctx: LegContext, name: string): Promise<void> {
 export function connectStream(ctx: LegContext, o: StreamOptions, signal?: AbortSignal): Promise<{ callerHungUp: boolean }> {
   if (ctx.gone.aborted || signal?.aborted) return Promise.resolve({ callerHungUp: ctx.endedBy === 'caller' });
   ctx.emit({ type: 'stream', ...view(o) });
+  o.onStatus?.('stream-started');
   const op = new Operation<{ callerHungUp: boolean }>(ctx, signal, (why) => {
     ctx.emit({ type: 'stream-end', endedBy: why });
+    o.onStatus?.('stream-stopped');
     return { callerHungUp: why === 'hangup' && ctx.endedBy === 'caller' };
   });
   op.in(ms(ctx.script.streamDuration ?? STREAM_SECONDS), () => {
     ctx.emit({ type: 'stream-end', endedBy: 'far-end' });
+    o.onStatus?.('stream-stopped');
     op.settle({ callerHungUp: false });
   });
   return op.promise;
