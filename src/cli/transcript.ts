@@ -1,5 +1,6 @@
 // A call's transcript for a person: one line per event, its call time first. One small
 // formatter per event type; events without one are shown as their JSON.
+import { targetAddress } from '../telephony/adapter.js';
 import type { TranscriptEvent } from '../telephony/mock/index.js';
 
 type Show = (e: TranscriptEvent) => string | null;
@@ -8,7 +9,7 @@ const targets = (e: TranscriptEvent): string =>
   (e['targets'] as { kind: string; uri?: string; number?: string; identity?: string; headers?: Record<string, string> }[])
     .map((t) => {
       const headers = Object.entries(t.headers ?? {}).map(([k, v]) => `${k}: ${v}`);
-      return `${t.uri ?? t.number ?? `client:${t.identity}`}${headers.length ? ` [${headers.join(', ')}]` : ''}`;
+      return `${targetAddress(t)}${headers.length ? ` [${headers.join(', ')}]` : ''}`;
     })
     .join(', ');
 

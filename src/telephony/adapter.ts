@@ -128,6 +128,11 @@ export interface ClientTarget {
 }
 export type DialTarget = SipTarget | NumberTarget | ClientTarget;
 
+/** A dial target's address as the call's parameters and transcripts name it: its SIP URI,
+ *  its number, or client:identity. Takes the loose shape so JSON transcript events fit too. */
+export const targetAddress = (t: { uri?: string; number?: string; identity?: string }): string =>
+  t.uri ?? t.number ?? `client:${t.identity ?? ''}`;
+
 export interface DialOptions {
   targets: DialTarget[];
   /** Ring all at once (default) or one after another. */

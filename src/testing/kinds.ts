@@ -1,6 +1,7 @@
 // What each kind of step matches in a transcript: the event where it starts, where a step that
 // takes time ends (its outcome), and the fields a scenario may name, gathered into one flat view.
 // One entry per kind; the matcher (match.ts) knows nothing of the kinds beyond this table.
+import { targetAddress } from '../telephony/adapter.js';
 import type { TranscriptEvent } from '../telephony/mock/index.js';
 import { matchPattern, type Mismatch } from './patterns.js';
 import type { Pattern, StepKind } from './scenario.js';
@@ -47,8 +48,6 @@ interface TargetView {
   transport?: string;
 }
 
-/** The address of a dial target as a scenario names it: a SIP URI, a number, or client:name. */
-export const addressOf = (t: TargetView): string => t.uri ?? t.number ?? `client:${t.identity ?? ''}`;
 
 const TARGET_FIELDS = ['to', 'headers', 'username', 'transport'] as const;
 
@@ -82,7 +81,7 @@ export const KINDS: Record<StepKind, KindDef> = {
     end: nextOfType('dial-end'),
     view(ev, i, end) {
       const d = ev[i]!;
-      const targets = (d['targets'] as TargetView[]).map((t) => ({ ...t, to: addressOf(t), headers: t.headers ?? {} }));
+      const targets = (d['targets'] as TargetView[]).map((t) => ({ ...t, to: targetAddress(t), headers: t.headers ?? {} }));
       // Each final response to an INVITE; a 401 challenge nobody answers is recorded twice by the
       // mock (the challenge, then the attempt failing with it) but is one response.
       const responses: number[] = [];

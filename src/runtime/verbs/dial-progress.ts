@@ -6,7 +6,7 @@
 // Timestamp. `completed` is sent "regardless of the termination status" (reference §2.3).
 // https://www.twilio.com/docs/voice/twiml/number#statuscallbackevent
 import type { Projected } from '../../grammar/index.js';
-import type { DialProgress, DialTarget } from '../../telephony/adapter.js';
+import { targetAddress, type DialProgress, type DialTarget } from '../../telephony/adapter.js';
 import { methodOf, str, type VerbContext } from '../verb.js';
 
 const CALL_STATUS: Record<Exclude<DialProgress['event'], 'completed'>, string> = {
@@ -14,11 +14,6 @@ const CALL_STATUS: Record<Exclude<DialProgress['event'], 'completed'>, string> =
   ringing: 'ringing',
   answered: 'in-progress',
 };
-
-/** What the child leg is called in its own parameters. */
-export function targetText(t: DialTarget): string {
-  return t.kind === 'number' ? t.number : t.kind === 'sip' ? t.uri : `client:${t.identity}`;
-}
 
 export interface ChildLegs {
   /** For DialOptions.onProgress; undefined when no noun asked for callbacks. */
@@ -49,7 +44,7 @@ export function childLegs(nouns: (Projected | undefined)[], targets: DialTarget[
       if (!cb || !target) return;
       const sid = sidFor(i);
       if (!cb.events.has(p.event)) return;
-      const to = targetText(target);
+      const to = targetAddress(target);
       const seq = sequence[i] ?? 0;
       sequence[i] = seq + 1;
       ctx.notifyChild(cb.url, cb.method, {

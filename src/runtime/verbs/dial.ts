@@ -3,10 +3,10 @@
 // With <Conference> inside, put the caller in the room instead.
 // https://www.twilio.com/docs/voice/twiml/dial (reference §1.4, §2.2)
 import type { Projected } from '../../grammar/index.js';
-import type { DialOptions, DialResult, DialTarget } from '../../telephony/adapter.js';
+import { targetAddress, type DialOptions, type DialResult, type DialTarget } from '../../telephony/adapter.js';
 import { actionOutcome, bool, CONTINUE, methodOf, num, str, type Verb, type VerbContext, type VerbOutcome } from '../verb.js';
 import { dialTargets } from './dial-targets.js';
-import { childLegs, targetText, type ChildLegs } from './dial-progress.js';
+import { childLegs, type ChildLegs } from './dial-progress.js';
 import { notifyRecording } from './recording-callback.js';
 import { dequeue } from './queue.js';
 import { loadGrammar } from '../../grammar/index.js';
@@ -87,7 +87,7 @@ function screening(nouns: (Projected | undefined)[], targets: DialTarget[], call
         ctx.emit({ type: 'warning', message: `<${doc.noun} url>: this backend cannot run a document on the callee (drachtio needs a media server for it); connected without it` });
       } else if (doc && callee.leg) {
         const callSid = legs.sidFor(i);
-        await ctx.runBeforeBridge({ leg: callee.leg, url: doc.url, method: doc.method, callSid, direction: 'outbound-dial', params: { ParentCallSid: ctx.call.callSid }, from: callerId, to: targetText(callee.target) });
+        await ctx.runBeforeBridge({ leg: callee.leg, url: doc.url, method: doc.method, callSid, direction: 'outbound-dial', params: { ParentCallSid: ctx.call.callSid }, from: callerId, to: targetAddress(callee.target) });
         if (callee.leg.isEnded) return false;
       }
       if (answerOnBridge) await ctx.answer();
