@@ -125,8 +125,8 @@ export class FakeEndpoint implements MediaEndpoint {
     const left = new Promise<void>((resolve) => (this.leaveConference = resolve));
     return Promise.resolve({ left });
   }
-  forkStart(url: string, name: string, metadata: Record<string, unknown>, bidirectional: boolean): Promise<void> {
-    this.#log(`fork-start ${name} ${url} ${JSON.stringify(metadata)} bidirectional=${bidirectional}`);
+  forkStart(url: string, name: string, metadata: Record<string, unknown>): Promise<void> {
+    this.#log(`fork-start ${name} ${url} ${JSON.stringify(metadata)}`);
     return Promise.resolve();
   }
   forkStop(name: string): Promise<void> {

@@ -374,7 +374,7 @@ describe('with a media server', () => {
     ));
     h.stand.call();
     await h.finished();
-    expect(media.ops).toContain('ep0 fork-start s1 wss://ai.example/media {"track":"inbound_track","parameters":{"customerId":"42"}} bidirectional=false');
+    expect(media.ops).toContain('ep0 fork-start s1 wss://ai.example/media {"track":"inbound_track","parameters":{"customerId":"42"}}');
     expect(media.ops).toContain('ep0 fork-stop s1');
   });
 });

@@ -38,7 +38,7 @@ interface FsEndpoint extends EventEmitter {
   bridge(other: FsEndpoint): Promise<unknown>;
   unbridge(): Promise<unknown>;
   join(conference: string, opts: { flags: Record<string, boolean> }): Promise<unknown>;
-  forkAudioStart(opts: { wsUrl: string; bugname: string; metadata: Record<string, unknown>; bidirectionalAudio?: { enabled: boolean; streaming: boolean } }): Promise<unknown>;
+  forkAudioStart(opts: { wsUrl: string; bugname: string; metadata: Record<string, unknown> }): Promise<unknown>;
   forkAudioStop(bugname: string): Promise<unknown>;
   destroy(): Promise<unknown>;
 }
@@ -227,8 +227,8 @@ export class FsmrfEndpoint implements MediaEndpoint {
     return { left };
   }
 
-  async forkStart(url: string, name: string, metadata: Record<string, unknown>, bidirectional: boolean): Promise<void> {
-    await this.ep.forkAudioStart({ wsUrl: url, bugname: name, metadata, ...(bidirectional ? { bidirectionalAudio: { enabled: true, streaming: true } } : {}) });
+  async forkStart(url: string, name: string, metadata: Record<string, unknown>): Promise<void> {
+    await this.ep.forkAudioStart({ wsUrl: url, bugname: name, metadata });
   }
 
   async forkStop(name: string): Promise<void> {

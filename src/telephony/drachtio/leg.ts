@@ -308,7 +308,7 @@ export class DrachtioCallLeg implements CallLeg {
   async startStream(o: StreamOptions): Promise<void> {
     await this.#withEndpoint('<Start><Stream>', async (ep) => {
       const name = o.name ?? `stream${this.#streams.size}`;
-      await ep.forkStart(o.url, name, { track: o.track, parameters: o.parameters }, false);
+      await ep.forkStart(o.url, name, { track: o.track, parameters: o.parameters });
       this.#streams.add(name);
     });
   }

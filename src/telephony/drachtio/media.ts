@@ -47,8 +47,9 @@ export interface MediaEndpoint {
   unbridge(): Promise<void>;
   /** Joins a conference; resolves once joined, with `left`: resolves when the endpoint is out of it again (kicked, the conference ended). */
   join(conference: string, flags: { mute: boolean; moderator: boolean; waitMod: boolean }): Promise<{ left: Promise<void> }>;
-  /** Forks the endpoint's audio to a websocket (FreeSWITCH mod_audio_fork). */
-  forkStart(url: string, name: string, metadata: Record<string, unknown>, bidirectional: boolean): Promise<void>;
+  /** Forks the endpoint's audio, one way, to a websocket (FreeSWITCH mod_audio_fork): <Start><Stream>.
+   *  <Connect><Stream> talks both ways through didml's own RTP peer instead (rtp-stream.ts). */
+  forkStart(url: string, name: string, metadata: Record<string, unknown>): Promise<void>;
   forkStop(name: string): Promise<void>;
   /** Resolves when the endpoint goes away (hung up on the media server, connection lost). */
   readonly gone: Promise<void>;
