@@ -10,7 +10,7 @@
 // - Without a media server the caller's offer goes to the callee and the callee's answer back to
 //   the caller (a signalling-only B2BUA; re-INVITEs are relayed while bridged). With one, each
 //   callee gets a FreeSWITCH endpoint of its own, bridged to the caller's.
-// - record: both parties on the caller's media endpoint (dial-recording.ts; needs the media server).
+// - record: both parties on the caller's media endpoint (endpoint-recording.ts; needs the media server).
 // - Once bridged the call ends when either side hangs up, at timeLimit, with * (hangupOnStar), or
 //   when the session aborts.
 import { DidmlError } from '../../errors.js';
@@ -21,7 +21,7 @@ import type { MediaEndpoint } from './media.js';
 import { isSdp } from './sdp.js';
 import { isSipError, type SrfDialog, type SrfRequest, type SrfResponse } from './srf.js';
 import { isResolveError, resolveTarget } from './targets.js';
-import { DialRecording } from './dial-recording.js';
+import { EndpointRecording } from './endpoint-recording.js';
 import { DrachtioCalleeLeg } from './callee-leg.js';
 
 /** How long a CANCELled attempt may take to report its final response before it is counted as over. */
@@ -69,7 +69,7 @@ export async function dial(core: LegCore, o: DialOptions, signal?: AbortSignal):
   } else {
     core.media('<Dial>');
   }
-  const recording = DialRecording.for(core, o);
+  const recording = EndpointRecording.forDial(core, o);
   // record-from-ringing: from now, when the caller has an endpoint already; else from the answer.
   if (recording && o.record?.from === 'ringing' && core.endpoint) await recording.start(core.endpoint);
   const result = await new Dialer(core, o, signal, recording).run();
@@ -82,7 +82,7 @@ class Dialer {
   readonly #core: LegCore;
   readonly #o: DialOptions;
   readonly #signal: AbortSignal | undefined;
-  readonly #recording: DialRecording | undefined;
+  readonly #recording: EndpointRecording | undefined;
   readonly #attempts: Attempt[] = [];
   #resolve!: (r: DialResult) => void;
   #done = false;
@@ -91,7 +91,7 @@ class Dialer {
   #last?: Attempt;
   #detach: () => void = () => undefined;
 
-  constructor(core: LegCore, o: DialOptions, signal: AbortSignal | undefined, recording: DialRecording | undefined) {
+  constructor(core: LegCore, o: DialOptions, signal: AbortSignal | undefined, recording: EndpointRecording | undefined) {
     this.#core = core;
     this.#o = o;
     this.#signal = signal;

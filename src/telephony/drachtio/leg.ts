@@ -33,7 +33,7 @@ import type { EndedBy, LegCore } from './core.js';
 import type { MediaEndpoint, MediaServerLink } from './media.js';
 import { dial } from './dial.js';
 import { infoDigit } from './info-dtmf.js';
-import { DialRecording } from './dial-recording.js';
+import { EndpointRecording } from './endpoint-recording.js';
 import { connectRtpStream } from './rtp-stream.js';
 import { refer } from './refer.js';
 import { bridgeLegs, collect, conference, playPrompts, record, sleep } from './media-ops.js';
@@ -70,7 +70,7 @@ export class DrachtioCallLeg implements CallLeg {
   #lastDialFailure: number | undefined;
   readonly #streams = new Set<string>();
   readonly #infoListeners = new Set<(key: string) => void>();
-  #callRecording: DialRecording | undefined;
+  #callRecording: EndpointRecording | undefined;
 
   constructor(deps: LegDeps) {
     this.#d = deps;
@@ -292,7 +292,7 @@ export class DrachtioCallLeg implements CallLeg {
 
   async startCallRecording(o: { channels: 1 | 2 }): Promise<void> {
     if (this.#callRecording) return;
-    const rec = DialRecording.create(this.#core, o.channels, '<Start><Recording>');
+    const rec = EndpointRecording.create(this.#core, o.channels, '<Start><Recording>');
     if (typeof rec === 'string') throw new DidmlError('DIDML_TELEPHONY', rec);
     await this.#withEndpoint('<Start><Recording>', async (ep) => {
       if (await rec.start(ep)) this.#callRecording = rec;

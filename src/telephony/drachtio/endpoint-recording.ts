@@ -1,7 +1,8 @@
 // Recordings of the call on the caller's media endpoint: <Dial record> (both parties of the
 // bridged call, from the answer or from the start of ringing) and the whole call (<Start>
-// <Recording>, DIDML <Recording>), on one channel or two (caller left, the other party right). The file goes where <Record>'s do (drachtio.recordings) and is reported at the Dial's
-// end with its duration (https://www.twilio.com/docs/voice/twiml/dial#record).
+// <Recording>, DIDML <Recording>), on one channel or two (caller left, the other party right).
+// The file goes where <Record>'s do (drachtio.recordings) and is reported when the recording
+// ends, with its duration (https://www.twilio.com/docs/voice/twiml/dial#record).
 // Without a media server there is no media to record (a signalling-only B2BUA never sees it);
 // without drachtio.recordings there is nowhere to put it: the call goes on unrecorded and the
 // log says which.
@@ -10,7 +11,7 @@ import type { LegCore } from './core.js';
 import type { MediaEndpoint } from './media.js';
 import { completed } from './media-ops.js';
 
-export class DialRecording {
+export class EndpointRecording {
   readonly #core: LegCore;
   readonly #channels: 1 | 2;
   readonly #file: string;
@@ -18,9 +19,9 @@ export class DialRecording {
   #started?: { at: number; ep: MediaEndpoint; finished?: Promise<void> };
 
   /** The recording the Dial asks for, or undefined (with a warning) when this backend cannot make it. */
-  static for(core: LegCore, o: DialOptions): DialRecording | undefined {
+  static forDial(core: LegCore, o: DialOptions): EndpointRecording | undefined {
     if (!o.record) return undefined;
-    const r = DialRecording.create(core, o.record.channels, '<Dial record>');
+    const r = EndpointRecording.create(core, o.record.channels, '<Dial record>');
     if (typeof r === 'string') {
       core.log.warn(`${r}; the call goes on unrecorded`, { callId: core.req.get('Call-ID') });
       return undefined;
@@ -29,11 +30,11 @@ export class DialRecording {
   }
 
   /** A recording of the call on the caller's endpoint (`what` asked for it), or why there can be none. */
-  static create(core: LegCore, channels: 1 | 2, what: string): DialRecording | string {
+  static create(core: LegCore, channels: 1 | 2, what: string): EndpointRecording | string {
     if (!core.mediaConfigured) return `${what}: recording needs a media server (drachtio.mediaServer); without one calls are bridged by signalling only`;
     const where = core.config.recordings;
     if (!where) return `${what}: set drachtio.recordings {dir, baseUrl} (where the media server writes recordings and where they are served)`;
-    return new DialRecording(core, channels, where);
+    return new EndpointRecording(core, channels, where);
   }
 
   private constructor(core: LegCore, channels: 1 | 2, where: { dir: string; baseUrl: string }) {
