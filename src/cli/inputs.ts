@@ -1,7 +1,7 @@
 // Turns the paths a user typed into documents to read: files as given, folders searched for
 // *.xml, `-` for standard input. A path that cannot be read is reported, never skipped silently.
-import { readFileSync, statSync } from 'node:fs';
-import { filesUnder } from '../files.js';
+import { readFileSync } from 'node:fs';
+import { resolvePaths } from '../files.js';
 
 export interface Input {
   file: string;
@@ -20,20 +20,9 @@ export function expandPaths(paths: readonly string[]): { inputs: Input[]; proble
       inputs.push({ file: '<stdin>', read: () => readFileSync(0, 'utf8') });
       continue;
     }
-    let stat;
-    try {
-      stat = statSync(p);
-    } catch (err) {
-      problems.push(`${p}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or folder' : (err as Error).message}`);
-      continue;
-    }
-    if (stat.isDirectory()) {
-      const found = [...filesUnder(p, '.xml')];
-      if (!found.length) problems.push(`${p}: no *.xml files in this folder`);
-      for (const f of found) inputs.push({ file: f, read: () => readFileSync(f, 'utf8') });
-    } else {
-      inputs.push({ file: p, read: () => readFileSync(p, 'utf8') });
-    }
+    const found = resolvePaths([p], '.xml');
+    problems.push(...found.problems);
+    for (const f of found.files) inputs.push({ file: f, read: () => readFileSync(f, 'utf8') });
   }
   return { inputs, problems };
 }
