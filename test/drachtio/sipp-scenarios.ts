@@ -97,6 +97,23 @@ Content-Length: 0
 const byeFromDidml = `  <recv request="BYE"/>
 ${okToRequest}`;
 
+/** A request the caller sends in the dialog the 200 made; every one but an ACK is retransmitted until answered. */
+const inDialog = (from: string, method: string, cseq: number, body?: { type: string; text: string }) => `  <send${method === 'ACK' ? '' : ' retrans="500"'}>
+    <![CDATA[
+${method} [next_url] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: <sip:${from}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+[last_To:]
+[routes]
+Call-ID: [call_id]
+CSeq: ${cseq} ${method}
+Contact: <sip:${from}@[local_ip]:[local_port]>
+Max-Forwards: 70
+${body ? `Content-Type: ${body.type}\n` : ''}Content-Length: [len]
+${body ? `\n${body.text}` : ''}
+    ]]>
+  </send>`;
+
 /** Answered by didml, then hung up by it; with `earlyMedia`, a 183 with SDP must come first. */
 export function callerAnswered(o: { from?: string; headers?: Record<string, string>; answer?: string; earlyMedia?: boolean } = {}): string {
   const from = o.from ?? '+14155550100';
@@ -125,23 +142,7 @@ export function callerPresses(o: { keys: string; afterMs: number; betweenMs?: nu
   const presses = [...o.keys]
     .map(
       (key, i) => `  <pause milliseconds="${i === 0 ? o.afterMs : (o.betweenMs ?? 200)}"/>
-  <send retrans="500">
-    <![CDATA[
-INFO [next_url] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: <sip:${from}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
-[last_To:]
-[routes]
-Call-ID: [call_id]
-CSeq: ${i + 2} INFO
-Max-Forwards: 70
-Content-Type: application/dtmf-relay
-Content-Length: [len]
-
-Signal=${key}
-Duration=160
-    ]]>
-  </send>
+${inDialog(from, 'INFO', i + 2, { type: 'application/dtmf-relay', text: `Signal=${key}\nDuration=160` })}
   <recv response="200"/>`,
     )
     .join('\n');
@@ -173,20 +174,7 @@ export function callerHangsUp(o: { afterMs: number; answer?: string; audio?: str
     `${invite(from, {}, o.audio ? sdpPcma : sdp)}
 ${ackAnswered(from, o.answer)}
 ${talk}  <pause milliseconds="${o.afterMs}"/>
-  <send retrans="500">
-    <![CDATA[
-BYE [next_url] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: <sip:${from}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
-[last_To:]
-[routes]
-Call-ID: [call_id]
-CSeq: 2 BYE
-Max-Forwards: 70
-Content-Length: 0
-
-    ]]>
-  </send>
+${inDialog(from, 'BYE', 2)}
   <recv response="200"/>`,
   );
 }
@@ -194,27 +182,12 @@ Content-Length: 0
 /** Answered, then after `afterMs` puts the call on hold (a re-INVITE with a=sendonly, RFC 3264 §8.4), then hangs up. */
 export function callerHolds(o: { afterMs: number }): string {
   const from = '+14155550100';
-  const inDialog = (method: string, cseq: number, body?: string) => `  <send retrans="500">
-    <![CDATA[
-${method} [next_url] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: <sip:${from}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
-[last_To:]
-[routes]
-Call-ID: [call_id]
-CSeq: ${cseq} ${method}
-Contact: <sip:${from}@[local_ip]:[local_port]>
-Max-Forwards: 70
-${body ? 'Content-Type: application/sdp\n' : ''}Content-Length: [len]
-${body ? `\n${body}` : ''}
-    ]]>
-  </send>`;
   return scenario(
     'caller holds, then hangs up',
     `${invite(from, {})}
 ${ackAnswered(from)}
   <pause milliseconds="${o.afterMs}"/>
-${inDialog('INVITE', 2, `${sdp}a=sendonly\n`)}
+${inDialog(from, 'INVITE', 2, { type: 'application/sdp', text: `${sdp}a=sendonly` })}
   <recv response="100" optional="true"/>
   <recv response="200">
     <action>
@@ -222,9 +195,9 @@ ${inDialog('INVITE', 2, `${sdp}a=sendonly\n`)}
       <log message="held: [$held]"/>
     </action>
   </recv>
-${inDialog('ACK', 2).replace(' retrans="500"', '')}
+${inDialog(from, 'ACK', 2)}
   <pause milliseconds="300"/>
-${inDialog('BYE', 3)}
+${inDialog(from, 'BYE', 3)}
   <recv response="200"/>`,
   );
 }
