@@ -16,7 +16,7 @@ import type { Clock } from '../clock.js';
 export type CallStatus = 'queued' | 'ringing' | 'in-progress' | 'completed' | 'busy' | 'failed' | 'no-answer' | 'canceled';
 
 /** A call arriving at the runtime, as the backend saw it. */
-export type RejectReason = 'busy' | 'rejected' | 'unavailable';
+export type RejectReason = 'busy' | 'rejected' | 'unavailable' | 'not-found';
 
 export interface InboundCall {
   /** The backend's id for the call (the SIP Call-ID under drachtio). */
@@ -239,7 +239,8 @@ export interface CallLeg {
   answer(): Promise<void>;
   /**
    * Refuse an unanswered call: busy → 486, rejected → the configured code (404 as Twilio does;
-   * reference §1.1), unavailable → 503 (the runtime is full: the carrier may try elsewhere).
+   * reference §1.1), unavailable → 503 (the runtime is full: the carrier may try elsewhere),
+   * not-found → 404 always (no app serves the number called).
    */
   reject(reason: RejectReason): Promise<void>;
   /** End the call (BYE, or CANCEL/final response before answer). Idempotent. */
@@ -276,10 +277,55 @@ export interface CallLeg {
   conference(name: string, options: { muted: boolean; startOnEnter: boolean; endOnExit: boolean; beep: string }, signal?: AbortSignal): Promise<{ callerHungUp: boolean; duration: number }>;
 }
 
+/**
+ * A call the runtime places itself (Twilio's Calls API, `POST .../Calls.json`): one INVITE to
+ * one target, as a <Dial> leg goes out, but with no caller behind it. Once the far end answers,
+ * the app's document runs on that leg.
+ */
+export interface OriginateOptions {
+  /** Where the call goes (`To`): a number, a SIP URI with its headers and credentials, a client. */
+  target: DialTarget;
+  /** Caller ID (`From`): a number, or a SIP URI / client identity. */
+  from: string;
+  /** Seconds to ring before giving up (`Timeout`; Twilio's default 60). */
+  timeout: number;
+  /**
+   * Answering machine detection (`MachineDetection`): only where the backend has a detector
+   * (`machineDetection` in its capabilities); the result comes as `answeredBy`.
+   */
+  machineDetection?: { mode: 'Enable' | 'DetectMessageEnd'; timeout: number };
+  /** Told as the attempt goes: its INVITE out (with the backend's call id), then ringing. */
+  onProgress?: (progress: { event: 'initiated'; callId: string } | { event: 'ringing' }) => void;
+  /** Aborted to cancel the attempt before it is answered (`Status=canceled`): a CANCEL goes out. */
+  signal?: AbortSignal;
+}
+
+/** Twilio's AnsweredBy values (https://www.twilio.com/docs/voice/answering-machine-detection). */
+export type AnsweredBy = 'human' | 'machine_start' | 'machine_end_beep' | 'machine_end_silence' | 'machine_end_other' | 'fax' | 'unknown';
+
+export type OriginateResult =
+  /** Answered: `call` is the far end's leg (answered already), ready for the app's document. */
+  | { answered: true; call: InboundCall; answeredBy?: AnsweredBy }
+  /** Not answered: the call's final status, the far end's final response, and why, in words. */
+  | { answered: false; status: 'busy' | 'no-answer' | 'failed' | 'canceled'; sipResponseCode?: number; reason: string };
+
+/** What a backend can do beyond the CallLeg seam, so the REST API can refuse what it cannot honour. */
+export interface AdapterCapabilities {
+  /** It can tell a person from an answering machine (`MachineDetection`). */
+  machineDetection: boolean;
+}
+
 export interface TelephonyAdapter {
   readonly name: string;
   readonly clock: Clock;
+  readonly capabilities: AdapterCapabilities;
   /** Start taking calls; `onCall` runs once per inbound call. */
   listen(onCall: (call: InboundCall) => void): Promise<void>;
+  /**
+   * Place a call (after `listen`): resolves once the far end answered or the attempt is over.
+   * Never throws for the far end's refusal (that is a result); throws DIDML_TELEPHONY only when
+   * the backend cannot place a call at all (not connected, no route for the target).
+   */
+  originate(options: OriginateOptions): Promise<OriginateResult>;
   close(): Promise<void>;
 }

@@ -153,6 +153,12 @@ export function createDrachtioAdapter(options: DrachtioAdapterOptions): Drachtio
     name: 'drachtio',
     clock,
     calls: legs,
+    // No answering machine detector in this backend (FreeSWITCH has none built in).
+    capabilities: { machineDetection: false },
+
+    originate() {
+      return Promise.reject(new DidmlError('DIDML_TELEPHONY', 'placing calls on the drachtio backend is not built yet'));
+    },
     get connected() {
       return connected;
     },

@@ -53,6 +53,8 @@ export interface LegDeps {
   hosts?: HostPolicy;
 }
 
+const REJECT_CODES: Partial<Record<RejectReason, number>> = { busy: 486, unavailable: 503, 'not-found': 404 };
+
 /** Unanswered and no Dial said otherwise: 480 Temporarily Unavailable (RFC 3261 §21.4.18). */
 const UNANSWERED_HANGUP = 480;
 
@@ -232,8 +234,9 @@ export class DrachtioCallLeg implements CallLeg {
   reject(reason: RejectReason): Promise<void> {
     if (this.isEnded) return Promise.resolve();
     if (this.#uas) return this.hangup(`reject (${reason}) after answer`);
-    // busy → 486; rejected → the configured code, 404 as Twilio (reference §1.1); unavailable → 503 (RFC 3261 §21.5.4).
-    const code = reason === 'busy' ? 486 : reason === 'unavailable' ? 503 : this.#d.config.rejectCode;
+    // busy → 486; rejected → the configured code, 404 as Twilio (reference §1.1); unavailable → 503
+    // (RFC 3261 §21.5.4); not-found (no app for the number) → 404 whatever rejectCode says.
+    const code = REJECT_CODES[reason] ?? this.#d.config.rejectCode;
     this.#send(code);
     this.#end('app', reason);
     return Promise.resolve();

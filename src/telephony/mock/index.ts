@@ -12,6 +12,7 @@ import { DidmlError } from '../../errors.js';
 import { isSipUriError, parseSipUri } from '../../sip/uri.js';
 import type { InboundCall, TelephonyAdapter } from '../adapter.js';
 import { MockCallLeg } from './leg.js';
+import { originate } from './originate.js';
 import { DEFAULT_FROM, DEFAULT_TO, checkScript, type CallerAction, type CallerOpportunity, type MockCallScript } from './script.js';
 import type { TranscriptEvent } from './transcript.js';
 
@@ -29,7 +30,18 @@ export interface MockAdapterOptions {
    * interactive caller (`didml call` in a terminal). Virtual time stands still while it waits.
    */
   ask?: (at: CallerOpportunity, leg: MockCallLeg) => Promise<CallerAction | undefined>;
+  /**
+   * The far ends of the calls this adapter places (`originate`, the Calls API): `callees` keyed
+   * as a Dial's targets are ('*' for any other; its `actions` are what that party presses and
+   * says at the app's Gathers), and the rest of the script (media, durations, the callees its
+   * own Dials reach). Default: every number answers after 5 s and stays silent.
+   */
+  outbound?: MockCallScript;
+  /** Forget a call once it has ended (a long-running server); its transcript goes with it. */
+  forgetEnded?: boolean;
 }
+
+type MockInboundDetails = Omit<Extract<import('./transcript.js').BackendEvent, { type: 'inbound' }>, 'type'>;
 
 export type EventListener = (event: TranscriptEvent, leg: MockCallLeg) => void;
 
@@ -70,11 +82,42 @@ export function createMockAdapter(options: MockAdapterOptions = {}): MockAdapter
   const listeners = new Set<EventListener>();
   let onCall: ((call: InboundCall) => void) | undefined;
   let closed = false;
+  let placed = 0;
+
+  /** A leg of this adapter: its ids from its number, its events to the adapter's listeners. */
+  function newLeg(script: MockCallScript, inbound?: MockInboundDetails): MockCallLeg {
+    const n = ++placed;
+    const callId = sid('CA', n);
+    let callees = 0;
+    let recordings = 0;
+    const leg = new MockCallLeg({
+      clock,
+      script,
+      callId,
+      ...(inbound ? { inbound: { type: 'inbound', ...inbound } } : {}),
+      newCallId: () => sid('CA', n, ++callees),
+      newRecordingSid: () => sid('RE', n, ++recordings),
+      ...(options.recordingsDir !== undefined ? { recordingsDir: options.recordingsDir } : {}),
+      ...(options.ask ? { ask: options.ask } : {}),
+      onEvent: (event, l) => {
+        for (const listener of listeners) listener(event, l);
+      },
+    });
+    calls.set(callId, leg);
+    if (options.forgetEnded) void leg.ended.then(() => calls.delete(callId));
+    return leg;
+  }
 
   return {
     name: 'mock',
     clock,
     calls,
+    capabilities: { machineDetection: true },
+
+    originate(o) {
+      if (closed) return Promise.reject(new DidmlError('DIDML_TELEPHONY', 'the mock adapter is closed; create a new one with createMockAdapter()'));
+      return originate({ clock, script: options.outbound ?? {}, newLeg: (script) => newLeg(script) }, o);
+    },
 
     listen(handler) {
       onCall = handler;
@@ -91,10 +134,6 @@ export function createMockAdapter(options: MockAdapterOptions = {}): MockAdapter
     placeCall(script = {}) {
       if (closed) throw new DidmlError('DIDML_TELEPHONY', 'the mock adapter is closed; create a new one with createMockAdapter()');
       checkScript(script);
-      const n = calls.size + 1;
-      const callId = sid('CA', n);
-      let callees = 0;
-      let recordings = 0;
       const from = party(script.from ?? DEFAULT_FROM);
       const to = party(script.to ?? DEFAULT_TO);
       const headers = { ...(script.headers ?? {}) };
@@ -106,21 +145,8 @@ export function createMockAdapter(options: MockAdapterOptions = {}): MockAdapter
         ...(script.callerName !== undefined ? { callerName: script.callerName } : {}),
         ...(script.sourceIp !== undefined ? { sourceIp: script.sourceIp } : {}),
       };
-      const leg = new MockCallLeg({
-        clock,
-        script,
-        callId,
-        inbound: { type: 'inbound', ...details, headers },
-        newCallId: () => sid('CA', n, ++callees),
-        newRecordingSid: () => sid('RE', n, ++recordings),
-        ...(options.recordingsDir !== undefined ? { recordingsDir: options.recordingsDir } : {}),
-        ...(options.ask ? { ask: options.ask } : {}),
-        onEvent: (event, l) => {
-          for (const listener of listeners) listener(event, l);
-        },
-      });
-      calls.set(callId, leg);
-      const call: MockInboundCall = { callId, ...details, headers: { ...headers }, leg };
+      const leg = newLeg(script, { ...details, headers });
+      const call: MockInboundCall = { callId: leg.callId, ...details, headers: { ...headers }, leg };
       onCall?.(call);
       return call;
     },

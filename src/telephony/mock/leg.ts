@@ -189,7 +189,7 @@ export class MockCallLeg implements CallLeg {
     // An answered call can no longer get a final error response: it is hung up instead.
     if (this.#answered) return this.hangup(`reject (${reason}) after answer`);
     // Twilio's codes for a SIP call: busy → 486, rejected → 404 (reference §1.1).
-    const sipResponseCode = reason === 'busy' ? 486 : reason === 'unavailable' ? 503 : 404;
+    const sipResponseCode = reason === 'busy' ? 486 : reason === 'unavailable' ? 503 : 404; // rejected, not-found
     this.#end('app', reason, { type: 'reject', reason, sipResponseCode });
     return Promise.resolve();
   }

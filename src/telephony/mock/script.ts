@@ -32,7 +32,7 @@
 // At a Dial (only with hangupOnStar, the only time Twilio listens to the caller during a Dial):
 // `digits` containing `*` pressed while bridged ends the bridge; `hangup` hangs up mid-dial.
 import { DidmlError } from '../../errors.js';
-import type { DialTarget } from '../adapter.js';
+import type { AnsweredBy, DialTarget } from '../adapter.js';
 
 export type CallerAction =
   | { digits: string; after?: number }
@@ -69,6 +69,12 @@ export interface CalleeBehaviour {
    * or speech at a <Gather>, a hang-up. Default: silence.
    */
   actions?: CallerAction[];
+  /**
+   * Who answers, for answering machine detection on a call the runtime places
+   * (`MachineDetection`): 'human' (default), or a machine ('machine_start', 'machine_end_beep',
+   * 'machine_end_silence', 'machine_end_other'), 'fax', 'unknown'.
+   */
+  answeredBy?: AnsweredBy;
 }
 
 export interface MockCallScript {
@@ -115,6 +121,8 @@ export const CONFERENCE_SECONDS = 60;
 export const AUTO_SPEECH_TIMEOUT_MS = 1000;
 export const NOTIFY_INTERVAL_MS = 1000;
 export const DEFAULT_REFER = { response: 202, notify: [100, 200] } as const;
+/** Seconds answering machine detection listens before it gives its verdict on the mock. */
+export const MACHINE_DETECTION_SECONDS = 2;
 export const DEFAULT_FROM = '+14155550100';
 export const DEFAULT_TO = '+14155550199';
 

@@ -3,7 +3,7 @@
 // when it starts (its request) and an `-end` event when it ends (its outcome); what the caller
 // and the far ends do in between (digits, speech, dial-response, notify...) sits between them.
 // The runtime adds its own events (webhooks) to the same list through `MockCallLeg.log`.
-import type { DialStatus, DialTarget, RejectReason } from '../adapter.js';
+import type { AnsweredBy, DialStatus, DialTarget, RejectReason } from '../adapter.js';
 
 export interface TranscriptEvent {
   t: number;
@@ -39,6 +39,14 @@ export function viewTarget(target: DialTarget): TargetView {
 export type BackendEvent =
   | { type: 'inbound'; from: string; to: string; fromUri?: string; toUri?: string; callerName?: string; headers: Record<string, string>; sourceIp?: string }
   | { type: 'answer' }
+  /** A call the runtime placed (the Calls API): its INVITE went out to `target`, from `from`. */
+  | { type: 'outbound'; target: TargetView; from: string; timeout: number; machineDetection?: string }
+  /** The far end of a placed call rings (180). */
+  | { type: 'ringing' }
+  /** The far end's final response to a placed call that was not answered (486, 487 at the timeout or on cancel, a failure). */
+  | { type: 'outbound-response'; sipResponseCode: number; status: 'busy' | 'no-answer' | 'failed' | 'canceled' }
+  /** Answering machine detection's verdict on a placed call. */
+  | { type: 'machine-detection'; answeredBy: AnsweredBy }
   /** 486 for busy, 404 for rejected (Twilio's codes for SIP calls). */
   | { type: 'reject'; reason: RejectReason; sipResponseCode: number }
   | { type: 'hangup'; by: 'caller' | 'app' | 'backend'; reason?: string }
