@@ -5,7 +5,7 @@
 // ErrorCode and ErrorUrl), and when that fails too the caller hears that an application error
 // occurred and the call ends (reference §2.4). Every failure is in the transcript with its code.
 import type { Clock } from '../clock.js';
-import type { CallLeg, CallStatus, InboundCall } from '../telephony/adapter.js';
+import type { AnsweredBy, CallLeg, CallStatus, InboundCall, OriginateOptions, OriginateResult } from '../telephony/adapter.js';
 import type { FetchOutcome, HttpMethod, WebhookClient, WebhookRequest } from '../webhook/types.js';
 import type { DialectName } from '../types.js';
 import type { Projected } from '../grammar/index.js';
@@ -61,7 +61,37 @@ export interface SessionOptions {
    * party hanging up) takes it away.
    */
   screening?: BeforeBridge;
+  /** The call's CallSid (a placed call has one before it exists: the Calls API answers with it). Default: a new one. */
+  callSid?: string;
+  /** The first document, given inline (the Calls API's `Twiml`) instead of fetched from `app.url`. */
+  twiml?: string;
+  /** A call the runtime places (Direction outbound-api): `call` is not given, this places it. */
+  outbound?: OutboundCall;
+  /** Told each time the call's status changes (the call registry keeps its record). */
+  onStatus?: (change: StatusChange) => void;
 }
+
+/** How a placed call goes out: the backend's originate, with the rest of its options filled in by the session. */
+export interface OutboundCall {
+  from: string;
+  to: string;
+  originate(options: Pick<OriginateOptions, 'signal' | 'onProgress'>): Promise<OriginateResult>;
+  /** Keys sent once the far end answers, before the app is requested (`SendDigits`). */
+  sendDigits?: string;
+}
+
+export interface StatusChange {
+  status: CallStatus;
+  /** Clock times (ms) of the answer and the end, once known. */
+  answeredAt?: number;
+  endedAt?: number;
+  answeredBy?: AnsweredBy;
+  /** The backend's id for the call (SIP Call-ID), once it has one. */
+  callId?: string;
+}
+
+/** What a live call can be told to do next (the Calls API's update): a document by URL or inline. */
+export type Instructions = { url: string; method?: HttpMethod; twiml?: undefined } | { twiml: string; url?: undefined };
 
 export interface BeforeBridge {
   callSid: string;
@@ -92,14 +122,21 @@ const BEFORE_BRIDGE_VERBS = new Set(['Say', 'Play', 'Pause', 'Gather', 'Hangup',
 /** Why a call ended when its last document simply had no more verbs. */
 const RAN_OUT = 'the document ran out of verbs';
 
-type Next = WebhookRequest & { fallback: boolean };
+/** The next document: fetched from `url`, or given inline (`twiml`, with `url` as its base). */
+type Next = WebhookRequest & { fallback: boolean; twiml?: string };
+
+/** The base of an app that exists only as inline TwiML: its documents' relative URLs have nothing to resolve against. */
+export const INLINE_APP_URL = 'twiml:inline';
+
+/** Why a call that was placed and answered by no one ended, as Twilio's statuses say it. */
+const NOT_ANSWERED = new Set<CallStatus>(['busy', 'no-answer', 'failed', 'canceled']);
 
 export class Session {
   readonly callSid: string;
   readonly #o: SessionOptions;
   readonly #limits: Limits;
-  readonly #call: InboundCall;
-  readonly #leg: CallLeg;
+  #call: InboundCall;
+  #leg: CallLeg;
   readonly #clock: Clock;
   readonly #ids: IdGenerator;
   readonly #abort = new AbortController();
@@ -118,22 +155,48 @@ export class Session {
   #sequence = 0;
   /** How a <Reject> ended the call, for the final status. */
   #rejectedAs: CallStatus | undefined;
+  /** How the Calls API ended it (Status=completed or canceled), for the final status. */
+  #endedAs: CallStatus | undefined;
+  #answeredBy: AnsweredBy | undefined;
+  /** Instructions from outside (the Calls API) waiting to take over from the current document. */
+  #pending: Next | undefined;
+  /** Aborted to end the document in progress (not the call) when instructions arrive. */
+  #turn = new AbortController();
+  /** The URL of the document in progress, the base of inline instructions' relative URLs. */
+  #documentUrl: string | undefined;
+  /** Why a placed call was not answered. */
+  #unanswered: string | undefined;
 
-  constructor(call: InboundCall, options: SessionOptions) {
+  /** `call`: the call that arrived; undefined for one the session places (`options.outbound`). */
+  constructor(call: InboundCall | undefined, options: SessionOptions) {
     this.#o = options;
-    this.#call = call;
-    this.#leg = call.leg;
+    const placed = options.outbound;
+    if (!call && !placed) throw new TypeError('a Session needs the call that arrived, or options.outbound to place one');
+    // A placed call has no leg until it is answered: nothing reads it before then.
+    this.#call = call ?? { callId: '', from: placed!.from, to: placed!.to, headers: {}, leg: undefined as unknown as CallLeg };
+    this.#leg = this.#call.leg;
     this.#clock = options.clock;
     this.#ids = options.ids ?? randomIds;
     this.#limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.#didml = options.app.dialect === 'didml';
-    this.callSid = options.screening?.callSid ?? this.#ids('CA');
+    this.callSid = options.screening?.callSid ?? options.callSid ?? this.#ids('CA');
     this.#started = this.#clock.now();
     this.#queues = options.queues ?? new Queues(this.#clock, () => this.#ids('QU'));
+    if (placed) this.#status = 'queued';
   }
 
   get signal(): AbortSignal {
     return this.#abort.signal;
+  }
+
+  get status(): CallStatus {
+    return this.#status;
+  }
+
+  /** The call as its requests name it: From, To, the backend's call id, the SIP details. */
+  get call(): Omit<InboundCall, 'leg'> {
+    const { leg: _leg, ...rest } = this.#call;
+    return rest;
   }
 
   /** Ends the call from outside (a shutting-down server); the session winds up as usual. */
@@ -141,27 +204,101 @@ export class Session {
     this.#abort.abort(new DidmlError('DIDML_LIMIT', reason));
   }
 
+  /**
+   * Ends the call as the Calls API's `Status` asks: `completed` hangs up a call (in progress, or
+   * still ringing), `canceled` one not yet answered. Its final status is the one asked for.
+   */
+  end(status: 'completed' | 'canceled', reason: string): void {
+    if (this.#abort.signal.aborted) return;
+    this.#endedAs = status === 'canceled' || this.#answeredAt !== undefined ? status : 'canceled';
+    this.#abort.abort(new Error(reason));
+  }
+
+  /**
+   * New instructions for a live call (the Calls API's `Url` or `Twiml`): the verb in progress ends
+   * (a <Say> mid-sentence, a <Gather>, a <Dial> and its callees, a queue wait) and the new document
+   * runs, as on Twilio. Its answer to the interrupted verb's action is never requested.
+   */
+  redirect(next: Instructions): void {
+    if (this.#abort.signal.aborted) return;
+    this.#pending = next.twiml !== undefined
+      ? { url: this.#documentUrl ?? this.#o.app.url, method: 'POST', params: {}, fallback: false, twiml: next.twiml }
+      : { url: next.url, method: next.method ?? 'POST', params: {}, fallback: false };
+    this.#emit({ type: 'update', ...(next.twiml !== undefined ? { twiml: next.twiml } : { url: next.url, method: next.method ?? 'POST' }) });
+    this.#turn.abort(new Error('the call was given new instructions'));
+  }
+
+  /** The signal a document's verbs stop on: the call's end, or new instructions. */
+  #documentSignal(): AbortSignal {
+    if (this.#turn.signal.aborted) this.#turn = new AbortController();
+    return AbortSignal.any([this.#abort.signal, this.#turn.signal]);
+  }
+
+  #setStatus(status: CallStatus, extra: Omit<StatusChange, 'status'> = {}): void {
+    this.#status = status;
+    this.#o.onStatus?.({ status, ...extra, ...(this.#answeredBy ? { answeredBy: this.#answeredBy } : {}) });
+  }
+
+  /**
+   * A placed call: queued → initiated → ringing → answered (in-progress), with the status
+   * callbacks asked for; or over unanswered (busy, no-answer, failed, canceled). True once answered.
+   */
+  async #place(placed: OutboundCall): Promise<boolean> {
+    this.#callback('initiated', { CallStatus: 'initiated' });
+    const result = await placed.originate({
+      signal: this.#abort.signal,
+      onProgress: (p) => {
+        if (p.event === 'initiated') {
+          this.#call = { ...this.#call, callId: p.callId };
+          this.#o.onStatus?.({ status: this.#status, callId: p.callId });
+        } else if (this.#status === 'queued') {
+          this.#setStatus('ringing');
+          this.#callback('ringing');
+        }
+      },
+    });
+    if (!result.answered) {
+      this.#emit({ type: 'outbound-end', status: result.status, reason: result.reason, ...(result.sipResponseCode ? { sipResponseCode: result.sipResponseCode } : {}) });
+      this.#endedAs = result.status;
+      this.#unanswered = result.reason;
+      return false;
+    }
+    this.#call = { ...result.call, from: placed.from, to: placed.to };
+    this.#leg = result.call.leg;
+    this.#answeredBy = result.answeredBy;
+    this.#answeredAt = this.#clock.now();
+    this.#setStatus('in-progress', { answeredAt: this.#answeredAt, callId: result.call.callId });
+    this.#callback('answered');
+    if (placed.sendDigits) await this.#leg.sendDigits(placed.sendDigits, this.#abort.signal);
+    return true;
+  }
+
   async run(): Promise<CallSummary> {
     const cancelLimit = this.#clock.timer(this.#limits.maxCallSeconds * 1000, () =>
       this.#fail(new DidmlError('DIDML_LIMIT', `the call reached its time limit of ${this.#limits.maxCallSeconds} s`), true),
     );
-    void this.#leg.ended.then(({ by, reason }) => {
-      if (by === 'caller') this.#abort.abort(new Error('caller hung up'));
-      // The backend lost the call (a dialog that died, the connection to drachtio gone): that is the reason.
-      else if (by === 'backend') this.#abort.abort(new Error(reason ?? 'the telephony backend ended the call'));
-    });
     let reason: string;
     try {
       if (this.#o.screening) {
         // A screened callee has answered already: its document runs on a call in progress.
         this.#status = 'in-progress';
         this.#answeredAt = this.#clock.now();
+      } else if (this.#o.outbound) {
+        this.#o.onStatus?.({ status: 'queued' });
       } else {
-        this.#status = 'ringing';
+        this.#setStatus('ringing');
         this.#callback('initiated', { CallStatus: 'initiated' });
         this.#callback('ringing');
       }
-      reason = await this.#loop();
+      const answered = this.#o.outbound ? await this.#place(this.#o.outbound) : true;
+      if (answered) {
+        void this.#leg.ended.then(({ by, reason }) => {
+          if (by === 'caller') this.#abort.abort(new Error(this.#o.outbound ? 'the called party hung up' : 'caller hung up'));
+          // The backend lost the call (a dialog that died, the connection to drachtio gone): that is the reason.
+          else if (by === 'backend') this.#abort.abort(new Error(reason ?? 'the telephony backend ended the call'));
+        });
+      }
+      reason = answered ? await this.#loop() : this.#unanswered ?? 'not answered';
     } catch (e) {
       if (e instanceof DidmlError) {
         // The backend could not do what a verb needs (DIDML_TELEPHONY: a media verb with no media
@@ -181,9 +318,9 @@ export class Session {
     reason = maskCredentials(reason);
     // A screened callee whose document ran out is accepted: it stays up for the bridge.
     const keepUp = this.#o.screening !== undefined && reason === RAN_OUT;
-    if (!this.#leg.isEnded && !keepUp) await this.#leg.hangup(reason).catch(() => undefined);
+    if (this.#leg && !this.#leg.isEnded && !keepUp) await this.#leg.hangup(reason).catch(() => undefined);
     const final = this.#finalStatus();
-    this.#status = final;
+    this.#setStatus(final, { endedAt: this.#clock.now() });
     for (const fn of this.#atEnd.splice(0)) {
       await fn().catch((e: unknown) => this.#emit({ type: 'error', code: 'DIDML_INTERNAL', message: `at the end of the call: ${String(e)}` }));
     }
@@ -195,15 +332,20 @@ export class Session {
   }
 
   #finalStatus(): CallStatus {
-    if (this.#answeredAt !== undefined || this.#leg.answered) return 'completed';
+    if (this.#endedAs && NOT_ANSWERED.has(this.#endedAs) && this.#answeredAt === undefined) return this.#endedAs;
+    if (this.#answeredAt !== undefined || this.#leg?.answered) return 'completed';
     return this.#rejectedAs ?? (this.#abort.signal.aborted ? 'canceled' : 'completed');
   }
 
   async #loop(): Promise<string> {
-    let next: Next | undefined = { url: this.#o.app.url, method: this.#o.app.method ?? 'POST', params: {}, fallback: false };
+    let next: Next | undefined = { url: this.#o.app.url, method: this.#o.app.method ?? 'POST', params: {}, fallback: false, ...(this.#o.twiml !== undefined ? { twiml: this.#o.twiml } : {}) };
     while (next) {
       if (this.#abort.signal.aborted) return this.#abortReason();
       const loaded = await this.#load(next);
+      if (this.#pending) {
+        next = this.#takePending();
+        continue;
+      }
       if (loaded === 'ended') return this.#abortReason();
       if (loaded instanceof DidmlError) {
         // The app failed and so did its fallback: tell the caller, as Twilio does. A limit ends
@@ -212,6 +354,11 @@ export class Session {
         return loaded.message;
       }
       const outcome = await this.#runDocument(loaded.doc, loaded.url, loaded.method);
+      // New instructions took over: whatever the interrupted verb would have done next is dropped.
+      if (this.#pending && !this.#abort.signal.aborted) {
+        next = this.#takePending();
+        continue;
+      }
       switch (outcome.kind) {
         case 'continue':
           // The call may have ended under the last verb (the backend lost it): that is the reason.
@@ -229,6 +376,13 @@ export class Session {
     return 'no document';
   }
 
+  #takePending(): Next {
+    const next = this.#pending!;
+    this.#pending = undefined;
+    this.#redirectsInARow = 0;
+    return next;
+  }
+
   #abortReason(): string {
     const r: unknown = this.#abort.signal.reason;
     return r instanceof Error ? r.message : 'call ended';
@@ -239,11 +393,14 @@ export class Session {
     if (++this.#documents > this.#limits.maxDocuments) {
       return this.#limit(`the call fetched more than ${this.#limits.maxDocuments} documents`);
     }
-    const foreign = this.#foreign(req.url);
-    const result: FetchOutcome = foreign
-      ? { ok: false, failure: { url: req.url, error: foreign, elapsedMs: 0 } }
-      : await this.#fetch(req);
-    if (this.#abort.signal.aborted) return 'ended';
+    const foreign = req.twiml === undefined ? this.#foreign(req.url) : undefined;
+    const result: FetchOutcome =
+      req.twiml !== undefined
+        ? this.#inline(req)
+        : foreign
+          ? { ok: false, failure: { url: req.url, error: foreign, elapsedMs: 0 } }
+          : await this.#fetch(req);
+    if (this.#abort.signal.aborted || this.#pending) return 'ended';
     let failure: { error: DidmlError; url: string };
     if (result.ok) {
       const dialect = this.#o.app.dialect ?? 'auto';
@@ -273,6 +430,12 @@ export class Session {
     });
   }
 
+  /** Inline instructions (the Calls API's `Twiml`): a document that needs no request. */
+  #inline(req: Next): FetchOutcome {
+    this.#emit({ type: 'twiml', base: req.url, body: req.twiml });
+    return { ok: true, document: { url: req.url, status: 200, contentType: 'application/xml', body: req.twiml ?? '', elapsedMs: 0 } };
+  }
+
   /**
    * A document may send the call only to URLs of the app's own kind: an app on the web cannot
    * make the runtime read local files (app:, file:), nor a folder app reach the network.
@@ -283,7 +446,9 @@ export class Session {
       return p === 'https:' ? 'http:' : p === 'file:' ? 'app:' : p;
     };
     const theirs = family(url);
-    if (theirs === family(this.#o.app.url) || url === this.#o.app.fallbackUrl) return undefined;
+    // An app given only inline (a placed call's Twiml) lives on the web: its URLs are http(s).
+    const ours = this.#o.app.url === INLINE_APP_URL ? 'http:' : family(this.#o.app.url);
+    if (theirs === ours || url === this.#o.app.fallbackUrl) return undefined;
     return new DidmlError('DIDML_URL_FORBIDDEN', `${url}: an app at ${this.#o.app.url} may not send the call to a ${theirs || 'non-URL'} address`);
   }
 
@@ -291,7 +456,7 @@ export class Session {
   async #fetch(req: WebhookRequest, tied = true): Promise<FetchOutcome> {
     const params = { ...baseParams(this.#identity(), this.#status, this.#didml), ...this.#parent, ...req.params };
     const t = this.#clock.now();
-    const out = await this.#clock.io(this.#o.webhooks.fetchDocument({ url: req.url, method: req.method, params, cookies: this.#cookies }, tied ? this.#abort.signal : undefined));
+    const out = await this.#clock.io(this.#o.webhooks.fetchDocument({ url: req.url, method: req.method, params, cookies: this.#cookies }, tied ? this.#documentSignal() : undefined));
     this.#emit({
       type: 'webhook',
       url: req.url,
@@ -322,9 +487,11 @@ export class Session {
       this.#limit(`the document at ${url} has ${verbs.length} verbs, more than ${this.#limits.maxVerbsPerDocument}`);
       return { kind: 'end', reason: 'too many verbs' };
     }
-    const ctx = this.#context(doc.dialect, url, method);
+    this.#documentUrl = url;
+    const ctx = this.#context(doc.dialect, url, method, this.#documentSignal());
     let tookTime = false;
     for (const node of verbs) {
+      if (this.#pending) return { kind: 'continue' };
       if (this.#abort.signal.aborted || this.#leg.isEnded) return { kind: 'end', reason: this.#abortReason() };
       const verb = verbByName.get(node.def ?? node.name);
       if (!verb) {
@@ -352,16 +519,21 @@ export class Session {
     return { kind: 'continue' };
   }
 
-  #context(dialect: DialectName, documentUrl: string, documentMethod: HttpMethod): VerbContext {
+  #context(dialect: DialectName, documentUrl: string, documentMethod: HttpMethod, signal: AbortSignal): VerbContext {
     const ctx: VerbContext = {
       leg: this.#leg,
       clock: this.#clock,
       dialect,
-      signal: this.#abort.signal,
+      signal,
       documentUrl,
       documentMethod,
       call: { callSid: this.callSid, from: this.#call.from, to: this.#call.to, accountSid: this.#identity().accountSid },
-      resolve: (u) => new URL(u.trim(), documentUrl).href,
+      resolve: (u) => {
+        if (documentUrl === INLINE_APP_URL && !URL.canParse(u.trim())) {
+          throw new DidmlError('DIDML_DOCUMENT_INVALID', `"${u.trim()}" is a relative URL in TwiML given inline (Twiml), which has no URL to resolve it against: write it as an absolute URL`);
+        }
+        return new URL(u.trim(), documentUrl).href;
+      },
       answer: () => this.#answer(),
       emit: (e) => this.#emit(e),
       notify: (url, method, params) => this.#fire(url, method, params),
@@ -413,7 +585,7 @@ export class Session {
     if (this.#answeredAt !== undefined || this.#leg.isEnded) return;
     await this.#leg.answer();
     this.#answeredAt = this.#clock.now();
-    this.#status = 'in-progress';
+    this.#setStatus('in-progress', { answeredAt: this.#answeredAt });
     this.#callback('answered');
   }
 
@@ -450,7 +622,8 @@ export class Session {
   }
 
   #identity() {
-    return { accountSid: this.#o.accountSid ?? 'AC' + '0'.repeat(32), callSid: this.callSid, call: this.#call, direction: this.#o.screening?.direction ?? ('inbound' as const) };
+    const direction = this.#o.screening?.direction ?? (this.#o.outbound ? ('outbound-api' as const) : ('inbound' as const));
+    return { accountSid: this.#o.accountSid ?? 'AC' + '0'.repeat(32), callSid: this.callSid, call: this.#call, direction };
   }
 
   #callback(event: StatusEvent, extra: Record<string, string> = {}): void {
@@ -467,9 +640,10 @@ export class Session {
     });
   }
 
-  /** What a document run before a bridge adds to every request (ParentCallSid, QueueSid...). */
+  /** What a document run before a bridge adds to every request (ParentCallSid, QueueSid...), and a placed call's AnsweredBy. */
   get #parent(): Record<string, string> {
-    return this.#o.screening?.params ?? {};
+    const extra = this.#o.screening?.params ?? {};
+    return this.#answeredBy ? { ...extra, AnsweredBy: this.#answeredBy } : extra;
   }
 
   /** Fire-and-forget callbacks: never block the call, never throw; failures are logged. */
@@ -491,6 +665,6 @@ export class Session {
 }
 
 /** Runs one call to its end. */
-export function runCall(call: InboundCall, options: SessionOptions): Promise<CallSummary> {
+export function runCall(call: InboundCall | undefined, options: SessionOptions): Promise<CallSummary> {
   return new Session(call, options).run();
 }
