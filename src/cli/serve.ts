@@ -32,19 +32,30 @@ export function serveCommand(io: Io, setExit: (code: number) => void): Command {
       const { startRuntime } = await import('../server/runtime.js');
       const { locateApp } = await import('../runtime/simulate.js');
       let config;
-      let root: string | undefined;
+      const roots: Record<string, string> = {};
       try {
         const raw = (o.config ? loadConfigFile(o.config) : {}) as Record<string, Record<string, unknown> | undefined>;
-        const app = { ...raw['app'], ...(o.app ? { url: o.app } : {}) };
-        if (app['url'] === undefined) throw new InvalidArgumentError('give the app with --app <url> or in the config file');
-        const where = locateApp(String(app['url']));
-        app['url'] = where.url;
-        root = where.root;
+        const given = raw['app'] ?? (raw['apps'] === undefined || o.app ? {} : undefined);
+        const app = given && { ...given, ...(o.app ? { url: o.app } : {}) };
+        if (app && app['url'] === undefined) throw new InvalidArgumentError('give the app with --app <url> or in the config file (app, or apps for an app per number)');
+        // Folders become app://<name>/ URLs; the runtime serves each from its own folder.
+        const locate = (a: Record<string, unknown>, key: string) => {
+          if (typeof a['url'] !== 'string') return a;
+          const where = locateApp(a['url']);
+          if (where.root) {
+            const label = new URL(where.url).hostname;
+            if (roots[label] !== undefined && roots[label] !== where.root) throw new InvalidArgumentError(`${key}: two folder apps are both named "${label}" (${roots[label]} and ${where.root}); rename one folder`);
+            roots[label] = where.root;
+          }
+          return { ...a, url: where.url };
+        };
+        const apps = raw['apps'] && Object.fromEntries(Object.entries(raw['apps']).map(([k, a]) => [k, locate(a as Record<string, unknown>, `apps["${k}"]`)]));
         const authToken = o.authToken ?? process.env['DIDML_AUTH_TOKEN'];
         config = checkConfig(
           {
             ...raw,
-            app,
+            ...(app ? { app: locate(app, 'app') } : {}),
+            ...(apps ? { apps } : {}),
             ...(o.adapter ? { adapter: o.adapter } : {}),
             http: { ...raw['http'], ...(o.host ? { host: o.host } : {}), ...(o.port !== undefined ? { port: o.port } : {}) },
             ...(authToken ? { authToken } : {}),
@@ -69,8 +80,8 @@ export function serveCommand(io: Io, setExit: (code: number) => void): Command {
                 hosts: (await import('../server/runtime.js')).configuredHostPolicy(config),
               })
             : undefined;
-        const runtime = await startRuntime(config, { log, ...(root ? { appRoot: root } : {}), ...(adapter ? { adapter } : {}) });
-        io.err(`didml: runtime on ${runtime.url} (GET /health${adapter ? '' : ', POST /calls'}); Ctrl-C stops it\n`);
+        const runtime = await startRuntime(config, { log, appRoots: roots, ...(adapter ? { adapter } : {}) });
+        io.err(`didml: runtime on ${runtime.url} (GET /health, Twilio's Calls API at /2010-04-01/Accounts/…/Calls.json${adapter ? '' : ', POST /calls'}); Ctrl-C stops it\n`);
         await new Promise<void>((resolve) => {
           const stop = () => void runtime.close().then(resolve);
           process.once('SIGINT', stop);

@@ -78,6 +78,8 @@ export interface OutboundCall {
   originate(options: Pick<OriginateOptions, 'signal' | 'onProgress'>): Promise<OriginateResult>;
   /** Keys sent once the far end answers, before the app is requested (`SendDigits`). */
   sendDigits?: string;
+  /** Record the whole call from the answer (`Record`, `RecordingChannels`), reported to `callback` at its end. */
+  record?: { channels: 1 | 2; callback?: { url: string; method: HttpMethod; events: string[] } };
 }
 
 export interface StatusChange {
@@ -269,8 +271,34 @@ export class Session {
     this.#answeredAt = this.#clock.now();
     this.#setStatus('in-progress', { answeredAt: this.#answeredAt, callId: result.call.callId });
     this.#callback('answered');
+    if (placed.record) await this.#recordCall(placed.record);
     if (placed.sendDigits) await this.#leg.sendDigits(placed.sendDigits, this.#abort.signal);
     return true;
+  }
+
+  /** `Record=true` on a placed call: the whole call, its recordingStatusCallback told at the end (RecordingSource OutboundAPI). */
+  async #recordCall(o: NonNullable<OutboundCall['record']>): Promise<void> {
+    try {
+      await this.#leg.startCallRecording({ channels: o.channels });
+    } catch (e) {
+      if (!(e instanceof DidmlError)) throw e;
+      return this.#recordError(e);
+    }
+    this.#atEnd.push(async () => {
+      const r = await this.#leg.stopCallRecording();
+      const cb = o.callback;
+      if (!r || !cb) return;
+      const status = r.duration > 0 ? 'completed' : 'absent';
+      if (!cb.events.includes(status)) return;
+      this.#fire(cb.url, cb.method, {
+        RecordingSid: this.#ids('RE'),
+        RecordingUrl: r.url,
+        RecordingStatus: status,
+        RecordingDuration: String(Math.round(r.duration)),
+        RecordingChannels: String(o.channels),
+        RecordingSource: 'OutboundAPI',
+      });
+    });
   }
 
   async run(): Promise<CallSummary> {
@@ -341,6 +369,8 @@ export class Session {
     let next: Next | undefined = { url: this.#o.app.url, method: this.#o.app.method ?? 'POST', params: {}, fallback: false, ...(this.#o.twiml !== undefined ? { twiml: this.#o.twiml } : {}) };
     while (next) {
       if (this.#abort.signal.aborted) return this.#abortReason();
+      // Instructions given while the call was still ringing replace its first document.
+      if (this.#pending) next = this.#takePending();
       const loaded = await this.#load(next);
       if (this.#pending) {
         next = this.#takePending();

@@ -11,9 +11,17 @@ import type { Limits } from '../runtime/limits.js';
 import type { Level } from '../log.js';
 import { hostPolicy } from '../webhook/hosts.js';
 import { checkDrachtioConfig, type DrachtioConfig } from '../telephony/drachtio/config.js';
+import type { CalleeBehaviour } from '../telephony/mock/script.js';
 
 export interface ServeConfig {
-  app: AppConfig;
+  /** The default app (`apps['*']`), when there is one. */
+  app?: AppConfig;
+  /** Every app by the address it answers (routing.ts); `app` is in it as '*'. */
+  apps: Record<string, AppConfig>;
+  /** The call registry: how many ended calls, and for how long, stay listed. */
+  calls: { keepEnded: number; keepEndedSeconds: number };
+  /** The mock backend under serve: the far ends of the calls the Calls API places. */
+  mock: { callees?: Record<string, CalleeBehaviour> };
   adapter: 'mock' | 'drachtio';
   /** `authToken`: what POST /calls must present (bearer token or X-Twilio-Signature). */
   http: { host: string; port: number; authToken?: string };
@@ -31,8 +39,9 @@ let validate: ReturnType<Ajv['compile']> | undefined;
 
 function validator() {
   if (!validate) {
-    const schema = JSON.parse(readFileSync(join(packageRoot, 'grammar/config.schema.json'), 'utf8')) as object;
-    validate = new Ajv({ useDefaults: true, allErrors: true, strict: false }).compile(schema);
+    const read = (name: string) => JSON.parse(readFileSync(join(packageRoot, 'grammar', name), 'utf8')) as object;
+    // The mock's callees are the scenario files' own shape: one definition, in scenario.schema.json.
+    validate = new Ajv({ useDefaults: true, allErrors: true, strict: false }).addSchema(read('scenario.schema.json')).compile(read('config.schema.json'));
   }
   return validate;
 }
@@ -40,19 +49,24 @@ function validator() {
 /** Checks a configuration object, filling in defaults; throws DIDML_CONFIG naming each mistake. */
 export function checkConfig(raw: unknown, source = 'configuration'): ServeConfig {
   const data = structuredClone(raw) as Record<string, unknown>;
-  for (const key of ['http', 'webhook', 'limits', 'log']) data[key] ??= {};
+  for (const key of ['http', 'webhook', 'limits', 'log', 'calls', 'mock']) data[key] ??= {};
   const v = validator();
   if (!v(data)) {
     // An if/then rule's own "must match then schema" only repeats the error under it.
     const problems = (v.errors ?? []).filter((e) => e.keyword !== 'if').map((e) => {
+      if (e.keyword === 'anyOf' && e.instancePath === '') return 'give the app: `app` (the default app) or `apps` (an app per number, SIP user or domain)';
+      if (e.keyword === 'required' && e.instancePath === '' && /app/.test(String((e.params as { missingProperty: string }).missingProperty))) return '';
       const where = e.instancePath ? e.instancePath.slice(1).replace(/\//g, '.') : '(top level)';
       const extra = e.keyword === 'additionalProperties' ? ` "${String((e.params as { additionalProperty: string }).additionalProperty)}" is not a known key` : '';
       const allowed = e.keyword === 'enum' ? `: ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}` : '';
       return `${where}${extra || ` ${e.message ?? 'is invalid'}${allowed}`}`;
-    });
+    }).filter(Boolean);
     throw new DidmlError('DIDML_CONFIG', `${source}: ${problems.join('; ')} (see grammar/config.schema.json)`);
   }
   const config = data as unknown as ServeConfig;
+  const apps = (data['apps'] ?? {}) as Record<string, AppConfig>;
+  if (config.app && apps['*']) throw new DidmlError('DIDML_CONFIG', `${source}: both app and apps["*"] give the default app; keep one of them`);
+  config.apps = { ...apps, ...(config.app ? { '*': config.app } : {}) };
   try {
     hostPolicy({ allow: config.webhook.allowHosts ?? [], deny: config.webhook.denyHosts ?? [] }); // names a bad entry
   } catch (e) {

@@ -83,6 +83,7 @@ export function createWebhookClient(options: WebhookClientOptions = {}): Webhook
   };
   let closing = closer();
   let folder: Transport | undefined;
+  const folders = new Map<string, Transport>();
 
   function transportFor(url: URL): Transport | DidmlError {
     if (options.transport) return options.transport;
@@ -94,6 +95,12 @@ export function createWebhookClient(options: WebhookClientOptions = {}): Webhook
       }));
     }
     if (url.protocol === 'app:') {
+      const root = options.appRoots?.[url.hostname];
+      if (root !== undefined) {
+        let t = folders.get(root);
+        if (!t) folders.set(root, (t = folderTransport(root)));
+        return t;
+      }
       if (!options.appRoot) return new DidmlError('DIDML_WEBHOOK_URL', `${url.href}: app: URLs name documents of a folder app, and this client has none (appRoot)`);
       folder ??= folderTransport(options.appRoot);
       return folder;

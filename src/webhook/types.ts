@@ -91,6 +91,8 @@ export interface WebhookClientOptions {
   maxRedirects?: number;
   /** Folder that `file:` URLs must stay inside; by default the folder of the first `file:` URL requested. */
   appRoot?: string;
+  /** More folder apps, by the label of their `app://<label>/` URLs (a runtime serving several numbers' folders). */
+  appRoots?: Readonly<Record<string, string>>;
   /**
    * Which hosts may be requested, checked on every hop and again on every address a name resolves
    * to (src/webhook/hosts.ts). Default: the built-in rules only (link-local and metadata addresses).

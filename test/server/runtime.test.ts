@@ -70,7 +70,7 @@ describe('configuration', () => {
   });
 
   it('needs an app', () => {
-    expect(() => checkConfig({})).toThrow(/must have required property 'app'/);
+    expect(() => checkConfig({})).toThrow(/give the app: `app` \(the default app\) or `apps`/);
   });
 });
 
@@ -91,14 +91,27 @@ describe('control server', () => {
     expect(logs.some((l) => l['msg'] === 'simulated call ended' && l['status'] === 'completed')).toBe(true);
   });
 
-  it('refuses a bad script with 400 and says why', async () => {
+  it('refuses a bad script with 400 and says why, in Twilio\'s error JSON, before any call runs', async () => {
     const { rt } = await runtime({ app: { url: 'http://127.0.0.1:9/voice' } });
-    const res = await fetch(`${rt.url}/calls`, { method: 'POST', body: '{"caller": [{"press": "1"}]}' });
+    const post = (body: string) => fetch(`${rt.url}/calls`, { method: 'POST', body });
+    const res = await post('{"caller": [{"press": "1"}]}');
     expect(res.status).toBe(400);
-    expect(((await res.json()) as { error: string }).error).toMatch(/caller\[0\] must have exactly one of digits/);
-    const notJson = await fetch(`${rt.url}/calls`, { method: 'POST', body: '{nope' });
+    expect(await res.json()).toMatchObject({ code: 21200, status: 400, more_info: 'https://www.twilio.com/docs/errors/21200', message: expect.stringMatching(/^caller\[0\]: unknown key "press"; it must be one of \{"digits"/) });
+    // Each wrong field is named (this ran a call, and answered a TypeError's text, before fastify).
+    const wrong = (await (await post('{"hangupAfter": "abc", "headers": [1, 2], "callees": 7}')).json()) as { message: string };
+    expect(wrong.message.split('; ')).toEqual(['hangupAfter: must be a number', 'headers: must be an object', 'callees: must be an object']);
+    expect(((await (await post('{"caller": "x"}')).json()) as { message: string }).message).toBe('caller: must be an array');
+    const notJson = await post('{nope');
     expect(notJson.status).toBe(400);
-    expect((await fetch(`${rt.url}/nowhere`)).status).toBe(404);
+    expect(((await notJson.json()) as { message: string }).message).toMatch(/^the body is not JSON/);
+    // A body beyond the limit is refused at once, whole, as JSON: not a dropped connection.
+    const huge = await post(JSON.stringify({ from: 'x'.repeat(3 * 1024 * 1024) }));
+    expect(huge.status).toBe(413);
+    expect(await huge.json()).toMatchObject({ status: 413, code: 20413, message: 'the request body is larger than 262144 bytes' });
+    const nowhere = await fetch(`${rt.url}/nowhere`);
+    expect(nowhere.status).toBe(404);
+    expect(await nowhere.json()).toMatchObject({ status: 404, code: 20404 });
+    expect(rt.stats().callsStarted).toBe(0);
   });
 });
 
@@ -160,7 +173,7 @@ describe('limits.maxConcurrentCalls', () => {
     const second = await fetch(`${rt.url}/calls`, { method: 'POST', body: '{}' });
     expect(second.status).toBe(503);
     expect(second.headers.get('retry-after')).toBe('1');
-    expect(((await second.json()) as { error: string }).error).toMatch(/limits.maxConcurrentCalls/);
+    expect(((await second.json()) as { message: string }).message).toMatch(/limits.maxConcurrentCalls/);
     expect((await first).status).toBe(200);
   });
 });

@@ -137,7 +137,7 @@ describe('control server credentials (http.authToken)', () => {
     const res = await fetch(`${rt.url}/calls`, { method: 'POST', body: script });
     expect(res.status).toBe(401);
     expect(res.headers.get('www-authenticate')).toBe('Bearer realm="didml"');
-    expect(((await res.json()) as { error: string }).error).toMatch(/needs credentials: send Authorization: Bearer <http\.authToken>, or X-Twilio-Signature/);
+    expect(((await res.json()) as { message: string }).message).toMatch(/needs credentials: send Authorization: Bearer <http\.authToken>, or X-Twilio-Signature/);
     expect(rt.stats().callsStarted).toBe(0);
     expect(logs.some((l) => l.includes('"msg":"control request refused"') && l.includes('"status":401'))).toBe(true);
   });
@@ -147,7 +147,7 @@ describe('control server credentials (http.authToken)', () => {
     for (const authorization of [`Bearer ${token}x`, `Bearer ${token.slice(0, -1)}`, `Basic ${token}`, token]) {
       const res = await fetch(`${rt.url}/calls`, { method: 'POST', body: script, headers: { authorization } });
       expect(res.status, authorization).toBe(403);
-      expect(((await res.json()) as { error: string }).error).toBeTruthy();
+      expect(((await res.json()) as { message: string }).message).toBeTruthy();
     }
     expect(rt.stats().callsStarted).toBe(0);
   });
@@ -167,7 +167,7 @@ describe('control server credentials (http.authToken)', () => {
     expect(ok.status).toBe(200);
     const tampered = await fetch(target, { method: 'POST', body: script.replace('0100', '0666'), headers: { 'x-twilio-signature': signature } });
     expect(tampered.status).toBe(403);
-    expect(((await tampered.json()) as { error: string }).error).toBe('bodySHA256 does not match the body');
+    expect(((await tampered.json()) as { message: string }).message).toBe('bodySHA256 does not match the body');
     const other = `${rt.url}/calls?bodySHA256=${sha(script)}&x=1`;
     const moved = await fetch(other, { method: 'POST', body: script, headers: { 'x-twilio-signature': signature } });
     expect(moved.status).toBe(403);

@@ -1,0 +1,260 @@
+// The runtime's calls: the ones that arrive (routed to their number's app) and the ones it is
+// asked to place (Twilio's Calls API), each run by a Session, each in the registry while it is
+// live and for a while after. The REST routes are thin on top of this; nothing here knows HTTP.
+import type { Clock } from '../clock.js';
+import type { Logger } from '../log.js';
+import { Queues } from '../runtime/queues.js';
+import { randomIds, type IdGenerator } from '../runtime/ids.js';
+import type { Limits } from '../runtime/limits.js';
+import { Session, type AppConfig, type CallSummary, type Instructions, type OutboundCall, type StatusChange } from '../runtime/session.js';
+import type { DialTarget, InboundCall, OriginateOptions, TelephonyAdapter } from '../telephony/adapter.js';
+import type { WebhookClient } from '../webhook/types.js';
+import { CallRegistry, isEnded, type CallFilter, type CallRecord } from './registry.js';
+import { appFor, type AppTable } from './routing.js';
+
+export interface CallServiceOptions {
+  apps: AppTable;
+  /** The backend calls arrive from and are placed on (absent: none arrive, none can be placed). */
+  adapter?: TelephonyAdapter;
+  webhooks: WebhookClient;
+  clock: Clock;
+  log: Logger;
+  accountSid: string;
+  limits: Limits & { maxConcurrentCalls?: number };
+  maxDocumentBytes: number;
+  keepEnded: number;
+  keepEndedSeconds: number;
+  ids?: IdGenerator;
+}
+
+/** A call to place: what `POST .../Calls.json` asked, checked and typed by the REST layer. */
+export interface PlaceCall {
+  target: DialTarget;
+  /** `To` as given (the record's `to`). */
+  to: string;
+  from: string;
+  app: AppConfig;
+  twiml?: string;
+  timeout: number;
+  timeLimit?: number;
+  sendDigits?: string;
+  machineDetection?: OriginateOptions['machineDetection'];
+  record?: OutboundCall['record'];
+}
+
+/** A request the service cannot take, with Twilio's code and the HTTP status to answer with. */
+export class CallRequestError extends Error {
+  override name = 'CallRequestError';
+  constructor(
+    readonly code: number,
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const NOT_IN_PROGRESS = 21220;
+
+export class CallService {
+  readonly registry: CallRegistry;
+  readonly queues: Queues;
+  readonly #o: CallServiceOptions;
+  readonly #sessions = new Set<Session>();
+  readonly #running = new Set<Promise<unknown>>();
+  readonly #ids: IdGenerator;
+  #started = 0;
+  #ended = 0;
+  #refused = 0;
+
+  constructor(options: CallServiceOptions) {
+    this.#o = options;
+    this.#ids = options.ids ?? randomIds;
+    this.registry = new CallRegistry({ keepEnded: options.keepEnded, keepEndedSeconds: options.keepEndedSeconds });
+    // One set of queues for every call of the runtime: <Enqueue> on one call, <Dial><Queue> on another.
+    this.queues = new Queues(options.clock, () => this.#ids('QU'));
+  }
+
+  stats() {
+    return { activeCalls: this.#started - this.#ended, callsStarted: this.#started, callsEnded: this.#ended, callsRefused: this.#refused };
+  }
+
+  /** At limits.maxConcurrentCalls: one more call is refused at once (503), so its carrier can try elsewhere. */
+  get full(): boolean {
+    const max = this.#o.limits.maxConcurrentCalls;
+    return max !== undefined && this.#started - this.#ended >= max;
+  }
+
+  /** Counts a call turned away because the runtime is full (POST /calls answers 503 itself). */
+  refuse(): void {
+    this.#refused++;
+  }
+
+  /** A call arrived: the app of the number it was addressed to runs it; no app, no call (404). */
+  inbound(call: InboundCall): void {
+    const log = this.#o.log;
+    if (this.full) {
+      this.#refused++;
+      log.warn('call refused: the runtime is running limits.maxConcurrentCalls calls', { callId: call.callId, from: call.from, to: call.to, activeCalls: this.stats().activeCalls });
+      void call.leg.reject('unavailable').catch((e: unknown) => log.debug('refusing the call failed', { callId: call.callId, error: String(e) }));
+      return;
+    }
+    const routed = appFor(this.#o.apps, call);
+    if (!routed) {
+      log.warn('call refused: no app for the address called, and no default app ("*")', { callId: call.callId, to: call.to, toUri: call.toUri });
+      void call.leg.reject('not-found').catch((e: unknown) => log.debug('refusing the call failed', { callId: call.callId, error: String(e) }));
+      return;
+    }
+    const session = this.#session(call, { app: routed.app }, { from: call.from, to: call.to, direction: 'inbound', ...(call.callerName !== undefined ? { callerName: call.callerName } : {}) });
+    this.#run(session, log.child({ callSid: session.callSid, callId: call.callId }), { from: call.from, to: call.to, app: routed.key });
+  }
+
+  /** Places a call (the Calls API's create): answers at once with its record, status queued. */
+  place(request: PlaceCall): CallRecord {
+    const adapter = this.#o.adapter;
+    if (!adapter) throw new CallRequestError(21200, 400, 'this runtime has no telephony backend to place calls on');
+    if (this.full) {
+      this.#refused++;
+      throw new CallRequestError(20429, 429, `the runtime is running ${this.stats().activeCalls} calls, its limits.maxConcurrentCalls; try again later`);
+    }
+    const outbound: OutboundCall = {
+      from: request.from,
+      to: request.to,
+      originate: (more) =>
+        adapter.originate({
+          target: request.target,
+          from: request.from,
+          timeout: request.timeout,
+          ...(request.machineDetection ? { machineDetection: request.machineDetection } : {}),
+          ...more,
+        }),
+      ...(request.sendDigits ? { sendDigits: request.sendDigits } : {}),
+      ...(request.record ? { record: request.record } : {}),
+    };
+    const session = this.#session(
+      undefined,
+      {
+        app: request.app,
+        outbound,
+        ...(request.twiml !== undefined ? { twiml: request.twiml } : {}),
+        ...(request.timeLimit !== undefined ? { limits: { ...this.#o.limits, maxCallSeconds: request.timeLimit } } : {}),
+      },
+      { from: request.from, to: request.to, direction: 'outbound-api' },
+    );
+    const record = this.registry.get(session.callSid)!.record;
+    this.#run(session, this.#o.log.child({ callSid: session.callSid }), { from: request.from, to: request.to, direction: 'outbound-api' });
+    return { ...record };
+  }
+
+  /** The Calls API's update: new instructions for a live call, or its end. */
+  update(sid: string, change: { instructions?: Instructions; status?: 'completed' | 'canceled' }): CallRecord {
+    const entry = this.registry.get(sid);
+    if (!entry) throw new CallRequestError(20404, 404, `The requested resource /Calls/${sid}.json was not found`);
+    const { record, control } = entry;
+    if (isEnded(record.status) || !control) {
+      throw new CallRequestError(NOT_IN_PROGRESS, 400, `Call ${sid} is not in progress: it ended ${record.status}. Cannot redirect or end it.`);
+    }
+    if (change.status === 'canceled' && record.status === 'in-progress') {
+      // Twilio: canceled "will not affect calls already in progress"; the answer is the call as it is.
+      this.#o.log.warn('Status=canceled has no effect on a call in progress (as on Twilio); Status=completed hangs it up', { callSid: sid });
+      return { ...record };
+    }
+    // A call still queued or ringing takes new instructions too: they run once it is answered.
+    if (change.status) control.end(change.status, change.status === 'canceled' ? 'the call was canceled through the REST API' : 'the call was ended through the REST API (Status=completed)');
+    else if (change.instructions) control.redirect(change.instructions);
+    return { ...this.registry.get(sid)!.record };
+  }
+
+  /** Counts a call run elsewhere (a scripted call of POST /calls) among the runtime's, for limits and /health. */
+  async counted<T>(run: () => Promise<T>): Promise<T> {
+    this.#started++;
+    const p = run();
+    const done = () => {
+      this.#ended++;
+      this.#running.delete(p);
+    };
+    this.#running.add(p);
+    p.then(done, done);
+    return p;
+  }
+
+  /** Ends every call in progress (their sessions wind up as usual: `settled()` waits for them). */
+  stopAll(reason = 'the runtime is shutting down'): void {
+    for (const s of this.#sessions) s.stop(reason);
+  }
+
+  /** Waits for every session to end (tests, a draining shutdown). */
+  async settled(): Promise<void> {
+    while (this.#running.size > 0) await Promise.allSettled([...this.#running]);
+  }
+
+  list(filter: CallFilter): CallRecord[] {
+    return this.registry.list(filter);
+  }
+
+  #session(
+    call: InboundCall | undefined,
+    o: Pick<ConstructorParameters<typeof Session>[1], 'app' | 'outbound' | 'twiml' | 'limits'>,
+    record: Pick<CallRecord, 'from' | 'to' | 'direction' | 'callerName'>,
+  ): Session {
+    const sid = this.#ids('CA');
+    let log: Logger = this.#o.log;
+    const session = new Session(call, {
+      webhooks: this.#o.webhooks,
+      clock: this.#o.clock,
+      accountSid: this.#o.accountSid,
+      limits: this.#o.limits,
+      maxDocumentBytes: this.#o.maxDocumentBytes,
+      queues: this.queues,
+      ids: this.#ids,
+      callSid: sid,
+      ...o,
+      onStatus: (change) => this.#status(sid, change),
+      onEvent: (e) => {
+        const level = e.type === 'error' ? 'warn' : 'debug';
+        log[level](e.type, e);
+      },
+    });
+    log = this.#o.log.child({ callSid: sid });
+    this.registry.add(
+      { sid, accountSid: this.#o.accountSid, status: call ? 'ringing' : 'queued', ...record, ...(call ? { callId: call.callId } : {}) },
+      { redirect: (next) => session.redirect(next), end: (status, reason) => session.end(status, reason) },
+    );
+    return session;
+  }
+
+  #status(sid: string, change: StatusChange): void {
+    const wall = Date.now();
+    const record = this.registry.get(sid)?.record;
+    const patch: Partial<CallRecord> = { status: change.status };
+    if (change.callId) patch.callId = change.callId;
+    if (change.answeredBy) patch.answeredBy = change.answeredBy;
+    // Twilio's start_time: when the call was answered (in progress), or set at its end otherwise.
+    if (change.status === 'in-progress' && record?.startTime === undefined) patch.startTime = wall;
+    if (change.endedAt !== undefined) {
+      patch.endTime = wall;
+      patch.startTime = record?.startTime ?? wall;
+      patch.duration = record?.startTime !== undefined ? Math.round((wall - record.startTime) / 1000) : 0;
+    }
+    this.registry.update(sid, patch);
+  }
+
+  #run(session: Session, log: Logger, fields: Record<string, unknown>): void {
+    this.#started++;
+    this.#sessions.add(session);
+    log.info('call started', fields);
+    const p = session
+      .run()
+      .then(
+        (s: CallSummary) => log.info('call ended', { status: s.status, duration: s.duration, reason: s.reason, documents: s.documents, errors: s.errors.length }),
+        // run() resolves by design; reaching here is a bug of ours, logged, never a crash.
+        (e: unknown) => log.error('session failed', { error: String(e) }),
+      )
+      .finally(() => {
+        this.#sessions.delete(session);
+        this.#ended++;
+        this.#running.delete(p);
+      });
+    this.#running.add(p);
+  }
+}
