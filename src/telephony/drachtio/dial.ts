@@ -20,12 +20,10 @@ import type { LegCore } from './core.js';
 import type { MediaEndpoint } from './media.js';
 import { isSdp } from './sdp.js';
 import { isSipError, type SrfDialog, type SrfRequest, type SrfResponse } from './srf.js';
-import { isResolveError, resolveTarget } from './targets.js';
+import { inviteOptions, isResolveError, resolveTarget } from './targets.js';
 import { EndpointRecording } from './endpoint-recording.js';
+import { CANCEL_GRACE_MS, cancelInvite, unansweredStatus } from './uac.js';
 import { DrachtioCalleeLeg } from './callee-leg.js';
-
-/** How long a CANCELled attempt may take to report its final response before it is counted as over. */
-export const CANCEL_GRACE_MS = 4000;
 
 interface Attempt {
   /** Its place in DialOptions.targets. */
@@ -62,8 +60,7 @@ function passedHeaders(res: SrfResponse | undefined): Record<string, string> {
 export async function dial(core: LegCore, o: DialOptions, signal?: AbortSignal): Promise<DialResult> {
   if (core.gone.aborted || signal?.aborted) return { status: 'canceled', duration: 0, attempts: [], callerHungUp: core.endedBy === 'caller' };
   if (!core.mediaConfigured) {
-    const offer = core.uas?.remote.sdp ?? core.req.body;
-    if (!isSdp(offer)) {
+    if (!isSdp(core.partySdp)) {
       throw new DidmlError('DIDML_TELEPHONY', "<Dial>: the caller's INVITE has no SDP offer, and without a media server didml can only pass an offer on to the callee");
     }
   } else {
@@ -129,7 +126,7 @@ class Dialer {
     this.#attempts[i] = a;
     const out = resolveTarget(target, core.config);
     if (isResolveError(out)) {
-      core.log.warn('<Dial> target cannot be dialled', { callId: core.req.get('Call-ID'), error: out.error });
+      core.log.warn('<Dial> target cannot be dialled', { callId: core.callId, error: out.error });
       return this.#fail(a, undefined, 'failed');
     }
     let localSdp: string;
@@ -138,32 +135,17 @@ class Dialer {
         a.endpoint = await core.media('<Dial>').offer();
         localSdp = a.endpoint.localSdp;
       } else {
-        localSdp = core.uas?.remote.sdp ?? core.req.body;
+        localSdp = core.partySdp;
       }
     } catch (e) {
-      core.log.warn('<Dial>: no media endpoint for the callee', { callId: core.req.get('Call-ID'), error: (e as Error).message });
+      core.log.warn('<Dial>: no media endpoint for the callee', { callId: core.callId, error: (e as Error).message });
       return this.#fail(a, undefined, 'failed');
     }
     if (this.#done || a.status) return void a.endpoint?.destroy();
-    const headers: Record<string, string> = { ...out.headers };
-    if (out.fromDomain) headers['From'] = `<sip:${this.#o.callerId}@${out.fromDomain}>`;
-    if (core.config.sessionTimer) {
-      // RFC 4028 §7.1: offer a session timer; drachtio-server refreshes it or ends the dialog.
-      headers['Session-Expires'] = `${core.config.sessionTimer};refresher=uac`;
-      headers['Supported'] = 'timer';
-    }
     a.timers.push(core.clock.timer(this.#o.timeout * 1000, () => this.#cancel(a, 'timeout')));
     core.srf.createUAC(
         out.uri,
-        {
-          headers,
-          localSdp,
-          ...(out.proxy ? { proxy: out.proxy } : {}),
-          ...(out.auth ? { auth: out.auth } : {}),
-          ...(out.fromDomain ? {} : { callingNumber: this.#o.callerId }),
-          // The caller's drachtio connection (in outbound mode each call has its own).
-          _socket: (core.req as unknown as { socket?: unknown }).socket,
-        },
+        inviteOptions(out, { callerId: this.#o.callerId, localSdp, config: core.config, socket: core.socket }),
         {
           cbRequest: (err, req) => {
             if (err || !req) return;
@@ -178,10 +160,8 @@ class Dialer {
         (err, dialog) => {
           if (!err) return this.#answered(a, dialog);
           const code = isSipError(err) ? err.status : undefined;
-          if (!isSipError(err)) core.log.warn('<Dial> INVITE failed', { callId: core.req.get('Call-ID'), uri: out.uri, error: String(err) });
-          const status: DialStatus =
-            a.cancelled === 'timeout' ? 'no-answer' : a.cancelled ? 'canceled' : code === 486 || code === 600 ? 'busy' : 'failed';
-          this.#fail(a, code, status);
+          if (!isSipError(err)) core.log.warn('<Dial> INVITE failed', { callId: core.callId, uri: out.uri, error: String(err) });
+          this.#fail(a, code, unansweredStatus(code, a.cancelled === 'timeout' ? 'timeout' : a.cancelled ? 'given-up' : undefined));
         },
       );
   }
@@ -193,9 +173,8 @@ class Dialer {
       this.#o.onProgress?.(a.index, { event: 'ringing' });
     }
     const core = this.#core;
-    if (res.status !== 183 || !isSdp(res.body) || core.mediaConfigured || core.answered || this.#o.targets.length !== 1) return;
-    if (core.res.finalResponseSent) return;
-    core.res.send(183, { body: res.body }, () => undefined);
+    if (res.status !== 183 || !isSdp(res.body) || core.mediaConfigured || this.#o.targets.length !== 1) return;
+    core.earlyMedia(res.body);
   }
 
   #cancel(a: Attempt, why: NonNullable<Attempt['cancelled']>): void {
@@ -207,13 +186,7 @@ class Dialer {
   }
 
   #sendCancel(a: Attempt): void {
-    try {
-      a.req?.cancel({}, (err) => {
-        if (err) this.#core.log.debug('CANCEL not sent', { callId: a.callId, error: String(err) });
-      });
-    } catch (e) {
-      this.#core.log.debug('CANCEL not sent', { callId: a.callId, error: String(e) });
-    }
+    cancelInvite(a.req, this.#core.log, a.callId);
   }
 
   /** The attempt's leg is over: its `completed` progress, with how long it was bridged. */
@@ -352,9 +325,9 @@ class Dialer {
         // The callee's answer goes to the caller: in the 200 OK, or in a re-INVITE if answered
         // already. Re-INVITEs are relayed from the moment the caller's dialog exists.
         const relay = (uas: SrfDialog) => cleanup.push(relayReinvites(uas, dialog), relayReinvites(dialog, uas));
-        if (core.uas) {
-          relay(core.uas);
-          await core.uas.modify(dialog.remote.sdp);
+        if (core.dialog) {
+          relay(core.dialog);
+          await core.dialog.modify(dialog.remote.sdp);
         } else {
           await core.answerWith(dialog.remote.sdp, relay);
         }
@@ -367,7 +340,7 @@ class Dialer {
       }
     } catch (e) {
       this.#connecting = false;
-      if (!core.gone.aborted) core.log.warn('<Dial>: connecting the callee failed', { callId: core.req.get('Call-ID'), error: (e as Error).message });
+      if (!core.gone.aborted) core.log.warn('<Dial>: connecting the callee failed', { callId: core.callId, error: (e as Error).message });
       void dialog.destroy().catch(() => undefined);
       void a.endpoint?.destroy();
       for (const c of cleanup) c();
@@ -384,7 +357,7 @@ class Dialer {
     this.#connecting = false;
     if (this.#done) return;
     this.#bridged = { attempt: a, at: core.clock.now(), cleanup };
-    core.log.debug('bridged', { callId: core.req.get('Call-ID'), callee: a.callId });
+    core.log.debug('bridged', { callId: core.callId, callee: a.callId });
     // Either side may have gone while the media was being connected.
     if (core.gone.aborted || this.#signal?.aborted) return this.#stopped(core.gone.aborted);
     if (a.hungUp) return this.#end('callee');
@@ -392,7 +365,7 @@ class Dialer {
     if (this.#o.hangupOnStar) cleanup.push(this.#onStar(() => this.#end('hangup-on-star')));
     if (a.target.kind === 'number' && a.target.sendDigits) {
       if (a.endpoint) void a.endpoint.sendDigits(a.target.sendDigits).catch(() => undefined);
-      else core.log.warn('<Number sendDigits> needs a media server; not sent', { callId: core.req.get('Call-ID') });
+      else core.log.warn('<Number sendDigits> needs a media server; not sent', { callId: core.callId });
     }
   }
 

@@ -23,7 +23,7 @@ export class EndpointRecording {
     if (!o.record) return undefined;
     const r = EndpointRecording.create(core, o.record.channels, '<Dial record>');
     if (typeof r === 'string') {
-      core.log.warn(`${r}; the call goes on unrecorded`, { callId: core.req.get('Call-ID') });
+      core.log.warn(`${r}; the call goes on unrecorded`, { callId: core.callId });
       return undefined;
     }
     return r;
@@ -56,7 +56,7 @@ export class EndpointRecording {
       return true;
     } catch (e) {
       this.#started = undefined;
-      this.#core.log.warn('the media server did not start recording; the call goes on unrecorded', { callId: this.#core.req.get('Call-ID'), error: (e as Error).message });
+      this.#core.log.warn('the media server did not start recording; the call goes on unrecorded', { callId: this.#core.callId, error: (e as Error).message });
       return false;
     }
   }

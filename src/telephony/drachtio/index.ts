@@ -18,12 +18,14 @@ import type { InboundCall, TelephonyAdapter } from '../adapter.js';
 import type { HostPolicy } from '../../webhook/hosts.js';
 import { checkDrachtioConfig, type DrachtioConfig } from './config.js';
 import { admit, describeInvite } from './inbound.js';
-import { DrachtioCallLeg } from './leg.js';
+import { DrachtioInboundLeg } from './inbound-leg.js';
+import type { DrachtioCallLeg, LegDeps } from './leg.js';
 import type { MediaServerLink } from './media.js';
 import { DEFAULT_REGISTRATION_TIMING, Registration, type RegistrationStatus, type RegistrationTiming } from './registrar.js';
 import { loadSrf, type Srf, type SrfRequest, type SrfResponse } from './srf.js';
 
 export { DrachtioCallLeg } from './leg.js';
+export { DrachtioInboundLeg } from './inbound-leg.js';
 export type { AsrConfig, DrachtioConfig, TrunkConfig, MediaServerConfig } from './config.js';
 export { checkDrachtioConfig, withDefaults } from './config.js';
 export type { MediaEndpoint, MediaServerLink, SpeechListener } from './media.js';
@@ -111,6 +113,20 @@ export function createDrachtioAdapter(options: DrachtioAdapterOptions): Drachtio
     );
   }
 
+  /** What every call leg gets of the adapter; onEnd takes it out of the calls. */
+  function legDeps(s: Srf): LegDeps {
+    return {
+      srf: s,
+      config,
+      clock,
+      log,
+      media: () => media,
+      newRecordingSid,
+      ...(options.hosts ? { hosts: options.hosts } : {}),
+      onEnd: (l) => legs.delete(l.callId),
+    };
+  }
+
   function onInvite(req: SrfRequest, res: SrfResponse, onCall: (call: InboundCall) => void): void {
     if (closing) return res.send(503);
     const verdict = admit(req, { ...(acl ? { acl } : {}), requireE164From: config.requireE164From });
@@ -118,16 +134,10 @@ export function createDrachtioAdapter(options: DrachtioAdapterOptions): Drachtio
       log.info('INVITE refused', { status: verdict.status, reason: verdict.reason, callId: req.get('Call-ID') });
       return res.send(verdict.status);
     }
-    const leg = new DrachtioCallLeg({
-      srf: srf!,
-      config,
-      clock,
-      log,
+    const leg = new DrachtioInboundLeg({
+      ...legDeps(srf!),
       req,
       res,
-      media: () => media,
-      newRecordingSid,
-      ...(options.hosts ? { hosts: options.hosts } : {}),
       onEnd: (l) => {
         legs.delete(l.callId);
         // Outbound mode: the connection was this call's; close it once in-flight requests are done.

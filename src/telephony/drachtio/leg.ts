@@ -1,13 +1,11 @@
-// One inbound call on drachtio: the CallLeg the session drives. The caller's INVITE arrives with
-// 180 Ringing already sent; the 200 OK goes out when the session answers, as Twilio does for a
-// SIP call ("200 OK when the first of Say/Play/Record/Dial/Gather runs", reference §1.1):
-// - with a media server, a FreeSWITCH endpoint answers the caller's offer;
-// - without one there is nothing to send media from, so the 200 waits until there is an SDP to
-//   answer with: the callee's, when a <Dial> connects (a signalling-only B2BUA, the caller's
-//   media goes straight to the callee), or an inactive one for a <Refer> (sdp.ts).
-// Ending: BYE once answered, else a final response (the code of the last failed Dial, so a
-// forward passes "busy" back, or 480). A BYE from the caller, or one drachtio-server sends itself
-// (session timer expired, no ACK), ends the leg and resolves `ended`.
+// A call on drachtio as the session drives it: the CallLeg of the party the app's document talks
+// to, whichever way the call went. What differs is how the party got answered, and how a call
+// ends before it was:
+// - inbound-leg.ts: a caller's INVITE; didml answers it (UAS) when the session does.
+// - placed-leg.ts: a call didml placed (the Calls API); the far end answered (UAC).
+// Everything once answered is here, the same for both: the party's dialog (its BYE, re-INVITEs
+// and SIP INFO keys), its media endpoint with a media server (every media verb runs on it through
+// media-ops.ts), and the verbs that signal (dial.ts, refer.ts, rtp-stream.ts).
 import { DidmlError } from '../../errors.js';
 import type {
   BridgeResult,
@@ -28,6 +26,7 @@ import type {
 import type { Clock } from '../../clock.js';
 import type { HostPolicy } from '../../webhook/hosts.js';
 import type { Logger } from '../../log.js';
+import type { CallRtp } from './call-rtp.js';
 import type { DrachtioConfig } from './config.js';
 import type { EndedBy, LegCore } from './core.js';
 import type { MediaEndpoint, MediaServerLink } from './media.js';
@@ -39,13 +38,12 @@ import { refer } from './refer.js';
 import { bridgeLegs, collect, conference, playPrompts, record, sleep } from './media-ops.js';
 import type { Srf, SrfDialog, SrfRequest, SrfResponse } from './srf.js';
 
+/** What a leg needs of the adapter, whichever way its call went. */
 export interface LegDeps {
   srf: Srf;
   config: DrachtioConfig;
   clock: Clock;
   log: Logger;
-  req: SrfRequest;
-  res: SrfResponse;
   /** The media server link, or undefined (none configured, or not reachable now). */
   media: () => MediaServerLink | undefined;
   newRecordingSid: () => string;
@@ -53,59 +51,62 @@ export interface LegDeps {
   hosts?: HostPolicy;
 }
 
-const REJECT_CODES: Partial<Record<RejectReason, number>> = { busy: 486, unavailable: 503, 'not-found': 404 };
-
-/** Unanswered and no Dial said otherwise: 480 Temporarily Unavailable (RFC 3261 §21.4.18). */
-const UNANSWERED_HANGUP = 480;
-
-export class DrachtioCallLeg implements CallLeg {
+export abstract class DrachtioCallLeg implements CallLeg {
   readonly callId: string;
   readonly ended: Promise<{ by: EndedBy; reason?: string }>;
-  readonly #d: LegDeps;
+  protected readonly deps: LegDeps;
+  /** What dial.ts, refer.ts, media-ops.ts and rtp-stream.ts see of this leg. */
+  protected readonly core: LegCore;
+  /** The party's dialog, once answered. */
+  protected partyDialog: SrfDialog | undefined;
+  /** The party's media endpoint, with a media server. */
+  protected partyEndpoint: MediaEndpoint | undefined;
   readonly #gone = new AbortController();
-  readonly #core: LegCore;
   #endedBy: EndedBy | undefined;
   #resolveEnded!: (v: { by: EndedBy; reason?: string }) => void;
-  #uas: SrfDialog | undefined;
-  #endpoint: MediaEndpoint | undefined;
-  #answering: Promise<void> | undefined;
-  #lastDialFailure: number | undefined;
   readonly #streams = new Set<string>();
   readonly #infoListeners = new Set<(key: string) => void>();
   #callRecording: EndpointRecording | undefined;
 
-  constructor(deps: LegDeps) {
-    this.#d = deps;
-    this.callId = deps.req.get('Call-ID') ?? '';
+  constructor(deps: LegDeps, callId: string) {
+    this.deps = deps;
+    this.callId = callId;
     this.ended = new Promise((resolve) => (this.#resolveEnded = resolve));
-    // drachtio-server has answered the CANCEL with 200 and the INVITE with 487 itself.
-    deps.req.on('cancel', () => this.#end('caller', 'caller cancelled before answer'));
     const leg = this;
-    this.#core = {
+    this.core = {
       srf: deps.srf,
       config: deps.config,
       clock: deps.clock,
       log: deps.log,
       mediaConfigured: deps.config.mediaServer !== undefined,
-      req: deps.req,
-      res: deps.res,
+      callId,
+      get socket() {
+        return leg.socket;
+      },
+      get partySdp() {
+        return leg.partySdp();
+      },
       gone: this.#gone.signal,
       get endedBy() {
         return leg.#endedBy;
       },
       get answered() {
-        return leg.#uas !== undefined;
+        return leg.answered;
       },
-      get uas() {
-        return leg.#uas;
+      get dialog() {
+        return leg.partyDialog;
       },
       get endpoint() {
-        return leg.#endpoint;
+        return leg.partyEndpoint;
       },
-      media: (verb) => this.#media(verb),
+      get ownRtp() {
+        return leg.ownRtp();
+      },
+      media: (verb) => this.mediaLink(verb),
       answer: () => this.answer(),
-      answerWith: (sdp, onDialog) => this.#answerWith(sdp, onDialog),
-      noteDialFailure: (code) => (this.#lastDialFailure = code),
+      answerWith: (sdp, onDialog) => this.answerWith(sdp, onDialog),
+      earlyMedia: (sdp) => this.earlyMedia(sdp),
+      noteDialFailure: (code) => this.noteDialFailure(code),
       onInfoDigit: (listener) => {
         this.#infoListeners.add(listener);
         return () => this.#infoListeners.delete(listener);
@@ -115,70 +116,99 @@ export class DrachtioCallLeg implements CallLeg {
     };
   }
 
+  /** The socket to drachtio-server this call is on (outbound mode: one per call). */
+  abstract get socket(): unknown;
+  abstract answer(): Promise<void>;
+  abstract reject(reason: RejectReason): Promise<void>;
+  abstract hangup(reason?: string): Promise<void>;
+  /** The party's SDP (LegCore.partySdp). */
+  protected abstract partySdp(): string;
+  /** A 200 OK to the party carrying `sdp` (LegCore.answerWith); the dialog it has, once answered. */
+  protected abstract answerWith(sdp: string, onDialog?: (dialog: SrfDialog) => void): Promise<SrfDialog>;
+  /** A callee's early media for an unanswered party (LegCore.earlyMedia); nothing by default. */
+  protected earlyMedia(sdp: string): void {
+    void sdp;
+  }
+  /** A failed Dial attempt's code (LegCore.noteDialFailure); nothing by default. */
+  protected noteDialFailure(code: number): void {
+    void code;
+  }
+  /** didml's own RTP peer of the call (LegCore.ownRtp); none by default. */
+  protected ownRtp(): CallRtp | undefined {
+    return undefined;
+  }
+
   get answered(): boolean {
-    return this.#uas !== undefined;
+    return this.partyDialog !== undefined;
   }
 
   get isEnded(): boolean {
     return this.#endedBy !== undefined;
   }
 
-  /** The socket to drachtio-server this call came on (outbound mode: one per call). */
-  get socket(): unknown {
-    return (this.#d.req as unknown as { socket?: unknown }).socket;
-  }
-
   /** The call's media endpoint, when it has one (bridging two callers). */
   get endpoint(): MediaEndpoint | undefined {
-    return this.#endpoint;
+    return this.partyEndpoint;
   }
 
   /** The backend lost the call (connection to drachtio-server gone, adapter closed). */
   drop(reason: string): void {
-    this.#end('backend', reason);
+    this.end('backend', reason);
   }
 
-  #media(verb: string): MediaServerLink {
-    if (this.#d.config.mediaServer === undefined) {
+  protected mediaLink(verb: string): MediaServerLink {
+    if (this.deps.config.mediaServer === undefined) {
       throw new DidmlError(
         'DIDML_TELEPHONY',
         `${verb} needs a media server, and drachtio.mediaServer is not configured: without FreeSWITCH the drachtio backend only signals (Dial to SIP targets, Reject, Hangup, Redirect, Refer)`,
       );
     }
-    const link = this.#d.media();
-    if (!link) throw new DidmlError('DIDML_TELEPHONY', `${verb}: the media server at ${this.#d.config.mediaServer.address}:${this.#d.config.mediaServer.port} is not connected`);
+    const link = this.deps.media();
+    if (!link) throw new DidmlError('DIDML_TELEPHONY', `${verb}: the media server at ${this.deps.config.mediaServer.address}:${this.deps.config.mediaServer.port} is not connected`);
     return link;
   }
 
-  #end(by: EndedBy, reason?: string): void {
+  /** The call is over: everything in progress on it stops, its endpoint goes, the adapter lets it go. */
+  protected end(by: EndedBy, reason?: string): void {
     if (this.#endedBy) return;
     this.#endedBy = by;
-    this.#d.log.debug('call leg ended', { callId: this.callId, by, ...(reason ? { reason } : {}) });
+    this.deps.log.debug('call leg ended', { callId: this.callId, by, ...(reason ? { reason } : {}) });
     this.#gone.abort(new Error(reason ?? `ended by ${by}`));
-    const ep = this.#endpoint;
+    const ep = this.partyEndpoint;
     if (ep) void ep.destroy();
-    this.#d.onEnd(this);
+    this.released();
+    this.deps.onEnd(this);
     this.#resolveEnded(reason !== undefined ? { by, reason } : { by });
   }
 
-  #watch(dialog: SrfDialog): void {
-    // A BYE from the caller, or one drachtio-server generated (source "application": session
+  /** What the leg holds beyond its endpoint, let go once it has ended. */
+  protected released(): void {}
+
+  /** The party's endpoint: its end (the media server dropped it) ends the call. */
+  protected useEndpoint(ep: MediaEndpoint): void {
+    this.partyEndpoint = ep;
+    void ep.gone.then(() => this.end('backend', 'the media server dropped the call'));
+  }
+
+  /** Listens on the party's dialog; called in the turn it exists, since a BYE may be next in the same read. */
+  protected watch(dialog: SrfDialog): void {
+    // A BYE from the party, or one drachtio-server generated (source "application": session
     // timer expired, ACK never came; RFC 4028 §10, RFC 3261 §13.3.1.4).
     dialog.on('destroy', (bye: SrfRequest | undefined, reason: string | undefined) => {
-      if (bye?.source === 'application') this.#end('backend', reason ?? 'dialog ended by drachtio-server');
-      else this.#end('caller');
+      if (bye?.source === 'application') this.end('backend', reason ?? 'dialog ended by drachtio-server');
+      else this.end('caller');
     });
-    // A re-INVITE (a hold, a codec change) with a media server: the caller's endpoint takes the
+    // A re-INVITE (a hold, a codec change) with a media server: the party's endpoint takes the
     // new offer and its answer goes back. Without one, a bridged Dial relays it to the callee
     // (dial.ts), and drachtio-srf answers any other with the SDP it has.
-    if (this.#d.config.mediaServer !== undefined) {
+    if (this.deps.config.mediaServer !== undefined) {
       dialog.on('modify', (req: SrfRequest, res: SrfResponse) => {
-        const ep = this.#endpoint;
+        const ep = this.partyEndpoint;
         if (!ep) return void res.send(488);
         ep.modify(req.body).then(
           (sdp) => res.send(200, { body: sdp, headers: { 'Content-Type': 'application/sdp' } }),
           (e: unknown) => {
-            this.#d.log.warn('a re-INVITE from the caller was refused: the media server did not take it', { callId: this.callId, error: String(e) });
+            this.deps.log.warn('a re-INVITE from the party was refused: the media server did not take it', { callId: this.callId, error: String(e) });
             res.send(488);
           },
         );
@@ -190,84 +220,23 @@ export class DrachtioCallLeg implements CallLeg {
       res.send(200);
       const key = infoDigit(req);
       if (key === undefined) return;
-      const ep = this.#endpoint;
-      if (ep) void ep.receiveDigits(key).catch((e: unknown) => this.#d.log.warn('a key sent by SIP INFO was lost: the media server did not take it', { callId: this.callId, error: String(e) }));
+      const ep = this.partyEndpoint;
+      if (ep) void ep.receiveDigits(key).catch((e: unknown) => this.deps.log.warn('a key sent by SIP INFO was lost: the media server did not take it', { callId: this.callId, error: String(e) }));
       else for (const l of [...this.#infoListeners]) l(key);
     });
   }
 
-  async #answerWith(sdp: string, onDialog?: (dialog: SrfDialog) => void): Promise<SrfDialog> {
-    if (this.#uas) return this.#uas;
-    if (this.isEnded) throw new DidmlError('DIDML_TELEPHONY', 'the call ended before it was answered');
-    const dialog = await new Promise<SrfDialog>((resolve, reject) =>
-      this.#d.srf.createUAS(this.#d.req, this.#d.res, { localSdp: sdp }, (err, d) => {
-        if (err) return reject(err);
-        // Watched at once: a BYE may be next in the same read.
-        this.#uas = d;
-        this.#watch(d);
-        onDialog?.(d);
-        resolve(d);
-      }),
-    );
-    if (this.isEnded && dialog.connected) void dialog.destroy().catch(() => undefined);
-    return dialog;
-  }
-
-  answer(): Promise<void> {
-    if (this.#uas || this.isEnded) return Promise.resolve();
-    // Without a media server the 200 OK waits for an SDP to send (see above).
-    if (this.#d.config.mediaServer === undefined) return Promise.resolve();
-    this.#answering ??= (async () => {
-      const ep = await this.#media('answering the call').answer(this.#d.req.body);
-      if (this.isEnded) return void ep.destroy();
-      this.#endpoint = ep;
-      void ep.gone.then(() => this.#end('backend', 'the media server dropped the call'));
-      await this.#answerWith(ep.localSdp);
-    })().catch((e: unknown) => {
-      this.#answering = undefined;
-      if (this.isEnded) return;
-      throw e instanceof DidmlError ? e : new DidmlError('DIDML_TELEPHONY', `answering the call failed: ${(e as Error).message}`, { cause: e });
-    });
-    return this.#answering;
-  }
-
-  reject(reason: RejectReason): Promise<void> {
-    if (this.isEnded) return Promise.resolve();
-    if (this.#uas) return this.hangup(`reject (${reason}) after answer`);
-    // busy → 486; rejected → the configured code, 404 as Twilio (reference §1.1); unavailable → 503
-    // (RFC 3261 §21.5.4); not-found (no app for the number) → 404 whatever rejectCode says.
-    const code = REJECT_CODES[reason] ?? this.#d.config.rejectCode;
-    this.#send(code);
-    this.#end('app', reason);
-    return Promise.resolve();
-  }
-
-  async hangup(reason?: string): Promise<void> {
-    if (this.isEnded) return;
-    const uas = this.#uas;
-    if (!uas) this.#send(this.#lastDialFailure ?? UNANSWERED_HANGUP);
-    this.#end('app', reason);
-    if (uas) await uas.destroy().catch((e: unknown) => this.#d.log.debug('BYE failed', { callId: this.callId, error: String(e) }));
-  }
-
-  #send(code: number): void {
-    if (this.#d.res.finalResponseSent) return;
-    this.#d.res.send(code, {}, (err) => {
-      if (err) this.#d.log.debug('final response not sent', { callId: this.callId, code, error: String(err) });
-    });
-  }
-
   async say(prompt: SayPrompt, signal?: AbortSignal): Promise<void> {
-    await this.#withEndpoint('<Say>', (ep) => playPrompts(this.#core, ep, [prompt], signal));
+    await this.#withEndpoint('<Say>', (ep) => playPrompts(this.core, ep, [prompt], signal));
   }
 
   async play(prompt: PlayPrompt, signal?: AbortSignal): Promise<void> {
-    await this.#withEndpoint('<Play>', (ep) => playPrompts(this.#core, ep, [prompt], signal));
+    await this.#withEndpoint('<Play>', (ep) => playPrompts(this.core, ep, [prompt], signal));
   }
 
   pause(seconds: number, signal?: AbortSignal): Promise<void> {
     // Silence needs no media server: before the answer it delays it, as Twilio's <Pause> does.
-    return sleep(this.#core, seconds * 1000, signal);
+    return sleep(this.core, seconds * 1000, signal);
   }
 
   async sendDigits(digits: string, signal?: AbortSignal): Promise<void> {
@@ -278,24 +247,24 @@ export class DrachtioCallLeg implements CallLeg {
 
   async collect(options: CollectOptions, signal?: AbortSignal): Promise<CollectResult> {
     if (this.isEnded || signal?.aborted) return { digits: '', finishedOnKey: '', callerHungUp: this.#endedBy === 'caller' };
-    return this.#withEndpoint('<Gather>', (ep) => collect(this.#core, ep, options, signal));
+    return this.#withEndpoint('<Gather>', (ep) => collect(this.core, ep, options, signal));
   }
 
   async record(options: RecordOptions, signal?: AbortSignal): Promise<RecordResult> {
-    return this.#withEndpoint('<Record>', (ep) => record(this.#core, ep, options, signal));
+    return this.#withEndpoint('<Record>', (ep) => record(this.core, ep, options, signal));
   }
 
   dial(options: DialOptions, signal?: AbortSignal): Promise<DialResult> {
-    return dial(this.#core, options, signal);
+    return dial(this.core, options, signal);
   }
 
   refer(options: ReferOptions, signal?: AbortSignal): Promise<ReferResult> {
-    return refer(this.#core, options, signal);
+    return refer(this.core, options, signal);
   }
 
   async startCallRecording(o: { channels: 1 | 2 }): Promise<void> {
     if (this.#callRecording) return;
-    const rec = EndpointRecording.create(this.#core, o.channels, '<Start><Recording>');
+    const rec = EndpointRecording.create(this.core, o.channels, '<Start><Recording>');
     if (typeof rec === 'string') throw new DidmlError('DIDML_TELEPHONY', rec);
     await this.#withEndpoint('<Start><Recording>', async (ep) => {
       if (await rec.start(ep)) this.#callRecording = rec;
@@ -317,18 +286,18 @@ export class DrachtioCallLeg implements CallLeg {
   }
 
   async stopStream(name: string): Promise<void> {
-    const ep = this.#endpoint;
+    const ep = this.partyEndpoint;
     const names = name ? [name] : [...this.#streams];
     for (const n of names) {
-      if (ep && this.#streams.delete(n)) await ep.forkStop(n).catch((e: unknown) => this.#d.log.warn('stopping a stream failed', { callId: this.callId, name: n, error: String(e) }));
+      if (ep && this.#streams.delete(n)) await ep.forkStop(n).catch((e: unknown) => this.deps.log.warn('stopping a stream failed', { callId: this.callId, name: n, error: String(e) }));
     }
   }
 
   async connectStream(o: StreamOptions, signal?: AbortSignal): Promise<{ callerHungUp: boolean }> {
     // didml is the RTP peer itself and speaks Twilio's Media Streams (rtp-stream.ts), with or
     // without a media server.
-    if (this.#d.config.mediaServer !== undefined) this.#media('<Connect><Stream>');
-    return connectRtpStream(this.#core, o, signal);
+    if (this.deps.config.mediaServer !== undefined) this.mediaLink('<Connect><Stream>');
+    return connectRtpStream(this.core, o, signal);
   }
 
   async bridge(other: CallLeg, signal?: AbortSignal): Promise<BridgeResult> {
@@ -337,7 +306,7 @@ export class DrachtioCallLeg implements CallLeg {
       await other.answer();
       const theirs = other.endpoint;
       if (!theirs) return { endedBy: other.isEnded ? 'other' : 'abort', duration: 0 };
-      return bridgeLegs(this.#core, ep, theirs, other.ended, signal);
+      return bridgeLegs(this.core, ep, theirs, other.ended, signal);
     });
   }
 
@@ -346,14 +315,14 @@ export class DrachtioCallLeg implements CallLeg {
     options: { muted: boolean; startOnEnter: boolean; endOnExit: boolean; beep: string },
     signal?: AbortSignal,
   ): Promise<{ callerHungUp: boolean; duration: number }> {
-    return this.#withEndpoint('<Conference>', (ep) => conference(this.#core, ep, name, options, signal));
+    return this.#withEndpoint('<Conference>', (ep) => conference(this.core, ep, name, options, signal));
   }
 
-  /** Runs a media operation on the caller's endpoint, answering first; throws when there is no media server. */
+  /** Runs a media operation on the party's endpoint, answering first; throws when there is no media server. */
   async #withEndpoint<T>(verb: string, fn: (ep: MediaEndpoint) => Promise<T>): Promise<T> {
-    this.#media(verb);
+    this.mediaLink(verb);
     await this.answer();
-    const ep = this.#endpoint;
+    const ep = this.partyEndpoint;
     if (!ep) {
       if (this.isEnded) return fn(deadEndpoint);
       throw new DidmlError('DIDML_TELEPHONY', `${verb}: the call has no media endpoint`);

@@ -54,7 +54,7 @@ async function playOne(core: LegCore, ep: MediaEndpoint, p: Prompt, signal: Abor
       await stoppable(core, ep, () => (p.kind === 'say' ? ep.speak(p.text, p.voice, p.language) : ep.play(p.url)), signal);
     } catch (e) {
       core.log.warn(`${p.kind === 'say' ? '<Say>' : '<Play>'} failed on the media server; going on`, {
-        callId: core.req.get('Call-ID'),
+        callId: core.callId,
         ...(p.kind === 'play' ? { url: p.url } : {}),
         error: (e as Error).message,
       });
@@ -77,7 +77,7 @@ export async function collect(core: LegCore, ep: MediaEndpoint, o: CollectOption
   const speech = o.speech && core.config.asr !== undefined;
   if (o.speech && !speech) {
     if (!o.dtmf) throw new DidmlError('DIDML_TELEPHONY', '<Gather input="speech"> needs a speech recogniser on the media server: set drachtio.asr (the detect_speech engine, e.g. "unimrcp:my-profile"), or use input="dtmf"');
-    core.log.warn('<Gather input="dtmf speech">: only keys are collected; set drachtio.asr for speech', { callId: core.req.get('Call-ID') });
+    core.log.warn('<Gather input="dtmf speech">: only keys are collected; set drachtio.asr for speech', { callId: core.callId });
   }
   let digits = '';
   let prompting = true;
@@ -227,7 +227,7 @@ export async function conference(
   // endConferenceOnExit: this participant leaving (hanging up, or the session moving on) ends it for all.
   if (o.endOnExit && !out.signal.aborted) {
     await core.media('<Conference endConferenceOnExit>').endConference(name).catch((e: unknown) =>
-      core.log.warn('ending the conference failed', { callId: core.req.get('Call-ID'), conference: name, error: (e as Error).message }),
+      core.log.warn('ending the conference failed', { callId: core.callId, conference: name, error: (e as Error).message }),
     );
   }
   return { callerHungUp: core.endedBy === 'caller' && core.gone.aborted, duration: Math.round((core.clock.now() - t0) / 1000) };

@@ -30,9 +30,9 @@ export async function refer(core: LegCore, o: ReferOptions, signal?: AbortSignal
   const referTo = pbx ?? o.uri;
   if (!core.answered) {
     if (core.mediaConfigured) await core.answer();
-    else await core.answerWith(inactiveAnswer(core.req.body));
+    else await core.answerWith(inactiveAnswer(core.partySdp));
   }
-  const uas = core.uas;
+  const uas = core.dialog;
   if (!uas || core.gone.aborted) return { referSipResponseCode: 481, callerHungUp: core.endedBy === 'caller' };
 
   let last: number | undefined;
@@ -57,7 +57,7 @@ export async function refer(core: LegCore, o: ReferOptions, signal?: AbortSignal
       });
     } catch (e) {
       // The dialog went away under the request (481), or drachtio-server refused to send it.
-      core.log.warn('REFER not sent', { callId: core.req.get('Call-ID'), error: String(e) });
+      core.log.warn('REFER not sent', { callId: core.callId, error: String(e) });
       return { referSipResponseCode: isSipError(e) ? e.status : 481, callerHungUp: core.endedBy === 'caller' };
     }
     const code = response.status;

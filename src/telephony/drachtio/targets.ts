@@ -13,6 +13,7 @@ import { isSipUriError, parseSipUri } from '../../sip/uri.js';
 import { parseRoute, routeUri, type Route, type Transport } from '../../sip/route.js';
 import { parsePbxTarget, type PbxTarget } from '../../sip/pbx.js';
 import { pbxTrunkOf, type DrachtioConfig, type TrunkConfig } from './config.js';
+import type { UacOptions } from './srf.js';
 
 export interface OutboundInvite {
   uri: string;
@@ -125,4 +126,36 @@ function resolve(target: DialTarget, config: DrachtioConfig): Resolved {
   }
   const auth = target.auth ?? (trunk ? credentials(trunk) : undefined);
   return { uri, ...(proxy ? { proxy } : {}), ...(auth ? { auth } : {}), headers, ...(trunk ? { fromDomain: trunk.domain, trunk: trunk.name } : {}) };
+}
+
+/** A caller ID as a SIP URI's user part: what RFC 3261 §25.1 does not allow there is %-escaped. */
+function userPart(callerId: string): string {
+  return callerId.replace(/[^A-Za-z0-9\-_.!~*'()&=+$,;?/]/g, (c) => encodeURIComponent(c));
+}
+
+/**
+ * drachtio-srf's createUAC options for an INVITE to `out`: the target's headers, its proxy and
+ * credentials, and From with the caller ID: a SIP URI as it is; a number (or `client:` identity)
+ * on the trunk's domain when the target has one, else on drachtio-server's own address. With
+ * drachtio.sessionTimer a session timer is offered (RFC 4028 §7.1; drachtio-server refreshes it
+ * or ends the dialog).
+ */
+export function inviteOptions(out: OutboundInvite, o: { callerId: string; localSdp: string; config: DrachtioConfig; socket: unknown }): UacOptions {
+  const headers: Record<string, string> = { ...out.headers };
+  const uri = /^sips?:[^\s<>"]+$/i.test(o.callerId) ? o.callerId : undefined;
+  const user = userPart(o.callerId.replace(/^client:/, ''));
+  if (uri) headers['From'] = `<${uri}>`;
+  else if (out.fromDomain) headers['From'] = `<sip:${user}@${out.fromDomain}>`;
+  if (o.config.sessionTimer) {
+    headers['Session-Expires'] = `${o.config.sessionTimer};refresher=uac`;
+    headers['Supported'] = 'timer';
+  }
+  return {
+    headers,
+    localSdp: o.localSdp,
+    ...(out.proxy ? { proxy: out.proxy } : {}),
+    ...(out.auth ? { auth: out.auth } : {}),
+    ...(uri || out.fromDomain ? {} : { callingNumber: user }),
+    _socket: o.socket,
+  };
 }
