@@ -141,9 +141,10 @@ export class CallService {
       },
       { from: request.from, to: request.to, direction: 'outbound-api' },
     );
-    const record = this.registry.get(session.callSid)!.record;
+    // Answered as Twilio does: queued, before the INVITE goes out.
+    const queued = { ...this.registry.get(session.callSid)!.record };
     this.#run(session, this.#o.log.child({ callSid: session.callSid }), { from: request.from, to: request.to, direction: 'outbound-api' });
-    return { ...record };
+    return queued;
   }
 
   /** The Calls API's update: new instructions for a live call, or its end. */

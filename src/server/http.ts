@@ -11,7 +11,7 @@ import { parse as parseQuery } from 'node:querystring';
 import type { ErrorObject } from 'ajv';
 import type { Logger } from '../log.js';
 import { CallRequestError } from '../calls/service.js';
-import { CODES, PARAMETER_CODES, STATUS_CODES, twilioError } from './rest/errors.js';
+import { CODES, MISSING, PARAMETER_CODES, STATUS_CODES, twilioError } from './rest/errors.js';
 import { formAjv, jsonAjv } from './rest/schemas.js';
 import { explainErrors } from '../schema-errors.js';
 
@@ -61,7 +61,7 @@ export async function createHttp(o: HttpOptions): Promise<FastifyInstance> {
       const first = errors.find((e) => e.keyword === 'required' || e.keyword === 'additionalProperties') ?? errors[0]!;
       let message = explainErrors(errors, validated(req, err.validationContext)).join('; ');
       // Twilio's parameters are not "keys" of a "top level": say it as the API's reader would.
-      if (rest) message = message.replace(/\(top level\): unknown key/g, 'unknown parameter').replace(/\(top level\): "(\w+)" is required/g, '$1 is required');
+      if (rest) message = message.replace(/\(top level\): unknown key/g, 'unknown parameter').replace(/\(top level\): "(\w+)" is required/g, (_m, name: string) => MISSING[name] ?? `${name} is required`);
       return reply.code(400).send(twilioError(400, rest ? paramCode(first) : CODES.callsResource, message));
     }
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;

@@ -15,7 +15,7 @@ import { CallService } from '../calls/service.js';
 import { appFor, type AppTable } from '../calls/routing.js';
 import { simulateCall } from '../runtime/simulate.js';
 import type { TelephonyAdapter } from '../telephony/adapter.js';
-import { createMockAdapter, type MockCallScript } from '../telephony/mock/index.js';
+import { DEFAULT_TO, createMockAdapter, party, type MockCallScript } from '../telephony/mock/index.js';
 import { createWebhookClient } from '../webhook/client.js';
 import { hostPolicy, type HostPolicy } from '../webhook/hosts.js';
 import { checkControlAuth } from './control-auth.js';
@@ -88,6 +88,8 @@ export async function startRuntime(config: ServeConfig, options: RuntimeOptions 
   const adapter =
     options.adapter ??
     createMockAdapter({ clock: realClock, forgetEnded: true, outbound: { ...(config.mock.callees ? { callees: config.mock.callees } : {}) } });
+  // What the runtime's own mock does on a call (said, played, dialled) goes to the log, by the call's id.
+  if (!options.adapter && 'onEvent' in adapter) adapter.onEvent((e, leg) => log.debug(e.type, { ...e, callId: leg.callId }));
   const accountSid = config.accountSid ?? 'AC' + '0'.repeat(32);
   const calls = new CallService({
     apps: config.apps,
@@ -127,7 +129,9 @@ export async function startRuntime(config: ServeConfig, options: RuntimeOptions 
       },
       async (req, reply) => {
         const script = req.body;
-        const routed = appFor(config.apps, { to: script.to ?? '+14155550199', ...(script.to && /^sips?:/i.test(script.to) ? { toUri: script.to } : {}) });
+        // Addressed as the mock will address the call: the user part of a SIP URI, its host the domain.
+        const to = party(script.to ?? DEFAULT_TO);
+        const routed = appFor(config.apps, { to: to.user, ...(to.uri ? { toUri: to.uri } : {}) });
         if (!routed) return reply.code(404).send(twilioError(404, CODES.notFound, `no app answers ${script.to ?? 'the number called'}: add it to the config's apps, or give a default app ("*" or app)`));
         if (calls.full) {
           calls.refuse();

@@ -69,7 +69,7 @@ export async function callsApi(app: FastifyInstance, o: CallsApiOptions): Promis
     const entry = o.calls.registry.get(req.params.Sid);
     if (!entry) return notFound(reply, req.params.Sid);
     if (!o.calls.registry.delete(req.params.Sid)) {
-      return reply.code(400).send(twilioError(400, CODES.notInProgress, `Call ${req.params.Sid} is ${entry.record.status}: only an ended call's record can be deleted; end it first with Status=completed`));
+      return reply.code(400).send(twilioError(400, CODES.notComplete, `Call ${req.params.Sid} is ${entry.record.status}: only an ended call's record can be deleted; end it first with Status=completed`));
     }
     return reply.code(204).send();
   });

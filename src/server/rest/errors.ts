@@ -96,6 +96,12 @@ export const PARAMETER_CODES: Readonly<Record<string, number>> = {
   PageSize: CODES.pageSize,
 };
 
+/** Twilio's words for a required parameter that is missing. */
+export const MISSING: Readonly<Record<string, string>> = {
+  To: "No 'To' number is specified",
+  From: "No 'From' number is specified: From is the caller ID the call goes out with",
+};
+
 /** Twilio's codes for the HTTP statuses that have no more particular one. */
 export const STATUS_CODES: Readonly<Record<number, number>> = {
   401: CODES.authenticate,

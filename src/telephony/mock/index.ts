@@ -69,7 +69,7 @@ const hex16 = (n: number): string => n.toString(16).padStart(16, '0');
 const sid = (prefix: string, call: number, n = 0): string => prefix + (n === 0 ? hex16(0) + hex16(call) : hex16(call) + hex16(n));
 
 /** The user part of a SIP URI, or the text itself when it is not one (InboundCall.from/to). */
-function party(text: string): { user: string; uri?: string } {
+export function party(text: string): { user: string; uri?: string } {
   if (!/^sips?:/i.test(text)) return { user: text };
   const u = parseSipUri(text);
   if (isSipUriError(u)) return { user: text, uri: text };
