@@ -84,12 +84,15 @@ export async function startRuntime(config: ServeConfig, options: RuntimeOptions 
       ...(options.appRoot ? { appRoot: options.appRoot } : {}),
       ...(options.appRoots ? { appRoots: options.appRoots } : {}),
     });
-  // On the mock, calls placed through the Calls API run on a backend of the runtime's own, in real time.
-  const adapter =
-    options.adapter ??
-    createMockAdapter({ clock: realClock, forgetEnded: true, outbound: { ...(config.mock.callees ? { callees: config.mock.callees } : {}) } });
-  // What the runtime's own mock does on a call (said, played, dialled) goes to the log, by the call's id.
-  if (!options.adapter && 'onEvent' in adapter) adapter.onEvent((e, leg) => log.debug(e.type, { ...e, callId: leg.callId }));
+  // On the mock, calls placed through the Calls API run on a backend of the runtime's own, in real
+  // time; what it does on a call (said, played, dialled) goes to the log, by the call's id.
+  let adapter: TelephonyAdapter;
+  if (options.adapter) adapter = options.adapter;
+  else {
+    const own = createMockAdapter({ clock: realClock, forgetEnded: true, outbound: { ...(config.mock.callees ? { callees: config.mock.callees } : {}) } });
+    own.onEvent((e, leg) => log.debug(e.type, { ...e, callId: leg.callId }));
+    adapter = own;
+  }
   const accountSid = config.accountSid ?? 'AC' + '0'.repeat(32);
   const calls = new CallService({
     apps: config.apps,
