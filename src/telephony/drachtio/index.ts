@@ -21,11 +21,13 @@ import { admit, describeInvite } from './inbound.js';
 import { DrachtioInboundLeg } from './inbound-leg.js';
 import type { DrachtioCallLeg, LegDeps } from './leg.js';
 import type { MediaServerLink } from './media.js';
+import { originate, type Placing } from './originate.js';
 import { DEFAULT_REGISTRATION_TIMING, Registration, type RegistrationStatus, type RegistrationTiming } from './registrar.js';
 import { loadSrf, type Srf, type SrfRequest, type SrfResponse } from './srf.js';
 
 export { DrachtioCallLeg } from './leg.js';
 export { DrachtioInboundLeg } from './inbound-leg.js';
+export { DrachtioPlacedLeg } from './placed-leg.js';
 export type { AsrConfig, DrachtioConfig, TrunkConfig, MediaServerConfig } from './config.js';
 export { checkDrachtioConfig, withDefaults } from './config.js';
 export type { MediaEndpoint, MediaServerLink, SpeechListener } from './media.js';
@@ -94,6 +96,8 @@ export function createDrachtioAdapter(options: DrachtioAdapterOptions): Drachtio
   let mediaRetry: (() => void) | undefined;
   const registrations: Registration[] = [];
   const sockets = new Set<Socket>();
+  /** Calls being placed that have not been answered yet. */
+  const placing = new Set<Placing>();
 
   function connectMedia(s: Srf, attempt = 0): void {
     if (!config.mediaServer || closing) return;
@@ -166,8 +170,25 @@ export function createDrachtioAdapter(options: DrachtioAdapterOptions): Drachtio
     // No answering machine detector in this backend (FreeSWITCH has none built in).
     capabilities: { machineDetection: false },
 
-    originate() {
-      return Promise.reject(new DidmlError('DIDML_TELEPHONY', 'placing calls on the drachtio backend is not built yet'));
+    async originate(o) {
+      if (closing) throw new DidmlError('DIDML_TELEPHONY', 'placing a call: the drachtio adapter is closing');
+      if (!srf) throw new DidmlError('DIDML_TELEPHONY', 'placing a call: the drachtio adapter is not listening yet (listen() first)');
+      // An outbound-mode connection is drachtio-server's for one call it routed to didml; a placed call has none.
+      if (config.outbound) {
+        throw new DidmlError('DIDML_TELEPHONY', 'placing a call needs a standing connection to drachtio-server: configure drachtio.inbound {host, port, secret} (with drachtio.outbound, drachtio-servers connect only for the calls they route to didml)');
+      }
+      if (!connected) {
+        const { host, port } = config.inbound!;
+        throw new DidmlError('DIDML_TELEPHONY', `placing a call: not connected to drachtio-server at ${host}:${port} (drachtio.inbound); it is being retried: try again once it is back`);
+      }
+      return originate(
+        {
+          leg: legDeps(srf),
+          track: (p) => (placing.add(p), () => placing.delete(p)),
+          admit: (leg) => legs.set(leg.callId, leg),
+        },
+        o,
+      );
     },
     get connected() {
       return connected;
@@ -193,6 +214,7 @@ export function createDrachtioAdapter(options: DrachtioAdapterOptions): Drachtio
           if (!closing) log.warn('connection to drachtio-server lost; reconnecting', { callsDropped: lost.length });
         }
         for (const l of lost) l.drop('the connection to drachtio-server was lost');
+        if (config.inbound) for (const p of [...placing]) p.stop('the connection to drachtio-server was lost');
       });
       for (const trunk of (config.trunks ?? []).filter((t) => t.register)) {
         registrations.push(
@@ -260,6 +282,7 @@ export function createDrachtioAdapter(options: DrachtioAdapterOptions): Drachtio
       if (closing) return;
       closing = true;
       mediaRetry?.();
+      for (const p of [...placing]) p.stop('the drachtio adapter closed');
       await Promise.all(registrations.map((r) => r.stop()));
       const bounded = (p: Promise<unknown>) => Promise.race([p, new Promise((r) => clock.timer(2000, () => r(undefined)))]);
       await bounded(Promise.all([...legs.values()].map((l) => l.hangup('the drachtio adapter is closing'))));
