@@ -3,9 +3,9 @@
 import { realClock } from '../../src/clock.js';
 import { createLogger, type Logger } from '../../src/log.js';
 import type { TimedEvent } from '../../src/runtime/events.js';
-import { runCall, type AppConfig, type CallSummary } from '../../src/runtime/session.js';
+import { runCall, type AppConfig, type CallSummary, type SessionOptions } from '../../src/runtime/session.js';
 import { createDrachtioAdapter, withDefaults, type DrachtioAdapter, type DrachtioConfig, type MediaServerLink, type RegistrationTiming } from '../../src/telephony/drachtio/index.js';
-import type { InboundCall } from '../../src/telephony/adapter.js';
+import { targetAddress, type DialTarget, type InboundCall, type OriginateResult } from '../../src/telephony/adapter.js';
 import { createWebhookClient } from '../../src/webhook/client.js';
 import { handlerTransport, type HandlerRequest, type HandlerResult } from '../../src/webhook/handler.js';
 import { StandIn, type AppRequest } from './stand-in/server.js';
@@ -22,7 +22,8 @@ export interface LogLine {
 }
 
 export interface FinishedCall {
-  call: InboundCall;
+  /** The call as the backend saw it (undefined for a placed call: the session holds it). */
+  call: InboundCall | undefined;
   summary: CallSummary;
   events: TimedEvent[];
 }
@@ -38,6 +39,12 @@ export interface Harness {
   logs: LogLine[];
   /** Resolves with the n-th call (0-based) once its session has ended. */
   finished(n?: number, timeoutMs?: number): Promise<FinishedCall>;
+  /**
+   * Places a call to `target` (the Calls API's create): a session whose originate is the
+   * adapter's, the app's document at /voice once answered; it counts among the calls `finished`
+   * waits for. `result` is what the adapter's originate resolved with.
+   */
+  place(target: DialTarget, o?: { from?: string; timeout?: number }): { result: Promise<OriginateResult> };
   close(): Promise<void>;
 }
 
@@ -81,7 +88,7 @@ export async function startHarness(o: HarnessOptions): Promise<Harness> {
     ...(o.hosts ? { hosts: o.hosts } : {}),
   });
   const calls: Promise<FinishedCall>[] = [];
-  await adapter.listen((call) => {
+  const session = (call: InboundCall | undefined, more: Partial<SessionOptions> = {}) => {
     const events: TimedEvent[] = [];
     calls.push(
       runCall(call, {
@@ -89,9 +96,11 @@ export async function startHarness(o: HarnessOptions): Promise<Harness> {
         webhooks,
         clock: realClock,
         onEvent: (e) => events.push(e),
+        ...more,
       }).then((summary) => ({ call, summary, events })),
     );
-  });
+  };
+  await adapter.listen((call) => session(call));
   if (!o.outbound) await stand.authenticated();
   return {
     stand,
@@ -99,6 +108,24 @@ export async function startHarness(o: HarnessOptions): Promise<Harness> {
     requests,
     to: (path) => requests.filter((r) => new URL(r.url).pathname === path),
     logs,
+    place(target, p = {}) {
+      const from = p.from ?? '+14155550100';
+      let give!: (r: Promise<OriginateResult>) => void;
+      const result = new Promise<OriginateResult>((resolve) => (give = resolve));
+      result.catch(() => undefined); // the session sees a refusal too; a test need not
+      session(undefined, {
+        outbound: {
+          from,
+          to: targetAddress(target),
+          originate: (more) => {
+            const r = adapter.originate({ target, from, timeout: p.timeout ?? 30, ...more });
+            give(r);
+            return r;
+          },
+        },
+      });
+      return { result };
+    },
     async finished(n = 0, timeoutMs = 8000) {
       for (let i = 0; i < timeoutMs / 10 && calls[n] === undefined; i++) await new Promise((r) => setTimeout(r, 10));
       const p = calls[n];
