@@ -98,3 +98,4 @@ console.log(row('`didml lint one.xml` start to exit', cli, bare, '≤ 1.5x'));
 await import('./runtime.mjs'); // the runtime's benchmarks: calls per second against a loopback app, memory per idle call
 await import('./scenarios.mjs'); // call-flow scenarios per second (didml test): a ten-step flow beside simulateCall alone, and the fixtures/flows suite
 await import('./media.mjs'); // <Connect><Stream>'s relay: RTP frames to Twilio media messages, beside a bare dgram-to-websocket relay
+await import('./rest.mjs'); // calls created per second through Twilio's Calls API (mock backend) beside a bare fastify form route

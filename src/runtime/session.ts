@@ -185,6 +185,7 @@ export class Session {
     this.#started = this.#clock.now();
     this.#queues = options.queues ?? new Queues(this.#clock, () => this.#ids('QU'));
     if (placed) this.#status = 'queued';
+    this.#abort.signal.addEventListener('abort', () => this.#turn.abort(this.#abort.signal.reason), { once: true });
   }
 
   get signal(): AbortSignal {
@@ -230,10 +231,13 @@ export class Session {
     this.#turn.abort(new Error('the call was given new instructions'));
   }
 
-  /** The signal a document's verbs stop on: the call's end, or new instructions. */
+  /**
+   * The signal a document's verbs stop on: the call's end, or new instructions. One controller
+   * per turn, aborted by either (cheaper than AbortSignal.any on every document).
+   */
   #documentSignal(): AbortSignal {
-    if (this.#turn.signal.aborted) this.#turn = new AbortController();
-    return AbortSignal.any([this.#abort.signal, this.#turn.signal]);
+    if (this.#turn.signal.aborted && !this.#abort.signal.aborted) this.#turn = new AbortController();
+    return this.#turn.signal;
   }
 
   #setStatus(status: CallStatus, extra: Omit<StatusChange, 'status'> = {}): void {
