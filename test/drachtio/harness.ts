@@ -5,7 +5,8 @@ import { createLogger, type Logger } from '../../src/log.js';
 import type { TimedEvent } from '../../src/runtime/events.js';
 import { runCall, type AppConfig, type CallSummary, type SessionOptions } from '../../src/runtime/session.js';
 import { createDrachtioAdapter, withDefaults, type DrachtioAdapter, type DrachtioConfig, type MediaServerLink, type RegistrationTiming } from '../../src/telephony/drachtio/index.js';
-import { targetAddress, type DialTarget, type InboundCall, type OriginateResult } from '../../src/telephony/adapter.js';
+import type { DialTarget, InboundCall, OriginateResult } from '../../src/telephony/adapter.js';
+import { placedCall } from './placed.js';
 import { createWebhookClient } from '../../src/webhook/client.js';
 import { handlerTransport, type HandlerRequest, type HandlerResult } from '../../src/webhook/handler.js';
 import { StandIn, type AppRequest } from './stand-in/server.js';
@@ -109,22 +110,9 @@ export async function startHarness(o: HarnessOptions): Promise<Harness> {
     to: (path) => requests.filter((r) => new URL(r.url).pathname === path),
     logs,
     place(target, p = {}) {
-      const from = p.from ?? '+14155550100';
-      let give!: (r: Promise<OriginateResult>) => void;
-      const result = new Promise<OriginateResult>((resolve) => (give = resolve));
-      result.catch(() => undefined); // the session sees a refusal too; a test need not
-      session(undefined, {
-        outbound: {
-          from,
-          to: targetAddress(target),
-          originate: (more) => {
-            const r = adapter.originate({ target, from, timeout: p.timeout ?? 30, ...more });
-            give(r);
-            return r;
-          },
-        },
-      });
-      return { result };
+      const placed = placedCall(adapter, target, p);
+      session(undefined, { outbound: placed.outbound });
+      return { result: placed.result };
     },
     async finished(n = 0, timeoutMs = 8000) {
       for (let i = 0; i < timeoutMs / 10 && calls[n] === undefined; i++) await new Promise((r) => setTimeout(r, 10));

@@ -13,12 +13,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { realClock } from '../../src/clock.js';
 import { createLogger } from '../../src/log.js';
-import { runCall, type CallSummary } from '../../src/runtime/session.js';
+import { runCall, type CallSummary, type SessionOptions } from '../../src/runtime/session.js';
 import { Queues } from '../../src/runtime/queues.js';
 import { randomIds } from '../../src/runtime/ids.js';
 import { createDrachtioAdapter, withDefaults, type DrachtioAdapter, type DrachtioConfig } from '../../src/telephony/drachtio/index.js';
 import { createWebhookClient } from '../../src/webhook/client.js';
 import { handlerTransport, type HandlerRequest, type HandlerResult } from '../../src/webhook/handler.js';
+import type { DialTarget, InboundCall, OriginateResult } from '../../src/telephony/adapter.js';
+import { placedCall } from './placed.js';
 
 export const HOST = process.env['DRACHTIO_HOST'];
 export const PORT = Number(process.env['DRACHTIO_PORT']);
@@ -46,6 +48,8 @@ export interface Setup {
   summaries: Promise<CallSummary>[];
   /** didml's log lines. */
   logs: Record<string, unknown>[];
+  /** Places a call (the Calls API's create): its session runs the app's document once answered, its summary among `summaries`. */
+  place(target: DialTarget, o?: { from?: string; timeout?: number }): { result: Promise<OriginateResult> };
   close(): Promise<void>;
 }
 
@@ -65,9 +69,9 @@ export async function setup(routes: Record<string, Route>, config: Partial<Drach
   const summaries: Promise<CallSummary>[] = [];
   // One set of queues for all the calls, as `didml serve` has.
   const queues = new Queues(realClock, () => randomIds('QU'));
-  await adapter.listen((call) =>
-    summaries.push(runCall(call, { app: { url: app.url ?? 'https://app.example/voice', ...(app.method ? { method: app.method } : {}) }, webhooks, clock: realClock, queues })),
-  );
+  const session = (call: InboundCall | undefined, more: Partial<SessionOptions> = {}) =>
+    summaries.push(runCall(call, { app: { url: app.url ?? 'https://app.example/voice', ...(app.method ? { method: app.method } : {}) }, webhooks, clock: realClock, queues, ...more }));
+  await adapter.listen((call) => session(call));
   if (!adapter.connected) {
     await adapter.close();
     throw new Error(`no connection to drachtio-server at ${HOST}:${PORT} (is it running, is the secret right?)`);
@@ -82,6 +86,11 @@ export async function setup(routes: Record<string, Route>, config: Partial<Drach
     requests,
     summaries,
     logs: lines,
+    place(target, o = {}) {
+      const placed = placedCall(adapter, target, o);
+      session(undefined, { outbound: placed.outbound });
+      return { result: placed.result };
+    },
     async close() {
       await adapter.close();
       await webhooks.close();

@@ -198,6 +198,41 @@ describe.skipIf(Boolean(why))('against a real drachtio-server, sipp as caller an
     expect(await proxy.done).toMatchObject({ code: 0 });
   });
 
+  it('a placed call (the Calls API): the INVITE offers didml\'s RTP with the X- headers and From, the far end answers, the document runs and hangs up with a BYE', async () => {
+    const far = await callee(
+      sipp.calleeAnswersUntilBye({
+        requestUri: '^INVITE sip:agent@127\\.0\\.0\\.1:[0-9]+ SIP',
+        headers: [['X-Campaign', 'renewals'], ['From', 'sip:\\+14155550100@']],
+        body: 'm=audio [0-9]+ RTP/AVP 0 101',
+      }),
+    );
+    const s = await setup({ '/voice': '<Response><Pause length="1"/><Hangup/></Response>' }, { rtp: { address: '127.0.0.1' } });
+    const placed = s.place({ kind: 'sip', uri: `sip:agent@127.0.0.1:${far.port}`, headers: { 'X-Campaign': 'renewals' } });
+    expect(await placed.result).toMatchObject({ answered: true });
+    expect(await far.done).toMatchObject({ code: 0 });
+    expect(await s.summaries[0]).toMatchObject({ status: 'completed', reason: '<Hangup>' });
+    expect(s.requests[0]!.params).toMatchObject({ Direction: 'outbound-api', CallStatus: 'in-progress' });
+    expect(s.adapter.calls.size).toBe(0);
+  });
+
+  it('a placed call answered 486 is busy, and its document never runs', async () => {
+    const far = await callee(sipp.calleeRefuses('486 Busy Here'));
+    const s = await setup({ '/voice': '<Response><Hangup/></Response>' }, { rtp: { address: '127.0.0.1' } });
+    const placed = s.place({ kind: 'sip', uri: `sip:agent@127.0.0.1:${far.port}`, headers: {} });
+    expect(await placed.result).toMatchObject({ answered: false, status: 'busy', sipResponseCode: 486 });
+    expect(await far.done).toMatchObject({ code: 0 });
+    expect((await s.summaries[0])!.status).toBe('busy');
+    expect(s.requests).toEqual([]);
+  });
+
+  it('a placed call that only rings is CANCELled at its timeout: no-answer with the 487', async () => {
+    const far = await callee(sipp.calleeRingsUntilCancelled());
+    const s = await setup({ '/voice': '<Response><Hangup/></Response>' }, { rtp: { address: '127.0.0.1' } });
+    const placed = s.place({ kind: 'sip', uri: `sip:agent@127.0.0.1:${far.port}`, headers: {} }, { timeout: 2 });
+    expect(await placed.result).toMatchObject({ answered: false, status: 'no-answer', sipResponseCode: 487 });
+    expect(await far.done).toMatchObject({ code: 0 });
+  });
+
   it('the connection to drachtio-server lost mid-call ends the call with that reason; regained, the next call runs', async () => {
     // A loopback TCP relay between didml and drachtio-server's admin port that the test can cut.
     const links = new Set<Socket>();

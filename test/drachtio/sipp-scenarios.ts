@@ -367,16 +367,27 @@ Content-Length: 0
   </send>
   <recv response="200"/>`;
 
-/** Answers (checking the Request-URI and headers given as regexps), talks `talkMs`, hangs up. */
-export function calleeAnswers(o: { requestUri?: string; headers?: [string, string][]; talkMs?: number } = {}): string {
-  const checks = [
+/** What a far end checks of the INVITE it gets, as regexps: its Request-URI, headers, body (the SDP offer). */
+export interface InviteChecks {
+  requestUri?: string;
+  headers?: [string, string][];
+  body?: string;
+}
+
+function inviteChecks(o: InviteChecks): string {
+  return [
     ...requestUriCheck(o.requestUri),
     ...(o.headers ?? []).flatMap(([h, re], i) => [
       `      <ereg regexp="${attr(re)}" search_in="hdr" header="${attr(h)}:" check_it="true" assign_to="h${i}"/>`,
       `      <log message="${attr(h)} ok: [$h${i}]"/>`,
     ]),
+    ...(o.body ? [`      <ereg regexp="${attr(o.body)}" search_in="body" check_it="true" assign_to="offer"/>`, '      <log message="offer ok: [$offer]"/>'] : []),
   ].join('\n');
-  return scenario('callee answers and hangs up', `${captureInvite(checks)}\n${respond('180 Ringing')}\n${respond('200 OK', true)}\n${hangUpAfter(o.talkMs ?? 1000)}`);
+}
+
+/** Answers (checking the INVITE), talks `talkMs`, hangs up. */
+export function calleeAnswers(o: InviteChecks & { talkMs?: number } = {}): string {
+  return scenario('callee answers and hangs up', `${captureInvite(inviteChecks(o))}\n${respond('180 Ringing')}\n${respond('200 OK', true)}\n${hangUpAfter(o.talkMs ?? 1000)}`);
 }
 
 /** Fails the scenario unless the message starts as `re` says (a regexp). */
@@ -410,11 +421,11 @@ export function calleeEarlyMedia(o: { ringMs: number; talkMs: number }): string 
   return scenario('callee with early media', `${captureInvite('')}\n${early}\n  <pause milliseconds="${o.ringMs}"/>\n${respond('200 OK', true)}\n${hangUpAfter(o.talkMs)}`);
 }
 
-/** Answers and stays on until didml hangs up (its BYE, answered 200). */
-export function calleeAnswersUntilBye(o: { requestUri?: string } = {}): string {
+/** Answers (checking the INVITE) and stays on until didml hangs up (its BYE, answered 200). */
+export function calleeAnswersUntilBye(o: InviteChecks = {}): string {
   return scenario(
     'callee answers until didml hangs up',
-    `${captureInvite(requestUriCheck(o.requestUri).join('\n'))}\n${respond('180 Ringing')}\n${respond('200 OK', true)}\n  <recv request="ACK"/>\n${byeFromDidml}`,
+    `${captureInvite(inviteChecks(o))}\n${respond('180 Ringing')}\n${respond('200 OK', true)}\n  <recv request="ACK"/>\n${byeFromDidml}`,
   );
 }
 
