@@ -306,9 +306,12 @@ export class Session {
   }
 
   async run(): Promise<CallSummary> {
-    const cancelLimit = this.#clock.timer(this.#limits.maxCallSeconds * 1000, () =>
-      this.#fail(new DidmlError('DIDML_LIMIT', `the call reached its time limit of ${this.#limits.maxCallSeconds} s`), true),
-    );
+    const limit = () =>
+      this.#clock.timer(this.#limits.maxCallSeconds * 1000, () =>
+        this.#fail(new DidmlError('DIDML_LIMIT', `the call reached its time limit of ${this.#limits.maxCallSeconds} s`), true),
+      );
+    // A placed call's TimeLimit counts from its answer; any other call's from its arrival.
+    let cancelLimit = this.#o.outbound ? () => undefined : limit();
     let reason: string;
     try {
       if (this.#o.screening) {
@@ -323,6 +326,7 @@ export class Session {
         this.#callback('ringing');
       }
       const answered = this.#o.outbound ? await this.#place(this.#o.outbound) : true;
+      if (answered && this.#o.outbound) cancelLimit = limit();
       if (answered) {
         void this.#leg.ended.then(({ by, reason }) => {
           if (by === 'caller') this.#abort.abort(new Error(this.#o.outbound ? 'the called party hung up' : 'caller hung up'));

@@ -140,6 +140,37 @@ describe('creating a call (twilio client)', () => {
   });
 });
 
+describe('what a placed call does with the rest of its parameters', () => {
+  it('Record reports the recording (RecordingSource OutboundAPI); SendDigits goes before the app; FallbackUrl takes over a failing Url; TimeLimit ends it', async () => {
+    const s = await setup(
+      { '/fails': { status: 500, body: 'oops' }, '/fallback': xml('<Pause length="30"/>'), '/rec': '' },
+      { mock: { callees: { '*': { ring: 0 } } } },
+    );
+    const call = await s.client.calls.create({
+      to: '+14155550123',
+      from: '+14155550100',
+      url: s.app.url('/fails'),
+      fallbackUrl: s.app.url('/fallback'),
+      record: true,
+      recordingChannels: 'dual',
+      recordingStatusCallback: s.app.url('/rec'),
+      sendDigits: '1234#',
+      timeLimit: 3,
+    });
+    const done = await s.until(call.sid, 'completed');
+    // TimeLimit counts from the answer: 3 s of a 30 s <Pause>.
+    expect(Number(done['duration'])).toBeGreaterThanOrEqual(3);
+    expect(Number(done['duration'])).toBeLessThan(10);
+    await s.rt.calls.settled();
+    expect(s.app.to('/fallback')[0]!.params).toMatchObject({ ErrorCode: '11200', ErrorUrl: s.app.url('/fails'), Direction: 'outbound-api' });
+    expect(s.app.to('/rec')[0]!.params).toMatchObject({ CallSid: call.sid, RecordingSource: 'OutboundAPI', RecordingStatus: 'completed', RecordingChannels: '2' });
+    const callId = s.rt.calls.registry.get(call.sid)!.record.callId;
+    const mine = s.logs.filter((l) => l['callId'] === callId).map((l) => l['msg']);
+    expect(mine.indexOf('send-digits')).toBeLessThan(mine.indexOf('call-recording-stop'));
+    expect(s.logs.find((l) => l['msg'] === 'send-digits' && l['callId'] === callId)?.['digits']).toBe('1234#');
+  });
+});
+
 describe('fetching and listing', () => {
   it('lists the newest first with Status, To and StartTime filters, and pages that the client follows', async () => {
     const s = await setup({ '/voice': xml('<Hangup/>') }, { mock: { callees: { '*': { ring: 0 }, '+14155550111': { response: 'busy' } } } });
