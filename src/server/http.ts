@@ -7,7 +7,6 @@
 //   /2010-04-01/Accounts/{Sid}/Calls…     Twilio's Calls resource (rest/calls.ts)
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import formbody from '@fastify/formbody';
-import { parse as parseQuery } from 'node:querystring';
 import type { ErrorObject } from 'ajv';
 import type { Logger } from '../log.js';
 import { CallRequestError } from '../calls/service.js';
@@ -83,7 +82,7 @@ export async function formRoutes(app: FastifyInstance, register: (scope: Fastify
     scope.setValidatorCompiler(({ schema }) => form.compile(schema));
     // Twilio's API takes form-encoded parameters, and nothing else.
     scope.removeAllContentTypeParsers();
-    await scope.register(formbody, { parser: (s: string) => parseQuery(s) });
+    await scope.register(formbody); // fast-querystring: a repeated key (StatusCallbackEvent) is a list
     await register(scope);
   });
 }

@@ -14,8 +14,10 @@ export function formatted(address: string): string {
 
 export const callsPath = (accountSid: string): string => `/${API_VERSION}/Accounts/${accountSid}/Calls`;
 
-const SUBRESOURCES = ['notifications', 'recordings', 'payments', 'events', 'siprec', 'streams', 'transcriptions', 'user_defined_message_subscriptions', 'user_defined_messages'];
-const subresourceName = (s: string) => s.replace(/(^|_)(\w)/g, (_m, _u: string, c: string) => c.toUpperCase());
+/** Twilio's subresources of a call, by key, and the path segment of each (`user_defined_messages` → `UserDefinedMessages`). */
+const SUBRESOURCES = ['notifications', 'recordings', 'payments', 'events', 'siprec', 'streams', 'transcriptions', 'user_defined_message_subscriptions', 'user_defined_messages'].map(
+  (key) => [key, key.replace(/(^|_)(\w)/g, (_m, _u: string, c: string) => c.toUpperCase())] as const,
+);
 
 export function callJson(r: CallRecord): Record<string, unknown> {
   const base = `${callsPath(r.accountSid)}/${r.sid}`;
@@ -45,6 +47,6 @@ export function callJson(r: CallRecord): Record<string, unknown> {
     queue_time: '0',
     trunk_sid: null,
     uri: `${base}.json`,
-    subresource_uris: Object.fromEntries(SUBRESOURCES.map((s) => [s, `${base}/${subresourceName(s)}.json`])),
+    subresource_uris: Object.fromEntries(SUBRESOURCES.map(([key, segment]) => [key, `${base}/${segment}.json`])),
   };
 }
