@@ -46,7 +46,7 @@ async function bare() {
 
 async function didml() {
   const rt = await startRuntime(
-    checkConfig({ http: { port: 0 }, app: { url: 'http://127.0.0.1:9/unused' }, accountSid: ACCOUNT, authToken: TOKEN, mock: { callees: { '*': { ring: 0, ...(process.env.BUSY ? { response: 'busy' } : {}) } } }, log: { level: 'error' } }),
+    checkConfig({ http: { port: 0 }, app: { url: 'http://127.0.0.1:9/unused' }, accountSid: ACCOUNT, authToken: TOKEN, mock: { callees: { '*': { ring: 0 } } }, log: { level: 'error' } }),
     { log: silentLogger },
   );
   return { url: rt.url, close: () => rt.close(), settled: () => rt.calls.settled() };
