@@ -111,3 +111,35 @@ describe('on drachtio (the Request-URI)', () => {
 });
 
 void root;
+
+describe('didml serve --config with apps of folders', () => {
+  it('serves each number from its own folder', async () => {
+    const { spawn } = await import('node:child_process');
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'didml-apps-'));
+    const file = join(dir, 'didml.json');
+    writeFileSync(file, JSON.stringify({ apps: { '+14155550101': { url: join(root, 'examples/ivr') }, '+14155550102': { url: join(root, 'examples/voicemail') } }, log: { level: 'warn' } }));
+    const child = spawn(process.execPath, [join(root, 'bin/didml.js'), 'serve', '--config', file, '--port', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    cleanups.push(async () => {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    });
+    let stderr = '';
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        const m = /runtime on (http:\/\/\S+)/.exec(stderr);
+        if (m) resolve(m[1]!);
+      });
+      child.once('exit', () => reject(new Error(stderr)));
+    });
+    const firstSay = async (to: string) => {
+      const r = (await (await fetch(`${url}/calls`, { method: 'POST', body: JSON.stringify({ to, hangupAfter: 1 }) })).json()) as { events: { type: string; text?: string; url?: string }[] };
+      return [r.events.find((e) => e.type === 'webhook')?.url, r.events.find((e) => e.type === 'say')?.text];
+    };
+    expect(await firstSay('+14155550101')).toEqual(['app://ivr/', expect.stringMatching(/^Thanks for calling/)]);
+    expect(await firstSay('+14155550102')).toEqual(['app://voicemail/', expect.stringMatching(/^Please leave a message/)]);
+    expect((await fetch(`${url}/calls`, { method: 'POST', body: '{"to": "+14155550103"}' })).status).toBe(404);
+  });
+});
