@@ -184,4 +184,22 @@ describe('a live call given new instructions', () => {
     expect(summary).toMatchObject({ status: 'completed', duration: 10, reason: 'ended through the API' });
     expect(legEvents(p).some((e) => e.type === 'say')).toBe(false);
   });
+
+  it('takes a caller out of a queue wait: the caller leaves the queue, its Enqueue action is not requested', async () => {
+    const a = await serve({
+      '/voice': xml('<Enqueue action="/left" waitUrl="/wait">support</Enqueue>'),
+      '/wait': xml('<Say>Please hold</Say><Pause length="20"/>'),
+      '/left': xml('<Say>never</Say>'),
+      '/agent': xml('<Say>An agent took your call</Say>'),
+    });
+    const p = place({ app: { url: a.url('/voice') }, callee: { ring: 0 } });
+    p.clock.timer(8000, () => p.session.redirect({ url: a.url('/agent') }));
+    await p.run;
+    expect(a.to('/left')).toEqual([]);
+    const says = legEvents(p).filter((e) => e.type === 'say').map((e) => [e.t, e['text']]);
+    expect(says).toEqual([
+      [0, 'Please hold'],
+      [8000, 'An agent took your call'],
+    ]);
+  });
 });
