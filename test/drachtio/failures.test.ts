@@ -179,7 +179,7 @@ describe('dialogs that die', () => {
     caller.dialog!.expire();
     const done = await h.finished();
     expect(done.summary.reason).toBe('Session timer expired');
-    expect(await done.call.leg.ended).toEqual({ by: 'backend', reason: 'Session timer expired' });
+    expect(await done.call!.leg.ended).toEqual({ by: 'backend', reason: 'Session timer expired' });
     // The callee's leg is hung up with it.
     await h.stand.waitFor((r) => r.from === 'app' && r.method === 'BYE' && r.message.uri === 'sip:far@198.51.100.20:5060', 3000, 'the BYE to the callee');
   });
@@ -207,8 +207,8 @@ describe('the connection to drachtio-server', () => {
     expect(await first.response()).toBe(200);
     h.stand.dropConnections();
     const done = await h.finished(0);
-    expect(done.call.leg.isEnded).toBe(true);
-    expect(await done.call.leg.ended).toEqual({ by: 'backend', reason: 'the connection to drachtio-server was lost' });
+    expect(done.call!.leg.isEnded).toBe(true);
+    expect(await done.call!.leg.ended).toEqual({ by: 'backend', reason: 'the connection to drachtio-server was lost' });
     expect(done.summary.reason).toBe('the connection to drachtio-server was lost');
     expect(h.logs.some((l) => l.msg === 'connection to drachtio-server lost; reconnecting')).toBe(true);
 

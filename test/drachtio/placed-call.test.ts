@@ -2,11 +2,11 @@
 // leg (a real session, Direction outbound-api), through the stand-in drachtio-server: media verbs
 // on the FreeSWITCH endpoint the INVITE offered (scripted, fake-media.ts), <Connect><Stream> on
 // didml's own RTP peer without a media server, a <Dial> by re-INVITE, and the ways it ends.
-import { createSocket, type Socket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DialTarget } from '../../src/telephony/adapter.js';
 import { FakeMedia } from './fake-media.js';
 import { startHarness, type Harness, type Route } from './harness.js';
+import { rtpSocket, until } from './rtp-peer.js';
 import { sdp } from './stand-in/sip.js';
 import { mediaFrames, wsAgent, type WsAgent } from './ws-agent.js';
 
@@ -28,21 +28,6 @@ async function harness(routes: Record<string, Route>, o: { media?: FakeMedia; co
   for (let i = 0; i < 100 && media && !h.logs.some((l) => l.msg === 'media server connected'); i++) await new Promise((r) => setTimeout(r, 5));
   return h;
 }
-
-/** The far end's RTP side: a UDP socket on loopback and what it receives. */
-async function rtpPeer(): Promise<{ socket: Socket; port: number; received: Buffer[] }> {
-  const socket = createSocket('udp4');
-  await new Promise<void>((r) => socket.bind(0, '127.0.0.1', r));
-  const received: Buffer[] = [];
-  socket.on('message', (m) => received.push(m));
-  cleanups.push(() => new Promise<void>((r) => socket.close(() => r())));
-  return { socket, port: socket.address().port, received };
-}
-
-const until = async (cond: () => boolean, what: string) => {
-  for (let i = 0; i < 300 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
-  expect(cond(), what).toBe(true);
-};
 
 describe('a placed call on drachtio, answered', () => {
   it('with a media server: offers an endpoint, points it at the answer, says the document\'s <Say> on it, and hangs up with a BYE', async () => {
@@ -93,7 +78,8 @@ describe('a placed call on drachtio, answered', () => {
   });
 
   it('<Connect><Stream> without a media server: the agent hears the far end on the RTP socket the INVITE offered, and the far end hears the agent, with no re-INVITE', async () => {
-    const far = await rtpPeer();
+    const far = await rtpSocket();
+    cleanups.push(far.close);
     let bot!: WsAgent;
     bot = await wsAgent((m, ws) => {
       // Once it has heard the far end, the agent speaks: 20 ms of μ-law.

@@ -6,6 +6,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { mediaFrames, wsAgent, type WsAgent } from './ws-agent.js';
 import { startHarness, type Harness } from './harness.js';
+import { rtpSocket, until } from './rtp-peer.js';
 import { header } from './stand-in/sip.js';
 import { hostPolicy } from '../../src/webhook/hosts.js';
 
@@ -19,12 +20,8 @@ afterEach(async () => {
 
 /** The caller's RTP side: a UDP socket, the SDP that offers it, what it receives. */
 async function rtpCaller(codecs = '0 101'): Promise<{ socket: Socket; sdp: string; received: Buffer[] }> {
-  const socket = createSocket('udp4');
-  await new Promise<void>((r) => socket.bind(0, '127.0.0.1', r));
-  const received: Buffer[] = [];
-  socket.on('message', (m) => received.push(m));
-  cleanups.push(() => new Promise<void>((r) => socket.close(() => r())));
-  const port = socket.address().port;
+  const { socket, port, received, close } = await rtpSocket();
+  cleanups.push(close);
   const pcma = codecs.split(' ').includes('8') && !codecs.split(' ').includes('0');
   const sdp = [
     'v=0',
@@ -56,11 +53,6 @@ const rtpPacket = (pt: number, seq: number, ts: number, payload: Buffer) => {
   header.writeUInt32BE(ts, 4);
   header.writeUInt32BE(0x1234, 8);
   return Buffer.concat([header, payload]);
-};
-
-const until = async (cond: () => boolean, what: string) => {
-  for (let i = 0; i < 300 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
-  expect(cond(), what).toBe(true);
 };
 
 describe('<Connect><Stream> without a media server (didml as the RTP peer)', () => {
