@@ -52,6 +52,19 @@ describe('a placed call on drachtio, answered', () => {
     expect(x.adapter.calls.size).toBe(0);
   });
 
+  it('with a media server that does not take the far end\'s answer: hung up with a BYE, failed, and the document never runs', async () => {
+    const media = new FakeMedia();
+    const offer = media.offer.bind(media);
+    media.offer = async () => Object.assign(await offer(), { modify: () => Promise.reject(new Error('-ERR no codec')) });
+    const x = await harness({ '/voice': '<Response><Say>Hi</Say></Response>' }, { media });
+    x.stand.onRequest = (req) => req.respond(200);
+    const placed = x.place(agent);
+    expect(await placed.result).toEqual({ answered: false, status: 'failed', sipResponseCode: 200, reason: 'the media server did not take the answer of sip:agent@one.example: -ERR no codec' });
+    await x.stand.waitFor((r) => r.from === 'app' && r.method === 'BYE');
+    expect(x.to('/voice')).toEqual([]);
+    expect(x.adapter.calls.size).toBe(0);
+  });
+
   it('the far end hanging up ends the call: the BYE is answered, the leg ends by the called party', async () => {
     const x = await harness({ '/voice': '<Response><Pause length="30"/></Response>' });
     x.stand.onRequest = (req) => {

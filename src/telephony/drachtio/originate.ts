@@ -18,7 +18,7 @@
 // The far end's refusal is a result; only a call that cannot be placed at all throws (no route
 // for the target, no connection, no media to offer).
 import { DidmlError } from '../../errors.js';
-import { targetAddress, type OriginateOptions, type OriginateResult } from '../adapter.js';
+import { targetAddress, type InboundCall, type OriginateOptions, type OriginateResult } from '../adapter.js';
 import { CallRtp } from './call-rtp.js';
 import { headersAsReceived, parseNameAddr } from './inbound.js';
 import type { LegDeps } from './leg.js';
@@ -192,22 +192,7 @@ class PlacedCall {
     this.#finish();
     const leg = new DrachtioPlacedLeg(this.#deps.leg, { dialog, socket: (this.#req as { socket?: unknown } | undefined)?.socket, ...this.#media });
     if (!leg.isEnded) this.#deps.admit(leg);
-    const res = (dialog as unknown as { res?: SrfResponse }).res;
-    const from = parseNameAddr(this.#req?.get('From') ?? '');
-    const sourceIp = (res as { source_address?: string } | undefined)?.source_address;
-    const answered: OriginateResult = {
-      answered: true,
-      call: {
-        callId: leg.callId,
-        from: this.#o.from,
-        to: this.#to,
-        fromUri: from.uri,
-        toUri: this.#req?.uri ?? this.#out.uri,
-        headers: headersAsReceived(res?.raw, res?.headers ?? {}),
-        ...(sourceIp ? { sourceIp } : {}),
-        leg,
-      },
-    };
+    const answered: OriginateResult = { answered: true, call: { ...this.#described(dialog), callId: leg.callId, leg } };
     const { endpoint, rtp } = this.#media;
     if (rtp && !rtp.answered(dialog.remote.sdp)) {
       log.warn("placing a call: the far end's answer has no G.711 audio; <Connect><Stream> will hear nothing", { callId: leg.callId });
@@ -222,11 +207,27 @@ class PlacedCall {
         this.#resolve({ answered: false, status: 'canceled', sipResponseCode: 200, reason: `${this.#to} answered as the call was canceled; hung up at once` });
       },
       (e: unknown) => {
+        // Hung up meanwhile (the endpoint went with the call): answered all the same, and over.
+        if (leg.isEnded) return this.#resolve(answered);
         log.warn("placing a call: the media server did not take the far end's answer; hanging up", { callId: leg.callId, error: String(e) });
         void leg.hangup('the media server did not take the answer');
         this.#resolve({ answered: false, status: 'failed', sipResponseCode: 200, reason: `the media server did not take the answer of ${this.#to}: ${(e as Error).message}` });
       },
     );
+  }
+
+  /** The answered call as the session sees it: who placed it to whom, the 200's headers, where it came from. */
+  #described(dialog: SrfDialog): Omit<InboundCall, 'callId' | 'leg'> {
+    const res = (dialog as unknown as { res?: SrfResponse & { source_address?: string } }).res;
+    const sourceIp = res?.source_address;
+    return {
+      from: this.#o.from,
+      to: this.#to,
+      fromUri: parseNameAddr(this.#req?.get('From') ?? '').uri,
+      toUri: this.#req?.uri ?? this.#out.uri,
+      headers: headersAsReceived(res?.raw, res?.headers ?? {}),
+      ...(sourceIp ? { sourceIp } : {}),
+    };
   }
 
   /** Answered or over: the timers, the abort listener and the adapter's hold on it go. */
