@@ -5,7 +5,7 @@
 // Ended calls are kept for GET and list requests, the newest first out last: at most `keepEnded`
 // of them, none older than `keepEndedSeconds` (config `calls`).
 import type { CallStatus } from '../telephony/adapter.js';
-import type { Instructions } from '../runtime/session.js';
+import type { AppChanges, Instructions } from '../runtime/session.js';
 
 export type Direction = 'inbound' | 'outbound-api' | 'outbound-dial';
 
@@ -32,7 +32,7 @@ export interface CallRecord {
 
 /** How a live call is steered: what the Calls API's update does to it. */
 export interface CallControl {
-  redirect(next: Instructions): void;
+  redirect(next: Instructions, changes?: AppChanges): void;
   end(status: 'completed' | 'canceled', reason: string): void;
 }
 

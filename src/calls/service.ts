@@ -6,7 +6,7 @@ import type { Logger } from '../log.js';
 import { Queues } from '../runtime/queues.js';
 import { randomIds, type IdGenerator } from '../runtime/ids.js';
 import type { Limits } from '../runtime/limits.js';
-import { Session, type AppConfig, type CallSummary, type Instructions, type OutboundCall, type StatusChange } from '../runtime/session.js';
+import { Session, type AppChanges, type AppConfig, type CallSummary, type Instructions, type OutboundCall, type StatusChange } from '../runtime/session.js';
 import type { DialTarget, InboundCall, OriginateOptions, TelephonyAdapter } from '../telephony/adapter.js';
 import type { WebhookClient } from '../webhook/types.js';
 import { CallRegistry, isEnded, type CallFilter, type CallRecord } from './registry.js';
@@ -148,7 +148,7 @@ export class CallService {
   }
 
   /** The Calls API's update: new instructions for a live call, or its end. */
-  update(sid: string, change: { instructions?: Instructions; status?: 'completed' | 'canceled' }): CallRecord {
+  update(sid: string, change: { instructions?: Instructions; changes?: AppChanges; status?: 'completed' | 'canceled' }): CallRecord {
     const entry = this.registry.get(sid);
     if (!entry) throw new CallRequestError(20404, 404, `The requested resource /Calls/${sid}.json was not found`);
     const { record, control } = entry;
@@ -162,7 +162,7 @@ export class CallService {
     }
     // A call still queued or ringing takes new instructions too: they run once it is answered.
     if (change.status) control.end(change.status, change.status === 'canceled' ? 'the call was canceled through the REST API' : 'the call was ended through the REST API (Status=completed)');
-    else if (change.instructions) control.redirect(change.instructions);
+    else if (change.instructions) control.redirect(change.instructions, change.changes);
     return { ...this.registry.get(sid)!.record };
   }
 
@@ -219,7 +219,7 @@ export class CallService {
     log = this.#o.log.child({ callSid: sid });
     this.registry.add(
       { sid, accountSid: this.#o.accountSid, status: call ? 'ringing' : 'queued', ...record, ...(call ? { callId: call.callId } : {}) },
-      { redirect: (next) => session.redirect(next), end: (status, reason) => session.end(status, reason) },
+      { redirect: (next, changes) => session.redirect(next, changes), end: (status, reason) => session.end(status, reason) },
     );
     return session;
   }

@@ -95,6 +95,9 @@ export interface StatusChange {
 /** What a live call can be told to do next (the Calls API's update): a document by URL or inline. */
 export type Instructions = { url: string; method?: HttpMethod; twiml?: undefined } | { twiml: string; url?: undefined };
 
+/** What of its app a live call's update may change with new instructions (Twilio: the StatusCallback only with a Url or Twiml). */
+export type AppChanges = Partial<Pick<AppConfig, 'fallbackUrl' | 'fallbackMethod' | 'statusCallback' | 'statusCallbackMethod'>>;
+
 export interface BeforeBridge {
   callSid: string;
   direction: 'inbound' | 'outbound-dial';
@@ -136,6 +139,8 @@ const NOT_ANSWERED = new Set<CallStatus>(['busy', 'no-answer', 'failed', 'cancel
 export class Session {
   readonly callSid: string;
   readonly #o: SessionOptions;
+  /** The call's app: its fallback and status callback may change mid-call (the Calls API's update). */
+  #app: AppConfig;
   readonly #limits: Limits;
   #call: InboundCall;
   #leg: CallLeg;
@@ -172,6 +177,7 @@ export class Session {
   /** `call`: the call that arrived; undefined for one the session places (`options.outbound`). */
   constructor(call: InboundCall | undefined, options: SessionOptions) {
     this.#o = options;
+    this.#app = options.app;
     const placed = options.outbound;
     if (!call && !placed) throw new TypeError('a Session needs the call that arrived, or options.outbound to place one');
     // A placed call has no leg until it is answered: nothing reads it before then.
@@ -222,10 +228,11 @@ export class Session {
    * (a <Say> mid-sentence, a <Gather>, a <Dial> and its callees, a queue wait) and the new document
    * runs, as on Twilio. Its answer to the interrupted verb's action is never requested.
    */
-  redirect(next: Instructions): void {
+  redirect(next: Instructions, changes: AppChanges = {}): void {
     if (this.#abort.signal.aborted) return;
+    this.#app = { ...this.#app, ...changes };
     this.#pending = next.twiml !== undefined
-      ? { url: this.#documentUrl ?? this.#o.app.url, method: 'POST', params: {}, fallback: false, twiml: next.twiml }
+      ? { url: this.#documentUrl ?? this.#app.url, method: 'POST', params: {}, fallback: false, twiml: next.twiml }
       : { url: next.url, method: next.method ?? 'POST', params: {}, fallback: false };
     this.#emit({ type: 'update', ...(next.twiml !== undefined ? { twiml: next.twiml } : { url: next.url, method: next.method ?? 'POST' }) });
     this.#turn.abort(new Error('the call was given new instructions'));
@@ -374,7 +381,7 @@ export class Session {
   }
 
   async #loop(): Promise<string> {
-    let next: Next | undefined = { url: this.#o.app.url, method: this.#o.app.method ?? 'POST', params: {}, fallback: false, ...(this.#o.twiml !== undefined ? { twiml: this.#o.twiml } : {}) };
+    let next: Next | undefined = { url: this.#app.url, method: this.#app.method ?? 'POST', params: {}, fallback: false, ...(this.#o.twiml !== undefined ? { twiml: this.#o.twiml } : {}) };
     while (next) {
       if (this.#abort.signal.aborted) return this.#abortReason();
       // Instructions given while the call was still ringing replace its first document.
@@ -441,7 +448,7 @@ export class Session {
     if (this.#abort.signal.aborted || this.#pending) return 'ended';
     let failure: { error: DidmlError; url: string };
     if (result.ok) {
-      const dialect = this.#o.app.dialect ?? 'auto';
+      const dialect = this.#app.dialect ?? 'auto';
       const doc =
         documentKind(result.document.contentType) === 'text'
           ? plainTextDocument(result.document.body, dialect === 'auto' ? 'twiml' : dialect)
@@ -458,11 +465,11 @@ export class Session {
       failure = { error: result.failure.error, url: result.failure.url };
     }
     this.#recordError(failure.error, failure.url);
-    const fallback = this.#o.app.fallbackUrl;
+    const fallback = this.#app.fallbackUrl;
     if (req.fallback || !fallback) return failure.error;
     return this.#load({
       url: fallback,
-      method: this.#o.app.fallbackMethod ?? 'POST',
+      method: this.#app.fallbackMethod ?? 'POST',
       params: { ...req.params, ErrorCode: String(failure.error.twilioCode ?? ''), ErrorUrl: failure.url },
       fallback: true,
     });
@@ -485,9 +492,9 @@ export class Session {
     };
     const theirs = family(url);
     // An app given only inline (a placed call's Twiml) lives on the web: its URLs are http(s).
-    const ours = this.#o.app.url === INLINE_APP_URL ? 'http:' : family(this.#o.app.url);
-    if (theirs === ours || url === this.#o.app.fallbackUrl) return undefined;
-    return new DidmlError('DIDML_URL_FORBIDDEN', `${url}: an app at ${this.#o.app.url} may not send the call to a ${theirs || 'non-URL'} address`);
+    const ours = this.#app.url === INLINE_APP_URL ? 'http:' : family(this.#app.url);
+    if (theirs === ours || url === this.#app.fallbackUrl) return undefined;
+    return new DidmlError('DIDML_URL_FORBIDDEN', `${url}: an app at ${this.#app.url} may not send the call to a ${theirs || 'non-URL'} address`);
   }
 
   /** `tied`: cancelled when the session's signal fires (every request but a report). */
@@ -665,11 +672,11 @@ export class Session {
   }
 
   #callback(event: StatusEvent, extra: Record<string, string> = {}): void {
-    const url = this.#o.app.statusCallback;
+    const url = this.#app.statusCallback;
     if (!url) return;
-    const events = this.#o.app.statusCallbackEvents ?? ['completed'];
+    const events = this.#app.statusCallbackEvents ?? ['completed'];
     if (!events.includes(event)) return;
-    this.#fire(url, this.#o.app.statusCallbackMethod ?? 'POST', {
+    this.#fire(url, this.#app.statusCallbackMethod ?? 'POST', {
       ...extra,
       CallbackSource: 'call-progress-events',
       SequenceNumber: String(this.#sequence++),

@@ -98,7 +98,8 @@ describe('creating a call (twilio client)', () => {
     expect(done['start_time']).toMatch(/\+0000$/);
     const voice = s.app.to('/reminder')[0]!.params;
     expect(voice).toMatchObject({ CallSid: call.sid, AccountSid: ACCOUNT, Direction: 'outbound-api', From: '+14155550100', To: '+14155550123', CallStatus: 'in-progress' });
-    await s.rt.calls.settled();
+    // Status callbacks are fire-and-forget: they reach the app a moment after the call's end.
+    await waitFor(() => s.app.to('/status').length === 4);
     expect(s.app.to('/status').map((r) => r.params['CallStatus'])).toEqual(['initiated', 'ringing', 'in-progress', 'completed']);
     // The helper library's own fetch reads it the same way.
     expect((await s.client.calls(call.sid).fetch()).status).toBe('completed');
@@ -161,7 +162,7 @@ describe('what a placed call does with the rest of its parameters', () => {
     // TimeLimit counts from the answer: 3 s of a 30 s <Pause>.
     expect(Number(done['duration'])).toBeGreaterThanOrEqual(3);
     expect(Number(done['duration'])).toBeLessThan(10);
-    await s.rt.calls.settled();
+    await waitFor(() => s.app.to('/rec').length === 1);
     expect(s.app.to('/fallback')[0]!.params).toMatchObject({ ErrorCode: '11200', ErrorUrl: s.app.url('/fails'), Direction: 'outbound-api' });
     expect(s.app.to('/rec')[0]!.params).toMatchObject({ CallSid: call.sid, RecordingSource: 'OutboundAPI', RecordingStatus: 'completed', RecordingChannels: '2' });
     const callId = s.rt.calls.registry.get(call.sid)!.record.callId;
@@ -246,6 +247,18 @@ describe('steering a live call', () => {
     expect(done['status']).toBe('completed');
   });
 
+  it('an update may move the StatusCallback and FallbackUrl with its Url, as Twilio allows, and not without one', async () => {
+    const s = await setup({ '/voice': xml('<Pause length="30"/>'), '/broken': { status: 500 }, '/rescue': xml('<Hangup/>'), '/old': '', '/new': '' }, { mock: { callees: { '*': { ring: 0 } } } });
+    const call = await s.client.calls.create({ to: '+14155550123', from: '+14155550100', url: s.app.url('/voice'), statusCallback: s.app.url('/old') });
+    await s.until(call.sid, 'in-progress');
+    await expect(s.client.calls(call.sid).update({ statusCallback: s.app.url('/new') })).rejects.toMatchObject({ status: 400, code: 21200, message: expect.stringMatching(/give Url or Twiml in the same request/) });
+    await s.client.calls(call.sid).update({ url: s.app.url('/broken'), fallbackUrl: s.app.url('/rescue'), statusCallback: s.app.url('/new') });
+    await s.until(call.sid, 'completed');
+    await waitFor(() => s.app.to('/new').length === 1);
+    expect(s.app.to('/rescue')[0]!.params).toMatchObject({ ErrorCode: '11200', ErrorUrl: s.app.url('/broken') });
+    expect([s.app.to('/old').length, s.app.to('/new').map((r) => r.params['CallStatus'])]).toEqual([0, ['completed']]);
+  });
+
   it('Status=canceled cancels a call that is still ringing; on a call in progress it has no effect, as on Twilio', async () => {
     const s = await setup({ '/voice': xml('<Pause length="30"/>'), '/status': '' }, { mock: { callees: { '+14155550123': { ring: 30 }, '*': { ring: 0 } } } });
     const ringing = await s.client.calls.create({ to: '+14155550123', from: '+14155550100', url: s.app.url('/voice'), statusCallback: s.app.url('/status') });
@@ -260,7 +273,7 @@ describe('steering a live call', () => {
     await s.until(talking.sid, 'completed');
     // An ended call cannot be steered: 21220.
     await expect(s.client.calls(talking.sid).update({ twiml: '<Response/>' })).rejects.toMatchObject({ status: 400, code: 21220 });
-    await s.rt.calls.settled();
+    await waitFor(() => s.app.to('/status').length === 1);
     expect(s.app.to('/status').map((r) => r.params['CallStatus'])).toEqual(['canceled']);
   });
 

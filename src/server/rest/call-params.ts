@@ -5,7 +5,7 @@
 import { CallRequestError, type PlaceCall } from '../../calls/service.js';
 import type { AppTable } from '../../calls/routing.js';
 import { compileDocument } from '../../runtime/document.js';
-import { INLINE_APP_URL, type AppConfig, type Instructions, type StatusEvent } from '../../runtime/session.js';
+import { INLINE_APP_URL, type AppChanges, type AppConfig, type Instructions, type StatusEvent } from '../../runtime/session.js';
 import { isE164 } from '../../sip/e164.js';
 import { resolveSipText } from '../../sip/target.js';
 import type { AdapterCapabilities, DialTarget } from '../../telephony/adapter.js';
@@ -209,13 +209,25 @@ export function placeCallRequest(f: Form, o: { capabilities: AdapterCapabilities
   };
 }
 
-/** The Calls API's update: new instructions (Url or Twiml), or Status completed/canceled. */
-export function updateCallRequest(f: Form): { instructions?: Instructions; status?: 'completed' | 'canceled' } {
-  for (const name of ['FallbackUrl', 'FallbackMethod', 'StatusCallback', 'StatusCallbackMethod', 'TimeLimit']) {
-    if (f[name] !== undefined) throw bad(CODES.callsResource, `${name} cannot be changed on a live call by didml; give Url or Twiml, or Status`);
-  }
+/**
+ * The Calls API's update: new instructions (Url or Twiml, with a new FallbackUrl and
+ * StatusCallback if given: Twilio changes a StatusCallback only together with a Url), or Status
+ * completed/canceled.
+ */
+export function updateCallRequest(f: Form): { instructions?: Instructions; changes?: AppChanges; status?: 'completed' | 'canceled' } {
+  if (f['TimeLimit'] !== undefined) throw bad(CODES.callsResource, 'TimeLimit cannot be changed on a live call by didml: its limit was set when it began');
   const next = instructions(f, false);
   const status = str(f, 'Status') as 'completed' | 'canceled' | undefined;
+  const fallbackUrl = str(f, 'FallbackUrl');
+  const statusCallback = str(f, 'StatusCallback');
+  const changes: AppChanges = {
+    ...(fallbackUrl !== undefined ? { fallbackUrl: webUrl(fallbackUrl, 'FallbackUrl', CODES.invalidUrl), fallbackMethod: (str(f, 'FallbackMethod') as HttpMethod | undefined) ?? 'POST' } : {}),
+    ...(statusCallback !== undefined ? { statusCallback: webUrl(statusCallback, 'StatusCallback', CODES.statusCallback), statusCallbackMethod: (str(f, 'StatusCallbackMethod') as HttpMethod | undefined) ?? 'POST' } : {}),
+  };
+  for (const [method, url] of [['FallbackMethod', 'FallbackUrl'], ['StatusCallbackMethod', 'StatusCallback']]) {
+    if (f[method!] !== undefined && f[url!] === undefined) throw bad(CODES.method, `${method} goes with ${url}`);
+  }
+  if (Object.keys(changes).length && !next) throw bad(CODES.callsResource, 'FallbackUrl and StatusCallback change with new instructions: give Url or Twiml in the same request, as Twilio requires');
   if (!next && !status) throw bad(CODES.callsResource, 'nothing to update: give Url or Twiml (new instructions), or Status (completed or canceled)');
-  return { ...(next ? { instructions: next } : {}), ...(status ? { status } : {}) };
+  return { ...(next ? { instructions: next } : {}), ...(Object.keys(changes).length ? { changes } : {}), ...(status ? { status } : {}) };
 }
