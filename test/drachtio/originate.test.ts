@@ -118,6 +118,12 @@ describe('placing a call on drachtio', () => {
     expect(x.stand.sent('CANCEL')).toHaveLength(1);
   });
 
+  it('the signal aborted before the INVITE went: canceled, and nothing is sent', async () => {
+    const x = await harness();
+    expect(await place(x, { signal: AbortSignal.abort() }).result).toEqual({ answered: false, status: 'canceled', reason: 'the call was canceled before it was placed' });
+    expect(x.stand.sent()).toEqual([]);
+  });
+
   it('a 200 that crosses the CANCEL at the timeout is ACKed and hung up at once: still no-answer', async () => {
     const x = await harness();
     x.stand.onRequest = (req) => {

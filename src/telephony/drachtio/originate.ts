@@ -44,14 +44,17 @@ export interface PlaceDeps {
 
 type Unanswered = Extract<OriginateResult, { answered: false }>;
 
+/** Given up on before the INVITE went: nothing to CANCEL, no response code. */
+const CANCELED_UNPLACED: Unanswered = { answered: false, status: 'canceled', reason: 'the call was canceled before it was placed' };
+
 export async function originate(deps: PlaceDeps, o: OriginateOptions): Promise<OriginateResult> {
   const out = resolveTarget(o.target, deps.leg.config);
   if (isResolveError(out)) throw new DidmlError('DIDML_TELEPHONY', `placing a call: ${out.error}`);
-  if (o.signal?.aborted) return { answered: false, status: 'canceled', reason: 'the call was canceled before it was placed' };
+  if (o.signal?.aborted) return { ...CANCELED_UNPLACED };
   const media = await offerMedia(deps.leg);
   if (o.signal?.aborted) {
     release(media);
-    return { answered: false, status: 'canceled', reason: 'the call was canceled before it was placed' };
+    return { ...CANCELED_UNPLACED };
   }
   return new PlacedCall(deps, o, out, media).run();
 }
