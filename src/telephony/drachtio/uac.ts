@@ -13,7 +13,8 @@ export type CancelReason = 'timeout' | 'given-up';
 /**
  * CANCELs the INVITE `req` (RFC 3261 §9.1). The far end then owes a 487 for the INVITE; a 200
  * that crossed the CANCEL is the caller's to ACK and hang up. drachtio-srf sends the CANCEL for
- * the INVITE that went again with credentials, when a 401/407 came first.
+ * the INVITE that went again with credentials, when a 401/407 came first; drachtio-server's SIP
+ * stack (sofia-sip's nta) holds it until a provisional response has come, as §9.1 requires.
  */
 export function cancelInvite(req: SrfRequest | undefined, log: Logger, callId: string): void {
   try {
