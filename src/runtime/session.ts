@@ -171,8 +171,9 @@ export class Session {
   #turn = new AbortController();
   /** The URL of the document in progress, the base of inline instructions' relative URLs. */
   #documentUrl: string | undefined;
-  /** Why a placed call was not answered. */
+  /** Why a placed call was not answered, and the far end's final response. */
   #unanswered: string | undefined;
+  #sipResponseCode: number | undefined;
 
   /** `call`: the call that arrived; undefined for one the session places (`options.outbound`). */
   constructor(call: InboundCall | undefined, options: SessionOptions) {
@@ -274,6 +275,7 @@ export class Session {
       this.#emit({ type: 'outbound-end', status: result.status, reason: result.reason, ...(result.sipResponseCode ? { sipResponseCode: result.sipResponseCode } : {}) });
       this.#endedAs = result.status;
       this.#unanswered = result.reason;
+      if (result.sipResponseCode !== undefined) this.#sipResponseCode = result.sipResponseCode;
       return false;
     }
     this.#call = { ...result.call, from: placed.from, to: placed.to };
@@ -369,7 +371,8 @@ export class Session {
     }
     const duration = Math.round((this.#clock.now() - this.#started) / 1000);
     this.#emit({ type: 'end', status: final, reason });
-    this.#callback('completed', { CallDuration: String(duration) });
+    // A placed call's final response, as Twilio reports it on the completed callback.
+    this.#callback('completed', { CallDuration: String(duration), ...(this.#sipResponseCode !== undefined ? { SipResponseCode: String(this.#sipResponseCode) } : {}) });
     for (const p of this.#postcalls) this.#fire(p.url, p.method, { CallDuration: String(duration) });
     return { callSid: this.callSid, status: final, duration, reason, documents: this.#documents, errors: this.#errors };
   }

@@ -102,7 +102,7 @@ describe('a placed call', () => {
     const summary = await p.run;
     expect(summary.status).toBe(status);
     expect(a.to('/voice')).toEqual([]);
-    expect(a.to('/status').map((r) => r.params['CallStatus'])).toEqual([status]);
+    expect(a.to('/status').map((r) => [r.params['CallStatus'], r.params['SipResponseCode']])).toEqual([[status, String(code)]]);
     expect(legEvents(p).find((e) => e.type === 'outbound-response')).toMatchObject({ sipResponseCode: code, status });
     if (status === 'no-answer') expect(summary.duration).toBe(20);
   });
