@@ -218,6 +218,16 @@ describe.skipIf(Boolean(why))('media through a real FreeSWITCH', () => {
     expect(s.requests.find((r) => r.url.endsWith('/dialed'))!.params).toMatchObject({ DialCallStatus: 'completed', DialCallSid: whisper['CallSid'] });
   });
 
+  it('a placed call (the Calls API) offers a FreeSWITCH endpoint; once the far end answers, the document speaks on it and hangs up', async () => {
+    const far = await callee(sipp.calleeAnswersUntilBye({ requestUri: '^INVITE sip:agent@127\\.0\\.0\\.1:[0-9]+ SIP', body: 'o=FreeSWITCH' }));
+    const s = await setup({ '/voice': '<Response><Say>Your appointment is tomorrow at nine.</Say><Hangup/></Response>' });
+    const placed = s.place({ kind: 'sip', uri: `sip:agent@127.0.0.1:${far.port}`, headers: {} });
+    expect(await placed.result).toMatchObject({ answered: true });
+    expect(await far.done).toMatchObject({ code: 0 });
+    expect(await s.summaries[0]).toMatchObject({ status: 'completed', reason: '<Hangup>', errors: [] });
+    expect(s.requests[0]!.params).toMatchObject({ Direction: 'outbound-api' });
+  });
+
   it('a hold from the caller (re-INVITE, a=sendonly) goes to its FreeSWITCH endpoint, which answers recvonly', async () => {
     const s = await setup({ '/voice': '<Response><Say>Please hold the line.</Say><Pause length="10"/></Response>' });
     expect(await caller(s, sipp.callerHolds({ afterMs: 600 }), '+14155550199')).toMatchObject({ code: 0 });
