@@ -13,8 +13,27 @@ const targets = (e: TranscriptEvent): string =>
     })
     .join(', ');
 
+/** A document given inline, on one line: no XML declaration, no space between tags, long ones cut. */
+const inline = (xml: unknown, max = 100): string => {
+  const s = String(xml).replace(/^\s*<\?xml[^>]*\?>/, '').replace(/>\s+</g, '><').replace(/\s+/g, ' ').trim();
+  return s.length > max ? `${s.slice(0, max - 1)}…` : s;
+};
+
+/** What an update of the live call told it (the Calls API's Url, Twiml or Status). */
+const update = (e: TranscriptEvent): string =>
+  e['status'] !== undefined ? `end the call (Status=${String(e['status'])})` : e['twiml'] !== undefined ? 'new TwiML' : `go to ${String(e['method'])} ${String(e['url'])}`;
+
 const SHOW: Record<string, Show> = {
   inbound: (e) => `call from ${String(e['from'])} to ${String(e['to'])}`,
+  outbound: (e) =>
+    `call placed to ${targets({ ...e, targets: [e['target']] })} from ${String(e['from'])}, timeout ${String(e['timeout'])} s${e['machineDetection'] ? `, machine detection ${String(e['machineDetection'])}` : ''}`,
+  ringing: () => 'ringing',
+  'outbound-response': (e) => `  SIP ${String(e['sipResponseCode'])} (${String(e['status'])})`,
+  'machine-detection': (e) => `answered by ${String(e['answeredBy'])} (machine detection)`,
+  // The session's note of the same refusal the far end's response and the call's end show.
+  'outbound-end': () => null,
+  update: (e) => `update: ${update(e)}`,
+  twiml: (e) => `→ inline TwiML ${inline(e['body'])}`,
   webhook: (e) =>
     `→ ${String(e['method'])} ${String(e['url'])}${e['status'] !== undefined ? ` (${String(e['status'])})` : ''}${e['error'] ? `: ${String(e['message'])}` : ''}`,
   callback: (e) => `→ callback ${String(e['method'])} ${String(e['url'])}`,

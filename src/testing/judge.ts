@@ -1,6 +1,7 @@
 // Holding a finished call against its scenario: the steps in order, then what a scenario need
-// not name to fail: an error no step expects, a scripted caller action the app never asked for.
-import type { SimulatedCall } from '../runtime/simulate.js';
+// not name to fail: an error no step expects, a scripted caller action the app never asked for,
+// an update that came after the call was over.
+import { scriptedActions, type SimulatedCall } from '../runtime/simulate.js';
 import { endOf, excerpt, line, matchSteps, seconds, type Failure } from './match.js';
 import { showActual } from './patterns.js';
 import type { Scenario, Step } from './scenario.js';
@@ -30,13 +31,25 @@ export function judge(scenario: Scenario, call: SimulatedCall): Failure[] {
 
   // Caller actions the app never asked for: the scenario and the app disagree about the flow.
   if (call.unusedActions.length) {
-    const script = scenario.call?.caller ?? [];
-    const used = script.length - call.unusedActions.length;
+    const script = scriptedActions(scenario.call ?? {});
+    const used = script.actions.length - call.unusedActions.length;
     const times = (n: number) => (n === 1 ? 'once' : `${n} times`);
     out.push({
-      title: `call.caller[${used}] ${showActual(call.unusedActions[0])} was never used${call.unusedActions.length > 1 ? ` (nor the ${call.unusedActions.length - 1} after it)` : ''}`,
-      expected: `the app to ask the caller for input ${times(script.length)} (at a Gather, a Record, or a Dial with hangupOnStar)`,
+      title: `call.${script.key}[${used}] ${showActual(call.unusedActions[0])} was never used${call.unusedActions.length > 1 ? ` (nor the ${call.unusedActions.length - 1} after it)` : ''}`,
+      expected: `the app to ask ${script.party} for input ${times(script.actions.length)} (at a Gather, a Record, or a Dial with hangupOnStar)`,
       happened: `it asked ${times(used)}; ${endOf(events)}`,
+      excerpt: excerpt(events, undefined, events.length - 1),
+    });
+  }
+
+  // Updates after the end: the call was over before the moment the scenario meant to change it.
+  const late = call.unusedUpdates[0];
+  if (late !== undefined) {
+    const u = scenario.call!.updates![late]!;
+    out.push({
+      title: `call.updates[${late}] at ${seconds(u.at * 1000)} was never applied${call.unusedUpdates.length > 1 ? ` (nor the ${call.unusedUpdates.length - 1} after it)` : ''}`,
+      expected: `the call to be going on at ${seconds(u.at * 1000)}`,
+      happened: endOf(events),
       excerpt: excerpt(events, undefined, events.length - 1),
     });
   }

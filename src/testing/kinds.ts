@@ -51,7 +51,33 @@ interface TargetView {
 
 const TARGET_FIELDS = ['to', 'headers', 'username', 'transport'] as const;
 
+/** Where a placed call's attempt ends: its refusal, its answer, or with detection the verdict. */
+function attemptEnd(events: readonly TranscriptEvent[], start: number): number {
+  const verdict = events[start]!['machineDetection'] !== undefined ? 'machine-detection' : 'answer';
+  for (let i = start + 1; i < events.length; i++) if ([verdict, 'outbound-response', 'hangup'].includes(events[i]!.type)) return i;
+  return -1;
+}
+
 export const KINDS: Record<StepKind, KindDef> = {
+  outbound: {
+    type: 'outbound',
+    shorthand: 'to',
+    end: attemptEnd,
+    view(ev, i, end) {
+      const o = ev[i]!;
+      const target = o['target'] as TargetView;
+      const during = ev.slice(i + 1, end + 1);
+      const refused = during.find((e) => e.type === 'outbound-response');
+      const answered = during.some((e) => e.type === 'answer');
+      return {
+        to: targetAddress(target),
+        ...(target.headers ? { headers: target.headers } : {}),
+        ...pick(o, 'from', 'timeout', 'machineDetection'),
+        ...(refused ? pick(refused, 'status', 'sipResponseCode') : answered ? { status: 'answered', sipResponseCode: 200 } : {}),
+        ...pick(during.find((e) => e.type === 'machine-detection'), 'answeredBy'),
+      };
+    },
+  },
   say: { type: 'say', shorthand: 'text', view: (ev, i) => pick(ev[i], 'text', 'voice', 'language', 'loop') },
   play: { type: 'play', shorthand: 'url', view: (ev, i) => pick(ev[i], 'url', 'loop') },
   pause: { type: 'pause', shorthand: 'seconds', view: (ev, i) => pick(ev[i], 'seconds') },

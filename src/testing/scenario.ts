@@ -1,8 +1,9 @@
 // A scenario: one call against an app, and what must happen on it. Plain JSON (`*.call.json`),
 // checked against grammar/scenario.schema.json; the call is the mock backend's own script format
-// (src/telephony/mock/script.ts), so the same data drives `didml test`, `didml serve`'s
+// (src/telephony/mock/script.ts), with how the runtime places it and updates it (`outbound`,
+// `updates`: src/runtime/simulate.ts), so the same data drives `didml test`, `didml serve`'s
 // POST /calls and `simulateCall`.
-import type { MockCallScript } from '../telephony/mock/index.js';
+import type { CallScript } from '../runtime/simulate.js';
 import type { AppConfig } from '../runtime/session.js';
 
 /** Text to match: a string is compared exactly; or a substring, or a regular expression. */
@@ -27,6 +28,7 @@ export interface AppSpec extends AppConfig {
 
 /** The step kinds, each the name of what it matches (see kinds.ts). */
 export const STEP_KINDS = [
+  'outbound',
   'say',
   'play',
   'pause',
@@ -69,7 +71,7 @@ export interface Scenario {
   name?: string;
   description?: string;
   app: string | AppSpec;
-  call?: MockCallScript;
+  call?: CallScript;
   authToken?: string;
   pending?: string;
   expect?: Step[];

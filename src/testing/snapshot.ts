@@ -7,8 +7,11 @@ import type { TranscriptEvent } from '../telephony/mock/index.js';
 import { formatEvent } from '../cli/transcript.js';
 import { line, type Failure } from './match.js';
 
-/** Parameters every request about the call carries: shown once on the inbound line, not per webhook. */
-const IDENTITY = /^(AccountSid|ApiVersion|CallSid|callSid|Called|Caller|CallerName|Direction|From|To|SipCallId|SipSourceIp|SipHeader_.*)$/;
+/**
+ * Parameters every request about the call carries: shown once on the inbound (or outbound) line,
+ * not per webhook; a placed call's AnsweredBy on the machine detection line.
+ */
+const IDENTITY = /^(AccountSid|ApiVersion|CallSid|callSid|Called|Caller|CallerName|Direction|From|To|SipCallId|SipSourceIp|SipHeader_.*|AnsweredBy)$/;
 
 /** Whether an event belongs in a snapshot (callback failures come whenever the network answers). */
 export function isStable(e: TranscriptEvent): boolean {

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { packageRoot } from '../paths.js';
+import { callScriptProblems } from '../runtime/simulate.js';
 import { STEP_KINDS, type Scenario, type Step } from './scenario.js';
 import { explainErrors, keyPath } from '../schema-errors.js';
 
@@ -35,7 +36,7 @@ export function checkScenario(data: unknown, options: CheckOptions = {}): Checke
   const validate = validator();
   if (!validate(data)) return { ok: false, problems: explainErrors([...(validate.errors ?? [])], data) };
   const scenario = data as Scenario;
-  const problems: string[] = [];
+  const problems = callScriptProblems(scenario.call ?? {}).map((p) => `call.${p}`);
   (scenario.expect ?? []).forEach((step, i) => problems.push(...checkStep(step, `expect[${i}]`)));
   if (!problems.length && !scenario.pending && !options.updating && !scenario.expect?.length && !scenario.snapshot) {
     problems.push('nothing to check: add "expect" steps, or run didml test --update to record a snapshot of the call');
