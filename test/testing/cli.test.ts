@@ -48,7 +48,7 @@ describe('didml test', () => {
     const r = await cli(['test', failing]);
     expect(r.code).toBe(2);
     expect(r.out).toContain('! fixtures/flows-failing/invalid/misspelt-keys.call.json  invalid scenario\n    call.caller[0]: unknown key "digit"');
-    expect(r.out).toMatch(/^\d+ scenarios: 0 passed, \d+ failed, 6 invalid/m);
+    expect(r.out).toMatch(/^\d+ scenarios: 0 passed, \d+ failed, 9 invalid/m);
   });
 
   it('exits 2 for a path that does not exist or holds no scenario', async () => {
