@@ -12,12 +12,20 @@
 //
 // An expectation looks after the previous one, and after the caller's last action: "after I
 // pressed 1, the next thing said is…". Its semantics are those of a scenario step (match.ts).
+//
+// The runtime can place the call instead (`outbound`, the party called scripted in `callees`),
+// and the test can change the live call as the Calls API does, at a moment it chooses:
+//
+//   const call = await startCall({ app: 'fixtures/agent', outbound: { to: '+14155550123' }, callees: { '+14155550123': { ring: 3 } } });
+//   await call.runUntil(12);                        // 12 s into the call, held there
+//   await call.update({ twiml: '<Response><Dial>+14155550150</Dial></Response>' });
+//   await call.expectDial('+14155550150');
 import { fileURLToPath } from 'node:url';
 import type { Limits } from '../runtime/limits.js';
 import { sequentialIds } from '../runtime/ids.js';
 import type { CallSummary } from '../runtime/session.js';
-import { simulateCall, type SimulateOptions, type SimulatedCall } from '../runtime/simulate.js';
-import type { CallerAction, CallerOpportunity, MockCallScript, TranscriptEvent } from '../telephony/mock/index.js';
+import { simulateCall, type CallInstruction, type CallScript, type LiveCall, type SimulateOptions, type SimulatedCall } from '../runtime/simulate.js';
+import type { CallerAction, CallerOpportunity, TranscriptEvent } from '../telephony/mock/index.js';
 import type { DialStatus } from '../telephony/adapter.js';
 import type { WebhookHandler } from '../webhook/handler.js';
 import { endOf, excerpt, matchSteps, seconds, type Failure } from './match.js';
@@ -53,13 +61,17 @@ export interface DialExpectation {
   recording?: { url?: TextLike; duration?: TextLike } | null;
 }
 export interface ReferExpectation { to?: TextLike; headers?: FieldsLike; response?: TextLike; notify?: TextLike | null }
+export interface OutboundExpectation {
+  to?: TextLike; headers?: FieldsLike; from?: TextLike; timeout?: TextLike; machineDetection?: TextLike;
+  status?: 'answered' | 'busy' | 'no-answer' | 'failed' | 'canceled'; sipResponseCode?: TextLike; answeredBy?: TextLike | null;
+}
 export interface WebhookExpectation { url?: TextLike; path?: TextLike; method?: 'GET' | 'POST'; params?: FieldsLike; status?: TextLike; error?: TextLike | null }
 export type Options = Omit<StepModifiers, 'not'>;
 
 /** An app for a test: a folder or file path, a URL, a file: URL, an in-process handler, or all the details. */
 export type AppInput = string | URL | WebhookHandler | (Partial<AppSpec> & { handler?: WebhookHandler });
 
-export interface StartCallOptions extends MockCallScript {
+export interface StartCallOptions extends CallScript {
   app: AppInput;
   /** Sign every webhook with X-Twilio-Signature. */
   authToken?: string;
@@ -99,14 +111,20 @@ export class TestCall {
   #since = 'from the start of the call';
   #expectations = 0;
   #waiting: { at: CallerOpportunity; answer: (a: CallerAction) => void; t: number } | undefined;
+  /** Held by runUntil at a moment of call time: virtual time stands still until the test lets it go. */
+  #held: { release: () => void; t: number } | undefined;
+  #live: LiveCall | undefined;
   #result: SimulatedCall | undefined;
   #error: unknown;
   #settled = false;
 
   /** @internal Use startCall(). */
-  constructor(run: (hooks: { ask: NonNullable<SimulateOptions['ask']>; onEvent: (e: TranscriptEvent) => void; ids: (p: string) => string }) => Promise<SimulatedCall>) {
+  constructor(
+    run: (hooks: { ask: NonNullable<SimulateOptions['ask']>; onEvent: (e: TranscriptEvent) => void; ids: (p: string) => string; onLive: (live: LiveCall) => void }) => Promise<SimulatedCall>,
+  ) {
     const ids = sequentialIds();
     run({
+      onLive: (live) => (this.#live = live),
       ask: (at, leg) =>
         new Promise<CallerAction>((answer) => {
           this.#waiting = { at, answer, t: leg.clock.now() - leg.startedAt };
@@ -165,15 +183,27 @@ export class TestCall {
     for (const w of this.#wakers.splice(0)) w();
   }
 
-  /** Until the call needs the caller, or has ended. */
+  /** Until the call needs the caller, is held where the test asked, or has ended. */
   #settle(): Promise<void> {
-    if (this.#waiting || this.#settled) return Promise.resolve();
+    if (this.#waiting || this.#settled || this.#held) return Promise.resolve();
     return new Promise((resolve) => this.#wakers.push(resolve));
+  }
+
+  /** Lets a held call run on. */
+  #release(): void {
+    this.#held?.release();
+    this.#held = undefined;
   }
 
   #note(): string {
     if (this.#waiting) return `\n  (the call is waiting for the caller at ${WAITING[this.#waiting.at]}: press, speak, stay silent or hang up to go on)`;
+    if (this.#held) return `\n  (the call is held at ${seconds(this.#held.t)}: update it, or let it run on with runUntil or expectStatus)`;
     return '';
+  }
+
+  #liveCall(): LiveCall {
+    if (!this.#live) throw new Error('the call has not started (use startCall())');
+    return this.#live;
   }
 
   #fail(title: string, happened: string): never {
@@ -192,6 +222,7 @@ export class TestCall {
     await this.#settle();
     this.#rethrow();
     const w = this.#waiting;
+    if (!w && this.#held) this.#fail(`the caller cannot ${what} at ${seconds(this.#held.t)}`, 'the call is not waiting for the caller there (at a Gather, a Record or a Dial with hangupOnStar)');
     if (!w) this.#fail(`the caller cannot ${what}: the call is over`, endOf(this.#events));
     if (w.at === 'dial' && !('digits' in action || 'hangup' in action)) {
       this.#fail(`the caller cannot ${what} during a <Dial hangupOnStar>`, 'only keys (* ends the dial) or a hang-up mean anything there');
@@ -224,17 +255,85 @@ export class TestCall {
   }
 
   /**
-   * Hangs up at the place the call waits for the caller, and waits for the call to wind up
-   * (actions requested with Digits=hangup and the like). A call already over stays as it ended.
+   * Hangs up at the place the call waits for the caller, or where runUntil holds it (on a placed
+   * call: the party called hangs up), and waits for the call to wind up (actions requested with
+   * Digits=hangup and the like). A call already over stays as it ended.
    */
   async hangup(): Promise<SimulatedCall> {
     await this.#settle();
     if (this.#waiting) await this.#act({ hangup: true }, 'hang up');
+    else if (this.#held) {
+      const t = this.#held.t;
+      const from = this.#events.length;
+      if (!this.#liveCall().hangup()) this.#fail(`nobody can hang up at ${seconds(t)}`, 'the call has not been answered yet');
+      this.#position = Math.max(this.#position, from);
+      this.#since = `after the hang-up (at ${seconds(t)})`;
+    }
     return this.result();
   }
 
-  /** The whole call once it has ended on its own; fails if it waits for the caller. */
+  // -------------------------------------------------------------------------------------------
+  // The moment, and the Calls API's update.
+
+  /**
+   * Lets the call run until `at` seconds of call time and holds it there: virtual time stands
+   * still while the test looks (expectations see what happened so far) and until it acts
+   * (update, hangup, runUntil further on, expectStatus). Returns earlier when the call ends
+   * first; fails when it waits for the caller before then, or is past that moment already.
+   */
+  async runUntil(at: number): Promise<void> {
+    if (!(typeof at === 'number' && at >= 0)) throw new TypeError(`runUntil: give seconds of call time (0 or more), not ${String(at)}`);
+    const live = this.#liveCall();
+    this.#rethrow();
+    if (this.#settled) return;
+    const title = `the call cannot run on to ${seconds(at * 1000)}`;
+    const wait = Math.round(at * 1000) - live.now();
+    if (wait < 0) this.#fail(title, `it is at ${seconds(live.now())} already`);
+    const waiting = () => this.#waiting && this.#fail(title, `it is waiting for the caller at ${WAITING[this.#waiting.at]} (at ${seconds(this.#waiting.t)})`);
+    waiting();
+    this.#release();
+    const cancel = live.clock.timer(wait, () => {
+      let release!: () => void;
+      void live.clock.io(new Promise<void>((r) => (release = r)));
+      this.#held = { release, t: live.now() };
+      this.#wake();
+    });
+    await this.#settle();
+    cancel();
+    this.#rethrow();
+    if (!this.#held) waiting();
+  }
+
+  /**
+   * Changes the live call now, as the Calls API's update does: `{twiml}` or `{url, method?}`
+   * (relative to the app) end the verb in progress and run the new document (an interrupted
+   * Gather's action is never requested); `{status: 'completed'}` hangs the call up,
+   * `{status: 'canceled'}` cancels a placed call still ringing. The call then runs on.
+   */
+  async update(instruction: CallInstruction): Promise<void> {
+    const checked = checkScenario({ app: '.', pending: 'update', call: { updates: [{ at: 0, ...instruction }] } });
+    if (!checked.ok) throw new TypeError(`not a valid update: ${checked.problems.map((p) => p.replace(/^call\.updates\[0\](?:\.|: )/, '')).join('; ')}`);
+    const live = this.#liveCall();
+    await this.#settle();
+    this.#rethrow();
+    if (this.#settled) this.#fail('the call cannot be updated: it is over', endOf(this.#events));
+    const t = live.now();
+    // What the update brings about (the interrupted verb's end, the new document) comes after this.
+    const from = this.#events.length;
+    live.update(instruction);
+    // The verb that waited for the caller has ended; the question it asked is answered with nothing.
+    const w = this.#waiting;
+    this.#waiting = undefined;
+    w?.answer({ silence: true });
+    this.#release();
+    this.#position = Math.max(this.#position, from);
+    const what = instruction.status !== undefined ? `status ${instruction.status}` : instruction.twiml !== undefined ? 'twiml' : `url ${instruction.url}`;
+    this.#since = `after the update (${what}, at ${seconds(t)})`;
+  }
+
+  /** The whole call once it has ended on its own (a held call runs on); fails if it waits for the caller. */
   async result(): Promise<SimulatedCall> {
+    this.#release();
     await this.#settle();
     this.#rethrow();
     if (!this.#result) this.#fail('the call did not end', `it is waiting for the caller at ${WAITING[this.#waiting!.at]}`);
@@ -272,6 +371,10 @@ export class TestCall {
     return this.expect({ [kind]: value === undefined ? true : value, ...options });
   }
 
+  /** The call the runtime placed, where its attempt ended (answered, busy, no-answer…, or the detector's verdict). */
+  expectOutbound(to?: TextLike | OutboundExpectation, options?: Options): Promise<TranscriptEvent> {
+    return this.#kind('outbound', to, options);
+  }
   expectSay(text: TextLike | SayExpectation, options?: Options): Promise<TranscriptEvent> {
     return this.#kind('say', text, options);
   }
@@ -336,8 +439,8 @@ export async function startCall(options: StartCallOptions): Promise<TestCall> {
   }
   const resolved = await resolveApp(spec, process.cwd(), handler);
   const webhooks = resolved.client(undefined, authToken);
-  const call = new TestCall(({ ask, onEvent, ids }) =>
-    simulateCall({ app: resolved.app, call: script, webhooks, ids, ask, onEvent, ...(limits ? { limits } : {}) }).finally(() => webhooks.close()),
+  const call = new TestCall(({ ask, onEvent, ids, onLive }) =>
+    simulateCall({ app: resolved.app, call: script, webhooks, ids, ask, onEvent, onLive, ...(limits ? { limits } : {}) }).finally(() => webhooks.close()),
   );
   // The call has started (its first request is on its way): the CallSid is known.
   return call;

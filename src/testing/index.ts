@@ -13,7 +13,9 @@ export type {
   DialExpectation,
   ReferExpectation,
   WebhookExpectation,
+  OutboundExpectation,
 } from './call.js';
+export type { CallScript, PlacedCall, CallUpdate, CallInstruction } from '../runtime/simulate.js';
 export { runScenario, runScenarioFile, runScenarios, findScenarios, judge, resolveApp, ClientPool, SCENARIO_SUFFIX } from './runner.js';
 export type { ScenarioResult, ScenarioStatus, SuiteResult, RunOptions, ScenarioSource, ResolvedApp } from './runner.js';
 export { checkScenario, type Checked } from './validate.js';
