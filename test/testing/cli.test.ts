@@ -133,6 +133,14 @@ describe('didml test', () => {
     }
   });
 
+  it('runs the bundled examples\' scenarios green (examples/outbound-reminder: placed calls and a handoff)', async () => {
+    const r = await cli(['test', join(repo, 'examples')]);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^5 scenarios: 5 passed \(\d+ ms\)$/m);
+    expect(r.out).toContain('✓ examples/outbound-reminder/agent-handoff.call.json');
+  });
+
   it('runs from the real executable', () => {
     const r = spawnSync(process.execPath, ['bin/didml.js', 'test', 'fixtures/flows/synthflow'], { cwd: repo, encoding: 'utf8' });
     expect(r.stderr).toBe('');
