@@ -16,3 +16,14 @@ it('the README\'s example scenario passes', async () => {
   expect(r.status).toBe('passed');
   expect(r.steps).toBe(4);
 });
+
+it('the README\'s placed-call scenario passes against examples/outbound-reminder', async () => {
+  const readme = readFileSync(join(repo, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('### Placed calls and live updates'));
+  const json = /```json\n([\s\S]*?)\n```/.exec(section)?.[1];
+  expect(json).toBeDefined();
+  const r = await runScenario({ scenario: JSON.parse(json!), dir: join(repo, 'examples/outbound-reminder') });
+  expect([...r.problems, ...r.failures.map((f) => f.title)]).toEqual([]);
+  expect(r.status).toBe('passed');
+  expect(r.steps).toBe(7);
+});
