@@ -216,12 +216,17 @@ export class Session {
 
   /**
    * Ends the call as the Calls API's `Status` asks: `completed` hangs up a call (in progress, or
-   * still ringing), `canceled` one not yet answered. Its final status is the one asked for.
+   * still ringing: then it ends canceled), `canceled` one not yet answered; on a call in progress
+   * `canceled` does nothing, as on Twilio. False when nothing was done.
    */
-  end(status: 'completed' | 'canceled', reason: string): void {
-    if (this.#abort.signal.aborted) return;
-    this.#endedAs = status === 'canceled' || this.#answeredAt !== undefined ? status : 'canceled';
+  end(status: 'completed' | 'canceled', reason: string): boolean {
+    if (this.#abort.signal.aborted) return false;
+    this.#emit({ type: 'update', status });
+    // Twilio: canceled "will not affect calls already in progress".
+    if (status === 'canceled' && this.#answeredAt !== undefined) return false;
+    this.#endedAs = this.#answeredAt !== undefined ? 'completed' : 'canceled';
     this.#abort.abort(new Error(reason));
+    return true;
   }
 
   /**

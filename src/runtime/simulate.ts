@@ -251,7 +251,6 @@ export async function simulateCall(options: SimulateOptions): Promise<SimulatedC
       update(u) {
         if (over) return;
         if (u.status !== undefined) {
-          log({ t: elapsed(), type: 'update', status: u.status });
           session.end(u.status, `an update ended the call (Status=${u.status})`);
         } else if (u.twiml !== undefined) session.redirect({ twiml: u.twiml });
         else session.redirect({ url: new URL(u.url, app.url).href, method: u.method ?? 'POST' });

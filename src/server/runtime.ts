@@ -13,9 +13,9 @@ import { DidmlError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
 import { CallService } from '../calls/service.js';
 import { appFor, type AppTable } from '../calls/routing.js';
-import { simulateCall } from '../runtime/simulate.js';
+import { simulateCall, type CallScript } from '../runtime/simulate.js';
 import type { TelephonyAdapter } from '../telephony/adapter.js';
-import { DEFAULT_TO, createMockAdapter, party, type MockCallScript } from '../telephony/mock/index.js';
+import { DEFAULT_TO, createMockAdapter, party } from '../telephony/mock/index.js';
 import { createWebhookClient } from '../webhook/client.js';
 import { hostPolicy, type HostPolicy } from '../webhook/hosts.js';
 import { checkControlAuth } from './control-auth.js';
@@ -112,7 +112,7 @@ export async function startRuntime(config: ServeConfig, options: RuntimeOptions 
   const http = await createHttp({ log, bodyLimit: Math.max(MAX_SCRIPT_BYTES, MAX_FORM_BYTES) });
   http.get('/health', async () => ({ status: 'ok', adapter: config.adapter, ...calls.stats(), uptimeSeconds: Math.round((Date.now() - bootedAt) / 1000) }));
   if (scripts) {
-    http.post<{ Body: MockCallScript }>(
+    http.post<{ Body: CallScript }>(
       '/calls',
       {
         bodyLimit: MAX_SCRIPT_BYTES,
@@ -133,8 +133,9 @@ export async function startRuntime(config: ServeConfig, options: RuntimeOptions 
       async (req, reply) => {
         const script = req.body;
         // Addressed as the mock will address the call: the user part of a SIP URI, its host the domain.
+        // A call the script has the runtime place (outbound) is addressed to no number of ours: the default app runs it.
         const to = party(script.to ?? DEFAULT_TO);
-        const routed = appFor(config.apps, { to: to.user, ...(to.uri ? { toUri: to.uri } : {}) });
+        const routed = script.outbound ? appFor(config.apps, { to: '*' }) : appFor(config.apps, { to: to.user, ...(to.uri ? { toUri: to.uri } : {}) });
         if (!routed) return reply.code(404).send(twilioError(404, CODES.notFound, `no app answers ${script.to ?? 'the number called'}: add it to the config's apps, or give a default app ("*" or app)`));
         if (calls.full) {
           calls.refuse();

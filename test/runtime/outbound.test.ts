@@ -176,6 +176,18 @@ describe('a live call given new instructions', () => {
     expect(t.filter((e) => e.type === 'say').map((e) => e['text'])).toEqual(['Press a key', 'Goodbye']);
   });
 
+  it('Status=canceled on a call in progress does nothing, as on Twilio', async () => {
+    const a = await serve({ '/voice': xml('<Pause length="5"/><Say>still here</Say>') });
+    const p = place({ app: { url: a.url('/voice') }, callee: { ring: 0 } });
+    const took: boolean[] = [];
+    p.clock.timer(2000, () => took.push(p.session.end('canceled', 'canceled through the API')));
+    const summary = await p.run;
+    expect(took).toEqual([false]);
+    expect(summary.status).toBe('completed');
+    expect(legEvents(p).some((e) => e.type === 'say' && e['text'] === 'still here')).toBe(true);
+    expect(p.events.find((e) => e.type === 'update')).toMatchObject({ t: 2000, status: 'canceled' });
+  });
+
   it('hangs up with Status=completed: the call ends completed, the next verb never runs', async () => {
     const a = await serve({ '/voice': xml('<Pause length="40"/><Say>not reached</Say>') });
     const p = place({ app: { url: a.url('/voice') }, callee: { ring: 0 } });

@@ -78,6 +78,15 @@ describe('on the mock (POST /calls)', () => {
     expect(await none.json()).toMatchObject({ code: 20404, message: expect.stringMatching(/no app answers \+19995550000/) });
     expect(a.requests.map((r) => r.path)).toEqual(['/sales', '/vida']);
   });
+
+  it('a script that has the runtime place the call runs the default app; with no default it is a 404', async () => {
+    const a = await apps();
+    const rt = await runtime({ apps: { '+14155550100': app(a.url('/sales')), '*': app(a.url('/fallback')) } });
+    const placed = (await (await fetch(`${rt.url}/calls`, { method: 'POST', body: JSON.stringify({ outbound: { to: '+14155550100' }, callees: { '*': { ring: 1 } } }) })).json()) as { events: { type: string; text?: string }[] };
+    expect(placed.events.find((e) => e.type === 'say')?.text).toBe('Default');
+    const rt2 = await runtime({ apps: { '+14155550100': app(a.url('/sales')) } });
+    expect((await fetch(`${rt2.url}/calls`, { method: 'POST', body: JSON.stringify({ outbound: { to: '+14155550100' } }) })).status).toBe(404);
+  });
 });
 
 describe('on drachtio (the Request-URI)', () => {
