@@ -16,7 +16,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = (p) => import(pathToFileURL(join(root, 'dist', p)).href);
 const { runScenario, runScenarios, ClientPool, resolveApp } = await dist('testing/index.js');
 const { simulateCall } = await dist('runtime/simulate.js');
-const { sequentialIds } = await dist('runtime/ids.js');
+const { sequentialIds } = await dist('ids.js');
 
 const CONCURRENCY = 16;
 const N = 2000;

@@ -4,7 +4,7 @@
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import { Queues } from '../runtime/queues.js';
-import { randomIds, type IdGenerator } from '../runtime/ids.js';
+import { randomIds, type IdGenerator } from '../ids.js';
 import type { Limits } from '../runtime/limits.js';
 import { Session, type AppChanges, type AppConfig, type CallSummary, type Instructions, type OutboundCall, type StatusChange } from '../runtime/session.js';
 import type { DialTarget, InboundCall, OriginateOptions, TelephonyAdapter } from '../telephony/adapter.js';

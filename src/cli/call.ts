@@ -2,7 +2,7 @@
 // The runtime is loaded when the command runs, so that `didml lint` does not pay for it at start.
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { CallerAction, CallerOpportunity, CalleeBehaviour, MockCallScript } from '../telephony/mock/index.js';
-import { formatEvent } from './transcript.js';
+import { formatEvent } from '../testing/transcript-text.js';
 import type { Io } from './main.js';
 
 const CALLEE: Record<string, CalleeBehaviour> = {

@@ -16,7 +16,7 @@ import { CookieJar } from '../webhook/cookies.js';
 import { documentKind } from '../webhook/content-type.js';
 import { API_VERSION, baseParams } from './params.js';
 import { DEFAULT_LIMITS, type Limits } from './limits.js';
-import { randomIds, type IdGenerator } from './ids.js';
+import { randomIds, type IdGenerator } from '../ids.js';
 import { verbByName } from './verbs/index.js';
 import type { BeforeBridgeRun, VerbContext, VerbOutcome } from './verb.js';
 import type { EventSink, RuntimeEvent, TimedEvent } from './events.js';

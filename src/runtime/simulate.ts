@@ -28,7 +28,7 @@ import { appSpaceUrl } from '../webhook/folder.js';
 import type { HttpMethod, WebhookClient } from '../webhook/types.js';
 import type { TimedEvent } from './events.js';
 import { Session, type AppConfig, type CallSummary, type OutboundCall } from './session.js';
-import type { IdGenerator } from './ids.js';
+import type { IdGenerator } from '../ids.js';
 import type { Limits } from './limits.js';
 
 /** A call the runtime places (the Calls API's parameters, camelCase), to the script's callee for `to`. */

@@ -22,7 +22,7 @@
 //   await call.expectDial('+14155550150');
 import { fileURLToPath } from 'node:url';
 import type { Limits } from '../runtime/limits.js';
-import { sequentialIds } from '../runtime/ids.js';
+import { sequentialIds } from '../ids.js';
 import type { CallSummary } from '../runtime/session.js';
 import { simulateCall, type CallInstruction, type CallScript, type LiveCall, type SimulateOptions, type SimulatedCall } from '../runtime/simulate.js';
 import type { CallerAction, CallerOpportunity, TranscriptEvent } from '../telephony/mock/index.js';

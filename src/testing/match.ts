@@ -10,7 +10,7 @@
 // its outcome (digits, DialCallStatus…) can be named in it. A failure says which step, what was
 // expected, what happened instead, and shows the transcript around that place.
 import type { TranscriptEvent } from '../telephony/mock/index.js';
-import { formatEvent } from '../cli/transcript.js';
+import { formatEvent } from './transcript-text.js';
 import { KINDS, type View } from './kinds.js';
 import { isSpecial, matchPattern, showActual, showMismatches, showPattern, type Mismatch } from './patterns.js';
 import { kindOf, type Pattern, type Step } from './scenario.js';

@@ -4,7 +4,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { simulateCall, type SimulatedCall } from '../runtime/simulate.js';
-import { sequentialIds } from '../runtime/ids.js';
+import { sequentialIds } from '../ids.js';
 import type { CallSummary } from '../runtime/session.js';
 import type { TranscriptEvent } from '../telephony/mock/index.js';
 import { ClientPool, resolveApp, type ResolvedApp } from './apps.js';

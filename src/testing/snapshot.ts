@@ -4,7 +4,7 @@
 // status callbacks, which arrive whenever the network answers, are left out; so is each
 // callback's Timestamp).
 import type { TranscriptEvent } from '../telephony/mock/index.js';
-import { formatEvent } from '../cli/transcript.js';
+import { formatEvent } from './transcript-text.js';
 import { line, type Failure } from './match.js';
 
 /**

@@ -15,7 +15,7 @@ import { realClock } from '../../src/clock.js';
 import { createLogger } from '../../src/log.js';
 import { runCall, type CallSummary, type SessionOptions } from '../../src/runtime/session.js';
 import { Queues } from '../../src/runtime/queues.js';
-import { randomIds } from '../../src/runtime/ids.js';
+import { randomIds } from '../../src/ids.js';
 import { createDrachtioAdapter, withDefaults, type DrachtioAdapter, type DrachtioConfig } from '../../src/telephony/drachtio/index.js';
 import { createWebhookClient } from '../../src/webhook/client.js';
 import { handlerTransport, type HandlerRequest, type HandlerResult } from '../../src/webhook/handler.js';

@@ -10,7 +10,7 @@
 // socket or timer in the process.
 import { afterEach, describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../src/clock.js';
-import { sequentialIds } from '../../src/runtime/ids.js';
+import { sequentialIds } from '../../src/ids.js';
 import { APPLICATION_ERROR, runCall } from '../../src/runtime/session.js';
 import { createMockAdapter, type TranscriptEvent } from '../../src/telephony/mock/index.js';
 import { createWebhookClient } from '../../src/webhook/client.js';

@@ -3,7 +3,7 @@
 // on loopback. https://www.twilio.com/docs/voice/api/call-resource
 import { afterEach, describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../src/clock.js';
-import { sequentialIds } from '../../src/runtime/ids.js';
+import { sequentialIds } from '../../src/ids.js';
 import { INLINE_APP_URL, Session, type SessionOptions, type StatusChange } from '../../src/runtime/session.js';
 import type { TimedEvent } from '../../src/runtime/events.js';
 import { createMockAdapter, type CalleeBehaviour, type MockAdapter } from '../../src/telephony/mock/index.js';

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../src/clock.js';
 import { runCall, type CallSummary } from '../../src/runtime/session.js';
 import { Queues } from '../../src/runtime/queues.js';
-import { sequentialIds } from '../../src/runtime/ids.js';
+import { sequentialIds } from '../../src/ids.js';
 import { createMockAdapter, type MockCallScript, type TranscriptEvent } from '../../src/telephony/mock/index.js';
 import { createWebhookClient } from '../../src/webhook/client.js';
 import { handlerTransport } from '../../src/webhook/handler.js';

@@ -6,7 +6,7 @@ import { createServer as createTcpServer, type AddressInfo, type Socket } from '
 import { expect } from 'vitest';
 import { VirtualClock } from '../../src/clock.js';
 import { runCall, type AppConfig, type CallSummary } from '../../src/runtime/session.js';
-import { sequentialIds } from '../../src/runtime/ids.js';
+import { sequentialIds } from '../../src/ids.js';
 import type { Limits } from '../../src/runtime/limits.js';
 import { createMockAdapter, type MockCallLeg, type MockCallScript, type TranscriptEvent } from '../../src/telephony/mock/index.js';
 import { createWebhookClient } from '../../src/webhook/client.js';

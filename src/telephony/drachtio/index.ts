@@ -12,7 +12,7 @@ import type { AddressInfo, Server, Socket } from 'node:net';
 import { realClock, type Clock } from '../../clock.js';
 import { DidmlError } from '../../errors.js';
 import { silentLogger, type Logger } from '../../log.js';
-import { randomIds } from '../../runtime/ids.js';
+import { randomIds } from '../../ids.js';
 import { accessList } from '../../sip/acl.js';
 import type { InboundCall, TelephonyAdapter } from '../adapter.js';
 import type { HostPolicy } from '../../webhook/hosts.js';
