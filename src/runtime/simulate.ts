@@ -11,8 +11,7 @@ import { basename, dirname, resolve as resolvePath } from 'node:path';
 import { VirtualClock } from '../clock.js';
 import { DidmlError } from '../errors.js';
 import { keyPath } from '../schema-errors.js';
-import { resolveSipText } from '../sip/target.js';
-import type { DialTarget } from '../telephony/adapter.js';
+import { targetOfAddress, type DialTarget } from '../telephony/adapter.js';
 import {
   calleeFor,
   createMockAdapter,
@@ -119,12 +118,7 @@ export function locateApp(app: string): { url: string; root?: string } {
 }
 
 /** `outbound.to` as the target its INVITE goes to. */
-export function placedTarget(to: string): DialTarget {
-  if (/^client:/i.test(to)) return { kind: 'client', identity: to.slice('client:'.length) };
-  if (!/^sips?:/i.test(to)) return { kind: 'number', number: to };
-  const sip = resolveSipText(to, { dialled: '', bareHostMeansDialled: false });
-  return { kind: 'sip', uri: sip.uri, headers: sip.headers, ...(sip.transport ? { transport: sip.transport } : {}) };
-}
+export const placedTarget = (to: string): DialTarget => targetOfAddress(to).target;
 
 /**
  * The actions the app's Gathers consume, and their key in the script: the caller's, or on a

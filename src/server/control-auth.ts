@@ -12,7 +12,8 @@ export type ControlAuth = { ok: true } | { ok: false; status: 401 | 403; error: 
 
 const HOW = 'send Authorization: Bearer <http.authToken>, or X-Twilio-Signature over the URL with ?bodySHA256=<hex SHA-256 of the body>';
 
-const sameSecret = (a: string, b: string): boolean => {
+/** Constant-time: equal-length digests, whatever was sent. */
+export const sameSecret = (a: string, b: string): boolean => {
   const x = createHash('sha256').update(a).digest();
   const y = createHash('sha256').update(b).digest();
   return timingSafeEqual(x, y); // equal lengths by construction: no length leak

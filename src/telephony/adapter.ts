@@ -12,6 +12,7 @@
 //   (a limit was reached). An aborted operation resolves as soon as it can.
 // - Time comes from the Clock the backend was given.
 import type { Clock } from '../clock.js';
+import { resolveSipText } from '../sip/target.js';
 
 export type CallStatus = 'queued' | 'ringing' | 'in-progress' | 'completed' | 'busy' | 'failed' | 'no-answer' | 'canceled';
 
@@ -132,6 +133,19 @@ export type DialTarget = SipTarget | NumberTarget | ClientTarget;
  *  its number, or client:identity. Takes the loose shape so JSON transcript events fit too. */
 export const targetAddress = (t: { uri?: string; number?: string; identity?: string }): string =>
   t.uri ?? t.number ?? `client:${t.identity ?? ''}`;
+
+/**
+ * The inverse: a placed call's `To` (the Calls API's, a scenario's `outbound.to`) as the target
+ * its INVITE goes to: `client:identity`, a `sip:`/`sips:` URI (its passed-through headers go on
+ * the INVITE; `dropped` names the others, `error` a URI that does not parse), or a number.
+ */
+export function targetOfAddress(to: string): { target: DialTarget; dropped: string[]; error?: string } {
+  if (/^client:/i.test(to)) return { target: { kind: 'client', identity: to.slice('client:'.length) }, dropped: [] };
+  if (!/^sips?:/i.test(to)) return { target: { kind: 'number', number: to }, dropped: [] };
+  const sip = resolveSipText(to, { dialled: '', bareHostMeansDialled: false });
+  const target: SipTarget = { kind: 'sip', uri: sip.uri, headers: sip.headers, ...(sip.transport ? { transport: sip.transport } : {}) };
+  return { target, dropped: sip.dropped, ...(sip.error ? { error: sip.error } : {}) };
+}
 
 export interface DialOptions {
   targets: DialTarget[];

@@ -119,7 +119,6 @@ describe('on drachtio (the Request-URI)', () => {
   });
 });
 
-void root;
 
 describe('didml serve --config with apps of folders', () => {
   it('serves each number from its own folder', async () => {

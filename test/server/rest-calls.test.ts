@@ -360,8 +360,6 @@ describe('refusals, as Twilio words them', () => {
   });
 
   it('MachineDetection on a backend without a detector is refused by name (capabilities)', async () => {
-    const { callsApi } = await import('../../src/server/rest/calls.js');
-    expect(typeof callsApi).toBe('function');
     const { placeCallRequest } = await import('../../src/server/rest/call-params.js');
     expect(() =>
       placeCallRequest({ To: '+14155550123', From: '+14155550100', Url: 'https://app.example/voice', MachineDetection: 'Enable' }, { capabilities: { machineDetection: false }, backend: 'drachtio', apps: {} }),

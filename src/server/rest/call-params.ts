@@ -7,8 +7,7 @@ import type { AppTable } from '../../calls/routing.js';
 import { compileDocument } from '../../runtime/document.js';
 import { INLINE_APP_URL, type AppChanges, type AppConfig, type Instructions, type StatusEvent } from '../../runtime/session.js';
 import { isE164 } from '../../sip/e164.js';
-import { resolveSipText } from '../../sip/target.js';
-import type { AdapterCapabilities, DialTarget } from '../../telephony/adapter.js';
+import { targetOfAddress, type AdapterCapabilities, type DialTarget } from '../../telephony/adapter.js';
 import type { HttpMethod } from '../../webhook/types.js';
 import { DidmlError } from '../../errors.js';
 import { CODES } from './errors.js';
@@ -62,21 +61,15 @@ function webUrl(value: string, name: string, code: number): string {
 
 /** `To` as a dial target: a number in E.164, a `sip:`/`sips:` URI with X- headers, or `client:identity`. */
 export function parseTo(to: string, auth?: { username: string; password: string }): DialTarget {
-  if (/^client:/i.test(to)) {
-    const identity = to.slice('client:'.length);
-    if (!identity) throw bad(CODES.invalidTo, `To "${to}" names no client identity: client:alice`);
-    return { kind: 'client', identity };
+  const { target, dropped, error } = targetOfAddress(to);
+  if (target.kind === 'client' && !target.identity) throw bad(CODES.invalidTo, `To "${to}" names no client identity: client:alice`);
+  if (target.kind === 'number' && !isE164(to)) throw bad(CODES.invalidTo, `To "${to}" is not a valid phone number: give it in E.164 (+14155550100), or a sip: URI, or client:identity`);
+  if (target.kind !== 'sip') return target;
+  if (error) throw bad(CODES.invalidTo, `To "${to}" is not a valid SIP URI: ${error}`);
+  if (dropped.length) {
+    throw bad(CODES.invalidTo, `To "${to}": the headers ${dropped.join(', ')} cannot be set on the INVITE; only X- headers (and User-to-User, Remote-Party-ID, P-Preferred-Identity, P-Called-Party-ID) pass, as in <Sip>`);
   }
-  if (/^sips?:/i.test(to)) {
-    const sip = resolveSipText(to, { dialled: '', bareHostMeansDialled: false });
-    if (sip.error) throw bad(CODES.invalidTo, `To "${to}" is not a valid SIP URI: ${sip.error}`);
-    if (sip.dropped.length) {
-      throw bad(CODES.invalidTo, `To "${to}": the headers ${sip.dropped.join(', ')} cannot be set on the INVITE; only X- headers (and User-to-User, Remote-Party-ID, P-Preferred-Identity, P-Called-Party-ID) pass, as in <Sip>`);
-    }
-    return { kind: 'sip', uri: sip.uri, headers: sip.headers, ...(auth ? { auth } : {}), ...(sip.transport ? { transport: sip.transport } : {}) };
-  }
-  if (!isE164(to)) throw bad(CODES.invalidTo, `To "${to}" is not a valid phone number: give it in E.164 (+14155550100), or a sip: URI, or client:identity`);
-  return { kind: 'number', number: to };
+  return { ...target, ...(auth ? { auth } : {}) };
 }
 
 function checkFrom(from: string): string {

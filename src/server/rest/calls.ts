@@ -3,7 +3,6 @@
 // pointed here) drives didml unchanged. The routes are thin: HTTP Basic authentication, the
 // parameters checked against Twilio's own schemas (grammar/rest/calls.json) and then
 // call-params.ts, and the call service does the rest. https://www.twilio.com/docs/voice/api/call-resource
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { CallService } from '../../calls/service.js';
 import type { CallFilter, CallRecord } from '../../calls/registry.js';
@@ -13,6 +12,7 @@ import { callJson, callsPath } from './call-json.js';
 import { placeCallRequest, updateCallRequest, type Form } from './call-params.js';
 import { CODES, twilioError } from './errors.js';
 import { REST_SCHEMA_ID } from './schemas.js';
+import { sameSecret } from '../control-auth.js';
 
 export interface CallsApiOptions {
   calls: CallService;
@@ -27,13 +27,9 @@ export interface CallsApiOptions {
 const ref = (name: string) => ({ $ref: `${REST_SCHEMA_ID}#/definitions/${name}` });
 const DEFAULT_PAGE_SIZE = 50;
 
-const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
-/** Constant-time: digests of equal length, whatever was sent. */
-const same = (given: string, expected: Buffer): boolean => timingSafeEqual(digest(given), expected);
 
 export async function callsApi(app: FastifyInstance, o: CallsApiOptions): Promise<void> {
   const prefix = '/2010-04-01/Accounts/:AccountSid';
-  const expected = { user: digest(o.accountSid), token: digest(o.authToken ?? '') };
 
   // Authentication first, for every route here, before the body is even looked at.
   app.addHook('onRequest', async (req: FastifyRequest<{ Params: { AccountSid?: string } }>, reply) => {
@@ -43,7 +39,7 @@ export async function callsApi(app: FastifyInstance, o: CallsApiOptions): Promis
     const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(req.headers.authorization ?? '');
     const [user, ...rest] = m ? Buffer.from(m[1]!, 'base64').toString('utf8').split(':') : [];
     if (!m || user === undefined) return fail('Authenticate: send HTTP Basic credentials, AccountSid:AuthToken');
-    if (!same(user, expected.user) || !same(rest.join(':'), expected.token)) return fail('Authenticate: the AccountSid or AuthToken is not the one configured');
+    if (!sameSecret(user, o.accountSid) || !sameSecret(rest.join(':'), o.authToken)) return fail('Authenticate: the AccountSid or AuthToken is not the one configured');
     if (req.params.AccountSid !== undefined && req.params.AccountSid !== o.accountSid) {
       return reply.code(404).send(twilioError(404, CODES.notFound, `The requested resource /2010-04-01/Accounts/${req.params.AccountSid} was not found`));
     }
