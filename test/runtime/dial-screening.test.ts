@@ -56,6 +56,30 @@ describe('<Number url>: a screening document on the callee', () => {
     expect(ofType(events, 'bridge')).toEqual([]);
   });
 
+  it('turned down by its screening: DialCallSid is that leg, the CallSid its screening requests carried', async () => {
+    await screenApp('<Dial action="/after"><Number url="/whisper">+14155550111</Number></Dial>');
+    await runApp({ app: app!.url('/voice'), script: { callees: { '*': { ring: 1 } } } });
+    const leg = app!.to('/whisper')[0]!.params['CallSid'];
+    expect(leg).toMatch(/^CA[0-9a-f]{32}$/);
+    expect(app!.to('/after')[0]!.params).toMatchObject({ DialCallStatus: 'no-answer', DialCallSid: leg, DialCallDuration: '0' });
+  });
+
+  it('in parallel, one busy at once and one screened out later: DialCallSid is the screened leg, whose no-answer is the Dial\'s', async () => {
+    await screenApp('<Dial action="/after"><Number>+14155550112</Number><Number url="/whisper">+14155550111</Number></Dial>');
+    await runApp({ app: app!.url('/voice'), script: { callees: { '+14155550111': { ring: 1 }, '+14155550112': { response: 'busy' } } } });
+    const screened = app!.to('/whisper')[0]!.params['CallSid'];
+    expect(app!.to('/after')[0]!.params).toMatchObject({ DialCallStatus: 'no-answer', DialCallSid: screened });
+  });
+
+  it('sequential, screened out then busy: DialCallSid is the last leg rung, not the screened one', async () => {
+    await screenApp('<Dial action="/after" sequential="true"><Number url="/whisper">+14155550111</Number><Number statusCallback="/legs">+14155550112</Number></Dial>');
+    await runApp({ app: app!.url('/voice'), script: { callees: { '+14155550111': { ring: 1 }, '+14155550112': { response: 'busy' } } } });
+    const screened = app!.to('/whisper')[0]!.params['CallSid'];
+    const busy = app!.to('/legs')[0]!.params['CallSid'];
+    expect(busy).not.toBe(screened);
+    expect(app!.to('/after')[0]!.params).toMatchObject({ DialCallStatus: 'busy', DialCallSid: busy });
+  });
+
   it('the callee hanging up during the screening turns it down', async () => {
     await screenApp('<Dial action="/after"><Number url="/whisper">+14155550111</Number></Dial>');
     await runApp({ app: app!.url('/voice'), script: { callees: { '*': { ring: 1, actions: [{ hangup: true, after: 1 }] } } } });

@@ -68,6 +68,22 @@ function dialParams(r: DialResult, childSid: string | undefined): Record<string,
 }
 
 /**
+ * Which dialled leg DialCallSid names (the index of its target), or -1 when none was placed: the
+ * bridged one; else one whose outcome is the Dial's status (the backend's DialCallStatus is that
+ * of the leg that ended last), preferring one that answered and was turned down by its screening,
+ * whose screening requests already carried its CallSid, then the last tried (sequential: the last
+ * rung). Twilio's Dial doc withholds DialCallSid only after a conference, so it goes with busy and
+ * no-answer too, naming the leg that was placed.
+ */
+export function reportedLeg(r: DialResult, targets: DialTarget[]): number {
+  if (r.answered) return targets.indexOf(r.answered.target);
+  const last = <T>(xs: T[], ok: (x: T) => boolean) => [...xs].reverse().find(ok);
+  const same = r.attempts.filter((a) => a.status === r.status);
+  const pick = last(same, (a) => a.sipResponseCode === 200) ?? same.at(-1) ?? r.attempts.at(-1);
+  return pick ? targets.indexOf(pick.target) : -1;
+}
+
+/**
  * What runs between a callee's answer and the bridge: the noun's screening document (`url`) on
  * the callee's leg, which may turn it down with <Hangup>; then, with answerOnBridge, the caller's
  * answer (CallStatus in-progress, the `answered` status callback at that time). The caller hears
@@ -139,9 +155,9 @@ export async function runDial(node: Projected, ctx: VerbContext): Promise<VerbOu
       ctx.signal,
     );
   }
-  // The answered leg's CallSid, as its statusCallbacks had it; else a new one for the leg that was tried.
-  const answeredAt = result.answered ? targets.indexOf(result.answered.target) : -1;
-  const childSid = result.answered || result.attempts.length ? (legs?.sidOf(answeredAt) ?? ctx.newSid('CA')) : undefined;
+  // DialCallSid is the dialled leg's CallSid, as its screening requests and statusCallbacks had it.
+  const leg = reportedLeg(result, targets);
+  const childSid = leg >= 0 && legs ? legs.sidFor(leg) : undefined;
   if (result.recording) {
     const channels = record.record?.channels ?? 1;
     notifyRecording(node, ctx, { sid: ctx.newSid('RE'), url: result.recording.url, duration: result.recording.duration, channels }, 'DialVerb');
