@@ -3,6 +3,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { CallerAction, CallerOpportunity, CalleeBehaviour, MockCallScript } from '../telephony/mock/index.js';
 import { formatEvent } from '../testing/transcript-text.js';
+import { describeSigningToken } from '../webhook/signature.js';
 import type { Io } from './main.js';
 
 const CALLEE: Record<string, CalleeBehaviour> = {
@@ -28,6 +29,8 @@ interface CallOptions {
   json: boolean;
   input: boolean;
   hangupAfter?: number;
+  strict: boolean;
+  lenient: boolean;
 }
 
 export function callCommand(io: Io, setExit: (code: number) => void): Command {
@@ -58,7 +61,9 @@ export function callCommand(io: Io, setExit: (code: number) => void): Command {
       if (!(n > 0)) throw new InvalidArgumentError('must be a number of seconds above 0');
       return n;
     })
-    .option('--auth-token <token>', 'sign webhooks with X-Twilio-Signature (default: $DIDML_AUTH_TOKEN)')
+    .option('--auth-token <token>', 'the token that signs webhooks (X-Twilio-Signature; default: $DIDML_AUTH_TOKEN, else the development token)')
+    .addOption(new Option('--strict', 'a document recovered from malformed XML fails, even in DIDML').default(false))
+    .addOption(new Option('--lenient', 'a document recovered from malformed XML runs, even in TwiML (whose engine refuses it: 12100)').default(false).conflicts('strict'))
     .option('--json', 'print the transcript as JSON', false)
     .option('--no-input', 'never ask at the terminal: once the scripted input runs out, the caller is silent')
     .action(async (app: string, o: CallOptions) => {
@@ -71,11 +76,13 @@ export function callCommand(io: Io, setExit: (code: number) => void): Command {
         ...(o.hangupAfter ? { hangupAfter: o.hangupAfter } : {}),
       };
       const authToken = o.authToken ?? process.env['DIDML_AUTH_TOKEN'];
+      // Every request is signed, as Twilio's are; say with which token, where it cannot mix with the transcript.
+      io.err(`didml call: ${describeSigningToken(o.authToken ? 'option' : authToken ? 'env' : 'development')}\n`);
       let result;
       try {
         const { simulateCall } = await import('../runtime/simulate.js');
         result = await simulateCall({
-          app: { url: app, method: o.method },
+          app: { url: app, method: o.method, ...(o.strict ? { strictness: 'strict' } : o.lenient ? { strictness: 'lenient' } : {}) },
           call: script,
           ...(authToken ? { authToken } : {}),
           ...(io.ask && o.input && !o.json ? { ask: terminalCaller(io.ask) } : {}),

@@ -17,6 +17,7 @@ import { simulateCall, type CallScript } from '../runtime/simulate.js';
 import type { TelephonyAdapter } from '../telephony/adapter.js';
 import { DEFAULT_TO, createMockAdapter, party } from '../telephony/mock/index.js';
 import { createWebhookClient } from '../webhook/client.js';
+import { describeSigningToken } from '../webhook/signature.js';
 import { hostPolicy, type HostPolicy } from '../webhook/hosts.js';
 import { checkControlAuth } from './control-auth.js';
 import type { WebhookClient } from '../webhook/types.js';
@@ -175,7 +176,7 @@ export async function startRuntime(config: ServeConfig, options: RuntimeOptions 
     if (!options.webhooks) await webhooks.close();
     throw e;
   }
-  log.info('didml runtime started', { control: url, adapter: config.adapter, apps: Object.keys(config.apps) });
+  log.info('didml runtime started', { control: url, adapter: config.adapter, apps: Object.keys(config.apps), webhookSigning: describeSigningToken(config.authToken ? 'config' : 'development') });
   if (!config.http.authToken && scripts && !LOOPBACK.test(address.address)) {
     log.warn('the control server takes POST /calls from anyone who can reach it: set http.authToken', { control: url });
   }

@@ -5,7 +5,7 @@ export { createWebhookClient, DEFAULT_MAX_BYTES, DEFAULT_MAX_REDIRECTS, DEFAULT_
 export { createHttpTransport, type HttpTransport, type HttpTransportOptions } from './http.js';
 export { folderTransport, folderAppUrl, appSpaceUrl, resolveAppFile } from './folder.js';
 export { handlerTransport, type HandlerRequest, type HandlerResult, type WebhookHandler } from './handler.js';
-export { signRequest, validateSignature, signingPayload, type SignedParams } from './signature.js';
+export { DEVELOPMENT_AUTH_TOKEN, signRequest, validateSignature, signingPayload, type SignedParams } from './signature.js';
 export {
   FORM_CONTENT_TYPE,
   OVERRIDE_BOUNDS,

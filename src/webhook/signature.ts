@@ -4,6 +4,24 @@
 // `validateRequest`); https://www.twilio.com/docs/usage/webhooks/webhooks-security
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
+/**
+ * The token that signs requests when none is configured. Twilio always sends X-Twilio-Signature,
+ * and some apps refuse a request without it (older twilio-node answers 400 even with validation
+ * off), so didml signs every request; this token is public, for development only.
+ */
+export const DEVELOPMENT_AUTH_TOKEN = 'didml-development-auth-token';
+
+/** Where the signing token came from, said where a call or a runtime starts. */
+export function describeSigningToken(source: 'option' | 'env' | 'config' | 'development'): string {
+  const FROM = {
+    option: 'the auth token given with --auth-token',
+    env: 'the auth token in $DIDML_AUTH_TOKEN',
+    config: "the configured auth token (--auth-token, $DIDML_AUTH_TOKEN or the config's authToken)",
+    development: `the development auth token "${DEVELOPMENT_AUTH_TOKEN}" (give --auth-token or $DIDML_AUTH_TOKEN to sign with your own)`,
+  } as const;
+  return `webhooks are signed (X-Twilio-Signature) with ${FROM[source]}`;
+}
+
 /** Form parameters as signed: a repeated key carries every value it was sent with. */
 export type SignedParams = Readonly<Record<string, string | readonly string[]>>;
 

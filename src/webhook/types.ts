@@ -74,7 +74,7 @@ export interface TransportResponse {
 
 export interface WebhookClientOptions {
   transport?: Transport;
-  /** Sign every request with X-Twilio-Signature using this token. */
+  /** The token that signs every request's X-Twilio-Signature (default DEVELOPMENT_AUTH_TOKEN). */
   authToken?: string;
   connectTimeoutMs?: number;
   readTimeoutMs?: number;

@@ -176,7 +176,7 @@ describe('didml call', () => {
 
   it('runs a call on a folder app and prints its transcript, a screened callee\'s lines under its leg', async () => {
     const r = await cli(['call', screening(), '--callee-digits', '1', '--no-input']);
-    expect(r.err).toBe('');
+    expect(r.err).toMatch(/^didml call: webhooks are signed \(X-Twilio-Signature\) with the (development auth token|auth token in \$DIDML_AUTH_TOKEN)\b.*\n$/);
     expect(r.code).toBe(0);
     const lines = r.out.split('\n');
     expect(lines).toContainEqual(expect.stringMatching(/^\s+5\.0s\s+000001> say "Press 1 to take the call"$/));

@@ -2,7 +2,7 @@
 // a request can fail, each with its code, and with no socket or timer left behind.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createWebhookClient } from '../../src/webhook/client.js';
-import { validateSignature } from '../../src/webhook/signature.js';
+import { DEVELOPMENT_AUTH_TOKEN, signRequest, validateSignature } from '../../src/webhook/signature.js';
 import type { WebhookClient, WebhookClientOptions, FetchOutcome, WebhookFailure } from '../../src/webhook/types.js';
 import { closedPort, expectNoLeaks, resources, startServer, startSilentServer, type TestServer } from './support.js';
 
@@ -59,7 +59,8 @@ describe('what the app receives', () => {
       'cache-control': 'max-age=259200',
     });
     expect(r!.headers['user-agent']).toMatch(/^DidmlProxy\/\d/);
-    expect(r!.headers['x-twilio-signature']).toBeUndefined(); // no token, no signature
+    // No token given: signed all the same, as Twilio always signs, with the development token.
+    expect(r!.headers['x-twilio-signature']).toBe(signRequest(DEVELOPMENT_AUTH_TOKEN, `${s.origin}/voice`, { CallSid: 'CA1', From: '+1 415', SpeechResult: 'très bien 👍' }));
   });
 
   it('GET: parameters appended to the query already in the URL, no body', async () => {
