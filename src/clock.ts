@@ -1,8 +1,8 @@
 // Time for the runtime, injected so that call flows run in virtual time: a 30 s dial timeout or
 // a 2-minute recording takes no real time under the mock backend, yet reads the same in the
 // transcript. Real I/O (webhook requests, file reads) is wrapped in `io()`, and virtual time
-// stands still while any of it is in flight, so a slow app still looks slow in the transcript
-// only by its real duration, never by a timer firing early.
+// stands still while any of it is in flight, so no timer fires early; then `elapse()` lets the
+// time it took pass on the call, so a slow app costs the call what it costs a Twilio caller.
 
 export interface Clock {
   /** Milliseconds since an arbitrary origin (virtual: since the clock was made). */
@@ -13,6 +13,12 @@ export interface Clock {
   timer(ms: number, fn: () => void): () => void;
   /** Marks real work in progress: virtual time does not advance until it settles. */
   io<T>(work: Promise<T>): Promise<T>;
+  /**
+   * Lets `ms` that real work took (inside `io()`) pass on this clock, as they did for the caller:
+   * nothing on the real clock, where they have passed already; a sleep in virtual time (so the
+   * timers due meanwhile fire). Resolves early when `signal` aborts.
+   */
+  elapse(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
 export const realClock: Clock = {
@@ -34,6 +40,7 @@ export const realClock: Clock = {
     return () => clearTimeout(t);
   },
   io: (work) => work,
+  elapse: () => Promise.resolve(),
 };
 
 interface Pending {
@@ -88,6 +95,10 @@ export class VirtualClock implements Clock {
       const k = this.#timers.indexOf(p);
       if (k >= 0) this.#timers.splice(k, 1);
     };
+  }
+
+  elapse(ms: number, signal?: AbortSignal): Promise<void> {
+    return ms > 0 ? this.sleep(ms, signal) : Promise.resolve();
   }
 
   io<T>(work: Promise<T>): Promise<T> {

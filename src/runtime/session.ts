@@ -14,6 +14,7 @@ import { compileDocument, plainTextDocument, type RunnableDocument } from './doc
 import { Queues } from './queues.js';
 import { CookieJar } from '../webhook/cookies.js';
 import { documentKind } from '../webhook/content-type.js';
+import { callTimeOf } from '../webhook/call-time.js';
 import { API_VERSION, baseParams } from './params.js';
 import { DEFAULT_LIMITS, type Limits } from './limits.js';
 import { randomIds, type IdGenerator } from '../ids.js';
@@ -509,7 +510,10 @@ export class Session {
   async #fetch(req: WebhookRequest, tied = true): Promise<FetchOutcome> {
     const params = { ...baseParams(this.#identity(), this.#status, this.#didml), ...this.#parent, ...req.params };
     const t = this.#clock.now();
-    const out = await this.#clock.io(this.#o.webhooks.fetchDocument({ url: req.url, method: req.method, params, cookies: this.#cookies }, tied ? this.#documentSignal() : undefined));
+    const signal = tied ? this.#documentSignal() : undefined;
+    const out = await this.#clock.io(this.#o.webhooks.fetchDocument({ url: req.url, method: req.method, params, cookies: this.#cookies }, signal));
+    // The caller waited that long (in silence, or ringing): in virtual time too.
+    if (signal) await this.#clock.elapse(callTimeOf(out), signal);
     this.#emit({
       type: 'webhook',
       url: req.url,

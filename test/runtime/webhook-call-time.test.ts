@@ -1,0 +1,67 @@
+// A slow webhook costs call time: on Twilio the caller waits in silence while the app answers (or
+// until the request times out), so in virtual time the request's real time passes on the call's
+// clock too; durations, timeouts and what the caller hears line up. Requests answered within a
+// second cost nothing (src/webhook/call-time.ts), so transcripts of quick apps stay reproducible.
+import { afterEach, describe, expect, it } from 'vitest';
+import { ofType, one, runApp, startApp, xml, type TestApp } from './support.js';
+import { callTimeOf, UNCOUNTED_MS } from '../../src/webhook/call-time.js';
+
+let app: TestApp | undefined;
+afterEach(async () => {
+  await app?.close();
+  app = undefined;
+});
+
+describe('the time a request takes passes on the call', () => {
+  it('a request that times out (#rt=1500) costs the caller that long: the error and the message come after it, CallDuration includes it', async () => {
+    app = await startApp({
+      '/voice': xml('<Say>Please hold.</Say><Redirect>/stuck#rt=1500</Redirect>'),
+      // Never answers: the request times out on the read.
+      '/stuck': { raw: () => undefined },
+    });
+    const { summary, events } = await runApp({ app: app.url('/voice') });
+    const [, stuck] = ofType(events, 'webhook');
+    expect(stuck).toMatchObject({ error: 'DIDML_WEBHOOK_TIMEOUT' });
+    expect(stuck!['elapsed']).toBeGreaterThanOrEqual(1500);
+    // Stamped when the timeout happened, not when the request went out (right after the Say).
+    const redirect = one(events, 'redirect');
+    expect(stuck!.t - redirect.t).toBe(stuck!['elapsed']);
+    const apology = ofType(events, 'say').at(-1)!;
+    expect(apology['text']).toMatch(/application error/i);
+    expect(apology.t).toBeGreaterThanOrEqual(stuck!.t);
+    expect(summary.duration).toBeGreaterThanOrEqual(Math.round((stuck!.t) / 1000));
+    expect(summary.duration * 1000).toBeGreaterThanOrEqual(apology.t);
+  });
+
+  it('a slow answer (1.2 s) delays what the caller hears next by that long', async () => {
+    app = await startApp({
+      '/voice': xml('<Gather numDigits="1" action="/slow"><Say>Press a key.</Say></Gather>'),
+      '/slow': { body: xml('<Say>Thanks for waiting.</Say>'), delayMs: 1200 },
+    });
+    const { summary, events } = await runApp({ app: app.url('/voice'), script: { caller: [{ digits: '1' }] } });
+    const slow = ofType(events, 'webhook').find((w) => String(w['url']).endsWith('/slow'))!;
+    expect(slow['elapsed']).toBeGreaterThanOrEqual(1200);
+    const thanks = ofType(events, 'say').find((s) => s['text'] === 'Thanks for waiting.')!;
+    expect(thanks.t).toBe(slow.t);
+    const pressed = one(events, 'digits');
+    expect(slow.t - pressed.t).toBeGreaterThanOrEqual(1200);
+    expect(summary.duration * 1000).toBeGreaterThanOrEqual(thanks.t);
+  });
+
+  it('the caller hanging up while the app is slow ends the call then, not when the app answers', async () => {
+    app = await startApp({ '/voice': { body: xml('<Say>Too late.</Say>'), delayMs: 2500 } });
+    const { summary, events } = await runApp({ app: app.url('/voice'), script: { hangupAfter: 1 } });
+    expect(summary.reason).toBe('caller hung up');
+    expect(ofType(events, 'say')).toEqual([]);
+    expect(summary.duration).toBe(1);
+  });
+
+  it('a request answered within a second costs nothing; longer ones count to the tenth of a second below', () => {
+    const ok = (elapsedMs: number) => callTimeOf({ ok: true, document: { url: 'u', status: 200, contentType: 'text/xml', body: '', elapsedMs } });
+    expect(ok(3)).toBe(0);
+    expect(ok(UNCOUNTED_MS - 1)).toBe(0);
+    expect(ok(1000)).toBe(1000);
+    expect(ok(1599.9)).toBe(1500);
+    expect(ok(15004)).toBe(15000);
+  });
+});
