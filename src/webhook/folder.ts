@@ -11,14 +11,17 @@
 //   file:///abs/app/sales/                         ->  app/sales/voice.xml
 //   file:///abs/app/menu.xml                       ->  app/menu.xml
 //
-// The query string (GET parameters) and the method are ignored: a file answers the same whatever
-// is asked. Nothing outside the folder is ever read: a URL that resolves outside it, `..` or a
-// symbolic link included, is refused with DIDML_URL_FORBIDDEN; a missing file is a 404.
+// A file is a template, as a TwiML Bin is (src/webhook/template.ts): one with a `{{` is rendered
+// with the request's parameters (the query string and the POST body); one without is served as
+// it is, whatever is asked. Nothing outside the folder is ever read: a URL that resolves outside
+// it, `..` or a symbolic link included, is refused with DIDML_URL_FORBIDDEN; a missing file is a
+// 404.
 import { open, realpath } from 'node:fs/promises';
 import { basename, join, relative, isAbsolute, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DidmlError } from '../errors.js';
-import type { Transport, TransportResponse } from './types.js';
+import { renderTemplate, templateView } from './template.js';
+import type { Transport, TransportRequest, TransportResponse } from './types.js';
 
 /** The base URL of an app folder: `file:///abs/folder/`, plus an optional path inside it. */
 export function folderAppUrl(folder: string, path = ''): string {
@@ -67,8 +70,12 @@ export function resolveAppFile(root: string, url: string): { file: string } | { 
   return { file };
 }
 
-/** Serves the XML files of `root` (a path or a `file:` URL) as an app. */
-export function folderTransport(root: string | URL): Transport {
+/**
+ * Serves the XML files of `root` (a path or a `file:` URL) as an app. `render: false` answers
+ * the files as written, for a cache that renders each answer itself (`renderAnswer`).
+ */
+export function folderTransport(root: string | URL, options: { render?: boolean } = {}): Transport {
+  const render = options.render ?? true;
   const rootPath = typeof root === 'string' && !root.startsWith('file:') ? root : fileURLToPath(root);
   let realRoot: Promise<string> | undefined;
 
@@ -100,7 +107,8 @@ export function folderTransport(root: string | URL): Transport {
           throw new DidmlError('DIDML_WEBHOOK_TOO_LARGE', `the response is larger than the ${req.maxBytes}-byte limit: ${target.file} is ${size} bytes`);
         }
         const body = await handle.readFile({ encoding: 'utf8', signal });
-        return { status: 200, headers: { 'content-type': 'application/xml; charset=utf-8' }, body };
+        const answer: TransportResponse = { status: 200, headers: { 'content-type': 'application/xml; charset=utf-8' }, body };
+        return render ? renderAnswer(req, answer, target.file) : answer;
       } catch (err) {
         if ((err as { code?: string }).code === 'EISDIR') return notFound(target.file, err);
         throw err;
@@ -109,6 +117,21 @@ export function folderTransport(root: string | URL): Transport {
       }
     },
   };
+}
+
+/**
+ * A file's answer rendered for one request, when the file is a template; anything else (a 404,
+ * a static document) as it is. `file` is the template's path (a folder path, or the folder's
+ * `root` to resolve the URL in), for errors.
+ */
+export function renderAnswer(req: TransportRequest, answer: TransportResponse, file: string | { root: string }): TransportResponse {
+  if (answer.status !== 200 || !answer.body.includes('{{')) return answer;
+  const target = typeof file === 'string' ? { file } : resolveAppFile(file.root, req.url);
+  const body = renderTemplate(answer.body, templateView(req.url, req.body), 'file' in target ? target.file : req.url);
+  if (body.length > req.maxBytes / 3 && Buffer.byteLength(body) > req.maxBytes) {
+    throw new DidmlError('DIDML_WEBHOOK_TOO_LARGE', `the response is larger than the ${req.maxBytes}-byte limit: ${file} renders to ${Buffer.byteLength(body)} bytes`);
+  }
+  return { ...answer, body };
 }
 
 function notFound(file: string, err: unknown): TransportResponse {
