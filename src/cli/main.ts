@@ -14,6 +14,7 @@ import { documentJson } from './document-json.js';
 import { callCommand } from './call.js';
 import { serveCommand } from './serve.js';
 import { testCommand } from './test.js';
+import { lspCommand } from './lsp.js';
 
 const version = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
@@ -141,6 +142,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   program.addCommand(callCommand(io, setExit));
   program.addCommand(serveCommand(io, setExit));
   program.addCommand(testCommand(io, setExit));
+  program.addCommand(lspCommand(setExit, { dialect: dialectOption, maxBytes: maxBytesOption, version }));
 
   return program;
 }

@@ -1,0 +1,36 @@
+// `didml lsp`: the language server on standard input and output. Loaded when the command runs,
+// so that `didml lint` does not pay for the LSP libraries at start.
+import { Command, Option } from 'commander';
+import type { DialectName } from '../types.js';
+
+interface LspOptions {
+  dialect: DialectName | 'auto';
+  strict: boolean;
+  maxBytes?: number;
+}
+
+export function lspCommand(setExit: (code: number) => void, shared: { dialect: () => Option; maxBytes: () => Option; version: string }): Command {
+  return new Command('lsp')
+    .description('run the language server over standard input and output (for editors)')
+    .option('--stdio', 'talk over standard input and output (the default and only transport)', true)
+    .option('--strict', 'treat every recovery from malformed XML as an error', false)
+    .addOption(shared.dialect())
+    .addOption(shared.maxBytes())
+    // Editors' clients add their own flags (--clientProcessId=…): the library reads those.
+    .allowUnknownOption(true)
+    .action(async (o: LspOptions) => {
+      const { createConnection } = await import('vscode-languageserver/node');
+      const { startServer } = await import('../lsp/server.js');
+      const connection = createConnection(process.stdin, process.stdout);
+      // Standard output carries the protocol: anything printed by mistake goes to the client's log.
+      console.log = console.info = (...a: unknown[]) => connection.console.log(a.map(String).join(' '));
+      console.warn = (...a: unknown[]) => connection.console.warn(a.map(String).join(' '));
+      console.error = (...a: unknown[]) => connection.console.error(a.map(String).join(' '));
+      startServer(connection, {
+        settings: { dialect: o.dialect, strict: o.strict, ...(o.maxBytes !== undefined ? { maxBytes: o.maxBytes } : {}) },
+        version: shared.version,
+      });
+      // The connection runs until the client sends exit or closes the pipe; the library then exits.
+      setExit(0);
+    });
+}
