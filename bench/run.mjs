@@ -99,3 +99,4 @@ await import('./runtime.mjs'); // the runtime's benchmarks: calls per second aga
 await import('./scenarios.mjs'); // call-flow scenarios per second (didml test): a ten-step flow beside simulateCall alone, and the fixtures/flows suite
 await import('./media.mjs'); // <Connect><Stream>'s relay: RTP frames to Twilio media messages, beside a bare dgram-to-websocket relay
 await import('./rest.mjs'); // calls created per second through Twilio's Calls API (mock backend) beside a bare fastify form route
+await import('./lsp.mjs'); // `didml lsp`: a keystroke's didChange to its publishDiagnostics on a 64 KiB document, beside a bare lint() of it
