@@ -42,7 +42,7 @@ export function compileDocument(body: string, dialect: DialectName | 'auto', max
 
 function compile(body: string, dialect: DialectName | 'auto', maxBytes: number): RunnableDocument | DidmlError {
   const doc = parse(body, { maxBytes, knownTags: knownTags(dialect === 'auto' ? undefined : dialect) });
-  const r = lintDocument(doc, { dialect, rules: [] });
+  const r = lintDocument(doc, { dialect, rules: [], template: false });
   const fatal = r.diagnostics.find((d) => d.severity === 'error' && d.code === 12100);
   if (!r.projected || fatal) {
     const why = fatal ? `${fatal.line}:${fatal.column} ${fatal.message}` : 'it holds no element';

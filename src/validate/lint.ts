@@ -8,6 +8,7 @@ import { validateSchema } from './schema.js';
 import { rules as allRules } from './rules/index.js';
 import type { Rule, RuleContext } from './rules/rule.js';
 import { diagnostic } from './diagnostic.js';
+import { checkTemplate } from './template.js';
 
 export interface LintOptions {
   dialect?: DialectName | 'auto';
@@ -15,6 +16,8 @@ export interface LintOptions {
   strict?: boolean;
   maxBytes?: number;
   rules?: readonly Rule[];
+  /** The document is a Mustache template (a folder app's, a TwiML Bin); default: it holds a `{{`. */
+  template?: boolean;
 }
 
 export interface LintResult {
@@ -54,6 +57,7 @@ export function lintDocument(doc: Document, options: LintOptions = {}): LintResu
     options.dialect && options.dialect !== 'auto' ? { dialect: options.dialect, reason: undefined } : detectDialect(doc);
   const grammar = loadGrammar(chosen.dialect);
   const diagnostics: Diagnostic[] = [...doc.diagnostics, ...resolveNames(doc, grammar)];
+  diagnostics.push(...checkTemplate(doc, options.template)); // before the checks that ask isTemplate
   const schema = validateSchema(doc, grammar);
   diagnostics.push(...schema.diagnostics);
   for (const rule of options.rules ?? allRules) {

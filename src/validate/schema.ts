@@ -12,6 +12,7 @@ import {
 } from '../grammar/index.js';
 import { diagnostic, orList } from './diagnostic.js';
 import { isTemplated } from './rules/rule.js';
+import { isTemplateMarkup } from './template.js';
 
 /** Where each projected attribute came from, to put its diagnostics on the source. */
 type AttrSources = Map<string, AttributeNode>;
@@ -174,6 +175,7 @@ function describe(
     if (!attr || !schema) return null;
     return badValue(doc, node, attr, attrName, schema, err);
   }
+  if (part === 'text' && isTemplateMarkup(doc, node.text)) return null; // section tags render no text
   if (part === 'text') return badText(doc, node, def, err);
   if (part === 'children' && err.keyword === 'maxItems') return noChildren(doc, node);
   if (part === undefined && err.keyword === 'discriminator') return misplaced(doc, grammar, root, node, err);

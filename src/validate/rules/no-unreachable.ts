@@ -3,6 +3,7 @@
 // <Reject> and <Redirect> end the document (https://www.twilio.com/docs/voice/twiml).
 import type { Node, Severity } from '../../types.js';
 import { attrOf, defOf, type Rule, type RuleContext } from './rule.js';
+import { leavesSection } from '../template.js';
 
 interface Stop {
   severity: Severity;
@@ -40,6 +41,7 @@ export const noUnreachable: Rule = {
         const first = verbs[i + 1]!;
         const last = verbs[verbs.length - 1]!;
         const count = verbs.length - i - 1;
+        if (leavesSection(ctx.doc, verbs[i]!.span.end, last.span.start)) continue; // may render apart
         ctx.report({
           severity: stop.severity,
           message: `${count === 1 ? `<${first.tag}> is` : `${count} verbs from <${first.tag}> on are`} never reached: ${stop.why} (line ${verbs[i]!.line})`,
