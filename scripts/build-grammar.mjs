@@ -92,6 +92,32 @@ function badDefault(g, schema) {
   return validate(value) ? null : `default ${JSON.stringify(value)} is not a value of its own schema (${defaultsAjv.errorsText(validate.errors)})`;
 }
 
+/**
+ * A `requires` entry that names what its element does not have (an attribute a dialect removed,
+ * a child not allowed there) could never be met, or never be checked: refuse it.
+ */
+function requirementProblems(g, id, el, req) {
+  const problems = [];
+  const item = (s) => {
+    if (s === 'text') return el.text ? null : 'text, but the element takes none';
+    if (s === 'children') return el.children?.length ? null : 'children, but the element takes none';
+    if (s.startsWith('<')) {
+      const child = s.slice(1, -1);
+      return el.children?.includes(child) ? null : `${s}, which is not among its children`;
+    }
+    const attr = s.slice(1).split('=')[0];
+    return attr in (el.attributes ?? {}) ? null : `${s}, which is not one of its attributes`;
+  };
+  for (const s of [...req.anyOf, ...(req.if ? [req.if] : [])]) {
+    const problem = item(s);
+    if (problem) problems.push(`${id}: requires ${problem}`);
+  }
+  for (const p of req.parents ?? []) {
+    if (!g.elements[p]?.children?.includes(id)) problems.push(`${id}: requires is limited to parent "${p}", which cannot hold it`);
+  }
+  return problems;
+}
+
 /** Checks what JSON Schema cannot: references between elements, defaults against their schemas. */
 function check(g) {
   const problems = [];
@@ -106,6 +132,7 @@ function check(g) {
       seen.set(tag, child);
     }
     if (el.anyChildren && el.children?.length) problems.push(`${id}: anyChildren and a children list exclude each other`);
+    for (const req of el.requires ?? []) problems.push(...requirementProblems(g, id, el, req));
     for (const [attr, schema] of Object.entries(el.attributes ?? {})) {
       if (schema?.$ref && !g.types?.[schema.$ref.replace('#/$defs/', '')]) {
         problems.push(`${id}@${attr}: unknown type ${schema.$ref}`);
@@ -196,6 +223,7 @@ function indexOf(g) {
         : null,
       children: el.children ?? [],
       anyChildren: Boolean(el.anyChildren),
+      requires: el.requires ?? [],
       childTags,
       attributes,
     };

@@ -33,6 +33,22 @@ export interface AttributeSchema {
   'x-schemes'?: readonly string[];
 }
 
+/**
+ * One requirement of an element (grammar/README.md, `requires`): met when any `anyOf` item holds:
+ * `text`, `children`, `<Id>` (a child of that definition), `@name` or `@name=value`.
+ */
+export interface Requirement {
+  anyOf: readonly string[];
+  /** Only when this attribute is there (`@name` or `@name=value`). */
+  if?: string;
+  /** Only inside these definitions. */
+  parents?: readonly string[];
+  severity?: 'error' | 'warning' | 'info';
+  code?: number;
+  hint?: string;
+  why?: string;
+}
+
 export interface ElementDef {
   tag: string;
   description: string;
@@ -43,6 +59,8 @@ export interface ElementDef {
   children: string[];
   /** Free-form content: any elements may nest here, unchecked (SignalWire's SWAIG metadata). */
   anyChildren: boolean;
+  /** What the element must hold beyond its schema (grammar `requires`; the lint rule of that name). */
+  requires: readonly Requirement[];
   /** Lower-cased tag → definition id, for the children this element allows. */
   childTags: Record<string, string>;
   attributes: Record<string, AttributeSchema>;

@@ -50,11 +50,11 @@ describe('template placeholders', () => {
 });
 
 describe('empty URLs', () => {
-  it('are the document itself: no error, and an info where that loops', () => {
+  it('are the document itself: no error, an info where an action loops, a warning for a <Redirect> without its URL', () => {
     const r = lint('<Response><Gather action="" input="speech"><Say>Hi</Say></Gather><Redirect/></Response>', { dialect: 'twiml' });
     expect(show(r.diagnostics)).toEqual([
       "info action-loop 1:19 <Gather> has an empty action, so its result is sent to this same document's URL; set action to where the caller should go next",
-      'info action-loop 1:66 <Redirect> has no URL, so it requests this same document again; put the URL of the next document inside it',
+      "warning requires 1:66 <Redirect> needs the URL of the next document inside it: without one Twilio requests this same document again, which loops unless a verb before it waits (as in Twilio's queue guide, where an empty <Redirect> dials the next caller)",
     ]);
   });
 

@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import twilio from 'twilio';
 import { lint } from '../../src/index.js';
 import { loadGrammar, type AttributeSchema, type ElementDef } from '../../src/grammar/index.js';
+import { rules } from '../../src/validate/rules/index.js';
 
 const require = createRequire(import.meta.url);
 const dts = join(dirname(require.resolve('twilio/package.json')), 'lib/twiml/VoiceResponse.d.ts');
@@ -199,7 +200,10 @@ describe('documents built with the twilio helper library', () => {
 
   it.each(all.map((c) => [c.path.join(' > '), c] as const))('%s lints with no errors and no unknown attributes', (_name, c) => {
     const xml = c.build();
-    const result = lint(xml, { dialect: 'twiml' });
+    // The builders set attributes on the last element only, so an enclosing <Stream> has no url
+    // and a bare <Refer> no <Sip>: whether a document is complete is the `requires` rule's
+    // business (its fixtures), not what this test asks of the library.
+    const result = lint(xml, { dialect: 'twiml', rules: rules.filter((r) => r.id !== 'requires') });
     const bad = result.diagnostics.filter((d) => d.severity === 'error' || d.rule === 'unknown-attribute' || d.rule === 'unknown-element');
     expect(bad.map((d) => `${d.rule}: ${d.message}`), xml).toEqual([]);
   });
