@@ -34,7 +34,9 @@ export interface ServerOptions {
 }
 
 export function startServer(connection: Connection, options: ServerOptions = {}): void {
-  let settings = options.settings ?? DEFAULT_SETTINGS;
+  // The command line's, then the client's initializationOptions: what a settings change starts from.
+  let initial = options.settings ?? DEFAULT_SETTINGS;
+  let settings = initial;
   const optionsFor: LintOptionsFor = (uri) => (options.lintOptionsFor ? options.lintOptionsFor(uri, settings) : lintOptionsOf(settings));
   const documents = new Documents(optionsFor);
   let caps = { hover: MarkupKind.PlainText as MarkupKind, docs: MarkupKind.PlainText as MarkupKind, snippets: false };
@@ -95,7 +97,8 @@ export function startServer(connection: Connection, options: ServerOptions = {})
 
   connection.onInitialize((params): InitializeResult => {
     try {
-      settings = checkSettings((params as { initializationOptions?: unknown }).initializationOptions, 'initializationOptions', settings);
+      initial = checkSettings((params as { initializationOptions?: unknown }).initializationOptions, 'initializationOptions', initial);
+      settings = initial;
     } catch (e) {
       if (e instanceof SettingsError) throw new ResponseError(ErrorCodes.InvalidParams, e.message, { retry: false });
       throw e;
@@ -118,7 +121,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
       const all = (params as { settings?: unknown }).settings;
       const ours = typeof all === 'object' && all !== null ? (all as Record<string, unknown>)['didml'] : undefined;
       try {
-        settings = checkSettings(ours, 'settings.didml', options.settings ?? DEFAULT_SETTINGS);
+        settings = checkSettings(ours, 'settings.didml', initial);
       } catch (e) {
         // Said where the user looks; the settings in force stay.
         void connection.window.showErrorMessage(`didml: ${(e as Error).message}`);

@@ -24,6 +24,9 @@ const CHECKS: Record<keyof Settings, Check> = {
   maxBytes: (v) => (typeof v === 'number' && Number.isInteger(v) && v >= 0 ? null : 'must be a whole number of bytes, 0 or more'),
 };
 
+/** The settings a client may give, by name (editors' extensions list the same). */
+export const SETTING_NAMES = Object.keys(CHECKS) as (keyof Settings)[];
+
 export class SettingsError extends Error {}
 
 /** Checks settings given by a client (`where` names them in the message); null or undefined keeps `base`. */
@@ -34,7 +37,7 @@ export function checkSettings(value: unknown, where: string, base: Settings = DE
   for (const [key, v] of Object.entries(value)) {
     const check = (CHECKS as Record<string, Check | undefined>)[key];
     if (!check || !Object.hasOwn(CHECKS, key)) {
-      throw new SettingsError(`${where}.${key}: not a didml setting (known: ${Object.keys(CHECKS).join(', ')})`);
+      throw new SettingsError(`${where}.${key}: not a didml setting (known: ${SETTING_NAMES.join(', ')})`);
     }
     const problem = check(v);
     if (problem) throw new SettingsError(`${where}.${key}: ${problem}`);

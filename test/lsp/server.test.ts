@@ -417,6 +417,21 @@ describe('didml lsp: lifetime', () => {
     await other.exited;
   });
 
+  it('keeps initializationOptions under a settings change that does not name them (Neovim sends {} at start)', async () => {
+    const other = startClient();
+    await initialize(other, { dialect: 'twiml' });
+    const text = '<Response><say>Hi</say></Response>';
+    const first = await open(other, 'file:///b.xml', text);
+    expect(first.diagnostics.map((d) => d.code)).toContain('tag-case (12100)');
+    const again = other.diagnostics('file:///b.xml');
+    await other.connection.sendNotification('workspace/didChangeConfiguration', { settings: {} });
+    expect((await again).diagnostics.map((d) => d.code)).toContain('tag-case (12100)');
+    const asDidml = other.diagnostics('file:///b.xml');
+    await other.connection.sendNotification('workspace/didChangeConfiguration', { settings: { didml: { dialect: 'didml' } } });
+    expect((await asDidml).diagnostics.map((d) => d.code)).not.toContain('tag-case (12100)');
+    expect(await stop(other)).toBe(0);
+  });
+
   it('takes its defaults from the command line, and exits 0 after shutdown and exit', async () => {
     const other = startClient(['--dialect', 'didml']);
     await initialize(other);
