@@ -288,7 +288,7 @@ export interface CallLeg {
    */
   bridge(other: CallLeg, signal?: AbortSignal): Promise<BridgeResult>;
   /** Put this leg in a named conference and return when it leaves. */
-  conference(name: string, options: { muted: boolean; startOnEnter: boolean; endOnExit: boolean; beep: string }, signal?: AbortSignal): Promise<{ callerHungUp: boolean; duration: number }>;
+  conference(name: string, options: { muted: boolean; startOnEnter: boolean; endOnExit: boolean; beep: string; hangupOnStar?: boolean }, signal?: AbortSignal): Promise<{ callerHungUp: boolean; duration: number }>;
 }
 
 /**

@@ -27,8 +27,20 @@ function recordOption(value: string): Pick<DialOptions, 'record'> {
   return record ? { record } : {};
 }
 
+/**
+ * Backends whose conferences listen for the caller's * (`<Dial hangupOnStar>`). drachtio's do not
+ * yet: the FreeSWITCH member would have to be taken out of the room on the key, which is not
+ * built; there the attribute is reported, not ignored.
+ */
+const CONFERENCE_HANGUP_ON_STAR = new Set(['mock']);
+
 async function conference(node: Projected, room: Projected, ctx: VerbContext): Promise<VerbOutcome> {
   await ctx.answer();
+  const hangupOnStar = bool(node, 'hangupOnStar', false);
+  const backend = ctx.leg.backend ?? 'this';
+  if (hangupOnStar && !CONFERENCE_HANGUP_ON_STAR.has(backend)) {
+    ctx.emit({ type: 'warning', message: `<Dial hangupOnStar> with <Conference>: the ${backend} backend does not listen for * in a conference; the caller stays in the room until it ends` });
+  }
   const r = await ctx.leg.conference(
     room.text,
     {
@@ -36,6 +48,7 @@ async function conference(node: Projected, room: Projected, ctx: VerbContext): P
       startOnEnter: bool(room, 'startConferenceOnEnter', true),
       endOnExit: bool(room, 'endConferenceOnExit', false),
       beep: str(room, 'beep', 'true'),
+      ...(hangupOnStar ? { hangupOnStar } : {}),
     },
     ctx.signal,
   );

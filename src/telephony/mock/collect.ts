@@ -80,6 +80,10 @@ export function collect(ctx: LegContext, o: CollectOptions, signal?: AbortSignal
     end(text.length * SAY_MS_PER_CHAR + silence, () => finish('speech', '', { text, confidence }));
   };
 
+  // Keys and speech from the script's timeline reach the Gather as they come.
+  const off = ctx.hear({ digits: press, speech: speak });
+  void op.promise.then(off);
+
   const when = (after: number | undefined) => (after !== undefined ? ms(after) : promptsEnd);
   const act = (action: CallerAction) => {
     if ('record' in action) ctx.emit({ type: 'script', warning: 'a record action met a Gather: the caller stays silent' });

@@ -84,6 +84,9 @@ class Dialer {
     });
     if (!o.answerOnBridge) ctx.answerNow();
     if (o.hangupOnStar) {
+      // Keys from the script's timeline: * ends the bridge, anything else (or * before it) does nothing.
+      const off = ctx.hear({ digits: (keys) => this.#press(keys) });
+      void this.#op.promise.then(off);
       const next = ctx.nextAction('dial');
       if (typeof next === 'function') void next().then((a) => this.#listen(a));
       else this.#listen(next);
@@ -255,15 +258,17 @@ class Dialer {
     } else if ('hangup' in action) {
       this.#op.at(ms(action.after ?? 0), () => ctx.callerHangup());
     } else if ('digits' in action) {
-      const keys = action.digits;
-      const press = () => {
-        if (!this.#bridged || !keys.includes('*')) return ctx.emit({ type: 'digits', digits: keys, ignored: true });
-        ctx.emit({ type: 'digits', digits: keys });
-        this.#end('hangup-on-star');
-      };
+      const press = () => this.#press(action.digits);
       if (action.after !== undefined) this.#op.at(ms(action.after), press);
       else this.#pressOnBridge = press;
     }
+  }
+
+  /** Keys from the caller at a Dial with hangupOnStar: * while bridged ends the bridge. */
+  #press(keys: string): void {
+    if (!this.#bridged || !keys.includes('*')) return this.#ctx.emit({ type: 'digits', digits: keys, ignored: true });
+    this.#ctx.emit({ type: 'digits', digits: keys });
+    this.#end('hangup-on-star');
   }
 
   #callee(a: Attempt): AnsweredCallee {

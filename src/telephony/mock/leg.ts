@@ -23,11 +23,11 @@ import { collect } from './collect.js';
 import { conference, type ConferenceOptions } from './conference.js';
 import { dial } from './dial.js';
 import { playPrompt, sendDigits } from './media.js';
-import type { LegContext } from './operation.js';
+import type { InputListener, LegContext } from './operation.js';
 import { record } from './record.js';
 import { saveRecording } from './recordings.js';
 import { refer } from './refer.js';
-import { ms, type CallerAction, type CallerOpportunity, type MockCallScript } from './script.js';
+import { ms, type CallerAction, type CallerOpportunity, type MockCallScript, type TimedAction } from './script.js';
 import { connectStream, startStream, stopStream } from './stream.js';
 import { CallRecording } from './call-recording.js';
 import type { BackendEvent, TranscriptEvent } from './transcript.js';
@@ -72,6 +72,9 @@ export class MockCallLeg implements CallLeg {
   #resolveEnded!: (v: { by: EndedBy; reason?: string }) => void;
   #cancelHangupTimer: (() => void) | undefined;
 
+  /** What listens to timed input now, the innermost last. */
+  readonly #listeners: InputListener[] = [];
+  readonly #cancelTimeline: (() => void)[] = [];
   constructor(deps: MockLegDeps) {
     this.#deps = deps;
     this.callId = deps.callId;
@@ -99,6 +102,13 @@ export class MockCallLeg implements CallLeg {
         return ask ? () => deps.clock.io(ask(at, this)).then((a) => a ?? { silence: true }) : { silence: true };
       },
       callerHangup: () => this.callerHangup(),
+      hear: (listener) => {
+        this.#listeners.push(listener);
+        return () => {
+          const i = this.#listeners.lastIndexOf(listener);
+          if (i >= 0) this.#listeners.splice(i, 1);
+        };
+      },
       answerNow: () => this.#answer(),
       newCallId: deps.newCallId,
       saveRecording: (seconds) => saveRecording(deps.clock, deps.recordingsDir, deps.newRecordingSid(), seconds),
@@ -106,7 +116,7 @@ export class MockCallLeg implements CallLeg {
         new MockCallLeg({
           ...deps,
           // The callee's own keys and speech at a screening <Gather> (CalleeBehaviour.actions).
-          script: { ...deps.script, caller: actions, hangupAfter: undefined },
+          script: { ...deps.script, caller: actions, hangupAfter: undefined, timeline: undefined },
           callId,
           answered: true,
           inbound: undefined,
@@ -121,6 +131,21 @@ export class MockCallLeg implements CallLeg {
       this.#cancelHangupTimer = deps.clock.timer(ms(deps.script.hangupAfter), () => this.callerHangup());
     }
   }
+    for (const entry of deps.script.timeline ?? []) this.#cancelTimeline.push(deps.clock.timer(ms(entry.at), () => this.#timed(entry)));
+  }
+
+  /** A timeline entry's moment: to whatever listens, or recorded as ignored. */
+  #timed(entry: TimedAction): void {
+    if (this.isEnded) return;
+    const listener = this.#listeners.at(-1);
+    if ('digits' in entry) {
+      if (listener?.digits) listener.digits(entry.digits);
+      else this.#emit({ type: 'digits', digits: entry.digits, ignored: true });
+    } else {
+      const confidence = entry.confidence ?? 0.9;
+      if (listener?.speech) listener.speech(entry.speech, confidence);
+      else this.#emit({ type: 'speech', text: entry.speech, confidence, ignored: true });
+    }
 
   get answered(): boolean {
     return this.#answered;
@@ -166,6 +191,7 @@ export class MockCallLeg implements CallLeg {
     if (event) this.#emit(event);
     this.#cancelHangupTimer?.();
     // Everything in progress settles on this abort, and with it cancels its timers.
+    for (const cancel of this.#cancelTimeline.splice(0)) cancel();
     this.#gone.abort(GONE); // a reason of our own: a DOMException (with its stack) per call is costly
     this.#resolveEnded(reason !== undefined ? { by, reason } : { by });
   }

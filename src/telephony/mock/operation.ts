@@ -21,6 +21,11 @@ export interface LegContext {
    * answer. Virtual time stands still while the question waits.
    */
   nextAction(at: CallerOpportunity): CallerAction | (() => Promise<CallerAction>);
+  /**
+   * Takes the caller's timed input (`script.timeline`) while a verb listens for it; returns the
+   * function that stops listening. Input while nothing listens is recorded as ignored.
+   */
+  hear(listener: InputListener): () => void;
   /** The caller hangs up now. */
   callerHangup(): void;
   /** Answer the inbound call if it is not yet (records `answer`). */
@@ -30,6 +35,12 @@ export interface LegContext {
   saveRecording(seconds: number): Promise<string>;
   /** A leg for a callee that answered: the app's screening document runs on it (`<Number url>`). */
   calleeLeg(callId: string, actions: CallerAction[]): CallLeg & { drop(reason: string): void };
+}
+
+/** What a verb does with keys or speech that come when the script's timeline says, not when asked. */
+export interface InputListener {
+  digits?(keys: string): void;
+  speech?(text: string, confidence: number): void;
 }
 
 /** Why an operation stopped early: the call ended, or the session aborted it. */

@@ -10,6 +10,7 @@
 //       { hangup: true, after: 3 },
 //     ],
 //     hangupAfter: 90,                                 // the caller hangs up 90 s into the call, whatever runs
+//     timeline: [{ at: 12, digits: '*' }],             // keys or speech at a second of the call, whatever runs
 //     callees: {                                       // key: number, SIP URI without headers, client identity; '*' for any other
 //       '+14155550111': { response: 'busy' },
 //       'sip:agent@pbx.example.com': { ring: 3, talk: 60, headers: { 'X-Agent': '7' },
@@ -30,7 +31,12 @@
 // At a Record: `record: N` talks N s from the beep, then presses `digits` if given (a key not in
 // finishOnKey is ignored); `digits` alone = `record: after ?? 0`; `speech` talks for its length.
 // At a Dial (only with hangupOnStar, the only time Twilio listens to the caller during a Dial):
-// `digits` containing `*` pressed while bridged ends the bridge; `hangup` hangs up mid-dial.
+// `digits` containing `*` pressed while bridged ends the bridge (in a <Conference>: leaves the
+// room, and the document goes on); `hangup` hangs up mid-dial.
+// `timeline` is not asked for: each entry happens at its second of call time, and goes to what
+// listens then (a Gather; a Dial or Conference with hangupOnStar); with nothing listening it is
+// recorded as ignored (a key during a Dial without hangupOnStar). So "this key does nothing" can
+// be tested. An entry past the end of the call never happens.
 import { DidmlError } from '../../errors.js';
 import type { AnsweredBy, DialTarget } from '../adapter.js';
 
@@ -40,6 +46,9 @@ export type CallerAction =
   | { silence: true }
   | { hangup: true; after?: number }
   | { record: number; digits?: string };
+
+/** Caller input at a moment of the call (seconds from its start), whether or not the app listens. */
+export type TimedAction = ({ digits: string } | { speech: string; confidence?: number }) & { at: number };
 
 /** Where the caller is asked to act: a Gather, a Record, or a Dial with hangupOnStar. */
 export type CallerOpportunity = 'gather' | 'record' | 'dial';
@@ -89,6 +98,8 @@ export interface MockCallScript {
   caller?: CallerAction[];
   /** Seconds of call time after which the caller hangs up. */
   hangupAfter?: number;
+  /** Keys or speech at given seconds of call time, whatever runs then (see above). */
+  timeline?: TimedAction[];
   callees?: Record<string, CalleeBehaviour>;
   /** How the far end treats a REFER: its response, then the NOTIFY sipfrag codes, 1 s apart. */
   refer?: { response: number; notify?: number[] };
@@ -141,6 +152,15 @@ export function checkScript(script: MockCallScript): void {
         'DIDML_CONFIG',
         `mock script: caller[${i}] must have exactly one of ${KINDS.join(', ')} (a record action may add digits); found ${present.join(', ') || 'none'}`,
       );
+    }
+  });
+  (script.timeline ?? []).forEach((entry, i) => {
+    const e = entry as Partial<Record<string, unknown>> | null;
+    if (e === null || typeof e !== 'object' || typeof e['at'] !== 'number' || !(e['at'] >= 0)) {
+      throw new DidmlError('DIDML_CONFIG', `mock script: timeline[${i}].at must be the second of the call it happens at (a number, 0 or more)`);
+    }
+    if (('digits' in e) === ('speech' in e)) {
+      throw new DidmlError('DIDML_CONFIG', `mock script: timeline[${i}] must have exactly one of digits, speech`);
     }
   });
 }

@@ -97,8 +97,8 @@ export type BackendEvent =
   | { type: 'stream-stop'; name: string }
   | { type: 'stream'; url: string; name?: string; track: string; parameters: Record<string, string> }
   | { type: 'stream-end'; endedBy: 'far-end' | 'hangup' | 'abort' }
-  | { type: 'conference'; name: string; muted: boolean; startOnEnter: boolean; endOnExit: boolean; beep: string }
-  | { type: 'conference-end'; duration: number; endedBy: 'conference' | 'hangup' | 'abort' }
+  | { type: 'conference'; name: string; muted: boolean; startOnEnter: boolean; endOnExit: boolean; beep: string; hangupOnStar?: true }
+  | { type: 'conference-end'; duration: number; endedBy: 'conference' | 'hangup' | 'abort' | 'hangup-on-star' }
   /** This leg bridged to another call of the same backend (a caller taken from a queue). */
   | { type: 'bridge-leg'; callId: string }
   | { type: 'bridge-end'; callId: string; endedBy: 'caller' | 'other' | 'abort'; duration: number }
