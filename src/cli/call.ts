@@ -19,6 +19,14 @@ function header(value: string, previous: Record<string, string>): Record<string,
   return { ...previous, [value.slice(0, colon).trim()]: value.slice(colon + 1).trim() };
 }
 
+/** `--record 12` or `--record 12#`: talk 12 s from the beep (then press #). */
+function recordAction(value: string): CallerAction {
+  const m = /^(\d+(?:\.\d+)?)\s*([0-9*#]?)$/.exec(value);
+  const seconds = m ? Number(m[1]) : NaN;
+  if (!m || !(seconds > 0)) throw new InvalidArgumentError(`"${value}": give the seconds the caller talks, above 0, optionally followed by a key (12, 12#)`);
+  return { record: seconds, ...(m[2] ? { digits: m[2] } : {}) };
+}
+
 interface CallOptions {
   from?: string;
   to?: string;
@@ -34,7 +42,7 @@ interface CallOptions {
 }
 
 export function callCommand(io: Io, setExit: (code: number) => void): Command {
-  // --digits and --speech share one list, in the order given: what the caller does at each gather.
+  // --digits, --speech and --record share one list, in the order given: what the caller does at each Gather and Record.
   const caller: CallerAction[] = [];
   const push = (make: (v: string) => CallerAction) => (value: string) => {
     for (const part of value.split(',')) caller.push(make(part.trim()));
@@ -44,6 +52,10 @@ export function callCommand(io: Io, setExit: (code: number) => void): Command {
   const calleeKeys: CallerAction[] = [];
   return new Command('call')
     .description('run one call against an app (URL, folder of XML documents, or file) on the mock backend')
+    // An added command does not inherit these from the program: a bad option value must come back
+    // to main() as exit code 2 with its message, not end the process.
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .exitOverride()
     .argument('<app>', 'app URL, folder (voice.xml answers first; menu.xml answers /menu) or XML file')
     .option('--from <number>', 'the caller (number or SIP URI)')
     .option('--to <number>', 'the number called')
@@ -51,6 +63,7 @@ export function callCommand(io: Io, setExit: (code: number) => void): Command {
     .addOption(new Option('--method <method>', 'how the app is requested').choices(['GET', 'POST']).default('POST'))
     .option('--digits <keys>', 'what the caller presses at the next gather (repeatable; commas separate gathers)', push((digits) => ({ digits })))
     .option('--speech <words>', 'what the caller says at the next gather (repeatable)', push((speech) => ({ speech })))
+    .option('--record <seconds>', 'what the caller says at the next record: a message this many seconds long, then optionally a key (12, 12#; repeatable, commas separate records)', push(recordAction))
     .addOption(new Option('--callee <behaviour>', 'what every dialled party does').choices(Object.keys(CALLEE)))
     .option('--callee-digits <keys>', 'what an answering callee presses while the app screens it (<Number url>; commas separate gathers)', (value: string) => {
       for (const part of value.split(',')) calleeKeys.push({ digits: part.trim() });
