@@ -24,7 +24,7 @@ describe('bundled examples', () => {
   });
 
   it.each(apps)('%s lints without errors', (app) => {
-    for (const f of readdirSync(join(examples, app)).filter((f) => f.endsWith('.xml'))) {
+    for (const f of readdirSync(join(examples, app), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.xml'))) {
       const errors = lint(readFileSync(join(examples, app, f))).diagnostics.filter((d) => d.severity === 'error');
       expect(errors.map((d) => `${app}/${f}:${d.line}:${d.column} ${d.message}`)).toEqual([]);
     }
