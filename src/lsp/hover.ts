@@ -33,7 +33,8 @@ function list(values: readonly unknown[]): Part[] {
 }
 
 export function elementLines(grammar: Grammar, def: ElementDef): Line[] {
-  const lines: Line[] = [[code(`<${def.tag}>`), ` · ${def.verb ? 'verb' : 'noun'} of ${grammar.title}`]];
+  const role = def === grammar.elements[grammar.root] ? 'root element' : def.verb ? 'verb' : 'noun';
+  const lines: Line[] = [[code(`<${def.tag}>`), ` · ${role} of ${grammar.title}`]];
   if (def.description) lines.push([def.description]);
   if (def.text) lines.push([`Text${def.text.required ? ' (required)' : ''}: ${def.text.description || def.text.format || 'any'}`]);
   if (def.anyChildren) lines.push(['May contain: any elements (not checked)']);
@@ -86,7 +87,12 @@ export function hover(doc: TextDocument, result: LintResult, offset: number, kin
     if (spot.kind !== 'tag') return null;
     return { contents: renderLines([[code(`<${spot.node.tag}>`), ` is not an element of ${grammar.title}`]], kind), range };
   }
-  if (spot.kind === 'tag') return { contents: renderLines(elementLines(grammar, found.def), kind), range };
+  if (spot.kind === 'tag') {
+    const lines = elementLines(grammar, found.def);
+    // On the root, which dialect the document is linted as, and why (auto-detection can surprise).
+    if (spot.node === result.document.root) lines.splice(1, 0, [`Linted as ${grammar.title}${result.dialectReason ? `: ${result.dialectReason}` : ''}`]);
+    return { contents: renderLines(lines, kind), range };
+  }
   const name = attributeName(grammar, found.def, spot.attr.name);
   const schema = name ? found.def.attributes[name] : undefined;
   if (!name || !schema) {

@@ -213,6 +213,15 @@ describe('didml lsp: hover', () => {
     expect(input.value).toContain('One or more of `dtmf`, `speech`, separated by spaces');
   });
 
+  it('says on the root which dialect the document is linted as, and why', async () => {
+    const u2 = uri();
+    await open(client, u2, DFS);
+    const h = (await request<Hover>('textDocument/hover', { textDocument: { uri: u2 }, position: positionOf(DFS, 'Response', 0, 1) })).contents as MarkupContent;
+    expect(h.value).toContain(`Linted as DIDforSale DIDML: ${lint(DFS).dialectReason?.replace(/[<>]/g, '\\$&')}`);
+    const twimlRoot = ((await hoverAt('Response')) as Hover).contents as MarkupContent;
+    expect(twimlRoot.value).toContain('`<Response>` · root element of Twilio TwiML (voice)\n\nLinted as Twilio TwiML (voice): no element or spelling of another dialect');
+  });
+
   it('is empty on text, and says so for a name the dialect does not have', async () => {
     expect(await hoverAt('Press')).toBeNull();
     const u2 = uri();
