@@ -402,9 +402,9 @@ export class Session {
       }
       if (loaded === 'ended') return this.#abortReason();
       if (loaded instanceof DidmlError) {
-        // The app failed and so did its fallback: tell the caller, as Twilio does. A limit ends
-        // the call as every other limit does, without blaming the app to the caller.
-        if (loaded.code !== 'DIDML_LIMIT') await this.#applicationError();
+        // The app failed and so did its fallback (or it ran into a limit: too many documents): tell
+        // the caller, as Twilio does for a fatal app error.
+        await this.#applicationError();
         return loaded.message;
       }
       const outcome = await this.#runDocument(loaded.doc, loaded.url, loaded.method);
@@ -541,7 +541,7 @@ export class Session {
   async #runDocument(doc: RunnableDocument, url: string, method: HttpMethod): Promise<VerbOutcome> {
     const verbs = doc.root.children;
     if (verbs.length > this.#limits.maxVerbsPerDocument) {
-      this.#limit(`the document at ${url} has ${verbs.length} verbs, more than ${this.#limits.maxVerbsPerDocument}`);
+      await this.#appLimit(`the document at ${url} has ${verbs.length} verbs, more than ${this.#limits.maxVerbsPerDocument}`);
       return { kind: 'end', reason: 'too many verbs' };
     }
     this.#documentUrl = url;
@@ -566,7 +566,7 @@ export class Session {
       if (outcome.kind === 'fetch') {
         this.#redirectsInARow = tookTime ? 0 : this.#redirectsInARow + 1;
         if (this.#redirectsInARow > this.#limits.maxRedirects) {
-          this.#limit(`${this.#redirectsInARow} documents in a row did nothing but redirect (last: ${outcome.url})`);
+          await this.#appLimit(`${this.#redirectsInARow} documents in a row did nothing but redirect (last: ${outcome.url})`);
           return { kind: 'end', reason: 'redirect loop' };
         }
         if (node.name === 'Redirect') this.#emit({ type: 'redirect', url: outcome.url, method: outcome.method });
@@ -663,6 +663,12 @@ export class Session {
     const err = new DidmlError('DIDML_LIMIT', message);
     this.#fail(err, false);
     return err;
+  }
+
+  /** A limit the app ran into (verbs in a document, redirects in a row): on record, then the application-error message, as for any fatal app error. */
+  async #appLimit(message: string): Promise<void> {
+    this.#limit(message);
+    await this.#applicationError();
   }
 
   #fail(err: DidmlError, abort: boolean): void {

@@ -194,14 +194,17 @@ describe('verbs that start or stop something', () => {
   });
 });
 
-describe('limits end a runaway call cleanly', () => {
+describe('limits end a runaway call cleanly, with the application-error message', () => {
   it('a redirect loop between two URLs', async () => {
     app = await startApp({ '/a': xml('<Redirect>/b</Redirect>'), '/b': xml('<Redirect>/a</Redirect>') });
     const { events, summary } = await runApp({ app: app.url('/a'), limits: { maxRedirects: 5 } });
     expect(app.requests.map((r) => r.path)).toEqual(['/a', '/b', '/a', '/b', '/a', '/b']);
     expect(summary.errors).toEqual([expect.objectContaining({ code: 'DIDML_LIMIT', message: expect.stringMatching(/did nothing but redirect/) })]);
     expect(summary.reason).toBe('redirect loop');
-    expect(heard(events)).toEqual([]);
+    // As for any fatal app error: the caller is told, after the error is on record.
+    expect(heard(events)).toEqual([APPLICATION_ERROR]);
+    // The call was never answered by a verb: the message answers it.
+    expect(flow(events).slice(-5)).toEqual(['error', 'answer', 'say', 'hangup', 'end']);
     expect(ofType(events, 'hangup')).toHaveLength(1);
   });
 
@@ -216,15 +219,17 @@ describe('limits end a runaway call cleanly', () => {
     app = await startApp({ '/loop': xml('<Say>Again</Say><Redirect>/loop</Redirect>') });
     const { events, summary } = await runApp({ app: app.url('/loop'), limits: { maxDocuments: 4 } });
     expect(app.requests).toHaveLength(4);
-    expect(heard(events)).toEqual(['Again', 'Again', 'Again', 'Again']);
+    expect(heard(events)).toEqual(['Again', 'Again', 'Again', 'Again', APPLICATION_ERROR]);
     expect(summary.errors).toEqual([expect.objectContaining({ code: 'DIDML_LIMIT', message: expect.stringMatching(/more than 4 documents/) })]);
+    expect(one(events, 'error')).toMatchObject({ code: 'DIDML_LIMIT', message: 'the call fetched more than 4 documents' });
     expect(summary.status).toBe('completed');
   });
 
   it('maxVerbsPerDocument: the document is not run', async () => {
     app = await startApp({ '/voice': xml('<Say>1</Say><Say>2</Say><Say>3</Say><Say>4</Say>') });
     const { events, summary } = await runApp({ app: app.url('/voice'), limits: { maxVerbsPerDocument: 3 } });
-    expect(heard(events)).toEqual([]);
+    expect(heard(events)).toEqual([APPLICATION_ERROR]);
+    expect(summary.reason).toBe('too many verbs');
     expect(summary.errors).toEqual([expect.objectContaining({ code: 'DIDML_LIMIT', message: expect.stringMatching(/4 verbs, more than 3/) })]);
   });
 

@@ -169,14 +169,14 @@ describe.each(CASES)('$name', (c) => {
 });
 
 describe('a <Redirect> loop between two documents', () => {
-  it('ends at the redirect limit, without the fallback or the application error; the status callback fires', async () => {
+  it('ends at the redirect limit with the application error, without the fallback; the status callback fires', async () => {
     const baseline = resources();
     app = await startApp({ '/a': xml('<Redirect>/b</Redirect>'), '/b': xml('<Redirect method="GET">/a</Redirect>'), '/fallback': xml('<Say>no</Say>'), '/status': '' });
     const { summary, events } = await runApp({ app: { url: app.url('/a'), fallbackUrl: app.url('/fallback'), statusCallback: app.url('/status') }, limits: { maxRedirects: 6 } });
     expect(summary.errors).toEqual([{ code: 'DIDML_LIMIT', message: expect.stringMatching(/^7 documents in a row did nothing but redirect/) }]);
     expect(summary).toMatchObject({ reason: 'redirect loop', documents: 7, status: 'completed' });
     expect(ofType(events, 'webhook')).toHaveLength(7);
-    expect(heard(events)).toEqual([]);
+    expect(heard(events)).toEqual([APPLICATION_ERROR]);
     expect(app.to('/fallback')).toHaveLength(0);
     expect(app.to('/status').map((r) => r.params['CallStatus'])).toEqual(['completed']);
     await app.close();
@@ -189,7 +189,7 @@ describe('a <Redirect> loop between two documents', () => {
     const { summary, events, clock } = await runApp({ app: { url: app.url('/a'), statusCallback: app.url('/status') }, limits: { maxDocuments: 10 } });
     expect(summary.errors).toEqual([{ code: 'DIDML_LIMIT', message: 'the call fetched more than 10 documents' }]);
     expect(summary.documents).toBe(11);
-    expect(heard(events)).toEqual(Array(5).fill('again'));
+    expect(heard(events)).toEqual([...Array(5).fill('again'), APPLICATION_ERROR]);
     expect(clock.pendingTimers).toBe(0);
     expect(app.to('/status')).toHaveLength(1);
   });
