@@ -100,3 +100,4 @@ await import('./scenarios.mjs'); // call-flow scenarios per second (didml test):
 await import('./media.mjs'); // <Connect><Stream>'s relay: RTP frames to Twilio media messages, beside a bare dgram-to-websocket relay
 await import('./rest.mjs'); // calls created per second through Twilio's Calls API (mock backend) beside a bare fastify form route
 await import('./lsp.mjs'); // `didml lsp`: a keystroke's didChange to its publishDiagnostics on a 64 KiB document, beside a bare lint() of it
+await import('./templates.mjs'); // folder documents as templates (TwiML Bins): a static document as before and as served now, a template rendered per request
