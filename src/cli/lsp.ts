@@ -2,6 +2,7 @@
 // so that `didml lint` does not pay for the LSP libraries at start.
 import { Command, Option } from 'commander';
 import type { DialectName } from '../types.js';
+import type { Io } from './main.js';
 
 interface LspOptions {
   dialect: DialectName | 'auto';
@@ -9,8 +10,11 @@ interface LspOptions {
   maxBytes?: number;
 }
 
-export function lspCommand(setExit: (code: number) => void, shared: { dialect: () => Option; maxBytes: () => Option; version: string }): Command {
+export function lspCommand(io: Io, setExit: (code: number) => void, shared: { dialect: () => Option; maxBytes: () => Option; version: string }): Command {
   return new Command('lsp')
+    // An added command does not inherit these: bad usage must reach main() (exit 2), not end the process.
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .exitOverride()
     .description('run the language server over standard input and output (for editors)')
     .option('--stdio', 'talk over standard input and output (the default and only transport)', true)
     .option('--strict', 'treat every recovery from malformed XML as an error', false)

@@ -142,7 +142,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   program.addCommand(callCommand(io, setExit));
   program.addCommand(serveCommand(io, setExit));
   program.addCommand(testCommand(io, setExit));
-  program.addCommand(lspCommand(setExit, { dialect: dialectOption, maxBytes: maxBytesOption, version }));
+  program.addCommand(lspCommand(io, setExit, { dialect: dialectOption, maxBytes: maxBytesOption, version }));
 
   return program;
 }

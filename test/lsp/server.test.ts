@@ -1,5 +1,6 @@
 // `didml lsp` driven over stdio by a real LSP client, message by message as an editor sends them.
 import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TextDocument } from 'vscode-languageserver-textdocument';
@@ -449,6 +450,13 @@ describe('didml lsp: lifetime', () => {
     expect(published.diagnostics.map((d) => d.code)).not.toContain('tag-case (12100)');
     expect(await stop(other)).toBe(0);
     expect(other.stderr()).toBe('');
+  });
+
+  it('refuses a bad flag with exit code 2, naming it', () => {
+    const r = spawnSync(process.execPath, [join(repo, 'bin/didml.js'), 'lsp', '--dialect', 'klingon'], { encoding: 'utf8', input: '' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("option '--dialect <name>' argument 'klingon' is invalid. must be one of auto, twiml");
+    expect(r.stdout).toBe('');
   });
 
   it('exits 1 on exit without shutdown, as the protocol says', async () => {
