@@ -93,6 +93,8 @@ export interface RecordOptions {
   finishOnKey: string;
   playBeep: boolean;
   trim: 'trim-silence' | 'do-not-trim';
+  /** Transcribe what was said (`<Record transcribe>`), on a backend that can. */
+  transcribe?: boolean;
 }
 
 export interface RecordResult {
@@ -103,6 +105,11 @@ export interface RecordResult {
   /** The key that ended it, or 'hangup'; '' when it ended on silence or maxLength. */
   digits: string;
   callerHungUp: boolean;
+  /**
+   * With `transcribe`: what the backend's speech-to-text made of the recording, or why it could
+   * not (`url`: where the text can be fetched). Absent: the backend does not transcribe.
+   */
+  transcription?: { status: 'completed'; text: string; url: string } | { status: 'failed'; reason: string; url: string };
 }
 
 /** A SIP URI split from its `?headers`: the headers go onto the INVITE/REFER. */

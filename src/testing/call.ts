@@ -249,9 +249,15 @@ export class TestCall {
     return this.#act({ silence: true }, 'stay silent');
   }
 
-  /** Talks for `seconds` at the Record the call waits at, then presses `then` (a finishing key). */
-  talk(seconds: number, options: { then?: string } = {}): Promise<void> {
-    return this.#act({ record: seconds, ...(options.then !== undefined ? { digits: options.then } : {}) }, `talk for ${seconds} s`);
+  /**
+   * Talks for `seconds` at the Record the call waits at, then presses `then` (a finishing key);
+   * `transcription` is what a <Record transcribe> makes of it (without it, the transcription fails).
+   */
+  talk(seconds: number, options: { then?: string; transcription?: string } = {}): Promise<void> {
+    return this.#act(
+      { record: seconds, ...(options.then !== undefined ? { digits: options.then } : {}), ...(options.transcription !== undefined ? { transcription: options.transcription } : {}) },
+      `talk for ${seconds} s`,
+    );
   }
 
   /**

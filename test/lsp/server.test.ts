@@ -117,6 +117,19 @@ describe('didml lsp: the protocol', () => {
     const h = await request<Hover>('textDocument/hover', { textDocument: { uri: u }, position: positionOf(text, 'input', 0, 2) });
     expect((h.contents as MarkupContent).value).toContain('`input` on `<Gather>`');
     expect(h.range).toEqual({ start: positionOf(text, 'input'), end: positionOf(text, 'input', 0, 5) });
+    // A fix's edit lands where it should after the emoji, on the second line of a CRLF document.
+    const u2 = uri();
+    const broken = '<Response>\r\n<Say>😀😀 naïve</Play>\r\n</Response>';
+    await open(client, u2, broken);
+    const actions = await request<CodeAction[]>('textDocument/codeAction', {
+      textDocument: { uri: u2 },
+      range: { start: positionOf(broken, '</Play>'), end: positionOf(broken, '</Play>') },
+      context: { diagnostics: [] },
+    });
+    const fix = actions.find((a) => a.isPreferred) as CodeAction;
+    expect(fix.diagnostics?.[0]?.range.start).toEqual({ line: 1, character: 15 });
+    const fixed = TextDocument.applyEdits(TextDocument.create(u2, 'xml', 1, broken), fix.edit?.changes?.[u2] as TextEdit[]);
+    expect(fixed).toBe('<Response>\r\n<Say>😀😀 naïve</Say>\r\n</Response>');
   });
 
   it('clears a document\'s diagnostics when it closes', async () => {

@@ -5,6 +5,7 @@
 import type { RecordOptions, RecordResult } from '../adapter.js';
 import { Operation, type LegContext } from './operation.js';
 import { SAY_MS_PER_CHAR, ms } from './script.js';
+import { saveTranscription } from './recordings.js';
 
 type EndedBy = 'key' | 'silence' | 'max-length' | 'hangup' | 'abort';
 
@@ -22,9 +23,10 @@ export async function record(ctx: LegContext, o: RecordOptions, signal?: AbortSi
   let talkMs = 0;
   let keys: string | undefined;
   let hangsUp = false;
-  if ('record' in action) [talkMs, keys] = [ms(action.record), action.digits];
+  let words: string | undefined;
+  if ('record' in action) [talkMs, keys, words] = [ms(action.record), action.digits, action.transcription];
   else if ('digits' in action) [talkMs, keys] = [ms(action.after ?? 0), action.digits];
-  else if ('speech' in action) talkMs = ms(action.after ?? 0) + action.speech.length * SAY_MS_PER_CHAR;
+  else if ('speech' in action) [talkMs, words] = [ms(action.after ?? 0) + action.speech.length * SAY_MS_PER_CHAR, action.speech];
   else if ('hangup' in action) [talkMs, hangsUp] = [ms(action.after ?? 0), true];
 
   const keptMs = (at: number) => (o.trim === 'trim-silence' ? Math.min(at, talkMs) : at);
@@ -54,5 +56,17 @@ export async function record(ctx: LegContext, o: RecordOptions, signal?: AbortSi
   const duration = Math.round(outcome.keptMs / 1000);
   const url = await ctx.saveRecording(duration);
   ctx.emit({ type: 'record-end', url, duration, digits: outcome.digits, endedBy: outcome.endedBy });
-  return { url, duration, digits: outcome.digits, callerHungUp: outcome.callerHungUp };
+  const result: RecordResult = { url, duration, digits: outcome.digits, callerHungUp: outcome.callerHungUp };
+  return o.transcribe ? { ...result, transcription: await transcribe(ctx, url, duration, words) } : result;
+}
+
+/** The mock's speech-to-text: the words the script says the caller spoke, kept beside the recording. */
+async function transcribe(ctx: LegContext, recordingUrl: string, seconds: number, words: string | undefined): Promise<NonNullable<RecordResult['transcription']>> {
+  const url = recordingUrl.replace(/\.wav$/, '.txt');
+  if (seconds <= 0) return { status: 'failed', reason: 'nothing was recorded', url };
+  if (words === undefined || words.trim() === '') {
+    return { status: 'failed', reason: 'the caller\'s script gives no words for this recording (add "transcription" to its record action)', url };
+  }
+  await saveTranscription(ctx.clock, url, words);
+  return { status: 'completed', text: words, url };
 }

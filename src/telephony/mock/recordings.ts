@@ -3,7 +3,7 @@
 // fetch RecordingUrl; without one, a file: URL under /didml-mock/recordings that is never written.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Clock } from '../../clock.js';
 
 const RATE = 8000;
@@ -24,6 +24,12 @@ export function wavOfSilence(seconds: number): Buffer {
   buf.write('data', 36, 'ascii');
   buf.writeUInt32LE(samples, 40);
   return buf;
+}
+
+/** The text of a transcription beside its recording, when the recording is a file on disk (a recordingsDir). */
+export async function saveTranscription(clock: Clock, url: string, text: string): Promise<void> {
+  if (!url.startsWith('file:') || url.startsWith('file:///didml-mock/')) return;
+  await clock.io(writeFile(fileURLToPath(url), text + '\n'));
 }
 
 export async function saveRecording(clock: Clock, dir: string | undefined, sid: string, seconds: number): Promise<string> {

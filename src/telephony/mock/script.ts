@@ -30,6 +30,8 @@
 // numDigits, are dropped); `speech` is spoken for 60 ms a character; `hangup` hangs up.
 // At a Record: `record: N` talks N s from the beep, then presses `digits` if given (a key not in
 // finishOnKey is ignored); `digits` alone = `record: after ?? 0`; `speech` talks for its length.
+// What a <Record transcribe> makes of it: `transcription` on a record action, or the words of a
+// `speech` one; with neither the transcription fails, as an unintelligible message would.
 // At a Dial (only with hangupOnStar, the only time Twilio listens to the caller during a Dial):
 // `digits` containing `*` pressed while bridged ends the bridge (in a <Conference>: leaves the
 // room, and the document goes on); `hangup` hangs up mid-dial.
@@ -45,7 +47,7 @@ export type CallerAction =
   | { speech: string; confidence?: number; after?: number }
   | { silence: true }
   | { hangup: true; after?: number }
-  | { record: number; digits?: string };
+  | { record: number; digits?: string; transcription?: string };
 
 /** Caller input at a moment of the call (seconds from its start), whether or not the app listens. */
 export type TimedAction = ({ digits: string } | { speech: string; confidence?: number }) & { at: number };
