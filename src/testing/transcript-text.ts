@@ -51,6 +51,7 @@ const SHOW: Record<string, Show> = {
   record: (e) => `record, at most ${String(e['maxLength'])} s`,
   beep: () => 'beep',
   'record-end': (e) => `recorded ${String(e['duration'])} s (${String(e['endedBy'])})`,
+  transcription: (e) => (e['status'] === 'completed' ? `transcribed: "${String(e['text'])}"` : `transcription failed: ${String(e['reason'])}`),
   dial: (e) => `dial ${targets(e)}`,
   'dial-attempt': () => null,
   'dial-response': (e) => `  ${String(e['callId']).slice(-6)}: SIP ${String(e['sipResponseCode'])} (${String(e['status'])})`,
