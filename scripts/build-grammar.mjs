@@ -15,7 +15,7 @@ const grammarDir = join(root, 'grammar');
 const outDir = join(root, 'build', 'grammar');
 
 /** Annotation keywords of the grammar format; ajv must know them to run in strict mode. */
-export const ANNOTATIONS = ['x-list', 'x-severity', 'x-code', 'x-hint', 'x-deprecated', 'x-format', 'x-any-case', 'x-schemes'];
+export const ANNOTATIONS = ['x-list', 'x-severity', 'x-code', 'x-hint', 'x-deprecated', 'x-format', 'x-any-case', 'x-schemes', 'x-runtime'];
 
 /** RFC 7396 JSON Merge Patch. */
 function mergePatch(target, patch) {
@@ -85,7 +85,7 @@ function badDefault(g, schema) {
   if (!schema || schema.default === undefined) return null;
   if (!defaultsAjv) {
     defaultsAjv = new Ajv({ strict: true, allErrors: false });
-    for (const keyword of ANNOTATIONS) defaultsAjv.addKeyword({ keyword, schemaType: ['string', 'number', 'array', 'boolean'] });
+    for (const keyword of ANNOTATIONS) defaultsAjv.addKeyword({ keyword, schemaType: ['string', 'number', 'array', 'boolean', 'object'] });
   }
   const { default: value, ...rest } = expandAttribute(g, schema);
   const validate = defaultsAjv.compile(rest);
@@ -252,7 +252,7 @@ export function buildDialect(name) {
     strict: true,
     code: { source: true, optimize: true },
   });
-  for (const keyword of ANNOTATIONS) ajv.addKeyword({ keyword, schemaType: ['string', 'number', 'array', 'boolean'] });
+  for (const keyword of ANNOTATIONS) ajv.addKeyword({ keyword, schemaType: ['string', 'number', 'array', 'boolean', 'object'] });
   const validate = ajv.compile(schema);
   return { grammar: g, schema, code: standaloneCode(ajv, validate), index: indexOf(g) };
 }

@@ -36,19 +36,23 @@ export function parseTemplate(text: string): { tokens: Token[] } | { problem: Te
   } catch (err) {
     return { problem: locate(text, String((err as Error).message)) };
   }
-  const problem = unsupported(tokens);
+  const problem = unsupported(text, tokens);
   return problem ? { problem } : { tokens };
 }
 
-function unsupported(tokens: readonly Token[]): TemplateProblem | undefined {
+function unsupported(text: string, tokens: readonly Token[]): TemplateProblem | undefined {
   for (const [type, value, start, end, children] of tokens) {
     if (type === '>') {
       return { message: `{{> ${value}}} is a partial: templates here have none (nor do TwiML Bins); write the text in place, or redirect to another document`, start, end };
     }
+    if (type !== '!' && type !== '=' && type !== 'text' && /\s/.test(value)) {
+      const tag = text.slice(start, end);
+      return { message: `${tag}: a Mustache name has no spaces, and a template cannot compare or call (that is Handlebars, or Telnyx's if/else); name one parameter: {{#Digits}}…{{/Digits}}`, start, end };
+    }
     if ((type === 'name' || type === '&') && TEMPLATE_FUNCTIONS.has(value)) {
       return { message: `{{${value}}} is a function, not a value: wrap what it converts, {{#${value}}}{{To}}{{/${value}}}`, start, end };
     }
-    const inner = children && unsupported(children);
+    const inner = children && unsupported(text, children);
     if (inner) return inner;
   }
   return undefined;
@@ -57,8 +61,12 @@ function unsupported(tokens: readonly Token[]): TemplateProblem | undefined {
 /** Turns mustache.js's "Unclosed section "a" at 120" into a span and a message that says the fix. */
 function locate(text: string, message: string): TemplateProblem {
   const at = Number(/ at (\d+)$/.exec(message)?.[1] ?? 0);
-  const section = /^Unclosed section "([^"]*)"/.exec(message)?.[1];
-  const unopened = /^Unopened section "([^"]*)"/.exec(message)?.[1];
+  const section = /^Unclosed section "(.*)" at \d+$/s.exec(message)?.[1];
+  const unopened = /^Unopened section "(.*)" at \d+$/s.exec(message)?.[1];
+  if (section !== undefined && /\s/.test(section)) {
+    const open = lastOpening(text.slice(0, at), section) ?? { start: at, end: at };
+    return { message: `${text.slice(open.start, open.end)}: a Mustache name has no spaces, and a template cannot compare or call (that is Handlebars, or Telnyx's if/else); name one parameter: {{#Digits}}…{{/Digits}}`, ...open };
+  }
   if (section !== undefined) {
     const open = lastOpening(text.slice(0, at), section);
     if (at >= text.length) {

@@ -86,6 +86,9 @@ describe('renderTemplate', () => {
     ['<Say>{{From</Say>', 'doc.xml:1:6: a tag opened with {{ is never closed: end it with }}'],
     ['<Say>{{> greeting}}</Say>', 'doc.xml:1:6: {{> greeting}} is a partial'],
     ['<Dial>{{e164}}</Dial>', 'doc.xml:1:7: {{e164}} is a function, not a value: wrap what it converts, {{#e164}}{{To}}{{/e164}}'],
+    ['<Response>{{#if From == "+14155550100"}}<Hangup/>{{/if}}</Response>', 'doc.xml:1:11: {{#if From == "+14155550100"}}: a Mustache name has no spaces, and a template cannot compare'],
+    ['<Say>{{#if Digits}}x{{/if Digits}}</Say>', 'doc.xml:1:6: {{#if Digits}}: a Mustache name has no spaces'],
+    ['<Say>{{From Number}}</Say>', 'doc.xml:1:6: {{From Number}}: a Mustache name has no spaces'],
   ])('refuses a malformed template, naming the place: %s', (text, message) => {
     let error: unknown;
     try {
