@@ -115,11 +115,11 @@ export function startClient(args: string[] = []): Client {
   };
 }
 
-export async function initialize(client: Client, initializationOptions?: unknown): Promise<InitializeResult> {
+export async function initialize(client: Client, initializationOptions?: unknown, capabilities: ClientCapabilities = CAPABILITIES): Promise<InitializeResult> {
   const result = (await client.connection.sendRequest('initialize', {
     processId: process.pid,
     rootUri: null,
-    capabilities: CAPABILITIES,
+    capabilities,
     ...(initializationOptions !== undefined ? { initializationOptions } : {}),
   })) as InitializeResult;
   await client.connection.sendNotification('initialized', {});

@@ -472,6 +472,23 @@ describe('didml lsp: lifetime', () => {
     expect(r.stdout).toBe('');
   });
 
+  it('gives a client without markdown or snippets plain text and plain insertions', async () => {
+    const other = startClient();
+    await initialize(other, undefined, {});
+    const text = '<Response>\n  \n  <Gather ></Gather>\n</Response>';
+    await open(other, 'file:///plain.xml', text);
+    const ask = <R>(method: string, position: { line: number; character: number }) =>
+      other.connection.sendRequest(method, { textDocument: { uri: 'file:///plain.xml' }, position }) as Promise<R>;
+    const h = await ask<Hover>('textDocument/hover', { line: 2, character: 4 });
+    expect(h.contents).toMatchObject({ kind: 'plaintext' });
+    expect((h.contents as MarkupContent).value.startsWith('<Gather> · verb of Twilio TwiML (voice)\n\n')).toBe(true);
+    const between = items(await ask<CompletionItem[]>('textDocument/completion', { line: 1, character: 2 }));
+    expect(between.find((i) => i.label === '<Say>')).toMatchObject({ insertText: '<Say></Say>', insertTextFormat: 1 });
+    const attrs = items(await ask<CompletionItem[]>('textDocument/completion', { line: 2, character: 10 }));
+    expect(attrs.find((i) => i.label === 'action')?.textEdit).toMatchObject({ newText: 'action=""' });
+    expect(await stop(other)).toBe(0);
+  });
+
   it('exits 1 on exit without shutdown, as the protocol says', async () => {
     const other = startClient();
     await initialize(other);
