@@ -233,6 +233,7 @@ function indexOf(g) {
     title: g.title,
     extends: g.extends ?? null,
     caseSensitive: g.caseSensitive !== false,
+    wellFormed: g.wellFormed ?? 'required',
     root: g.root,
     attributeAliases: g.attributeAliases ?? {},
     elements,

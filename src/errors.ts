@@ -38,11 +38,12 @@ export class DidmlError extends Error {
   /** Twilio's numeric error code for the same failure, when there is one. */
   readonly twilioCode: number | undefined;
 
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  /** `twilioCode`: Twilio's more precise code for this case (12102 for a wrong root), when it has one. */
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; twilioCode?: number }) {
+    super(message, options?.cause !== undefined ? { cause: options.cause } : undefined);
     this.name = 'DidmlError';
     this.code = code;
-    this.twilioCode = ERROR_CODES[code] || undefined;
+    this.twilioCode = options?.twilioCode ?? (ERROR_CODES[code] || undefined);
   }
 }
 

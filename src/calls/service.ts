@@ -212,8 +212,7 @@ export class CallService {
       ...o,
       onStatus: (change) => this.#status(sid, change),
       onEvent: (e) => {
-        // Failures and what a document asks that the runtime does not do are worth a look.
-        const level = e.type === 'error' || e.type === 'warning' ? 'warn' : 'debug';
+        const level = e.type === 'error' ? 'warn' : 'debug';
         log[level](e.type, e);
       },
     });

@@ -4,12 +4,13 @@ import { lint } from '../validate/lint.js';
 import { lintAndFix } from '../validate/fix.js';
 import { formatter, type FileReport, type FormatName } from '../validate/formatters/index.js';
 import { counts } from '../validate/formatters/types.js';
-import { expandPaths } from './inputs.js';
+import { expandPaths, rewritable } from './inputs.js';
 
 export interface LintCommandOptions {
   format: FormatName;
   fix: boolean;
   strict: boolean;
+  lenient?: boolean;
   maxWarnings?: number;
   dialect: DialectName | 'auto';
   maxBytes?: number;
@@ -20,17 +21,21 @@ export interface LintCommandOptions {
 export function runLint(paths: readonly string[], o: LintCommandOptions, out: (s: string) => void, err: (s: string) => void): number {
   const { inputs, problems } = expandPaths(paths.length ? paths : ['.']);
   const reports: FileReport[] = [];
-  const lintOptions = { dialect: o.dialect, strict: o.strict, ...(o.maxBytes !== undefined ? { maxBytes: o.maxBytes } : {}) };
+  const lintOptions = { dialect: o.dialect, strict: o.strict, lenient: o.lenient ?? false, ...(o.maxBytes !== undefined ? { maxBytes: o.maxBytes } : {}) };
   for (const input of inputs) {
-    let source: string;
+    let source: Buffer;
     try {
       source = input.read();
     } catch (e) {
       problems.push(`${input.file}: ${(e as Error).message}`);
       continue;
     }
-    if (o.fix) {
-      const { output, fixed, result } = lintAndFix(source, lintOptions);
+    const editable = o.fix ? rewritable(source) : undefined;
+    if (editable && 'refused' in editable) {
+      problems.push(`${input.file}: not fixed: ${editable.refused}`);
+      reports.push(report(input.file, lint(source, lintOptions)));
+    } else if (editable) {
+      const { output, fixed, result } = lintAndFix(editable.text, lintOptions);
       if (fixed && input.file !== '<stdin>') writeFileSync(input.file, output);
       if (input.file === '<stdin>') out(output);
       reports.push(report(input.file, result, fixed));

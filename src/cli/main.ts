@@ -7,7 +7,7 @@ import { DIALECTS, isDialect, loadDocumentSchema, loadGrammar } from '../grammar
 import { FORMATS, type FormatName } from '../validate/formatters/index.js';
 import { lint } from '../validate/lint.js';
 import { runLint } from './lint.js';
-import { expandPaths } from './inputs.js';
+import { expandPaths, rewritable } from './inputs.js';
 import { formatDocument } from '../format/fmt.js';
 import { toXsd } from '../grammar/xsd.js';
 import { documentJson } from './document-json.js';
@@ -56,11 +56,12 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .argument('[paths...]', 'files, folders or -', [])
     .addOption(new Option('-f, --format <format>', 'output format').choices(FORMATS).default('stylish'))
     .option('--fix', 'apply safe fixes in place (to standard output for -)', false)
-    .option('--strict', 'treat every recovery from malformed XML as an error', false)
+    .option('--strict', 'every recovery from malformed XML is an error, even in DIDML', false)
+    .addOption(new Option('--lenient', 'every recovery from malformed XML is a warning, even where the platform refuses the document (TwiML: 12100)').default(false).conflicts('strict'))
     .option('--max-warnings <n>', 'exit 1 when there are more warnings than this', positiveInt)
     .addOption(dialectOption())
     .addOption(maxBytesOption())
-    .action((paths: string[], o: { format: FormatName; fix: boolean; strict: boolean; maxWarnings?: number; dialect: DialectName | 'auto'; maxBytes?: number }) => {
+    .action((paths: string[], o: { format: FormatName; fix: boolean; strict: boolean; lenient: boolean; maxWarnings?: number; dialect: DialectName | 'auto'; maxBytes?: number }) => {
       setExit(runLint(paths, { ...o, color: io.color }, io.out, io.err));
     });
 
@@ -103,7 +104,12 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       for (const input of inputs) {
         let source: string;
         try {
-          source = input.read();
+          const text = rewritable(input.read());
+          if ('refused' in text) {
+            problems.push(`${input.file}: not formatted: ${text.refused}`);
+            continue;
+          }
+          source = text.text;
         } catch (e) {
           problems.push(`${input.file}: ${(e as Error).message}`);
           continue;
@@ -147,9 +153,9 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   return program;
 }
 
-function readInput(file: string, io: Io, setExit: (code: number) => void): string | null {
+function readInput(file: string, io: Io, setExit: (code: number) => void): Buffer | null {
   try {
-    return readFileSync(file === '-' ? 0 : file, 'utf8');
+    return readFileSync(file === '-' ? 0 : file);
   } catch (e) {
     io.err(`didml: ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}\n`);
     setExit(2);

@@ -31,8 +31,6 @@ export interface AttributeSchema {
   'x-any-case'?: boolean;
   /** URL schemes a `url` value may use, when not just http and https. */
   'x-schemes'?: readonly string[];
-  /** Why the runtime does not honour the attribute yet: on every backend, or per backend name. Absent: honoured. */
-  'x-runtime'?: string | Readonly<Record<string, string>>;
 }
 
 /**
@@ -96,6 +94,11 @@ export interface Grammar {
   title: string;
   extends: DialectName | null;
   caseSensitive: boolean;
+  /**
+   * `required`: the engine refuses a document that is not well-formed (Twilio 12100), so every
+   * recovery is an error; `recovered`: it runs what a lenient parser makes of it (DIDforSale).
+   */
+  wellFormed: 'required' | 'recovered';
   root: string;
   attributeAliases: Record<string, string>;
   elements: Record<string, ElementDef>;

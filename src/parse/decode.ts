@@ -3,7 +3,7 @@
 // the first one was, and stops at the byte limit.
 
 /** Validates UTF-8 as it streams by, counting the UTF-16 units the valid prefix decodes to. */
-class Utf8Check {
+export class Utf8Check {
   private need = 0;
   private lower = 0x80;
   private upper = 0xbf;

@@ -88,7 +88,7 @@ function decideRoot(pass: Pass, settings: Settings): { root: El | null; drafts: 
 const ORDER = { error: 0, warning: 1, info: 2 } as const;
 
 export interface Extras {
-  invalidUtf8?: { offset: number; byte: number } | undefined;
+  invalidUtf8?: { offset: number; byte: number; encoding?: string } | undefined;
   loneSurrogate?: number | undefined;
 }
 
@@ -117,7 +117,7 @@ export function buildDocument(source: string, pass: Pass, work: EditedText, reco
   }
   if (extras.invalidUtf8) {
     const at = Math.min(extras.invalidUtf8.offset, source.length);
-    drafts.push(problems.invalidUtf8(extras.invalidUtf8.byte, { start: at, end: Math.min(at + 1, source.length) }));
+    drafts.push(problems.invalidUtf8(extras.invalidUtf8.byte, { start: at, end: Math.min(at + 1, source.length) }, extras.invalidUtf8.encoding));
   }
   if (extras.loneSurrogate !== undefined) {
     const at = Math.min(extras.loneSurrogate, source.length);

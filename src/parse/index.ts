@@ -2,6 +2,7 @@
 // recoveries from malformed XML (src/parse/recover/) each report what they did and how to fix it.
 import type { Document } from '../types.js';
 import { SourceReader } from './decode.js';
+import { declaredEncoding, decodeBytes } from './bytes.js';
 import { buildDocument, toDiagnostics } from './document.js';
 import { settings as resolveSettings, type ParseOptions, type Settings } from './options.js';
 import { Pass } from './pass.js';
@@ -10,6 +11,7 @@ import * as problems from './problems.js';
 import { runRounds } from './rounds.js';
 
 export type { ParseOptions } from './options.js';
+export { decodeBytes, type BadByte, type DecodedBytes } from './bytes.js';
 export { LineIndex, lineIndex, rangeOf } from './positions.js';
 export { recoveries } from './recover/index.js';
 
@@ -42,7 +44,10 @@ class Session {
     }
     this.first.end();
     const { pass, work, recovered } = runRounds(source, this.first, this.settings);
-    return buildDocument(source, pass, work, recovered, this.settings, { invalidUtf8: decoded.invalidUtf8, loneSurrogate: decoded.loneSurrogate });
+    return buildDocument(source, pass, work, recovered, this.settings, {
+      invalidUtf8: decoded.invalidUtf8 ?? this.settings.badByte,
+      loneSurrogate: decoded.loneSurrogate,
+    });
   }
 }
 
@@ -50,8 +55,18 @@ function failed(source: string, err: unknown): Document {
   return { source, root: null, diagnostics: toDiagnostics(source, [problems.internalError(err)], false) };
 }
 
-/** Parses a whole document. Never throws: every problem is a diagnostic. */
+/**
+ * Parses a whole document. Never throws: every problem is a diagnostic. Bytes are UTF-8 unless
+ * the XML declaration names another encoding.
+ */
 export function parse(input: string | Uint8Array, options?: ParseOptions): Document {
+  if (typeof input !== 'string') {
+    const declared = declaredEncoding(input);
+    if (declared && declared !== 'utf-8') {
+      const { text, bad } = decodeBytes(input, declared);
+      return parse(text, { ...options, ...(bad ? { badByte: bad } : {}) });
+    }
+  }
   const session = new Session(resolveSettings(options));
   try {
     session.push(input);

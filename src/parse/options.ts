@@ -1,3 +1,5 @@
+import type { BadByte } from './bytes.js';
+
 export interface ParseOptions {
   /** Twilio refuses documents over 64 KiB; reading stops there. Default 65536. */
   maxBytes?: number;
@@ -11,6 +13,11 @@ export interface ParseOptions {
   maxAttributes?: number;
   /** Every recovery's diagnostic becomes an error (its fix stays). */
   strict?: boolean;
+  /**
+   * Text given as a string was decoded from bytes by the caller (decodeBytes), which met this
+   * byte that is not in the encoding: reported at its place, as bytes given to the parser are.
+   */
+  badByte?: BadByte;
   /** The expected root element. Default `Response`. */
   rootName?: string;
   /**
@@ -27,6 +34,7 @@ export interface Settings {
   strict: boolean;
   rootName: string;
   knownTags: ReadonlySet<string> | undefined;
+  badByte: BadByte | undefined;
 }
 
 /** The deepest tree a caller may ask for (see ParseOptions.maxDepth). */
@@ -44,5 +52,6 @@ export function settings(options: ParseOptions = {}): Settings {
     strict: options.strict ?? false,
     rootName: options.rootName || 'Response',
     knownTags: options.knownTags,
+    badByte: options.badByte,
   };
 }

@@ -102,7 +102,16 @@ export function tooManyAttributes(maxAttributes: number, tag: string, span: Span
   return error('xml/too-many-attributes', `<${tag}> has more than ${maxAttributes} attributes; the rest are ignored`, span, undefined);
 }
 
-export function invalidUtf8(byte: number, span: Span): Draft {
+export function invalidUtf8(byte: number, span: Span, encoding = 'utf-8'): Draft {
+  if (encoding !== 'utf-8') {
+    return {
+      rule: 'xml/invalid-encoding',
+      severity: 'warning',
+      message: `The document is not valid ${encoding}, the encoding it declares (first bad byte at offset ${byte}); bad bytes read as U+FFFD. Declare the encoding it is written in, or save it as UTF-8`,
+      span,
+      code: XML_PARSE_ERROR,
+    };
+  }
   return {
     rule: 'xml/invalid-utf8',
     severity: 'warning',

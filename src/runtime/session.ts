@@ -10,7 +10,7 @@ import type { FetchOutcome, HttpMethod, WebhookClient, WebhookRequest } from '..
 import type { DialectName } from '../types.js';
 import type { Projected } from '../grammar/index.js';
 import { DidmlError } from '../errors.js';
-import { compileDocument, plainTextDocument, type RunnableDocument } from './document.js';
+import { compileDocument, plainTextDocument, type RunnableDocument, type Strictness } from './document.js';
 import { Queues } from './queues.js';
 import { CookieJar } from '../webhook/cookies.js';
 import { documentKind } from '../webhook/content-type.js';
@@ -22,7 +22,6 @@ import { verbByName } from './verbs/index.js';
 import type { BeforeBridgeRun, VerbContext, VerbOutcome } from './verb.js';
 import type { EventSink, RuntimeEvent, TimedEvent } from './events.js';
 import { maskCredentials, redact } from '../log.js';
-import { notHonoured, notHonouredMessage } from './support.js';
 
 export type StatusEvent = 'initiated' | 'ringing' | 'answered' | 'completed';
 
@@ -38,6 +37,8 @@ export interface AppConfig {
   statusCallbackEvents?: StatusEvent[];
   /** Dialect of the app's documents; auto picks per document. */
   dialect?: DialectName | 'auto';
+  /** Whether a document recovered from malformed XML fails (default: as the dialect's engine does). */
+  strictness?: Strictness;
 }
 
 export interface SessionOptions {
@@ -156,8 +157,6 @@ export class Session {
   readonly #queues: Queues;
   /** The app's cookies, kept for the whole call as Twilio keeps them. */
   readonly #cookies = new CookieJar();
-  /** What was said not to be honoured (document, element, attribute), to say it once per call. */
-  readonly #reported = new Set<string>();
   #didml: boolean;
   #status: CallStatus = 'ringing';
   #answeredAt: number | undefined;
@@ -464,13 +463,12 @@ export class Session {
       const doc =
         documentKind(result.document.contentType) === 'text'
           ? plainTextDocument(result.document.body, dialect === 'auto' ? 'twiml' : dialect)
-          : compileDocument(result.document.body, dialect, this.#o.maxDocumentBytes ?? 65536);
+          : compileDocument(result.document.body, dialect, this.#o.maxDocumentBytes ?? 65536, this.#app.strictness, result.document.badByte);
       if (!(doc instanceof DidmlError)) {
         if (doc.dialect === 'didml') this.#didml = true;
         for (const d of doc.diagnostics) {
           this.#emit({ type: 'warning', url: result.document.url, line: d.line, column: d.column, rule: d.rule, message: d.message });
         }
-        this.#notHonoured(doc, result.document.url);
         return { doc, url: result.document.url, method: req.method };
       }
       failure = { error: doc, url: result.document.url };
@@ -486,17 +484,6 @@ export class Session {
       params: { ...req.params, ErrorCode: String(failure.error.twilioCode ?? ''), ErrorUrl: failure.url },
       fallback: true,
     });
-  }
-
-  /** Attributes the document writes that this runtime (or backend) does not honour: said once per call, document and attribute. */
-  #notHonoured(doc: RunnableDocument, url: string): void {
-    const backend = this.#leg.backend;
-    for (const n of notHonoured(doc.root, doc.dialect, backend)) {
-      const key = `${url}\u0000${n.element}\u0000${n.attribute}`;
-      if (this.#reported.has(key)) continue;
-      this.#reported.add(key);
-      this.#emit({ type: 'warning', url, rule: 'runtime-support', element: n.tag, attribute: n.attribute, message: notHonouredMessage(n, backend) });
-    }
   }
 
   /** Inline instructions (the Calls API's `Twiml`): a document that needs no request. */

@@ -74,6 +74,7 @@ export async function resolveApp(spec: string | AppSpec, dir: string, handler?: 
         ...(s.statusCallbackMethod ? { statusCallbackMethod: s.statusCallbackMethod } : {}),
         ...(s.statusCallbackEvents ? { statusCallbackEvents: s.statusCallbackEvents } : {}),
         ...(s.dialect ? { dialect: s.dialect } : {}),
+        ...(s.strictness ? { strictness: s.strictness } : {}),
       },
     };
   };

@@ -12,8 +12,14 @@ import { checkTemplate } from './template.js';
 
 export interface LintOptions {
   dialect?: DialectName | 'auto';
-  /** Every recovery from malformed XML is an error. */
+  /**
+   * Every recovery from malformed XML is an error, whatever the dialect. Without it (or
+   * `lenient`) the dialect decides: an error where its engine refuses a document that is not
+   * well-formed (TwiML, cXML, TeXML, Plivo: 12100), a warning with its fix in DIDML.
+   */
   strict?: boolean;
+  /** Every recovery is a warning, even in a dialect whose engine would refuse the document. */
+  lenient?: boolean;
   maxBytes?: number;
   rules?: readonly Rule[];
   /** The document is a Mustache template (a folder app's, a TwiML Bin); default: it holds a `{{`. */
@@ -32,8 +38,8 @@ export interface LintResult {
 
 function parseOptions(options: LintOptions): ParseOptions {
   const dialect = options.dialect && options.dialect !== 'auto' ? options.dialect : undefined;
+  // Strictness is decided once the dialect is known (lintDocument), not by the parser.
   return {
-    strict: options.strict ?? false,
     knownTags: knownTags(dialect),
     ...(options.maxBytes !== undefined ? { maxBytes: options.maxBytes } : {}),
   };
@@ -50,13 +56,19 @@ export async function lintStream(
   return lintDocument(await parseStream(input, parseOptions(options)), options);
 }
 
+/** A recovery in a dialect whose engine would refuse the document (its fix stays). */
+function asError(d: Diagnostic): Diagnostic {
+  return d.severity === 'error' ? d : { ...d, severity: 'error' };
+}
+
 const ORDER: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
 
 export function lintDocument(doc: Document, options: LintOptions = {}): LintResult {
   const chosen =
     options.dialect && options.dialect !== 'auto' ? { dialect: options.dialect, reason: undefined } : detectDialect(doc);
   const grammar = loadGrammar(chosen.dialect);
-  const diagnostics: Diagnostic[] = [...doc.diagnostics, ...resolveNames(doc, grammar)];
+  const strict = options.strict || (!options.lenient && grammar.wellFormed === 'required');
+  const diagnostics: Diagnostic[] = [...(strict ? doc.diagnostics.map(asError) : doc.diagnostics), ...resolveNames(doc, grammar)];
   diagnostics.push(...checkTemplate(doc, options.template)); // before the checks that ask isTemplate
   const schema = validateSchema(doc, grammar);
   diagnostics.push(...schema.diagnostics);

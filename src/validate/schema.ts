@@ -13,7 +13,6 @@ import {
 import { diagnostic, orList } from './diagnostic.js';
 import { isTemplated } from './rules/rule.js';
 import { isTemplateMarkup } from './template.js';
-import { markWritten } from './written.js';
 
 /** Where each projected attribute came from, to put its diagnostics on the source. */
 type AttrSources = Map<string, AttributeNode>;
@@ -59,16 +58,13 @@ function project(
     attrSources.set(name, attr);
   }
   sources.set(node, attrSources);
-  const projected: Projected = {
+  return {
     name: node.name,
     ...(node.def && node.def !== node.name ? { def: node.def } : {}),
     attributes,
     text: node.text.trim(),
     children: node.children.map((c) => project(doc, grammar, c, sources, out)),
   };
-  // Before the validator fills in defaults: what the document itself set (a blank value sets nothing).
-  markWritten(projected, [...attrSources].filter(([, a]) => a.value.trim() !== '').map(([name]) => name));
-  return projected;
 }
 
 /**
@@ -187,7 +183,8 @@ function describe(
     return diagnostic(doc, {
       rule: 'root-element',
       severity: 'error',
-      code: 12100,
+      // Twilio: "The root element must be Response".
+      code: 12102,
       message: `The document element must be <${grammar.elements[grammar.root]?.tag ?? grammar.root}>, not <${node.tag}>`,
       span: tagNameSpan(node),
     });

@@ -235,7 +235,7 @@ export function createWebhookClient(options: WebhookClientOptions = {}): Webhook
         const ex = await perform(request, false, signal);
         const elapsedMs = performance.now() - started;
         if (!ex.ok) return { ok: false, failure: failure(ex, elapsedMs) };
-        const { status, headers, body } = ex.response;
+        const { status, headers, body, badByte } = ex.response;
         const contentType = headers['content-type'] ?? '';
         if (!documentKind(contentType)) {
           const error = new DidmlError(
@@ -244,7 +244,7 @@ export function createWebhookClient(options: WebhookClientOptions = {}): Webhook
           );
           return { ok: false, failure: failure({ url: ex.url, method: ex.method, error, status, attempts: ex.attempts, settings: ex.settings }, elapsedMs) };
         }
-        return { ok: true, document: { url: ex.url, status, contentType, body, elapsedMs } };
+        return { ok: true, document: { url: ex.url, status, contentType, body, ...(badByte ? { badByte } : {}), elapsedMs } };
       } catch (err) {
         // Not expected: every path above returns a value. Still, this method never throws.
         const error = new DidmlError('DIDML_WEBHOOK_CONNECT', `unexpected failure: ${(err as Error)?.message ?? String(err)}`, { cause: err });

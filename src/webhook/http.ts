@@ -19,6 +19,7 @@
 import type { LookupFunction, Socket } from 'node:net';
 import { Agent, buildConnector, errors, type Dispatcher } from 'undici';
 import { DidmlError, type ErrorCode } from '../errors.js';
+import { decodeBytes, type BadByte } from '../parse/bytes.js';
 import { guardedLookup, type HostPolicy } from './hosts.js';
 import { markPhase } from './phase.js';
 import type { Transport, TransportRequest, TransportResponse } from './types.js';
@@ -143,7 +144,7 @@ function exchange(agent: Agent, origin: string, path: string, req: TransportRequ
       clearTimeout(timer);
       signal.removeEventListener('abort', onAbort);
       if (err) reject(err);
-      else resolve({ status, headers, ...(setCookie.length ? { setCookie } : {}), body: discard ? '' : decode(Buffer.concat(chunks), headers['content-type']) });
+      else resolve({ status, headers, ...(setCookie.length ? { setCookie } : {}), ...(discard ? { body: '' } : decode(Buffer.concat(chunks), headers['content-type'])) });
     };
     /** Ends the exchange now: the request is aborted, which closes its socket if it is in flight. */
     const cut = (err: DidmlError | undefined, abortReason: Error = err ?? new Error('body not needed')) => {
@@ -241,14 +242,14 @@ function flattenHeaders(raw: Record<string, string | string[] | undefined>): Rec
   return out;
 }
 
-/** Decodes by the charset the Content-Type names; XML's default is UTF-8 (a BOM is dropped). */
-function decode(bytes: Buffer, contentType: string | undefined): string {
+/**
+ * Decodes by the charset the Content-Type names, else the XML declaration's, else UTF-8 (XML's
+ * default), keeping the first byte that is not in that encoding for the parser to report.
+ */
+function decode(bytes: Buffer, contentType: string | undefined): { body: string; badByte?: BadByte } {
   const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(contentType ?? '')?.[1];
-  try {
-    return new TextDecoder(charset ?? 'utf-8').decode(bytes);
-  } catch {
-    return new TextDecoder('utf-8').decode(bytes); // an unknown charset label
-  }
+  const { text, bad } = decodeBytes(bytes, charset);
+  return { body: text, ...(bad ? { badByte: bad } : {}) };
 }
 
 const tooLarge = (max: number, what: string) =>

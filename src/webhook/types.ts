@@ -3,6 +3,7 @@
 // well: transport, signing, timeouts, size limits, and a failure classified with a stable code.
 import type { LookupFunction } from 'node:net';
 import type { DidmlError } from '../errors.js';
+import type { BadByte } from '../parse/bytes.js';
 import type { CookieJar } from './cookies.js';
 import type { HostPolicy } from './hosts.js';
 
@@ -24,6 +25,8 @@ export interface FetchedDocument {
   status: number;
   contentType: string;
   body: string;
+  /** The first byte of the answer its encoding does not have: the parser reports it. */
+  badByte?: BadByte;
   /** Milliseconds the request took (real time). */
   elapsedMs: number;
 }
@@ -66,6 +69,8 @@ export interface TransportResponse {
   status: number;
   headers: Record<string, string>;
   body: string;
+  /** The first byte of the answer its encoding does not have (the body holds U+FFFD there). */
+  badByte?: BadByte;
   /** Final URL after redirects, when the transport followed any. */
   url?: string;
   /** Each Set-Cookie header as sent (they cannot be joined like other headers). */

@@ -240,11 +240,11 @@ describe('hostile documents', () => {
     expect(rules(lint(text).diagnostics)).toEqual(['xml/too-large']);
   });
 
-  it('reads invalid UTF-8 as U+FFFD with one warning at the first bad byte', async () => {
+  it('reads invalid UTF-8 as U+FFFD with one diagnostic at the first bad byte (an error: the document is TwiML)', async () => {
     const bytes = new Uint8Array([...Buffer.from('<Response><Say>caf'), 0xe9, ...Buffer.from(' ok'), 0xc3, 0x28, 0xed, 0xa0, 0x80, ...Buffer.from('</Say></Response>')]);
     const { doc, diagnostics } = await withoutIo(bytes);
     expect(diagnostics.map((d) => [d.rule, d.severity, d.line, d.column, d.message])).toEqual([
-      ['xml/invalid-utf8', 'warning', 1, 19, 'The document is not valid UTF-8 (first bad byte at offset 18); bad bytes read as U+FFFD. Save it as UTF-8'],
+      ['xml/invalid-utf8', 'error', 1, 19, 'The document is not valid UTF-8 (first bad byte at offset 18); bad bytes read as U+FFFD. Save it as UTF-8'],
     ]);
     expect(doc.root?.children[0]?.text).toBe('caf\uFFFD ok\uFFFD(\uFFFD\uFFFD\uFFFD');
   });

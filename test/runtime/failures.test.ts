@@ -30,7 +30,7 @@ const CASES: Case[] = [
   { name: 'a 404', reply: { status: 404, body: 'Not Found', contentType: 'text/plain' }, code: 'DIDML_WEBHOOK_STATUS', twilioCode: 11200, message: /answered 404/ },
   { name: 'a wrong Content-Type', reply: { body: '{"say":"hi"}', contentType: 'application/json' }, code: 'DIDML_WEBHOOK_CONTENT_TYPE', twilioCode: 12300, message: /application\/json/ },
   { name: 'a document that is not XML', reply: 'Hello, this is not XML', code: 'DIDML_DOCUMENT_INVALID', twilioCode: 12100, message: /not XML/ },
-  { name: 'a document with the wrong root', reply: '<Respons><Say>Hi</Say></Respons>', code: 'DIDML_DOCUMENT_INVALID', twilioCode: 12100, message: /must be <Response>/ },
+  { name: 'a document with the wrong root', reply: '<Respons><Say>Hi</Say></Respons>', code: 'DIDML_DOCUMENT_INVALID', twilioCode: 12102, message: /must be <Response>/ },
   { name: 'a document over the client\'s size limit', reply: big, client: { maxBytes: 2048 }, code: 'DIDML_WEBHOOK_TOO_LARGE', twilioCode: 11200, message: /2048-byte limit/ },
   { name: 'a document over the session\'s size limit', reply: big, maxDocumentBytes: 2048, code: 'DIDML_DOCUMENT_INVALID', twilioCode: 12100, message: /2048|large/ },
   { name: 'a response slower than the read timeout', reply: { body: xml('<Say>Late</Say>'), delayMs: 300 }, client: { readTimeoutMs: 50 }, code: 'DIDML_WEBHOOK_TIMEOUT', twilioCode: 11200, message: /50 ms read timeout/ },

@@ -25,7 +25,7 @@ export interface AppRequest {
 
 export type Reply =
   | string
-  | { status?: number; body?: string; contentType?: string; headers?: Record<string, string>; delayMs?: number }
+  | { status?: number; body?: string | Buffer; contentType?: string; headers?: Record<string, string>; delayMs?: number }
   /** Answers by hand (a stalled or endless body, a reset mid-answer); the server only tracks the socket. */
   | { raw: (res: ServerResponse) => void };
 export type Route = Reply | ((req: AppRequest) => Reply | Promise<Reply>);

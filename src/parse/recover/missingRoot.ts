@@ -58,5 +58,9 @@ export function missingRoot(
         ],
       })
     : draft(missingRootMeta, message, span);
+  // Twilio's own code for it: "The root element must be Response".
+  diagnostic.code = MISSING_ROOT;
   return { root, diagnostic };
 }
+
+const MISSING_ROOT = 12102;

@@ -103,11 +103,10 @@ function instructions(f: Form, required: boolean): Instructions | undefined {
   return undefined;
 }
 
-/** The dialect of a placed call's documents: that of the configured app its Url lies under, else auto. */
-function dialectFor(url: string | undefined, apps: AppTable): AppConfig['dialect'] {
-  if (!url) return 'auto';
-  const app = Object.values(apps).find((a) => url.startsWith(a.url));
-  return app?.dialect ?? 'auto';
+/** How a placed call's documents are read: as the configured app its Url lies under does, else auto. */
+function readingFor(url: string | undefined, apps: AppTable): Pick<AppConfig, 'dialect' | 'strictness'> {
+  const app = url ? Object.values(apps).find((a) => url.startsWith(a.url)) : undefined;
+  return { dialect: app?.dialect ?? 'auto', ...(app?.strictness ? { strictness: app.strictness } : {}) };
 }
 
 export function placeCallRequest(f: Form, o: { capabilities: AdapterCapabilities; backend: string; apps: AppTable }): PlaceCall {
@@ -136,7 +135,7 @@ export function placeCallRequest(f: Form, o: { capabilities: AdapterCapabilities
   const app: AppConfig = {
     url: next.url ?? INLINE_APP_URL,
     method: next.url !== undefined ? (next.method ?? 'POST') : 'POST',
-    dialect: dialectFor(next.url, o.apps),
+    ...readingFor(next.url, o.apps),
     ...(fallbackUrl !== undefined ? { fallbackUrl: webUrl(fallbackUrl, 'FallbackUrl', CODES.invalidUrl), fallbackMethod: (str(f, 'FallbackMethod') as HttpMethod | undefined) ?? 'POST' } : {}),
     ...(statusCallback !== undefined
       ? {
