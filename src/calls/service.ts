@@ -212,7 +212,8 @@ export class CallService {
       ...o,
       onStatus: (change) => this.#status(sid, change),
       onEvent: (e) => {
-        const level = e.type === 'error' ? 'warn' : 'debug';
+        // Failures and what a document asks that the runtime does not do are worth a look.
+        const level = e.type === 'error' || e.type === 'warning' ? 'warn' : 'debug';
         log[level](e.type, e);
       },
     });

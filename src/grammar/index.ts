@@ -31,6 +31,8 @@ export interface AttributeSchema {
   'x-any-case'?: boolean;
   /** URL schemes a `url` value may use, when not just http and https. */
   'x-schemes'?: readonly string[];
+  /** Why the runtime does not honour the attribute yet: on every backend, or per backend name. Absent: honoured. */
+  'x-runtime'?: string | Readonly<Record<string, string>>;
 }
 
 /**

@@ -22,6 +22,7 @@ import { verbByName } from './verbs/index.js';
 import type { BeforeBridgeRun, VerbContext, VerbOutcome } from './verb.js';
 import type { EventSink, RuntimeEvent, TimedEvent } from './events.js';
 import { maskCredentials, redact } from '../log.js';
+import { notHonoured, notHonouredMessage } from './support.js';
 
 export type StatusEvent = 'initiated' | 'ringing' | 'answered' | 'completed';
 
@@ -157,6 +158,8 @@ export class Session {
   readonly #queues: Queues;
   /** The app's cookies, kept for the whole call as Twilio keeps them. */
   readonly #cookies = new CookieJar();
+  /** What was said not to be honoured (document, element, attribute), to say it once per call. */
+  readonly #reported = new Set<string>();
   #didml: boolean;
   #status: CallStatus = 'ringing';
   #answeredAt: number | undefined;
@@ -469,6 +472,7 @@ export class Session {
         for (const d of doc.diagnostics) {
           this.#emit({ type: 'warning', url: result.document.url, line: d.line, column: d.column, rule: d.rule, message: d.message });
         }
+        this.#notHonoured(doc, result.document.url);
         return { doc, url: result.document.url, method: req.method };
       }
       failure = { error: doc, url: result.document.url };
@@ -484,6 +488,17 @@ export class Session {
       params: { ...req.params, ErrorCode: String(failure.error.twilioCode ?? ''), ErrorUrl: failure.url },
       fallback: true,
     });
+  }
+
+  /** Attributes the document writes that this runtime (or backend) does not honour: said once per call, document and attribute. */
+  #notHonoured(doc: RunnableDocument, url: string): void {
+    const backend = this.#leg.backend;
+    for (const n of notHonoured(doc.root, doc.dialect, backend)) {
+      const key = `${url}\u0000${n.element}\u0000${n.attribute}`;
+      if (this.#reported.has(key)) continue;
+      this.#reported.add(key);
+      this.#emit({ type: 'warning', url, rule: 'runtime-support', element: n.tag, attribute: n.attribute, message: notHonouredMessage(n, backend) });
+    }
   }
 
   /** Inline instructions (the Calls API's `Twiml`): a document that needs no request. */

@@ -250,6 +250,11 @@ export interface StreamOptions {
 
 export interface CallLeg {
   readonly callId: string;
+  /**
+   * The backend the leg runs on (`mock`, `drachtio`): what it cannot honour is in the grammar per
+   * backend (`x-runtime`), and reported when a document asks for it.
+   */
+  readonly backend?: string;
   readonly answered: boolean;
   /** Resolves when the call has ended, with who ended it. */
   readonly ended: Promise<{ by: 'caller' | 'app' | 'backend'; reason?: string }>;

@@ -13,6 +13,7 @@ import {
 import { diagnostic, orList } from './diagnostic.js';
 import { isTemplated } from './rules/rule.js';
 import { isTemplateMarkup } from './template.js';
+import { markWritten } from './written.js';
 
 /** Where each projected attribute came from, to put its diagnostics on the source. */
 type AttrSources = Map<string, AttributeNode>;
@@ -58,13 +59,16 @@ function project(
     attrSources.set(name, attr);
   }
   sources.set(node, attrSources);
-  return {
+  const projected: Projected = {
     name: node.name,
     ...(node.def && node.def !== node.name ? { def: node.def } : {}),
     attributes,
     text: node.text.trim(),
     children: node.children.map((c) => project(doc, grammar, c, sources, out)),
   };
+  // Before the validator fills in defaults: what the document itself set (a blank value sets nothing).
+  markWritten(projected, [...attrSources].filter(([, a]) => a.value.trim() !== '').map(([name]) => name));
+  return projected;
 }
 
 /**

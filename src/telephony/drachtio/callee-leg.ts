@@ -23,6 +23,7 @@ import type { SrfDialog } from './srf.js';
 
 export class DrachtioCalleeLeg implements CallLeg {
   readonly callId: string;
+  readonly backend = 'drachtio';
   readonly answered = true;
   readonly ended: Promise<{ by: EndedBy; reason?: string }>;
   readonly #dialog: SrfDialog;

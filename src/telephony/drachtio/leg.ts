@@ -53,6 +53,7 @@ export interface LegDeps {
 
 export abstract class DrachtioCallLeg implements CallLeg {
   readonly callId: string;
+  readonly backend = 'drachtio';
   readonly ended: Promise<{ by: EndedBy; reason?: string }>;
   protected readonly deps: LegDeps;
   /** What dial.ts, refer.ts, media-ops.ts and rtp-stream.ts see of this leg. */

@@ -55,6 +55,7 @@ const GONE = new Error('the call ended');
 
 export class MockCallLeg implements CallLeg {
   readonly callId: string;
+  readonly backend = 'mock';
   readonly script: MockCallScript;
   readonly clock: Clock;
   readonly ended: Promise<{ by: EndedBy; reason?: string }>;

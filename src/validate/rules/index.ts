@@ -8,6 +8,7 @@ import { streamUrl } from './stream-url.js';
 import { deprecated } from './deprecated.js';
 import { actionLoop } from './action-loop.js';
 import { requires } from './requires.js';
+import { runtimeSupport } from './runtime-support.js';
 
 /** Every lint rule beyond the schema. Adding one: a file in this folder and a line here. */
-export const rules: readonly Rule[] = [noUnreachable, sayEmpty, sipUri, e164, url, streamUrl, deprecated, actionLoop, requires];
+export const rules: readonly Rule[] = [noUnreachable, sayEmpty, sipUri, e164, url, streamUrl, deprecated, actionLoop, runtimeSupport, requires];
