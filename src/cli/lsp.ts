@@ -20,8 +20,8 @@ export function lspCommand(io: Io, setExit: (code: number) => void, shared: { di
     .option('--strict', 'treat every recovery from malformed XML as an error', false)
     .addOption(shared.dialect())
     .addOption(shared.maxBytes())
-    // Editors' clients add their own flags (--clientProcessId=…): the library reads those.
-    .allowUnknownOption(true)
+    // vscode-languageclient adds it; the LSP library reads it from the command line itself.
+    .option('--clientProcessId <pid>', "the editor's process id: the server exits when that process does")
     .action(async (o: LspOptions) => {
       const { createConnection } = await import('vscode-languageserver/node');
       const { startServer } = await import('../lsp/server.js');

@@ -466,10 +466,26 @@ describe('didml lsp: lifetime', () => {
   });
 
   it('refuses a bad flag with exit code 2, naming it', () => {
-    const r = spawnSync(process.execPath, [join(repo, 'bin/didml.js'), 'lsp', '--dialect', 'klingon'], { encoding: 'utf8', input: '' });
+    const run = (...args: string[]) => spawnSync(process.execPath, [join(repo, 'bin/didml.js'), 'lsp', ...args], { encoding: 'utf8', input: '' });
+    const r = run('--dialect', 'klingon');
     expect(r.status).toBe(2);
     expect(r.stderr).toContain("option '--dialect <name>' argument 'klingon' is invalid. must be one of auto, twiml");
     expect(r.stdout).toBe('');
+    // Another transport is not offered.
+    const socket = run('--socket=5000');
+    expect(socket.status).toBe(2);
+    expect(socket.stderr).toContain("unknown option '--socket=5000'");
+  });
+
+  it('takes the --clientProcessId vscode-languageclient adds, and exits once that process is gone', async () => {
+    const other = startClient([`--clientProcessId=${process.pid}`]);
+    await initialize(other);
+    expect((await open(other, 'file:///c.xml', DFS)).diagnostics.length).toBeGreaterThan(0);
+    expect(await stop(other)).toBe(0);
+    // An editor that died: the server does not linger (it looks every few seconds).
+    const gone = spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' });
+    const orphan = startClient([`--clientProcessId=${gone.stdout.trim()}`]);
+    expect(await orphan.exited).toBe(1);
   });
 
   it('gives a client without markdown or snippets plain text and plain insertions', async () => {
