@@ -154,8 +154,8 @@ describe('an Express + twilio IVR with signature validation', () => {
     expect(heard(events)).toEqual(['Sorry, please call again later.']);
   });
 
-  it('unsigned (no token): refused with 400, and reported', async () => {
+  it('no token given: signed all the same, with the development token, which this app refuses with 403 (never the 400 of a missing signature)', async () => {
     const { summary } = await runApp({ app: appConfig() });
-    expect(summary.errors).toEqual([expect.objectContaining({ code: 'DIDML_WEBHOOK_STATUS', message: expect.stringMatching(/answered 400/) })]);
+    expect(summary.errors).toEqual([expect.objectContaining({ code: 'DIDML_WEBHOOK_STATUS', message: expect.stringMatching(/answered 403/) })]);
   });
 });
