@@ -21,6 +21,7 @@ import { basename, join, relative, isAbsolute, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DidmlError } from '../errors.js';
 import { renderTemplate, templateView } from './template.js';
+import { decodeBytes } from '../parse/bytes.js';
 import type { Transport, TransportRequest, TransportResponse } from './types.js';
 
 /** The base URL of an app folder: `file:///abs/folder/`, plus an optional path inside it. */
@@ -106,8 +107,9 @@ export function folderTransport(root: string | URL, options: { render?: boolean 
         if (size > req.maxBytes) {
           throw new DidmlError('DIDML_WEBHOOK_TOO_LARGE', `the response is larger than the ${req.maxBytes}-byte limit: ${target.file} is ${size} bytes`);
         }
-        const body = await handle.readFile({ encoding: 'utf8', signal });
-        const answer: TransportResponse = { status: 200, headers: { 'content-type': 'application/xml; charset=utf-8' }, body };
+        // Read as bytes: the parser reports one its encoding does not have (decodeBytes).
+        const { text: body, bad } = decodeBytes(await handle.readFile({ signal }));
+        const answer: TransportResponse = { status: 200, headers: { 'content-type': 'application/xml; charset=utf-8' }, body, ...(bad ? { badByte: bad } : {}) };
         return render ? renderAnswer(req, answer, target.file) : answer;
       } catch (err) {
         if ((err as { code?: string }).code === 'EISDIR') return notFound(target.file, err);
@@ -131,7 +133,9 @@ export function renderAnswer(req: TransportRequest, answer: TransportResponse, f
   if (body.length > req.maxBytes / 3 && Buffer.byteLength(body) > req.maxBytes) {
     throw new DidmlError('DIDML_WEBHOOK_TOO_LARGE', `the response is larger than the ${req.maxBytes}-byte limit: ${file} renders to ${Buffer.byteLength(body)} bytes`);
   }
-  return { ...answer, body };
+  // The bad byte's replacement character moved with the rendering: the first one is it.
+  const badByte = answer.badByte ? { ...answer.badByte, offset: Math.max(0, body.indexOf('\uFFFD')) } : undefined;
+  return { ...answer, body, ...(badByte ? { badByte } : {}) };
 }
 
 function notFound(file: string, err: unknown): TransportResponse {

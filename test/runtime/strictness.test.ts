@@ -2,8 +2,12 @@
 // loopback: Twilio (and cXML, TeXML, Plivo) refuse it with 12100 (12102 without <Response>), so
 // the fallback URL gets the error and the caller hears nothing of the broken document; DIDforSale's
 // engine is lenient, so DIDML runs what the parser recovered, with the warning in the transcript.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { APPLICATION_ERROR } from '../../src/runtime/session.js';
+import { simulateCall } from '../../src/runtime/simulate.js';
 import { heard, ofType, one, runApp, startApp, xml, type TestApp } from './support.js';
 
 let app: TestApp | undefined;
@@ -51,6 +55,30 @@ describe('TwiML that is not well-formed fails as on Twilio', () => {
     app = await startApp({ '/voice': { body: Buffer.from('<Response><Say>caf\xe9</Say></Response>', 'latin1'), contentType: 'application/xml' } });
     const { summary } = await runApp({ app: { url: app.url('/voice'), dialect: 'twiml' } });
     expect(summary.errors[0]).toMatchObject({ twilioCode: 12100, message: expect.stringMatching(/not valid UTF-8.*offset 18/) });
+  });
+});
+
+describe('a folder app reads its files as bytes', () => {
+  const folder = (voice: Buffer) => {
+    const dir = mkdtempSync(join(tmpdir(), 'didml-strict-app-'));
+    writeFileSync(join(dir, 'voice.xml'), voice);
+    return dir;
+  };
+
+  it('a byte that is not UTF-8 is reported at its place, and the TwiML document fails', async () => {
+    const { summary } = await simulateCall({ app: folder(Buffer.from('<Response>\n<Say>caf\xe9</Say></Response>', 'latin1')) });
+    expect(summary.errors[0]).toMatchObject({ twilioCode: 12100, message: expect.stringMatching(/2:9 The document is not valid UTF-8 \(first bad byte at offset 19\)/) });
+  });
+
+  it('in a template too, where rendering moved it', async () => {
+    const { summary } = await simulateCall({ app: folder(Buffer.from('<Response>\n<Say>{{From}} caf\xe9</Say></Response>', 'latin1')) });
+    expect(summary.errors[0]).toMatchObject({ twilioCode: 12100, message: expect.stringMatching(/2:22 The document is not valid UTF-8/) });
+  });
+
+  it('a file in the encoding its declaration names runs as written', async () => {
+    const { events, summary } = await simulateCall({ app: folder(Buffer.from('<?xml version="1.0" encoding="ISO-8859-1"?><Response><Say>caf\xe9</Say></Response>', 'latin1')) });
+    expect(summary.errors).toEqual([]);
+    expect(heard(events)).toEqual(['café']);
   });
 });
 
