@@ -186,7 +186,8 @@ export function complete(doc: TextDocument, result: LintResult, offset: number, 
   const def = (id ? grammar.elements[id] : undefined) ?? grammar.elements[grammar.tags[ctx.tag.toLowerCase()]?.[0] ?? ''];
   if (!def) return [];
   if (ctx.kind === 'attribute') {
-    const written = writtenAttributes(text, lt);
+    // As the grammar names them: DIDML's `timout` is its `timeout`, already set.
+    const written = new Set([...writtenAttributes(text, lt)].map((n) => (attributeName(grammar, def, n) ?? n).toLowerCase()));
     return Object.entries(def.attributes)
       .filter(([name]) => !written.has(name.toLowerCase()))
       .map(([name, schema]) => {

@@ -309,6 +309,12 @@ describe('didml lsp: completion', () => {
     expect(items(bool).map((i) => i.textEdit && 'newText' in i.textEdit ? i.textEdit.newText : '')).toEqual(['"true"', '"false"']);
   });
 
+  it('counts an attribute written by a dialect\'s alias as set', async () => {
+    const { r } = await completeAt('<Response><dial timout="10" |><sip>sip:a@b.example</sip></dial></Response>');
+    expect(labels(r)).not.toContain('timeout');
+    expect(labels(r)).toContain('action');
+  });
+
   it('follows DIDML\'s lower-case habit and its own elements', async () => {
     const { r } = await completeAt('<Response>\n<dial>\n<|\n</dial>\n</Response>');
     const didml = loadGrammar('didml');
