@@ -61,9 +61,10 @@ describe('script.timeline', () => {
     expect(of(keysOnly.events, 'speech')[0]).toMatchObject({ text: 'hello', ignored: true });
   });
 
-  it('an entry after the call ended never happens, and leaves no timer', async () => {
+  it('an entry after the call ended never happens, says so, and leaves no timer', async () => {
     const { events, pending } = await run('<Say>Bye.</Say>', { timeline: [{ at: 300, digits: '1' }] });
     expect(of(events, 'digits')).toEqual([]);
+    expect(of(events, 'script').map((e) => e['warning'])).toEqual(['timeline: keys 1 at 300 s never happened: the call ended first']);
     expect(pending).toBe(0);
   });
 

@@ -72,10 +72,11 @@ export class MockCallLeg implements CallLeg {
   #endedBy: EndedBy | undefined;
   #resolveEnded!: (v: { by: EndedBy; reason?: string }) => void;
   #cancelHangupTimer: (() => void) | undefined;
-
   /** What listens to timed input now, the innermost last. */
   readonly #listeners: InputListener[] = [];
-  readonly #cancelTimeline: (() => void)[] = [];
+  /** Timeline entries still to come, with the timers that make them happen. */
+  readonly #timeline = new Map<TimedAction, () => void>();
+
   constructor(deps: MockLegDeps) {
     this.#deps = deps;
     this.callId = deps.callId;
@@ -102,7 +103,6 @@ export class MockCallLeg implements CallLeg {
         const ask = deps.ask;
         return ask ? () => deps.clock.io(ask(at, this)).then((a) => a ?? { silence: true }) : { silence: true };
       },
-      callerHangup: () => this.callerHangup(),
       hear: (listener) => {
         this.#listeners.push(listener);
         return () => {
@@ -110,6 +110,7 @@ export class MockCallLeg implements CallLeg {
           if (i >= 0) this.#listeners.splice(i, 1);
         };
       },
+      callerHangup: () => this.callerHangup(),
       answerNow: () => this.#answer(),
       newCallId: deps.newCallId,
       saveRecording: (seconds) => saveRecording(deps.clock, deps.recordingsDir, deps.newRecordingSid(), seconds),
@@ -131,12 +132,12 @@ export class MockCallLeg implements CallLeg {
     if (deps.script.hangupAfter !== undefined) {
       this.#cancelHangupTimer = deps.clock.timer(ms(deps.script.hangupAfter), () => this.callerHangup());
     }
-  }
-    for (const entry of deps.script.timeline ?? []) this.#cancelTimeline.push(deps.clock.timer(ms(entry.at), () => this.#timed(entry)));
+    for (const entry of deps.script.timeline ?? []) this.#timeline.set(entry, deps.clock.timer(ms(entry.at), () => this.#timed(entry)));
   }
 
   /** A timeline entry's moment: to whatever listens, or recorded as ignored. */
   #timed(entry: TimedAction): void {
+    this.#timeline.delete(entry);
     if (this.isEnded) return;
     const listener = this.#listeners.at(-1);
     if ('digits' in entry) {
@@ -147,6 +148,7 @@ export class MockCallLeg implements CallLeg {
       if (listener?.speech) listener.speech(entry.speech, confidence);
       else this.#emit({ type: 'speech', text: entry.speech, confidence, ignored: true });
     }
+  }
 
   get answered(): boolean {
     return this.#answered;
@@ -191,8 +193,13 @@ export class MockCallLeg implements CallLeg {
     this.#endedBy = by;
     if (event) this.#emit(event);
     this.#cancelHangupTimer?.();
+    // What the script meant to happen later cannot: said, so a scenario's author sees why.
+    for (const [entry, cancel] of this.#timeline) {
+      cancel();
+      this.#emit({ type: 'script', warning: `timeline: ${'digits' in entry ? `keys ${entry.digits}` : `"${entry.speech}"`} at ${entry.at} s never happened: the call ended first` });
+    }
+    this.#timeline.clear();
     // Everything in progress settles on this abort, and with it cancels its timers.
-    for (const cancel of this.#cancelTimeline.splice(0)) cancel();
     this.#gone.abort(GONE); // a reason of our own: a DOMException (with its stack) per call is costly
     this.#resolveEnded(reason !== undefined ? { by, reason } : { by });
   }
