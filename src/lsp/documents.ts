@@ -12,11 +12,7 @@ interface Entry {
 export class Documents {
   private readonly open = new Map<string, Entry>();
 
-  constructor(private lintOptionsFor: LintOptionsFor) {}
-
-  setLintOptions(lintOptionsFor: LintOptionsFor): void {
-    this.lintOptionsFor = lintOptionsFor;
-  }
+  constructor(private readonly lintOptionsFor: LintOptionsFor) {}
 
   openDocument(uri: string, languageId: string, version: number, text: string): TextDocument {
     const doc = TextDocument.create(uri, languageId, version, text);
