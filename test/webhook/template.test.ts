@@ -148,6 +148,21 @@ describe('folder apps render their documents per request', () => {
     expect(events.find((e) => e.type === 'say')).toMatchObject({ text: 'Hello +14155550123,' });
   });
 
+  it('a call rings every Dest[] of a redirect at once, and dials a SIP caller back by e164', async () => {
+    const ring = mkdtempSync(join(tmpdir(), 'didml-bins-ring-'));
+    try {
+      writeFileSync(join(ring, 'voice.xml'), '<Response><Redirect>/ring?Dest[]=%2B14155550123&amp;Dest[]=%2B14155550124</Redirect></Response>');
+      writeFileSync(join(ring, 'ring.xml'), '<Response><Dial callerId="{{#e164}}{{From}}{{/e164}}">{{#Dest}}<Number>{{.}}</Number>{{/Dest}}</Dial></Response>');
+      const { summary, events } = await simulateCall({ app: ring, call: { from: 'sip:+14155550100@pbx.example.com' } });
+      expect(summary.errors).toEqual([]);
+      const dial = events.find((e) => e.type === 'dial');
+      expect(dial).toMatchObject({ callerId: '+14155550100' });
+      expect(dial?.['targets']).toEqual([{ kind: 'number', number: '+14155550123' }, { kind: 'number', number: '+14155550124' }]);
+    } finally {
+      rmSync(ring, { recursive: true, force: true });
+    }
+  });
+
   it('a static document is served as written', async () => {
     expect(body(await fetchWith('folder', 'static?Say=x', 'POST', { From: 'x' }))).toBe('<Response><Say>Hello</Say></Response>');
   });
