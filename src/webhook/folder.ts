@@ -129,9 +129,10 @@ export function folderTransport(root: string | URL, options: { render?: boolean 
 export function renderAnswer(req: TransportRequest, answer: TransportResponse, file: string | { root: string }): TransportResponse {
   if (answer.status !== 200 || !answer.body.includes('{{')) return answer;
   const target = typeof file === 'string' ? { file } : resolveAppFile(file.root, req.url);
-  const body = renderTemplate(answer.body, templateView(req.url, req.body), 'file' in target ? target.file : req.url);
+  const where = 'file' in target ? target.file : req.url;
+  const body = renderTemplate(answer.body, templateView(req.url, req.body), where);
   if (body.length > req.maxBytes / 3 && Buffer.byteLength(body) > req.maxBytes) {
-    throw new DidmlError('DIDML_WEBHOOK_TOO_LARGE', `the response is larger than the ${req.maxBytes}-byte limit: ${file} renders to ${Buffer.byteLength(body)} bytes`);
+    throw new DidmlError('DIDML_WEBHOOK_TOO_LARGE', `the response is larger than the ${req.maxBytes}-byte limit: ${where} renders to ${Buffer.byteLength(body)} bytes`);
   }
   // The bad byte's replacement character moved with the rendering: the first one is it.
   const badByte = answer.badByte ? { ...answer.badByte, offset: Math.max(0, body.indexOf('\uFFFD')) } : undefined;

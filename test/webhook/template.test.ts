@@ -137,10 +137,12 @@ describe('folder apps render their documents per request', () => {
     expect(out.failure.error.message).toContain(`${join(app, 'broken.xml')}:1:11: {{#Digits}} is never closed: end the section with {{/Digits}}`);
   });
 
-  it('a template that renders past the size limit is refused like a large file', async () => {
+  it.each(['folder', 'cached'] as const)('%s: a template that renders past the size limit is refused like a large file, naming it', async (transport) => {
     const url = `${folderAppUrl(app, 'big')}?${Array.from({ length: 30 }, () => 'L[]=x').join('&')}`;
-    const out = await createWebhookClient({ appRoot: app, maxBytes: 1000 }).fetchDocument({ url, method: 'POST', params: {} });
+    const client = createWebhookClient({ appRoot: app, maxBytes: 1000, ...(transport === 'cached' ? { transport: cachedFolderTransport(app) } : {}) });
+    const out = await client.fetchDocument({ url, method: 'POST', params: {} });
     expect(out.ok ? 'ok' : out.failure.error.code).toBe('DIDML_WEBHOOK_TOO_LARGE');
+    expect(out.ok ? '' : out.failure.error.message).toContain(`${join(app, 'big.xml')} renders to 3351 bytes`);
   });
 
   it('a call runs the rendered document: the caller hears their own number', async () => {
