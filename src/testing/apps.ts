@@ -7,6 +7,7 @@ import type { AppConfig } from '../runtime/session.js';
 import { createWebhookClient } from '../webhook/client.js';
 import { appSpaceUrl } from '../webhook/folder.js';
 import { handlerTransport, type WebhookHandler } from '../webhook/handler.js';
+import { withLatency } from '../webhook/latency.js';
 import type { WebhookClient } from '../webhook/types.js';
 import { cachedFolderTransport } from './folder-cache.js';
 import type { AppSpec } from './scenario.js';
@@ -59,7 +60,10 @@ const label = (path: string) => basename(path).replace(/\.[^.]*$/, '').toLowerCa
  */
 export async function resolveApp(spec: string | AppSpec, dir: string, handler?: WebhookHandler): Promise<ResolvedApp> {
   const s: AppSpec = typeof spec === 'string' ? { url: spec } : spec;
-  const shared = (client: ResolvedApp['client'], app: AppConfig): ResolvedApp => {
+  const shared = (plain: ResolvedApp['client'], app: AppConfig): ResolvedApp => {
+    // A scripted latency slows the app's documents in call time (src/webhook/latency.ts).
+    const latency = s.latency;
+    const client: ResolvedApp['client'] = latency ? (pool, token) => withLatency(plain(pool, token), latency) : plain;
     const relative = (u: string | undefined) => (u === undefined ? undefined : new URL(u, app.url).href);
     const fallbackUrl = relative(s.fallbackUrl);
     const statusCallback = relative(s.statusCallback);

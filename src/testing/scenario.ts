@@ -5,6 +5,7 @@
 // POST /calls and `simulateCall`.
 import type { CallScript } from '../runtime/simulate.js';
 import type { AppConfig } from '../runtime/session.js';
+import type { Latency } from '../webhook/latency.js';
 
 /** Text to match: a string is compared exactly; or a substring, or a regular expression. */
 export type TextMatcher = string | number | boolean | { contains: string } | { regex: string; flags?: string };
@@ -24,6 +25,8 @@ export interface AppSpec extends AppConfig {
   url: string;
   /** The first request's path inside a folder or module app. */
   path?: string;
+  /** Seconds each document request takes, by path (`/menu`), `*` for any other (src/webhook/latency.ts). */
+  latency?: Latency;
 }
 
 /** The step kinds, each the name of what it matches (see kinds.ts). */

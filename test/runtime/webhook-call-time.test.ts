@@ -5,6 +5,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ofType, one, runApp, startApp, xml, type TestApp } from './support.js';
 import { callTimeOf, UNCOUNTED_MS } from '../../src/webhook/call-time.js';
+import { createWebhookClient } from '../../src/webhook/client.js';
+import { latencyOf, withLatency } from '../../src/webhook/latency.js';
 
 let app: TestApp | undefined;
 afterEach(async () => {
@@ -63,5 +65,30 @@ describe('the time a request takes passes on the call', () => {
     expect(ok(1000)).toBe(1000);
     expect(ok(1599.9)).toBe(1500);
     expect(ok(15004)).toBe(15000);
+  });
+});
+
+describe('a scripted latency (app.latency)', () => {
+  it('is looked up by the path, without the query or #overrides; * for any other', () => {
+    expect(latencyOf({ '/menu': 4, '*': 1 }, 'https://a.example.com/menu?x=1#rt=3000')).toBe(4);
+    expect(latencyOf({ '/menu': 4, '*': 1 }, 'app://ivr/other')).toBe(1);
+    expect(latencyOf({ '/menu': 4 }, 'app://ivr/other')).toBeUndefined();
+  });
+
+  it('adds its time to the request, and past the read timeout turns it into a timeout the app still saw', async () => {
+    app = await startApp({ '/menu': xml('<Say>Balance.</Say>') });
+    const client = withLatency(createWebhookClient(), { '/menu': 4 });
+    try {
+      const slow = await client.fetchDocument({ url: app.url('/menu'), method: 'POST', params: {} });
+      expect(slow.ok && callTimeOf(slow)).toBe(4000);
+      const late = await client.fetchDocument({ url: app.url('/menu') + '#rt=2000', method: 'POST', params: {} });
+      expect(late.ok).toBe(false);
+      expect(!late.ok && late.failure.error.code).toBe('DIDML_WEBHOOK_TIMEOUT');
+      expect(!late.ok && late.failure.error.message).toMatch(/no response within the 2000 ms read timeout \(app\.latency makes it take 4 s\)/);
+      expect(callTimeOf(late)).toBe(2000);
+      expect(app.to('/menu')).toHaveLength(2);
+    } finally {
+      await client.close();
+    }
   });
 });

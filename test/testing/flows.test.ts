@@ -13,7 +13,7 @@ describe('fixtures/flows', () => {
   it('holds a scenario suite for every seed and common flow', () => {
     expect(problems).toEqual([]);
     const folders = new Set(files.map((f) => f.slice(root.length + 1).split('/')[0]));
-    expect([...folders].sort()).toEqual(['call-screening', 'conference', 'didforsale-sip', 'forwarding', 'hangup-on-star', 'ivr', 'outbound', 'polyai', 'queue', 'sigmamind', 'synthflow', 'updates', 'vida', 'voicemail']);
+    expect([...folders].sort()).toEqual(['call-screening', 'conference', 'didforsale-sip', 'forwarding', 'hangup-on-star', 'ivr', 'outbound', 'polyai', 'queue', 'sigmamind', 'slow-app', 'synthflow', 'updates', 'vida', 'voicemail']);
   });
 
   for (const file of files) {
