@@ -143,6 +143,14 @@ export function complete(doc: TextDocument, result: LintResult, offset: number, 
   const docs = (lines: ReturnType<typeof elementLines>) => renderLines(lines, caps.markup);
   const rangeFrom = (from: number): LspRange => toRange(doc, { start: from, end: offset });
 
+  // Nothing is markup inside a comment or a CDATA section.
+  const within = (open: string, close: string) => {
+    const at = offset > 0 ? text.lastIndexOf(open, offset - 1) : -1;
+    if (at === -1 || at + open.length > offset) return false;
+    const end = text.indexOf(close, at + open.length);
+    return end === -1 || end + close.length > offset;
+  };
+  if (within('<!--', '-->') || within('<![CDATA[', ']]>')) return [];
   // (lastIndexOf from -1 would still look at offset 0.)
   const lt = offset > 0 ? text.lastIndexOf('<', offset - 1) : -1;
   const gt = offset > 0 ? text.lastIndexOf('>', offset - 1) : -1;
@@ -208,9 +216,11 @@ export function complete(doc: TextDocument, result: LintResult, offset: number, 
   const name = attributeName(grammar, def, ctx.attribute);
   const schema = name ? def.attributes[name] : undefined;
   if (!schema) return [];
-  // In a list (input="dtmf speech") the value being typed is the last word.
+  // In a list (input="dtmf speech") the value being typed is the last word, and the words
+  // before it are not offered again.
   const from = schema['x-list'] ? Math.max(ctx.from, text.lastIndexOf(' ', offset - 1) + 1) : ctx.from;
-  return valuesOf(schema).map((v, i) => ({
+  const listed = new Set(schema['x-list'] ? text.slice(ctx.from, from).split(/\s+/) : []);
+  return valuesOf(schema).filter((v) => !listed.has(String(v))).map((v, i) => ({
     label: String(v),
     kind: CompletionItemKind.EnumMember,
     ...(v === schema.default ? { detail: 'default' } : {}),

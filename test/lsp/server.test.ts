@@ -303,10 +303,19 @@ describe('didml lsp: completion', () => {
     const { r } = await completeAt('<Response><Gather method="|"/></Response>');
     expect(labels(r)).toEqual(['GET', 'POST']);
     const { r: list } = await completeAt('<Response><Gather input="dtmf sp|"/></Response>');
-    expect(labels(list)).toEqual(['dtmf', 'speech']);
-    expect(items(list)[1]?.textEdit).toMatchObject({ newText: 'speech', range: { start: { line: 0, character: 30 }, end: { line: 0, character: 32 } } });
+    expect(labels(list)).toEqual(['speech']);
+    expect(items(list)[0]?.textEdit).toMatchObject({ newText: 'speech', range: { start: { line: 0, character: 30 }, end: { line: 0, character: 32 } } });
     const { r: bool } = await completeAt('<Response><Gather actionOnEmptyResult=|/></Response>');
     expect(items(bool).map((i) => i.textEdit && 'newText' in i.textEdit ? i.textEdit.newText : '')).toEqual(['"true"', '"false"']);
+  });
+
+  it('offers nothing inside a comment or CDATA, and a list\'s words once', async () => {
+    expect(labels((await completeAt('<Response><!-- <| --></Response>')).r)).toEqual([]);
+    expect(labels((await completeAt('<Response><Say><![CDATA[ <| ]]></Say></Response>')).r)).toEqual([]);
+    // After the comment, elements again.
+    expect(labels((await completeAt('<Response><!-- a --><|</Response>')).r)).toContain('Say');
+    const { r } = await completeAt('<Response><Record recordingStatusCallbackEvent="completed |"/></Response>');
+    expect(labels(r)).toEqual(['in-progress', 'absent']);
   });
 
   it('counts an attribute written by a dialect\'s alias as set', async () => {
