@@ -61,6 +61,15 @@ describe('script.timeline', () => {
     expect(of(keysOnly.events, 'speech')[0]).toMatchObject({ text: 'hello', ignored: true });
   });
 
+  it('a finishing key at a Record ends the recording there; another key is ignored', async () => {
+    const { events } = await run('<Record maxLength="60" timeout="0" finishOnKey="#" trim="do-not-trim"/>', { timeline: [{ at: 5, digits: '1' }, { at: 9, digits: '#' }] });
+    expect(of(events, 'digits').map((e) => [e.t, e['digits'], e['ignored'] ?? false])).toEqual([
+      [5000, '1', true],
+      [9000, '#', false],
+    ]);
+    expect(of(events, 'record-end')[0]).toMatchObject({ digits: '#', endedBy: 'key', duration: 9 });
+  });
+
   it('an entry after the call ended never happens, says so, and leaves no timer', async () => {
     const { events, pending } = await run('<Say>Bye.</Say>', { timeline: [{ at: 300, digits: '1' }] });
     expect(of(events, 'digits')).toEqual([]);

@@ -22,7 +22,8 @@ export interface LegContext {
    */
   nextAction(at: CallerOpportunity): CallerAction | (() => Promise<CallerAction>);
   /**
-   * Takes the caller's timed input (`script.timeline`) while a verb listens for it; returns the
+   * Takes the caller's timed input (`script.timeline`) while a verb listens for it (Gather, Record,
+   * Dial and Conference with hangupOnStar); returns the
    * function that stops listening. Input while nothing listens is recorded as ignored.
    */
   hear(listener: InputListener): () => void;

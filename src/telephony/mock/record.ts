@@ -42,15 +42,19 @@ export async function record(ctx: LegContext, o: RecordOptions, signal?: AbortSi
   op.at(ms(o.maxLength), () => finish('max-length'));
   if (o.timeout > 0) op.at(talkMs + ms(o.timeout), () => finish('silence'));
   if (hangsUp) op.at(talkMs, () => ctx.callerHangup());
+  const press = (pressed: string) => {
+    const key = [...pressed].find((k) => o.finishOnKey.includes(k));
+    if (key === undefined) return ctx.emit({ type: 'digits', digits: pressed, ignored: true });
+    ctx.emit({ type: 'digits', digits: pressed });
+    finish('key', key);
+  };
   if (keys !== undefined) {
     const pressed = keys;
-    op.at(talkMs, () => {
-      const key = [...pressed].find((k) => o.finishOnKey.includes(k));
-      if (key === undefined) return ctx.emit({ type: 'digits', digits: pressed, ignored: true });
-      ctx.emit({ type: 'digits', digits: pressed });
-      finish('key', key);
-    });
+    op.at(talkMs, () => press(pressed));
   }
+  // Keys from the script's timeline count as pressed here too: a finishing key ends the recording.
+  const off = ctx.hear({ digits: press });
+  void op.promise.then(off);
 
   const outcome = await op.promise;
   const duration = Math.round(outcome.keptMs / 1000);

@@ -36,7 +36,7 @@
 // `digits` containing `*` pressed while bridged ends the bridge (in a <Conference>: leaves the
 // room, and the document goes on); `hangup` hangs up mid-dial.
 // `timeline` is not asked for: each entry happens at its second of call time, and goes to what
-// listens then (a Gather; a Dial or Conference with hangupOnStar); with nothing listening it is
+// listens then (a Gather, a Record, a Dial or Conference with hangupOnStar); with nothing listening it is
 // recorded as ignored (a key during a Dial without hangupOnStar). So "this key does nothing" can
 // be tested. An entry past the end of the call never happens.
 import { DidmlError } from '../../errors.js';
