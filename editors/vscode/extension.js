@@ -11,7 +11,7 @@ let client;
 /** The settings `didml lsp` takes; the extension's own (command, pattern) stay here. */
 function serverSettings() {
   const c = workspace.getConfiguration('didml');
-  const settings = { dialect: c.get('dialect', 'auto'), strict: c.get('strict', false) };
+  const settings = { dialect: c.get('dialect', 'auto'), strict: c.get('strict', false), lenient: c.get('lenient', false) };
   const maxBytes = c.get('maxBytes');
   if (typeof maxBytes === 'number') settings.maxBytes = maxBytes;
   return settings;

@@ -7,6 +7,7 @@ import type { Io } from './main.js';
 interface LspOptions {
   dialect: DialectName | 'auto';
   strict: boolean;
+  lenient: boolean;
   maxBytes?: number;
 }
 
@@ -17,7 +18,8 @@ export function lspCommand(io: Io, setExit: (code: number) => void, shared: { di
     .exitOverride()
     .description('run the language server over standard input and output (for editors)')
     .option('--stdio', 'talk over standard input and output (the default and only transport)', true)
-    .option('--strict', 'treat every recovery from malformed XML as an error', false)
+    .option('--strict', 'every recovery from malformed XML is an error, even in DIDML', false)
+    .addOption(new Option('--lenient', 'every recovery from malformed XML is a warning, even where the platform refuses the document').default(false).conflicts('strict'))
     .addOption(shared.dialect())
     .addOption(shared.maxBytes())
     // vscode-languageclient adds it; the LSP library reads it from the command line itself.
@@ -31,7 +33,7 @@ export function lspCommand(io: Io, setExit: (code: number) => void, shared: { di
       console.warn = (...a: unknown[]) => connection.console.warn(a.map(String).join(' '));
       console.error = (...a: unknown[]) => connection.console.error(a.map(String).join(' '));
       startServer(connection, {
-        settings: { dialect: o.dialect, strict: o.strict, ...(o.maxBytes !== undefined ? { maxBytes: o.maxBytes } : {}) },
+        settings: { dialect: o.dialect, strict: o.strict, lenient: o.lenient, ...(o.maxBytes !== undefined ? { maxBytes: o.maxBytes } : {}) },
         version: shared.version,
       });
       // The connection runs until the client sends exit or closes the pipe; the library then exits.

@@ -7,11 +7,14 @@ import { DIALECTS, isDialect } from '../grammar/index.js';
 
 export interface Settings {
   dialect: NonNullable<LintOptions['dialect']>;
+  /** Every recovery from malformed XML is an error, even in DIDML. */
   strict: boolean;
+  /** Every recovery is a warning, even where the platform refuses the document. */
+  lenient: boolean;
   maxBytes?: number;
 }
 
-export const DEFAULT_SETTINGS: Settings = { dialect: 'auto', strict: false };
+export const DEFAULT_SETTINGS: Settings = { dialect: 'auto', strict: false, lenient: false };
 
 /** Gives the lint options for a document, by its URI. */
 export type LintOptionsFor = (uri: string) => LintOptions;
@@ -21,6 +24,7 @@ type Check = (value: unknown) => string | null;
 const CHECKS: Record<keyof Settings, Check> = {
   dialect: (v) => (typeof v === 'string' && (v === 'auto' || isDialect(v)) ? null : `must be one of ${['auto', ...DIALECTS].join(', ')}`),
   strict: (v) => (typeof v === 'boolean' ? null : 'must be true or false'),
+  lenient: (v) => (typeof v === 'boolean' ? null : 'must be true or false'),
   maxBytes: (v) => (typeof v === 'number' && Number.isInteger(v) && v >= 0 ? null : 'must be a whole number of bytes, 0 or more'),
 };
 
@@ -43,6 +47,7 @@ export function checkSettings(value: unknown, where: string, base: Settings = DE
     if (problem) throw new SettingsError(`${where}.${key}: ${problem}`);
     (out as unknown as Record<string, unknown>)[key] = v;
   }
+  if (out.strict && out.lenient) throw new SettingsError(`${where}: strict and lenient cannot both be true (strict makes every recovery an error, lenient a warning)`);
   return out;
 }
 
@@ -50,6 +55,7 @@ export function lintOptionsOf(settings: Settings): LintOptions {
   return {
     dialect: settings.dialect,
     strict: settings.strict,
+    lenient: settings.lenient,
     ...(settings.maxBytes !== undefined ? { maxBytes: settings.maxBytes } : {}),
   };
 }

@@ -75,7 +75,7 @@ describe('editors/vscode', () => {
     const ext = await activate({ command: join(repo, 'bin/didml.js'), dialect: 'didml', strict: true, maxBytes: null, pattern: '**/twiml/*.xml' });
     expect(ext.server).toMatchObject({ command: join(repo, 'bin/didml.js'), args: ['lsp'], transport: 0 });
     expect(ext.client.documentSelector[0]).toMatchObject({ language: 'xml', pattern: '**/twiml/*.xml' });
-    expect(ext.client.initializationOptions).toEqual({ dialect: 'didml', strict: true });
+    expect(ext.client.initializationOptions).toEqual({ dialect: 'didml', strict: true, lenient: false });
     // What it would start, started: the language client adds --stdio for TransportKind.stdio.
     const client = startClient();
     await initialize(client, ext.client.initializationOptions);
@@ -83,7 +83,7 @@ describe('editors/vscode', () => {
     // strict: the recovery is an error even in DIDML.
     expect(published.diagnostics.find((d) => String(d.code).startsWith('xml/'))?.severity).toBe(1);
     ext.change();
-    expect(ext.sent).toEqual([['workspace/didChangeConfiguration', { settings: { didml: { dialect: 'didml', strict: true } } }]]);
+    expect(ext.sent).toEqual([['workspace/didChangeConfiguration', { settings: { didml: { dialect: 'didml', strict: true, lenient: false } } }]]);
     const relinted = client.diagnostics('file:///w/twiml/a.xml');
     await client.connection.sendNotification(...(ext.sent[0] as [string, unknown]));
     expect((await relinted).diagnostics.length).toBe(published.diagnostics.length);

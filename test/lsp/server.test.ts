@@ -450,7 +450,7 @@ describe('didml lsp: lifetime', () => {
   it('refuses bad initializationOptions by name', async () => {
     const other = startClient();
     const e = await protocolError(initialize(other, { dialect: 'twiml', strictt: true }));
-    expect(e).toMatchObject({ code: -32602, message: 'initializationOptions.strictt: not a didml setting (known: dialect, strict, maxBytes)' });
+    expect(e).toMatchObject({ code: -32602, message: 'initializationOptions.strictt: not a didml setting (known: dialect, strict, lenient, maxBytes)' });
     other.child.kill();
     await other.exited;
   });
@@ -467,6 +467,21 @@ describe('didml lsp: lifetime', () => {
     const asDidml = other.diagnostics('file:///b.xml');
     await other.connection.sendNotification('workspace/didChangeConfiguration', { settings: { didml: { dialect: 'didml' } } });
     expect((await asDidml).diagnostics.map((d) => d.code)).not.toContain('tag-case (12100)');
+    expect(await stop(other)).toBe(0);
+  });
+
+  it('follows the dialect on malformed XML unless strict or lenient says otherwise', async () => {
+    const other = startClient();
+    await initialize(other);
+    const broken = '<Response><Say>unclosed</Response>';
+    const recovery = (p: { diagnostics: Diagnostic[] }) => p.diagnostics.find((d) => String(d.code).startsWith('xml/'))?.severity;
+    // TwiML's platform refuses it (12100): an error.
+    expect(recovery(await open(other, 'file:///t.xml', broken))).toBe(1);
+    const lenient = other.diagnostics('file:///t.xml');
+    await other.connection.sendNotification('workspace/didChangeConfiguration', { settings: { didml: { lenient: true } } });
+    expect(recovery(await lenient)).toBe(2);
+    await other.connection.sendNotification('workspace/didChangeConfiguration', { settings: { didml: { lenient: true, strict: true } } });
+    await other.log(/settings\.didml: strict and lenient cannot both be true/);
     expect(await stop(other)).toBe(0);
   });
 
