@@ -231,10 +231,14 @@ export function createWebhookClient(options: WebhookClientOptions = {}): Webhook
   return {
     async fetchDocument(request, signal): Promise<FetchOutcome> {
       const started = performance.now();
+      // Only a request over the network keeps a caller waiting: a folder or in-process app answers
+      // at once in call time, however busy this process is (transcripts stay reproducible).
+      const network = !options.transport && /^https?:/i.test(request.url);
+      const waited = (ms: number) => (network ? { waitedMs: ms } : {});
       try {
         const ex = await perform(request, false, signal);
         const elapsedMs = performance.now() - started;
-        if (!ex.ok) return { ok: false, failure: failure(ex, elapsedMs) };
+        if (!ex.ok) return { ok: false, failure: { ...failure(ex, elapsedMs), ...waited(elapsedMs) } };
         const { status, headers, body, badByte } = ex.response;
         const contentType = headers['content-type'] ?? '';
         if (!documentKind(contentType)) {
@@ -242,9 +246,9 @@ export function createWebhookClient(options: WebhookClientOptions = {}): Webhook
             'DIDML_WEBHOOK_CONTENT_TYPE',
             contentType ? `the app answered with Content-Type ${contentType}, which is not a document` : `the app answered ${status} with no Content-Type`,
           );
-          return { ok: false, failure: failure({ url: ex.url, method: ex.method, error, status, attempts: ex.attempts, settings: ex.settings }, elapsedMs) };
+          return { ok: false, failure: { ...failure({ url: ex.url, method: ex.method, error, status, attempts: ex.attempts, settings: ex.settings }, elapsedMs), ...waited(elapsedMs) } };
         }
-        return { ok: true, document: { url: ex.url, status, contentType, body, ...(badByte ? { badByte } : {}), elapsedMs } };
+        return { ok: true, document: { url: ex.url, status, contentType, body, ...(badByte ? { badByte } : {}), elapsedMs, ...waited(elapsedMs) } };
       } catch (err) {
         // Not expected: every path above returns a value. Still, this method never throws.
         const error = new DidmlError('DIDML_WEBHOOK_CONNECT', `unexpected failure: ${(err as Error)?.message ?? String(err)}`, { cause: err });

@@ -1,6 +1,7 @@
 // A scripted latency (a scenario's `app.latency`): each document request for a path takes that
 // many seconds, as a slow app would, without anyone waiting for it: the time goes on the call's
-// clock (src/webhook/call-time.ts counts it as it counts real time). The request is still made,
+// clock (as `waitedMs`, which src/webhook/call-time.ts counts as it counts a network request's
+// real time), instead of the request's own. The request is still made,
 // so the app sees it; one that takes as long as its read timeout (Twilio's 15 s, or the URL's
 // `#rt=`, or its total `#tt=`) fails with DIDML_WEBHOOK_TIMEOUT after that long, as on Twilio.
 import { DidmlError } from '../errors.js';
@@ -29,9 +30,10 @@ export function withLatency(client: WebhookClient, latency: Latency): WebhookCli
       if (ms >= limit) {
         const url = out.ok ? out.document.url : out.failure.url;
         const error = new DidmlError('DIDML_WEBHOOK_TIMEOUT', `${request.method} ${url}: no response within the ${limit} ms read timeout (app.latency makes it take ${seconds} s). Make it faster, or change the limit with a fragment such as #rt=${limit} on the URL.`);
-        return { ok: false, failure: { url, error, elapsedMs: limit } };
+        return { ok: false, failure: { url, error, elapsedMs: out.ok ? out.document.elapsedMs : out.failure.elapsedMs, waitedMs: limit } };
       }
-      return out.ok ? { ok: true, document: { ...out.document, elapsedMs: out.document.elapsedMs + ms } } : { ok: false, failure: { ...out.failure, elapsedMs: out.failure.elapsedMs + ms } };
+      // The scripted time stands for the request's: what it really took is left out.
+      return out.ok ? { ok: true, document: { ...out.document, waitedMs: ms } } : { ok: false, failure: { ...out.failure, waitedMs: ms } };
     },
     notify: (request, signal) => client.notify(request, signal),
     close: () => client.close(),

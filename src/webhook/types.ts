@@ -29,6 +29,8 @@ export interface FetchedDocument {
   badByte?: BadByte;
   /** Milliseconds the request took (real time). */
   elapsedMs: number;
+  /** How long a caller waits on it (src/webhook/call-time.ts): a network request's time, a scripted latency; absent: none. */
+  waitedMs?: number;
 }
 
 /** A request that did not yield a usable document; `error.code` says why, `error.twilioCode` Twilio's code. */
@@ -38,6 +40,8 @@ export interface WebhookFailure {
   /** The HTTP status, when the server answered. */
   status?: number;
   elapsedMs: number;
+  /** As FetchedDocument's. */
+  waitedMs?: number;
 }
 
 export type FetchOutcome = { ok: true; document: FetchedDocument } | { ok: false; failure: WebhookFailure };

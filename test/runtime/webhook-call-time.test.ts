@@ -59,7 +59,9 @@ describe('the time a request takes passes on the call', () => {
   });
 
   it('a request answered within a second costs nothing; longer ones count to the tenth of a second below', () => {
-    const ok = (elapsedMs: number) => callTimeOf({ ok: true, document: { url: 'u', status: 200, contentType: 'text/xml', body: '', elapsedMs } });
+    const ok = (waitedMs: number) => callTimeOf({ ok: true, document: { url: 'u', status: 200, contentType: 'text/xml', body: '', elapsedMs: waitedMs, waitedMs } });
+    // A folder or in-process app's request (no waitedMs) costs nothing, however long it took here.
+    expect(callTimeOf({ ok: true, document: { url: 'app://ivr/', status: 200, contentType: 'text/xml', body: '', elapsedMs: 5000 } })).toBe(0);
     expect(ok(3)).toBe(0);
     expect(ok(UNCOUNTED_MS - 1)).toBe(0);
     expect(ok(1000)).toBe(1000);
