@@ -202,7 +202,7 @@ export function complete(doc: TextDocument, result: LintResult, offset: number, 
         const item: CompletionItem = {
           label: name,
           kind: CompletionItemKind.Property,
-          documentation: docs(attributeLines(grammar, def, name, schema)),
+          documentation: docs(attributeLines(def, name, schema)),
           textEdit: { range: rangeFrom(ctx.from), newText: caps.snippets ? `${name}="$1"` : `${name}=""` },
           insertTextFormat: caps.snippets ? InsertTextFormat.Snippet : InsertTextFormat.PlainText,
           // Deprecated ones last.

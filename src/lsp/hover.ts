@@ -48,7 +48,7 @@ export function elementLines(grammar: Grammar, def: ElementDef): Line[] {
   return lines;
 }
 
-export function attributeLines(grammar: Grammar, def: ElementDef, name: string, schema: AttributeSchema): Line[] {
+export function attributeLines(def: ElementDef, name: string, schema: AttributeSchema): Line[] {
   const lines: Line[] = [[code(name), ' on ', code(`<${def.tag}>`)]];
   if (schema.description) lines.push([schema.description]);
   if (schema['x-deprecated']) lines.push([`Deprecated: ${schema['x-deprecated']}`]);
@@ -98,5 +98,5 @@ export function hover(doc: TextDocument, result: LintResult, offset: number, kin
   if (!name || !schema) {
     return { contents: renderLines([[code(spot.attr.name), ' is not an attribute of ', code(`<${found.def.tag}>`), ` in ${grammar.title}`]], kind), range };
   }
-  return { contents: renderLines(attributeLines(grammar, found.def, name, schema), kind), range };
+  return { contents: renderLines(attributeLines(found.def, name, schema), kind), range };
 }
