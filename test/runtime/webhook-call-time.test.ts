@@ -20,8 +20,9 @@ describe('the time a request takes passes on the call', () => {
       '/voice': xml('<Say>Please hold.</Say><Redirect>/stuck#rt=1500</Redirect>'),
       // Never answers: the request times out on the read.
       '/stuck': { raw: () => undefined },
+      '/status': '',
     });
-    const { summary, events } = await runApp({ app: app.url('/voice') });
+    const { summary, events } = await runApp({ app: { url: app.url('/voice'), statusCallback: app.url('/status') } });
     const [, stuck] = ofType(events, 'webhook');
     expect(stuck).toMatchObject({ error: 'DIDML_WEBHOOK_TIMEOUT' });
     expect(stuck!['elapsed']).toBeGreaterThanOrEqual(1500);
@@ -33,6 +34,8 @@ describe('the time a request takes passes on the call', () => {
     expect(apology.t).toBeGreaterThanOrEqual(stuck!.t);
     expect(summary.duration).toBeGreaterThanOrEqual(Math.round((stuck!.t) / 1000));
     expect(summary.duration * 1000).toBeGreaterThanOrEqual(apology.t);
+    // The completed status callback's CallDuration is that duration, the wait included.
+    expect(app.to('/status').at(-1)!.params).toMatchObject({ CallStatus: 'completed', CallDuration: String(summary.duration) });
   });
 
   it('a slow answer (1.2 s) delays what the caller hears next by that long', async () => {
