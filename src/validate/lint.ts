@@ -2,7 +2,7 @@
 import type { DialectName, Diagnostic, Document, Severity } from '../types.js';
 import { parse, parseStream, type ParseOptions } from '../parse/index.js';
 import { loadGrammar, type Projected } from '../grammar/index.js';
-import { detectDialect, knownTags } from './dialect.js';
+import { knownTags, lintAuto } from './dialect.js';
 import { resolveNames } from './resolve.js';
 import { validateSchema } from './schema.js';
 import { rules as allRules } from './rules/index.js';
@@ -64,8 +64,9 @@ function asError(d: Diagnostic): Diagnostic {
 const ORDER: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
 
 export function lintDocument(doc: Document, options: LintOptions = {}): LintResult {
-  const chosen =
-    options.dialect && options.dialect !== 'auto' ? { dialect: options.dialect, reason: undefined } : detectDialect(doc);
+  // auto: dialect.ts picks, linting in more than one dialect when the evidence is weak.
+  if (!options.dialect || options.dialect === 'auto') return lintAuto(doc, (dialect) => lintDocument(doc, { ...options, dialect }));
+  const chosen = { dialect: options.dialect, reason: undefined };
   const grammar = loadGrammar(chosen.dialect);
   const strict = options.strict || (!options.lenient && grammar.wellFormed === 'required');
   const diagnostics: Diagnostic[] = [...(strict ? doc.diagnostics.map(asError) : doc.diagnostics), ...resolveNames(doc, grammar)];

@@ -15,6 +15,11 @@ export function resolveNames(doc: Document, grammar: Grammar): Diagnostic[] {
       node.def = id;
       node.name = el.tag;
       if (grammar.caseSensitive && node.tag !== el.tag) out.push(caseDiagnostic(doc, grammar, node, el.tag));
+    } else {
+      // Unknown here: forget what another dialect's pass made of it (auto-detection lints a
+      // document in more than one dialect).
+      delete node.def;
+      node.name = node.tag;
     }
     // Free-form content (anyChildren: SWAIG metadata) is the author's own markup, not verbs.
     if (el?.anyChildren) return;

@@ -112,7 +112,7 @@ describe('creating a call (twilio client)', () => {
     expect((await s.until(inline.sid, 'completed'))['status']).toBe('completed');
     expect((await s.until(busy.sid, 'busy'))['duration']).toBe('0');
     expect(s.app.requests).toEqual([]);
-    const callId = s.rt.calls.registry.get(inline.sid)!.record.callId;
+    const callId = (await s.rt.calls.get(inline.sid))!.callId;
     const said = s.logs.find((l) => l['msg'] === 'say' && l['callId'] === callId);
     expect(said?.['text']).toBe('Hello from inline TwiML');
   });
@@ -165,7 +165,7 @@ describe('what a placed call does with the rest of its parameters', () => {
     await waitFor(() => s.app.to('/rec').length === 1);
     expect(s.app.to('/fallback')[0]!.params).toMatchObject({ ErrorCode: '11200', ErrorUrl: s.app.url('/fails'), Direction: 'outbound-api' });
     expect(s.app.to('/rec')[0]!.params).toMatchObject({ CallSid: call.sid, RecordingSource: 'OutboundAPI', RecordingStatus: 'completed', RecordingChannels: '2' });
-    const callId = s.rt.calls.registry.get(call.sid)!.record.callId;
+    const callId = (await s.rt.calls.get(call.sid))!.callId;
     const mine = s.logs.filter((l) => l['callId'] === callId).map((l) => l['msg']);
     expect(mine.indexOf('send-digits')).toBeLessThan(mine.indexOf('call-recording-stop'));
     expect(s.logs.find((l) => l['msg'] === 'send-digits' && l['callId'] === callId)?.['digits']).toBe('1234#');

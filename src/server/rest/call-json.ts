@@ -1,6 +1,6 @@
 // A call's record as Twilio's Call resource (API 2010-04-01): the JSON Twilio's helper libraries
 // read (grammar/rest/calls.json, `api.v2010.account.call`). https://www.twilio.com/docs/voice/api/call-resource
-import type { CallRecord } from '../../calls/registry.js';
+import type { CallRecord } from '../../state/types.js';
 import { API_VERSION } from '../../runtime/params.js';
 
 /** RFC 2822 dates as Twilio writes them: `Tue, 31 Aug 2010 20:36:28 +0000`. */

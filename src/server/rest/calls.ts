@@ -5,7 +5,7 @@
 // call-params.ts, and the call service does the rest. https://www.twilio.com/docs/voice/api/call-resource
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { CallService } from '../../calls/service.js';
-import type { CallFilter, CallRecord } from '../../calls/registry.js';
+import type { CallFilter, CallRecord } from '../../state/types.js';
 import type { AppTable } from '../../calls/routing.js';
 import type { AdapterCapabilities, CallStatus } from '../../telephony/adapter.js';
 import { callJson, callsPath } from './call-json.js';
@@ -50,24 +50,25 @@ export async function callsApi(app: FastifyInstance, o: CallsApiOptions): Promis
 
   app.post<{ Body: Form }>(`${prefix}/Calls.json`, { schema: { body: ref('createCall') } }, async (req, reply) => {
     const request = placeCallRequest(req.body, { capabilities: o.capabilities, backend: o.backend, apps: o.apps });
-    return reply.code(201).send(callJson(o.calls.place(request)));
+    return reply.code(201).send(callJson(await o.calls.place(request)));
   });
 
   app.get<{ Params: { Sid: string } }>(`${prefix}/Calls/:Sid.json`, async (req, reply) => {
-    const entry = o.calls.registry.get(req.params.Sid);
-    return entry ? reply.send(callJson(entry.record)) : notFound(reply, req.params.Sid);
+    const record = await o.calls.get(req.params.Sid);
+    return record ? reply.send(callJson(record)) : notFound(reply, req.params.Sid);
   });
 
   app.post<{ Params: { Sid: string }; Body: Form }>(`${prefix}/Calls/:Sid.json`, { schema: { body: ref('updateCall') } }, async (req, reply) => {
     const change = updateCallRequest(req.body);
-    return reply.send(callJson(o.calls.update(req.params.Sid, change)));
+    return reply.send(callJson(await o.calls.update(req.params.Sid, change)));
   });
 
   app.delete<{ Params: { Sid: string } }>(`${prefix}/Calls/:Sid.json`, async (req, reply) => {
-    const entry = o.calls.registry.get(req.params.Sid);
-    if (!entry) return notFound(reply, req.params.Sid);
-    if (!o.calls.registry.delete(req.params.Sid)) {
-      return reply.code(400).send(twilioError(400, CODES.notComplete, `Call ${req.params.Sid} is ${entry.record.status}: only an ended call's record can be deleted; end it first with Status=completed`));
+    const outcome = await o.calls.delete(req.params.Sid);
+    if (outcome === 'unknown') return notFound(reply, req.params.Sid);
+    if (outcome === 'live') {
+      const status = (await o.calls.get(req.params.Sid))?.status ?? 'in progress';
+      return reply.code(400).send(twilioError(400, CODES.notComplete, `Call ${req.params.Sid} is ${status}: only an ended call's record can be deleted; end it first with Status=completed`));
     }
     return reply.code(204).send();
   });
@@ -77,7 +78,7 @@ export async function callsApi(app: FastifyInstance, o: CallsApiOptions): Promis
     const filter = listFilter(q);
     const pageSize = typeof q['PageSize'] === 'number' ? q['PageSize'] : DEFAULT_PAGE_SIZE;
     const page = typeof q['Page'] === 'number' ? q['Page'] : 0;
-    const all = o.calls.list(filter);
+    const all = await o.calls.list(filter);
     // Twilio's tokens: PA<sid> is the page after that call, PB<sid> the page before it.
     const token = q['PageToken'] === undefined ? undefined : String(q['PageToken']);
     let start = page * pageSize;
