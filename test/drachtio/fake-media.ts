@@ -120,6 +120,11 @@ export class FakeEndpoint implements MediaEndpoint {
   }
   /** Takes the endpoint out of the conference it joined (the conference ended). */
   leaveConference: () => void = () => undefined;
+  leave(): Promise<void> {
+    this.#log('leave');
+    this.leaveConference();
+    return Promise.resolve();
+  }
   join(conference: string, f: { mute: boolean; moderator: boolean; waitMod: boolean }): Promise<{ left: Promise<void> }> {
     this.#log(`join ${conference} ${JSON.stringify(f)}`);
     const left = new Promise<void>((resolve) => (this.leaveConference = resolve));

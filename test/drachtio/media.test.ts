@@ -249,6 +249,33 @@ describe('with a media server', () => {
     expect(done.summary.reason).toBe('<Hangup>');
   });
 
+  it('<Dial hangupOnStar><Conference>: * takes the caller out of the room (kicked) and the document goes on; other keys do nothing', async () => {
+    const media = new FakeMedia();
+    media.onOp = (ep, op) => op.startsWith('join') && setTimeout(() => ep.press('1*'), 20);
+    ({ h } = await withMedia({ '/voice': '<Response><Dial hangupOnStar="true"><Conference>standup</Conference></Dial><Say>You left the room.</Say></Response>' }, media));
+    h.stand.call();
+    const done = await h.finished();
+    const ops = media.ops.filter((o) => o.startsWith('ep0 '));
+    expect(ops.indexOf('ep0 leave')).toBeGreaterThan(ops.findIndex((o) => o.startsWith('ep0 join')));
+    expect(ops.indexOf('ep0 speak "You left the room." man en-US')).toBeGreaterThan(ops.indexOf('ep0 leave'));
+    expect(done.summary.reason).toBe('the document ran out of verbs');
+    expect(done.events.filter((e) => e.type === 'warning')).toEqual([]);
+  });
+
+  it('<Conference> without hangupOnStar: * is not listened for, the caller stays in the room', async () => {
+    const media = new FakeMedia();
+    media.onOp = (ep, op) => op.startsWith('join') && setTimeout(() => ep.press('*'), 20);
+    ({ h } = await withMedia({ '/voice': '<Response><Dial><Conference>standup</Conference></Dial><Say>You left the room.</Say></Response>' }, media));
+    const caller = h.stand.call();
+    expect(await caller.response()).toBe(200);
+    for (let i = 0; i < 300 && !media.ops.some((o) => o.startsWith('ep0 join')); i++) await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, 100));
+    await caller.bye();
+    await h.finished();
+    expect(media.ops).not.toContain('ep0 leave');
+    expect(media.ops.some((o) => o.includes('You left the room.'))).toBe(false);
+  });
+
   it('<Conference endConferenceOnExit>: the participant hanging up ends the room for the others (kicked, not hung up)', async () => {
     const media = new FakeMedia();
     ({ h } = await withMedia({ '/voice': '<Response><Dial><Conference endConferenceOnExit="true">standup</Conference></Dial></Response>' }, media));

@@ -320,6 +320,19 @@ describe.skipIf(Boolean(why))('media through a real FreeSWITCH', () => {
     }
   });
 
+  it('<Dial hangupOnStar><Conference>: * (RFC 4733) takes the caller out of the FreeSWITCH room and the action runs', async () => {
+    const s = await setup({
+      '/voice': '<Response><Dial hangupOnStar="true" action="/left"><Conference>didml-star-room</Conference></Dial></Response>',
+      '/left': '<Response><Say>You left the room.</Say><Hangup/></Response>',
+    });
+    const star = ['/usr/share/sip-tester/dtmf_2833_star.pcap'];
+    const run = runSipp(sipp.callerPressesInRtp({ pcaps: star, afterMs: 1500, answer: 'telephone-event' }), [s.sip, '-s', '+14155550199', '-p', String(await freePort()), '-mp', String(await freeMediaPort())]);
+    expect(await run.done).toMatchObject({ code: 0 });
+    const summary = await s.summaries[0]!;
+    expect(summary).toMatchObject({ status: 'completed', reason: '<Hangup>' });
+    expect(s.requests.find((r) => r.url.endsWith('/left'))?.params).toMatchObject({ DialCallStatus: 'answered' });
+  });
+
   it('<Conference>: the caller joins the room on FreeSWITCH and leaves it by hanging up', async () => {
     const s = await setup({ '/voice': '<Response><Dial action="/left"><Conference>didml-test-room</Conference></Dial></Response>', '/left': '<Response/>' });
     expect(await caller(s, sipp.callerHangsUp({ afterMs: 1500, answer: 'o=FreeSWITCH' }), '+14155550199')).toMatchObject({ code: 0 });

@@ -28,11 +28,11 @@ function recordOption(value: string): Pick<DialOptions, 'record'> {
 }
 
 /**
- * Backends whose conferences listen for the caller's * (`<Dial hangupOnStar>`). drachtio's do not
- * yet: the FreeSWITCH member would have to be taken out of the room on the key, which is not
- * built; there the attribute is reported, not ignored.
+ * Backends whose conferences listen for the caller's * (`<Dial hangupOnStar>`): the mock, and
+ * drachtio with FreeSWITCH (the member is kicked from the room on the key). Another would have
+ * the attribute reported, not ignored.
  */
-const CONFERENCE_HANGUP_ON_STAR = new Set(['mock']);
+const CONFERENCE_HANGUP_ON_STAR = new Set(['mock', 'drachtio']);
 
 async function conference(node: Projected, room: Projected, ctx: VerbContext): Promise<VerbOutcome> {
   await ctx.answer();

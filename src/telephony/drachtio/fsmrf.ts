@@ -38,6 +38,8 @@ interface FsEndpoint extends EventEmitter {
   bridge(other: FsEndpoint): Promise<unknown>;
   unbridge(): Promise<unknown>;
   join(conference: string, opts: { flags: Record<string, boolean> }): Promise<unknown>;
+  /** FreeSWITCH's `conference <name> kick <member>` for this endpoint's membership. */
+  unjoin(): Promise<unknown>;
   forkAudioStart(opts: { wsUrl: string; bugname: string; metadata: Record<string, unknown> }): Promise<unknown>;
   forkAudioStop(bugname: string): Promise<unknown>;
   destroy(): Promise<unknown>;
@@ -225,6 +227,10 @@ export class FsmrfEndpoint implements MediaEndpoint {
       throw e;
     }
     return { left };
+  }
+
+  async leave(): Promise<void> {
+    await this.ep.unjoin();
   }
 
   async forkStart(url: string, name: string, metadata: Record<string, unknown>): Promise<void> {

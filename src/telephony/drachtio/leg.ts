@@ -313,7 +313,7 @@ export abstract class DrachtioCallLeg implements CallLeg {
 
   async conference(
     name: string,
-    options: { muted: boolean; startOnEnter: boolean; endOnExit: boolean; beep: string },
+    options: { muted: boolean; startOnEnter: boolean; endOnExit: boolean; beep: string; hangupOnStar?: boolean },
     signal?: AbortSignal,
   ): Promise<{ callerHungUp: boolean; duration: number }> {
     return this.#withEndpoint('<Conference>', (ep) => conference(this.core, ep, name, options, signal));
@@ -340,6 +340,7 @@ const deadEndpoint: MediaEndpoint = {
   speak: () => Promise.resolve(),
   stop: () => Promise.resolve(),
   onDtmf: () => () => undefined,
+  leave: () => Promise.resolve(),
   record: () => Promise.resolve({}),
   recordSession: () => Promise.resolve({ finished: Promise.resolve() }),
   recognize: () => Promise.resolve(() => Promise.resolve()),

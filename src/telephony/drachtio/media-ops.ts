@@ -213,17 +213,30 @@ export async function conference(
   core: LegCore,
   ep: MediaEndpoint,
   name: string,
-  o: { muted: boolean; startOnEnter: boolean; endOnExit: boolean },
+  o: { muted: boolean; startOnEnter: boolean; endOnExit: boolean; hangupOnStar?: boolean },
   signal?: AbortSignal,
 ): Promise<{ callerHungUp: boolean; duration: number }> {
   const t0 = core.clock.now();
   // startConferenceOnEnter=false: wait for a moderator (one who starts it), FreeSWITCH's wait-mod.
   const { left } = await ep.join(name, { mute: o.muted, moderator: o.startOnEnter, waitMod: !o.startOnEnter });
   // Until the caller hangs up, the session stops it, or the caller is out of the room (the
-  // conference ended: a participant with endConferenceOnExit left); then the document goes on.
+  // conference ended: a participant with endConferenceOnExit left; or * with hangupOnStar, which
+  // takes the member out); then the document goes on.
   const out = new AbortController();
   void left.then(() => out.abort());
+  let starred = false;
+  const offStar = o.hangupOnStar
+    ? ep.onDtmf((key) => {
+        if (key !== '*' || starred) return;
+        starred = true;
+        out.abort();
+      })
+    : () => undefined;
   await sleep(core, Infinity, AbortSignal.any([out.signal, ...(signal ? [signal] : [])]));
+  offStar();
+  if (starred && !core.gone.aborted) {
+    await ep.leave().catch((e: unknown) => core.log.warn('leaving the conference on * failed', { callId: core.callId, conference: name, error: (e as Error).message }));
+  }
   // endConferenceOnExit: this participant leaving (hanging up, or the session moving on) ends it for all.
   if (o.endOnExit && !out.signal.aborted) {
     await core.media('<Conference endConferenceOnExit>').endConference(name).catch((e: unknown) =>

@@ -47,6 +47,8 @@ export interface MediaEndpoint {
   unbridge(): Promise<void>;
   /** Joins a conference; resolves once joined, with `left`: resolves when the endpoint is out of it again (kicked, the conference ended). */
   join(conference: string, flags: { mute: boolean; moderator: boolean; waitMod: boolean }): Promise<{ left: Promise<void> }>;
+  /** Takes the endpoint out of the conference it joined (its `left` resolves); its call goes on. */
+  leave(): Promise<void>;
   /** Forks the endpoint's audio, one way, to a websocket (FreeSWITCH mod_audio_fork): <Start><Stream>.
    *  <Connect><Stream> talks both ways through didml's own RTP peer instead (rtp-stream.ts). */
   forkStart(url: string, name: string, metadata: Record<string, unknown>): Promise<void>;
