@@ -429,7 +429,7 @@ export class Session {
           await this.#report(outcome);
           return outcome.reason ?? 'caller hung up';
         case 'fetch':
-          next = { url: outcome.url, method: outcome.method, params: outcome.params, fallback: false };
+          next = { url: outcome.url, method: outcome.method, params: outcome.params, fallback: false, purpose: 'action' };
       }
     }
     return 'no document';
@@ -487,6 +487,7 @@ export class Session {
       method: this.#app.fallbackMethod ?? 'POST',
       params: { ...req.params, ErrorCode: String(failure.error.twilioCode ?? ''), ErrorUrl: failure.url },
       fallback: true,
+      purpose: 'fallback',
     });
   }
 
@@ -528,7 +529,7 @@ export class Session {
     const params = { ...baseParams(this.#identity(), this.#status, this.#didml), ...this.#parent, ...req.params };
     const t = this.#clock.now();
     const signal = tied ? this.#documentSignal() : undefined;
-    const out = await this.#clock.io(this.#o.webhooks.fetchDocument({ url: req.url, method: req.method, params, cookies: this.#cookies }, signal));
+    const out = await this.#clock.io(this.#o.webhooks.fetchDocument({ url: req.url, method: req.method, params, cookies: this.#cookies, ...(req.purpose ? { purpose: req.purpose } : {}) }, signal));
     // The caller waited that long (in silence, or ringing): in virtual time too.
     if (signal) await this.#clock.elapse(callTimeOf(out), signal);
     this.#emit({
@@ -551,7 +552,7 @@ export class Session {
     this.#status = this.#finalStatus();
     const foreign = this.#foreign(outcome.url);
     if (foreign) return this.#recordError(foreign, outcome.url);
-    const out = await this.#fetch({ url: outcome.url, method: outcome.method, params: outcome.params }, false);
+    const out = await this.#fetch({ url: outcome.url, method: outcome.method, params: outcome.params, purpose: 'action' }, false);
     if (!out.ok) this.#recordError(out.failure.error, out.failure.url);
   }
 

@@ -12,7 +12,6 @@ import type { Level } from '../log.js';
 import { hostPolicy } from '../webhook/hosts.js';
 import { checkDrachtioConfig, type DrachtioConfig } from '../telephony/drachtio/config.js';
 import type { CalleeBehaviour } from '../telephony/mock/script.js';
-import { redisOptions, type StateConfig } from '../state/redis.js';
 
 export interface ServeConfig {
   /** The default app (`apps['*']`), when there is one. */
@@ -32,10 +31,10 @@ export interface ServeConfig {
   /** The session's limits, and how many calls run at once (a runtime's, not a call's). */
   limits: Limits & { maxConcurrentCalls?: number };
   log: { level: Level };
+  /** GET /metrics (src/server/metrics.ts). */
+  metrics?: { enabled: boolean; authToken?: string; queueLabels: number };
   /** The drachtio backend (required with adapter drachtio). */
   drachtio?: DrachtioConfig;
-  /** Shared state (Redis) for several instances; absent: in-process, one instance. */
-  state?: StateConfig;
 }
 
 let validate: ReturnType<Ajv['compile']> | undefined;
@@ -52,7 +51,7 @@ function validator() {
 /** Checks a configuration object, filling in defaults; throws DIDML_CONFIG naming each mistake. */
 export function checkConfig(raw: unknown, source = 'configuration'): ServeConfig {
   const data = structuredClone(raw) as Record<string, unknown>;
-  for (const key of ['http', 'webhook', 'limits', 'log', 'calls', 'mock']) data[key] ??= {};
+  for (const key of ['http', 'webhook', 'limits', 'log', 'calls', 'mock', 'metrics']) data[key] ??= {};
   const v = validator();
   if (!v(data)) {
     // An if/then rule's own "must match then schema" only repeats the error under it.
@@ -76,7 +75,6 @@ export function checkConfig(raw: unknown, source = 'configuration'): ServeConfig
     throw new DidmlError('DIDML_CONFIG', `${source}: ${(e as Error).message}`);
   }
   if (config.drachtio) checkDrachtioConfig(config.drachtio, source);
-  if (config.state) redisOptions(config.state, `${source}: state`); // names a bad URL or an unreadable TLS file
   return config;
 }
 

@@ -12,7 +12,6 @@ import { realClock } from '../clock.js';
 import { DidmlError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
 import { CallService } from '../calls/service.js';
-import { createCallStore } from '../state/index.js';
 import { appFor, type AppTable } from '../calls/routing.js';
 import { simulateCall, type CallScript } from '../runtime/simulate.js';
 import type { TelephonyAdapter } from '../telephony/adapter.js';
@@ -21,6 +20,7 @@ import { createWebhookClient } from '../webhook/client.js';
 import { describeSigningToken } from '../webhook/signature.js';
 import { hostPolicy, type HostPolicy } from '../webhook/hosts.js';
 import { checkControlAuth } from './control-auth.js';
+import { createMetrics, DEFAULT_METRICS, metricsRoute } from './metrics.js';
 import type { WebhookClient } from '../webhook/types.js';
 import type { ServeConfig } from './config.js';
 import { createHttp, formRoutes } from './http.js';
@@ -96,10 +96,15 @@ export async function startRuntime(config: ServeConfig, options: RuntimeOptions 
     adapter = own;
   }
   const accountSid = config.accountSid ?? 'AC' + '0'.repeat(32);
+  // Metrics (GET /metrics): the call service's hooks and the webhook client tell them what happens.
+  const metricsConfig = config.metrics ?? DEFAULT_METRICS;
+  const metrics = metricsConfig.enabled ? createMetrics({ queueLabels: metricsConfig.queueLabels, refused: (): number => calls.stats().callsRefused }) : undefined;
+  const served = metrics ? metrics.instrument(webhooks) : webhooks;
   const calls = new CallService({
     apps: config.apps,
     adapter,
-    webhooks,
+    webhooks: served,
+    ...(metrics ? { hooks: metrics.hooks } : {}),
     clock: adapter.clock,
     log,
     accountSid,
@@ -107,27 +112,13 @@ export async function startRuntime(config: ServeConfig, options: RuntimeOptions 
     maxDocumentBytes: config.webhook.maxBytes,
     keepEnded: config.calls.keepEnded,
     keepEndedSeconds: config.calls.keepEndedSeconds,
-    // In-process, or shared with the other instances over Redis (config `state`).
-    store: createCallStore(config, log),
   });
-  try {
-    await calls.start();
-  } catch (e) {
-    // The shared state refused this instance (wrong credentials): nothing may keep running.
-    await adapter.close().catch(() => undefined);
-    if (!options.webhooks) await webhooks.close();
-    throw e;
-  }
   const bootedAt = Date.now();
   const scripts = config.adapter === 'mock';
 
   const http = await createHttp({ log, bodyLimit: Math.max(MAX_SCRIPT_BYTES, MAX_FORM_BYTES) });
-  // Degraded (the shared state is unreachable or behind) is still HTTP 200: the calls go on, and a
-  // Redis outage must not make a router drain every instance at once.
-  http.get('/health', async () => {
-    const state = calls.store.health();
-    return { status: state.status, adapter: config.adapter, ...calls.stats(), uptimeSeconds: Math.round((Date.now() - bootedAt) / 1000), state };
-  });
+  http.get('/health', async () => ({ status: 'ok', adapter: config.adapter, ...calls.stats(), uptimeSeconds: Math.round((Date.now() - bootedAt) / 1000) }));
+  if (metrics) metricsRoute(http, metrics, metricsConfig, log);
   if (scripts) {
     http.post<{ Body: CallScript }>(
       '/calls',
@@ -162,9 +153,12 @@ export async function startRuntime(config: ServeConfig, options: RuntimeOptions 
             .send(twilioError(503, CODES.unavailable, `the runtime is running ${calls.stats().activeCalls} calls, its limits.maxConcurrentCalls; try again later`));
         }
         let r;
+        const scripted = metrics?.scripted(script.outbound ? 'outbound-api' : 'inbound');
         try {
-          r = await calls.counted(() => simulateCall({ app: routed.app, call: script, webhooks, limits: config.limits }));
+          r = await calls.counted(() => simulateCall({ app: routed.app, call: script, webhooks: served, limits: config.limits, ...(scripted ? { onEvent: (e) => scripted.event(e) } : {}) }));
+          scripted?.ended(r.summary.status);
         } catch (e) {
+          scripted?.ended('failed');
           // A script the schema let through but the mock cannot play (caller[2] with two kinds...).
           if (e instanceof DidmlError) return reply.code(400).send(twilioError(400, CODES.callsResource, e.message));
           throw e;
@@ -189,7 +183,6 @@ export async function startRuntime(config: ServeConfig, options: RuntimeOptions 
     // The backend cannot start (drachtio-server refused the secret...): nothing may keep running.
     await adapter.close().catch(() => undefined);
     await http.close();
-    await calls.store.close();
     if (!options.webhooks) await webhooks.close();
     throw e;
   }
@@ -207,7 +200,6 @@ export async function startRuntime(config: ServeConfig, options: RuntimeOptions 
       await adapter.close();
       await calls.settled();
       await http.close();
-      await calls.store.close();
       if (!options.webhooks) await webhooks.close();
       log.info('didml runtime stopped', { callsStarted: calls.stats().callsStarted, callsEnded: calls.stats().callsEnded });
     },

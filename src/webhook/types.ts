@@ -17,6 +17,13 @@ export interface WebhookRequest {
   params: Record<string, string>;
   /** The call's cookies: sent with the request, and kept from what the app answers. */
   cookies?: CookieJar;
+  /**
+   * What the document is requested for (metrics count by it; the transport ignores it): a
+   * document of the call's own (the default: its URL, a Calls API update's, a wait or screening
+   * document), where a verb sends the call (its `action`, a <Redirect>), or the app's fallback
+   * URL after a failure.
+   */
+  purpose?: 'document' | 'action' | 'fallback';
 }
 
 export interface FetchedDocument {
