@@ -1,6 +1,9 @@
 // The runtime's calls: the ones that arrive (routed to their number's app) and the ones it is
-// asked to place (Twilio's Calls API), each run by a Session, each in the registry while it is
-// live and for a while after. The REST routes are thin on top of this; nothing here knows HTTP.
+// asked to place (Twilio's Calls API), each run by a Session, each in the call store while it is
+// live and for a while after. The REST routes are thin on top of this; nothing here knows HTTP,
+// nor which store is in use (one process, or several instances over Redis: src/state/). The
+// sessions, and the handles that steer them, stay here: a command for a call another instance
+// runs goes to that instance through the store, and comes back as its outcome.
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import { Queues } from '../runtime/queues.js';
@@ -9,7 +12,9 @@ import type { Limits } from '../runtime/limits.js';
 import { Session, type AppChanges, type AppConfig, type CallSummary, type Instructions, type OutboundCall, type StatusChange } from '../runtime/session.js';
 import type { DialTarget, InboundCall, OriginateOptions, TelephonyAdapter } from '../telephony/adapter.js';
 import type { WebhookClient } from '../webhook/types.js';
-import { CallRegistry, isEnded, type CallFilter, type CallRecord } from './registry.js';
+import { CallRequestError } from '../state/errors.js';
+import { MemoryCallStore } from '../state/memory.js';
+import { isEnded, type CallCommand, type CallFilter, type CallRecord, type CallStore } from '../state/types.js';
 import { appFor, type AppTable } from './routing.js';
 import { placedResponse, safely, watchLeg, type CallHooks } from './hooks.js';
 
@@ -25,9 +30,17 @@ export interface CallServiceOptions {
   maxDocumentBytes: number;
   keepEnded: number;
   keepEndedSeconds: number;
+  /** Where call records live and commands travel (default: in-process, keepEnded/keepEndedSeconds). */
+  store?: CallStore;
   ids?: IdGenerator;
   /** Told what the calls do (the server's metrics). */
   hooks?: CallHooks;
+}
+
+/** How a live call is steered: what the Calls API's update does to it. */
+export interface CallControl {
+  redirect(next: Instructions, changes?: AppChanges): void;
+  end(status: 'completed' | 'canceled', reason: string): void;
 }
 
 /** A call to place: what `POST .../Calls.json` asked, checked and typed by the REST layer. */
@@ -46,22 +59,17 @@ export interface PlaceCall {
 }
 
 /** A request the service cannot take, with Twilio's code and the HTTP status to answer with. */
-export class CallRequestError extends Error {
-  override name = 'CallRequestError';
-  constructor(
-    readonly code: number,
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export { CallRequestError };
 
 const NOT_IN_PROGRESS = 21220;
+const notFound = (sid: string) => new CallRequestError(20404, 404, `The requested resource /Calls/${sid}.json was not found`);
+const notInProgress = (r: CallRecord) => new CallRequestError(NOT_IN_PROGRESS, 400, `Call ${r.sid} is not in progress: it ended ${r.status}. Cannot redirect or end it.`);
 
 export class CallService {
-  readonly registry: CallRegistry;
+  readonly store: CallStore;
   readonly queues: Queues;
+  /** The live calls this instance runs, by sid: how to steer each. */
+  readonly #controls = new Map<string, CallControl>();
   readonly #o: CallServiceOptions;
   readonly #sessions = new Set<Session>();
   readonly #running = new Set<Promise<unknown>>();
@@ -73,9 +81,14 @@ export class CallService {
   constructor(options: CallServiceOptions) {
     this.#o = options;
     this.#ids = options.ids ?? randomIds;
-    this.registry = new CallRegistry({ keepEnded: options.keepEnded, keepEndedSeconds: options.keepEndedSeconds });
+    this.store = options.store ?? new MemoryCallStore({ keepEnded: options.keepEnded, keepEndedSeconds: options.keepEndedSeconds });
     // One set of queues for every call of the runtime: <Enqueue> on one call, <Dial><Queue> on another.
     this.queues = new Queues(options.clock, () => this.#ids('QU'));
+  }
+
+  /** Starts the store and takes the commands other instances send for this one's calls. */
+  async start(): Promise<void> {
+    await this.store.start((sid, command) => this.#apply(sid, command));
   }
 
   stats() {
@@ -108,14 +121,17 @@ export class CallService {
       void call.leg.reject('not-found').catch((e: unknown) => log.debug('refusing the call failed', { callId: call.callId, error: String(e) }));
       return;
     }
-    const session = this.#session(call, { app: routed.app }, { from: call.from, to: call.to, direction: 'inbound', ...(call.callerName !== undefined ? { callerName: call.callerName } : {}) });
+    const session = this.#session({}, call, { app: routed.app }, { from: call.from, to: call.to, direction: 'inbound', ...(call.callerName !== undefined ? { callerName: call.callerName } : {}) });
     const sipFinal = this.#o.hooks?.sipFinal;
     if (sipFinal) watchLeg(call.leg, sipFinal);
     this.#run(session, log.child({ callSid: session.callSid, callId: call.callId }), { from: call.from, to: call.to, app: routed.key, direction: 'inbound' });
   }
 
-  /** Places a call (the Calls API's create): answers at once with its record, status queued. */
-  place(request: PlaceCall): CallRecord {
+  /**
+   * Places a call (the Calls API's create): answers with its record, status queued, once the
+   * store holds it (so an answered create is never lost); the INVITE goes out after.
+   */
+  async place(request: PlaceCall): Promise<CallRecord> {
     const adapter = this.#o.adapter;
     if (!adapter) throw new CallRequestError(21200, 400, 'this runtime has no telephony backend to place calls on');
     if (this.full) {
@@ -143,6 +159,7 @@ export class CallService {
       ...(request.record ? { record: request.record } : {}),
     };
     const session = this.#session(
+      { durable: true },
       undefined,
       {
         app: request.app,
@@ -152,29 +169,50 @@ export class CallService {
       },
       { from: request.from, to: request.to, direction: 'outbound-api' },
     );
+    try {
+      await session.recorded;
+    } catch (e) {
+      this.#controls.delete(session.callSid);
+      throw e;
+    }
     // Answered as Twilio does: queued, before the INVITE goes out.
-    const queued = { ...this.registry.get(session.callSid)!.record };
+    const queued = this.store.owned(session.callSid)!;
     this.#run(session, this.#o.log.child({ callSid: session.callSid }), { from: request.from, to: request.to, direction: 'outbound-api' });
     return queued;
   }
 
-  /** The Calls API's update: new instructions for a live call, or its end. */
-  update(sid: string, change: { instructions?: Instructions; changes?: AppChanges; status?: 'completed' | 'canceled' }): CallRecord {
-    const entry = this.registry.get(sid);
-    if (!entry) throw new CallRequestError(20404, 404, `The requested resource /Calls/${sid}.json was not found`);
-    const { record, control } = entry;
-    if (isEnded(record.status) || !control) {
-      throw new CallRequestError(NOT_IN_PROGRESS, 400, `Call ${sid} is not in progress: it ended ${record.status}. Cannot redirect or end it.`);
-    }
+  /** The Calls API's update: new instructions for a live call, or its end, by whichever instance runs it. */
+  async update(sid: string, change: CallCommand): Promise<CallRecord> {
+    const record = await this.store.get(sid);
+    if (!record) throw notFound(sid);
+    if (isEnded(record.status)) throw notInProgress(record);
+    return this.store.command(sid, change);
+  }
+
+  /** A command for a call of this instance (from its own REST API or another instance's). */
+  async #apply(sid: string, change: CallCommand): Promise<CallRecord> {
+    const record = this.store.owned(sid);
+    if (!record) throw notFound(sid);
+    const control = this.#controls.get(sid);
+    if (isEnded(record.status) || !control) throw notInProgress(record);
     if (change.status === 'canceled' && record.status === 'in-progress') {
       // Twilio: canceled "will not affect calls already in progress"; the answer is the call as it is.
       this.#o.log.warn('Status=canceled has no effect on a call in progress (as on Twilio); Status=completed hangs it up', { callSid: sid });
-      return { ...record };
+      return record;
     }
     // A call still queued or ringing takes new instructions too: they run once it is answered.
     if (change.status) control.end(change.status, change.status === 'canceled' ? 'the call was canceled through the REST API' : 'the call was ended through the REST API (Status=completed)');
     else if (change.instructions) control.redirect(change.instructions, change.changes);
-    return { ...this.registry.get(sid)!.record };
+    return this.store.owned(sid)!;
+  }
+
+  get(sid: string): Promise<CallRecord | undefined> {
+    return this.store.get(sid);
+  }
+
+  /** Removes an ended call's record (the Calls API's DELETE). */
+  delete(sid: string): Promise<'deleted' | 'live' | 'unknown'> {
+    return this.store.delete(sid);
   }
 
   /** Counts a call run elsewhere (a scripted call of POST /calls) among the runtime's, for limits and /health. */
@@ -200,15 +238,16 @@ export class CallService {
     while (this.#running.size > 0) await Promise.allSettled([...this.#running]);
   }
 
-  list(filter: CallFilter): CallRecord[] {
-    return this.registry.list(filter);
+  list(filter: CallFilter): Promise<CallRecord[]> {
+    return this.store.list(filter);
   }
 
   #session(
+    how: { durable?: boolean },
     call: InboundCall | undefined,
     o: Pick<ConstructorParameters<typeof Session>[1], 'app' | 'outbound' | 'twiml' | 'limits'>,
     record: Pick<CallRecord, 'from' | 'to' | 'direction' | 'callerName'>,
-  ): Session {
+  ): Session & { recorded: Promise<void> } {
     const sid = this.#ids('CA');
     let log: Logger = this.#o.log;
     const session = new Session(call, {
@@ -231,16 +270,20 @@ export class CallService {
       },
     });
     log = this.#o.log.child({ callSid: sid });
-    this.registry.add(
-      { sid, accountSid: this.#o.accountSid, status: call ? 'ringing' : 'queued', ...record, ...(call ? { callId: call.callId } : {}) },
-      { redirect: (next, changes) => session.redirect(next, changes), end: (status, reason) => session.end(status, reason) },
+    this.#controls.set(sid, { redirect: (next, changes) => session.redirect(next, changes), end: (status, reason) => session.end(status, reason) });
+    const now = Date.now();
+    const recorded = this.store.add(
+      { sid, accountSid: this.#o.accountSid, status: call ? 'ringing' : 'queued', ...record, ...(call ? { callId: call.callId } : {}), instance: this.store.instanceId, dateCreated: now, dateUpdated: now },
+      how,
     );
-    return session;
+    // Only a durable add (a placed call) can fail, and place() answers with its failure.
+    if (!how.durable) recorded.catch((e: unknown) => this.#o.log.warn('the call record could not be kept', { callSid: sid, error: String(e) }));
+    return Object.assign(session, { recorded });
   }
 
   #status(sid: string, change: StatusChange): void {
     const wall = Date.now();
-    const record = this.registry.get(sid)?.record;
+    const record = this.store.owned(sid);
     const patch: Partial<CallRecord> = { status: change.status };
     if (change.callId) patch.callId = change.callId;
     if (change.answeredBy) patch.answeredBy = change.answeredBy;
@@ -251,7 +294,8 @@ export class CallService {
       patch.startTime = record?.startTime ?? wall;
       patch.duration = record?.startTime !== undefined ? Math.round((wall - record.startTime) / 1000) : 0;
     }
-    this.registry.update(sid, patch);
+    if (change.endedAt !== undefined) this.#controls.delete(sid);
+    this.store.update(sid, patch);
   }
 
   #run(session: Session, log: Logger, fields: Record<string, unknown>): void {
@@ -276,6 +320,7 @@ export class CallService {
       )
       .finally(() => {
         this.#sessions.delete(session);
+        this.#controls.delete(session.callSid);
         this.#ended++;
         this.#running.delete(p);
       });

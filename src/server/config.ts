@@ -12,6 +12,7 @@ import type { Level } from '../log.js';
 import { hostPolicy } from '../webhook/hosts.js';
 import { checkDrachtioConfig, type DrachtioConfig } from '../telephony/drachtio/config.js';
 import type { CalleeBehaviour } from '../telephony/mock/script.js';
+import { redisOptions, type StateConfig } from '../state/redis.js';
 
 export interface ServeConfig {
   /** The default app (`apps['*']`), when there is one. */
@@ -35,6 +36,8 @@ export interface ServeConfig {
   metrics?: { enabled: boolean; authToken?: string; queueLabels: number };
   /** The drachtio backend (required with adapter drachtio). */
   drachtio?: DrachtioConfig;
+  /** Shared state (Redis) for several instances; absent: in-process, one instance. */
+  state?: StateConfig;
 }
 
 let validate: ReturnType<Ajv['compile']> | undefined;
@@ -75,6 +78,7 @@ export function checkConfig(raw: unknown, source = 'configuration'): ServeConfig
     throw new DidmlError('DIDML_CONFIG', `${source}: ${(e as Error).message}`);
   }
   if (config.drachtio) checkDrachtioConfig(config.drachtio, source);
+  if (config.state) redisOptions(config.state, `${source}: state`); // names a bad URL or an unreadable TLS file
   return config;
 }
 

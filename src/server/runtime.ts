@@ -12,6 +12,7 @@ import { realClock } from '../clock.js';
 import { DidmlError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
 import { CallService } from '../calls/service.js';
+import { createCallStore } from '../state/index.js';
 import { appFor, type AppTable } from '../calls/routing.js';
 import { simulateCall, type CallScript } from '../runtime/simulate.js';
 import type { TelephonyAdapter } from '../telephony/adapter.js';
@@ -112,12 +113,27 @@ export async function startRuntime(config: ServeConfig, options: RuntimeOptions 
     maxDocumentBytes: config.webhook.maxBytes,
     keepEnded: config.calls.keepEnded,
     keepEndedSeconds: config.calls.keepEndedSeconds,
+    // In-process, or shared with the other instances over Redis (config `state`).
+    store: createCallStore(config, log),
   });
+  try {
+    await calls.start();
+  } catch (e) {
+    // The shared state refused this instance (wrong credentials): nothing may keep running.
+    await adapter.close().catch(() => undefined);
+    if (!options.webhooks) await webhooks.close();
+    throw e;
+  }
   const bootedAt = Date.now();
   const scripts = config.adapter === 'mock';
 
   const http = await createHttp({ log, bodyLimit: Math.max(MAX_SCRIPT_BYTES, MAX_FORM_BYTES) });
-  http.get('/health', async () => ({ status: 'ok', adapter: config.adapter, ...calls.stats(), uptimeSeconds: Math.round((Date.now() - bootedAt) / 1000) }));
+  // Degraded (the shared state is unreachable or behind) is still HTTP 200: the calls go on, and a
+  // Redis outage must not make a router drain every instance at once.
+  http.get('/health', async () => {
+    const state = calls.store.health();
+    return { status: state.status, adapter: config.adapter, ...calls.stats(), uptimeSeconds: Math.round((Date.now() - bootedAt) / 1000), state };
+  });
   if (metrics) metricsRoute(http, metrics, metricsConfig, log);
   if (scripts) {
     http.post<{ Body: CallScript }>(
@@ -183,6 +199,7 @@ export async function startRuntime(config: ServeConfig, options: RuntimeOptions 
     // The backend cannot start (drachtio-server refused the secret...): nothing may keep running.
     await adapter.close().catch(() => undefined);
     await http.close();
+    await calls.store.close();
     if (!options.webhooks) await webhooks.close();
     throw e;
   }
@@ -200,6 +217,7 @@ export async function startRuntime(config: ServeConfig, options: RuntimeOptions 
       await adapter.close();
       await calls.settled();
       await http.close();
+      await calls.store.close();
       if (!options.webhooks) await webhooks.close();
       log.info('didml runtime stopped', { callsStarted: calls.stats().callsStarted, callsEnded: calls.stats().callsEnded });
     },
