@@ -101,3 +101,4 @@ await import('./media.mjs'); // <Connect><Stream>'s relay: RTP frames to Twilio 
 await import('./rest.mjs'); // calls created per second through Twilio's Calls API (mock backend) beside a bare fastify form route
 await import('./lsp.mjs'); // `didml lsp`: a keystroke's didChange to its publishDiagnostics on a 64 KiB document, beside a bare lint() of it
 await import('./templates.mjs'); // folder documents as templates (TwiML Bins): a static document as before and as served now, a template rendered per request
+await import('./metrics.mjs'); // what the Prometheus metrics cost a call: simulated calls with and without the observers didml serve adds
