@@ -149,7 +149,11 @@ export class RedisCallStore implements CallStore {
 
   async start(commands: CommandHandler): Promise<void> {
     this.#commands = commands;
-    this.#redis.on('error', (e: Error) => this.#lost(e));
+    let lastError = '';
+    this.#redis.on('error', (e: Error) => {
+      lastError = e.message;
+      this.#lost(e);
+    });
     this.#redis.on('close', () => this.#lost(new Error('connection closed')));
     this.#redis.on('ready', () => void this.#back());
     this.#sub.on('error', (e: Error) => this.#log.debug('state subscriber error', { error: e.message }));
@@ -157,7 +161,8 @@ export class RedisCallStore implements CallStore {
     const connected = await Promise.allSettled([this.#redis.connect(), this.#sub.connect()]);
     const failed = connected.find((c): c is PromiseRejectedResult => c.status === 'rejected');
     if (failed) {
-      const message = String((failed.reason as Error)?.message ?? failed.reason);
+      // ioredis says "Connection is closed"; why is in the error event before it (WRONGPASS...).
+      const message = lastError || String((failed.reason as Error)?.message ?? failed.reason);
       // Wrong credentials will not get better by waiting: refuse to start, saying which.
       if (/WRONGPASS|NOAUTH|invalid password|invalid username/i.test(message)) {
         await this.#quit();
