@@ -207,6 +207,9 @@ export async function startRuntime(config: ServeConfig, options: RuntimeOptions 
   if (!config.http.authToken && scripts && !LOOPBACK.test(address.address)) {
     log.warn('the control server takes POST /calls from anyone who can reach it: set http.authToken', { control: url });
   }
+  if (metrics && !metricsConfig.authToken && !LOOPBACK.test(address.address)) {
+    log.warn('GET /metrics is open to anyone who can reach the control server: set metrics.authToken, or keep the port on a private network', { control: url });
+  }
 
   return {
     url,
