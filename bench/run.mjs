@@ -102,3 +102,4 @@ await import('./rest.mjs'); // calls created per second through Twilio's Calls A
 await import('./lsp.mjs'); // `didml lsp`: a keystroke's didChange to its publishDiagnostics on a 64 KiB document, beside a bare lint() of it
 await import('./templates.mjs'); // folder documents as templates (TwiML Bins): a static document as before and as served now, a template rendered per request
 await import('./metrics.mjs'); // what the Prometheus metrics cost a call: simulated calls with and without the observers didml serve adds
+await import('./state.mjs'); // the shared call state: a Redis-backed create + update + read, and a command to the owner, beside the in-process store (skipped without redis-server)
