@@ -8,6 +8,8 @@ import { startRuntime, type Runtime } from '../../src/server/runtime.js';
 import { createLogger } from '../../src/log.js';
 import { stateErrors } from '../../src/metrics.js';
 import { startApp, xml, type Route, type TestApp } from '../runtime/support.js';
+import { realClock } from '../../src/clock.js';
+import { createMockAdapter } from '../../src/telephony/mock/index.js';
 
 const ACCOUNT = 'AC' + '5678abcd'.repeat(4);
 const TOKEN = 'metrics-test-token';
@@ -53,7 +55,7 @@ interface Setup {
   until(sid: string, ok: (status: string) => boolean): Promise<void>;
 }
 
-async function setup(routes: Record<string, Route>, config: (app: TestApp) => Record<string, unknown> = () => ({})): Promise<Setup> {
+async function setup(routes: Record<string, Route>, config: (app: TestApp) => Record<string, unknown> = () => ({}), adapter?: ReturnType<typeof createMockAdapter>): Promise<Setup> {
   const app = await startApp(routes);
   cleanups.push(() => app.close());
   const rt = await startRuntime(
@@ -65,7 +67,7 @@ async function setup(routes: Record<string, Route>, config: (app: TestApp) => Re
       mock: { callees: { [BUSY]: { response: 'busy' }, '*': { ring: 0.1 } } },
       ...config(app),
     }),
-    { log: createLogger({ level: 'error', write: () => undefined }) },
+    { log: createLogger({ level: 'error', write: () => undefined }), ...(adapter ? { adapter } : {}) },
   );
   cleanups.push(() => rt.close());
   const client = twilio(ACCOUNT, TOKEN);
@@ -216,5 +218,32 @@ describe('GET /metrics', () => {
   it('a bad metrics config names the key', () => {
     expect(() => checkConfig({ app: { url: 'http://127.0.0.1/' }, metrics: { queueLabels: -1 } })).toThrow(/metrics\.queueLabels/);
     expect(() => checkConfig({ app: { url: 'http://127.0.0.1/' }, metrics: { token: 'x' } })).toThrow(/metrics "token" is not a known key/);
+  });
+  it('counts a call that arrives on the backend: its <Dial> callee and <Refer> answered as the far ends said, on a live call', async () => {
+    const adapter = createMockAdapter({ clock: realClock });
+    const s = await setup({ '/voice': xml('<Dial timeout="5"><Sip>sip:agent@pbx.example.com</Sip></Dial><Refer><Sip>sip:queue@pbx.example.com</Sip></Refer>') }, () => ({}), adapter);
+    const call = adapter.placeCall({ callees: { 'sip:agent@pbx.example.com': { response: 480 } }, refer: { response: 403 } });
+    await call.leg.ended;
+    await s.rt.calls.settled();
+    const m = await s.scrape();
+    expect(total(m, 'didml_calls_started_total', { direction: 'inbound' })).toBe(1);
+    expect(total(m, 'didml_calls_ended_total', { direction: 'inbound', status: 'completed' })).toBe(1);
+    expect(total(m, 'didml_sip_final_responses_total', { code: '480', request: 'dial' })).toBe(1);
+    expect(total(m, 'didml_sip_final_responses_total', { code: '403', request: 'refer' })).toBe(1);
+    expect(total(m, 'didml_sip_final_responses_total')).toBe(2);
+  });
+
+  it('counts an app that cannot be reached (DIDML_WEBHOOK_CONNECT, 11205) and calls refused at limits.maxConcurrentCalls', async () => {
+    const s = await setup({ '/voice': xml('<Pause length="20"/>') }, () => ({ limits: { maxConcurrentCalls: 1 }, apps: { '+14155550199': { url: 'http://127.0.0.1:1/voice' } } }));
+    await s.script({ to: '+14155550199' });
+    let m = await s.scrape();
+    expect(total(m, 'didml_webhook_failures_total', { kind: 'document', code: 'DIDML_WEBHOOK_CONNECT', twilio_code: '11205' })).toBe(1);
+    expect(total(m, 'didml_calls_refused_total')).toBe(0);
+    const live = await s.client.calls.create({ to: ANSWERS, from: '+14155550100', url: s.app.url('/voice') });
+    await expect(s.client.calls.create({ to: ANSWERS, from: '+14155550100', url: s.app.url('/voice') })).rejects.toMatchObject({ status: 429 });
+    m = await s.scrape();
+    expect(total(m, 'didml_calls_refused_total')).toBe(1);
+    expect(total(m, 'didml_calls_active', { direction: 'outbound-api' })).toBe(1);
+    await s.client.calls(live.sid).update({ status: 'completed' });
   });
 });
