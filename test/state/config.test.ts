@@ -1,5 +1,7 @@
 // The `state` section of the configuration: a mistake names its key and the fix, before anything
 // connects; Redis refusing the credentials stops the start with a clear error.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.js';
 import { checkConfig } from '../../src/server/config.js';
@@ -17,6 +19,13 @@ describe('state configuration', () => {
     expect(o).toMatchObject({ host: 'redis.example.com', port: 6380, db: 2, username: 'user', password: 'p@ss', tls: { servername: 'redis.example.com' }, where: 'rediss://redis.example.com:6380/2' });
     expect(JSON.stringify(o)).not.toContain('where":"rediss://user');
     expect(redisOptions(state({}).state!)).not.toHaveProperty('tls');
+  });
+
+  it("takes the README's state section as written", () => {
+    const readme = readFileSync(join(import.meta.dirname, '../../README.md'), 'utf8');
+    const line = /^ {2}"state": (\{.*\})$/m.exec(readme)?.[1];
+    expect(line, 'the README shows a "state" section').toBeDefined();
+    expect(checkConfig({ ...base, state: JSON.parse(line!) as object }).state).toMatchObject({ url: 'redis://didml:secret@redis.internal:6379/0', instanceTtlSeconds: 15 });
   });
 
   it('names each mistake and its fix', () => {
