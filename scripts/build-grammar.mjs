@@ -224,6 +224,8 @@ function indexOf(g) {
       children: el.children ?? [],
       anyChildren: Boolean(el.anyChildren),
       requires: el.requires ?? [],
+      ...(el['x-runtime'] ? { runtime: el['x-runtime'] } : {}),
+      ...(el['x-runtime-children'] ? { runtimeChildren: el['x-runtime-children'] } : {}),
       childTags,
       attributes,
     };

@@ -63,6 +63,10 @@ export interface ElementDef {
   anyChildren: boolean;
   /** What the element must hold beyond its schema (grammar `requires`; the lint rule of that name). */
   requires: readonly Requirement[];
+  /** Accepted, not run by didml's runtime: why (grammar `x-runtime` on an element). */
+  runtime?: string;
+  /** Children not run in this parent, by definition id or `Id[attribute]`: why (grammar `x-runtime-children`). */
+  runtimeChildren?: Readonly<Record<string, string>>;
   /** Lower-cased tag → definition id, for the children this element allows. */
   childTags: Record<string, string>;
   attributes: Record<string, AttributeSchema>;
@@ -161,4 +165,26 @@ export function attributeByLowerName(def: ElementDef): Map<string, string> {
     attrLowerCache.set(def, m);
   }
   return m;
+}
+
+/**
+ * Why the runtime does not run this child in this parent (grammar `x-runtime` on the child,
+ * `x-runtime-children` on the parent: by id, or `Id[attribute]` when the child writes that
+ * attribute, named in the answer: the child runs, without it); undefined when it runs.
+ */
+export function childNotRun(
+  parent: ElementDef | undefined,
+  childId: string,
+  child: ElementDef | undefined,
+  writes: (attribute: string) => boolean,
+): { why: string; attribute?: string } | undefined {
+  if (child?.runtime) return { why: child.runtime };
+  const marks = parent?.runtimeChildren;
+  if (!marks) return undefined;
+  if (marks[childId]) return { why: marks[childId] };
+  for (const [key, why] of Object.entries(marks)) {
+    const m = /^([^[]+)\[([^\]]+)\]$/.exec(key);
+    if (m && m[1] === childId && writes(m[2]!)) return { why, attribute: m[2]! };
+  }
+  return undefined;
 }

@@ -495,10 +495,10 @@ export class Session {
   #notHonoured(doc: RunnableDocument, url: string): void {
     const backend = this.#leg.backend;
     for (const n of notHonoured(doc.root, doc.dialect, backend)) {
-      const key = `${url}\u0000${n.element}\u0000${n.attribute}`;
+      const key = `${url}\u0000${n.element}\u0000${n.attribute ?? `in ${n.parentTag}`}`;
       if (this.#reported.has(key)) continue;
       this.#reported.add(key);
-      this.#emit({ type: 'warning', url, rule: 'runtime-support', element: n.tag, attribute: n.attribute, message: notHonouredMessage(n, backend) });
+      this.#emit({ type: 'warning', url, rule: 'runtime-support', element: n.tag, ...(n.attribute !== undefined ? { attribute: n.attribute } : {}), ...(n.parentTag !== undefined ? { parent: n.parentTag } : {}), message: notHonouredMessage(n, backend) });
     }
   }
 
