@@ -159,10 +159,15 @@ export function createMetrics(options: { queueLabels: number; refused?: () => nu
       };
     },
     scripted(direction) {
-      hooks.started!(direction);
+      // Begun at its first event: a script the mock refuses before the call starts (a 400) is no call.
+      let begun = false;
       let answered = false;
       return {
         event(e) {
+          if (!begun) {
+            begun = true;
+            hooks.started!(direction);
+          }
           onEvent(e);
           safely(() => TRANSCRIPT[e.type]?.(e));
           // A placed call's INVITE answered: its 200 (the mock records the answer, not the response).
@@ -171,7 +176,9 @@ export function createMetrics(options: { queueLabels: number; refused?: () => nu
             sipFinal(200, 'outbound');
           }
         },
-        ended: (status) => hooks.ended!(direction, status),
+        ended(status) {
+          if (begun) hooks.ended!(direction, status);
+        },
       };
     },
   };

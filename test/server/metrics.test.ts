@@ -246,4 +246,13 @@ describe('GET /metrics', () => {
     expect(total(m, 'didml_calls_active', { direction: 'outbound-api' })).toBe(1);
     await s.client.calls(live.sid).update({ status: 'completed' });
   });
+  it('a script POST /calls refuses (400) is no call: nothing is counted', async () => {
+    const s = await setup({ '/voice': xml('<Say>hi</Say>') });
+    const res = await fetch(`${s.rt.url}/calls`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ outbound: { to: ANSWERS }, from: '+14155550100' }) });
+    expect(res.status).toBe(400);
+    const m = await s.scrape();
+    expect(total(m, 'didml_calls_started_total')).toBe(0);
+    expect(total(m, 'didml_calls_ended_total')).toBe(0);
+    expect(total(m, 'didml_calls_active')).toBe(0);
+  });
 });
