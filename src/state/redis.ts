@@ -316,7 +316,9 @@ export class RedisCallStore implements CallStore {
 
   async #quit(): Promise<void> {
     this.#closed = true;
-    await Promise.allSettled([this.#redis.quit(), this.#sub.quit()]);
+    // QUIT only on a live connection (queued on a dead one, it would wait for Redis), and not for ever.
+    const quit = (r: Redis) => (r.status === 'ready' ? Promise.race([r.quit(), new Promise((ok) => setTimeout(ok, this.#o.writeTimeoutMs).unref())]) : undefined);
+    await Promise.allSettled([quit(this.#redis), quit(this.#sub)]);
     this.#redis.disconnect();
     this.#sub.disconnect();
   }

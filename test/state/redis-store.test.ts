@@ -179,3 +179,25 @@ describe.skipIf(!haveRedis)(`Redis call store${haveRedis ? '' : ` (${NO_REDIS})`
     ]);
   });
 });
+
+describe.skipIf(!haveRedis)(`Redis call store, started or stopped while Redis is away${haveRedis ? '' : ` (${NO_REDIS})`}`, () => {
+  it('a runtime starts degraded while Redis is not there yet, is ok once it is, and closes while it is gone again', async () => {
+    const { checkConfig } = await import('../../src/server/config.js');
+    const { startRuntime } = await import('../../src/server/runtime.js');
+    const own = await startRedis();
+    await own.stop();
+    try {
+      const rt = await startRuntime(checkConfig({ http: { port: 0 }, app: { url: 'https://app.example.com/voice' }, state: { url: own.url, writeTimeoutMs: 300 } }), { log: createLogger({ level: 'error' }) });
+      const health = async () => (await (await fetch(`${rt.url}/health`)).json()) as { status: string; state: { status: string; reason: string } };
+      expect(await health()).toMatchObject({ status: 'degraded', state: { status: 'degraded', reason: expect.stringContaining('unreachable since') } });
+      await own.start();
+      await until('ok once Redis is up', async () => (await health()).status === 'ok', 15_000);
+      await own.stop();
+      await until('degraded again', async () => (await health()).status === 'degraded');
+      // Closing does not wait for Redis to come back.
+      await rt.close();
+    } finally {
+      await own.close();
+    }
+  });
+});
