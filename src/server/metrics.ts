@@ -93,23 +93,23 @@ export function createMetrics(options: { queueLabels: number; refused?: () => nu
   const sipFinal = (code: number, request: SipRequestKind) => sip.inc({ code: sipLabel(code), request });
 
   // What each of a call's runtime events counts for: a table, the event's type its key.
-  const RUNTIME: Record<string, (e: RuntimeEvent) => void> = {
+  const RUNTIME = new Map<string, (e: RuntimeEvent) => void>(Object.entries({
     error: (e) => callErrors.inc({ code: typeof e['code'] === 'string' ? e['code'] : 'none', twilio_code: twilioLabel(e['twilioCode']) }),
     enqueue: (e) => queueSize.inc({ queue: queueLabel(String(e['queue'])) }),
     // Every caller who joined a line leaves it with one such event (bridged, leave, hangup, redirected); queue-full never joined.
     queue: (e) => {
       if (e['result'] !== 'queue-full') queueSize.dec({ queue: queueLabel(String(e['queue'])) });
     },
-  };
+  }));
   // A scripted call runs on a mock of its own: its final responses are in its transcript (a 401 challenge is followed by the retry's).
-  const TRANSCRIPT: Record<string, (e: RuntimeEvent) => void> = {
+  const TRANSCRIPT = new Map<string, (e: RuntimeEvent) => void>(Object.entries({
     'dial-response': (e) => {
       if (e['status'] !== 'challenge') sipFinal(Number(e['sipResponseCode']), 'dial');
     },
     'outbound-response': (e) => sipFinal(Number(e['sipResponseCode']), 'outbound'),
     'refer-response': (e) => sipFinal(Number(e['sipResponseCode']), 'refer'),
-  };
-  const onEvent = (e: RuntimeEvent) => safely(() => RUNTIME[e.type]?.(e));
+  }));
+  const onEvent = (e: RuntimeEvent) => safely(() => RUNTIME.get(e.type)?.(e));
 
   const hooks: CallHooks = {
     started(direction) {
@@ -169,7 +169,7 @@ export function createMetrics(options: { queueLabels: number; refused?: () => nu
             hooks.started!(direction);
           }
           onEvent(e);
-          safely(() => TRANSCRIPT[e.type]?.(e));
+          safely(() => TRANSCRIPT.get(e.type)?.(e));
           // A placed call's INVITE answered: its 200 (the mock records the answer, not the response).
           if (direction === 'outbound-api' && e.type === 'answer' && !answered) {
             answered = true;
