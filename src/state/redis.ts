@@ -204,7 +204,15 @@ export class RedisCallStore implements CallStore {
   }
 
   #pending(record: CallRecord): void {
+    // Latest change last, so the oldest pending writes come first.
+    this.#dirty.delete(record.sid);
     this.#dirty.set(record.sid, { version: ++this.#version, record });
+    // Bounded through a long outage: beyond the live calls and calls.keepEnded, the oldest ended
+    // records go, the ones Redis would trim on arrival anyway.
+    for (const [sid, { record: r }] of this.#dirty) {
+      if (this.#dirty.size <= this.#local.live + this.#o.keepEnded) break;
+      if (isEnded(r.status)) this.#dirty.delete(sid);
+    }
     this.#schedule();
   }
 

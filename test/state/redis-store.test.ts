@@ -180,6 +180,25 @@ describe.skipIf(!haveRedis)(`Redis call store${haveRedis ? '' : ` (${NO_REDIS})`
   });
 });
 
+describe.skipIf(!haveRedis)(`Redis call store, its pending writes${haveRedis ? '' : ` (${NO_REDIS})`}`, () => {
+  it('keeps at most the live calls and keepEnded ended ones pending through an outage, the latest', async () => {
+    prefix++;
+    const a = await store({ id: 'a', keepEnded: 2 });
+    await redis.stop();
+    await until('a degraded', () => a.health().status === 'degraded');
+    await a.add(record(sid(100), { dateCreated: 100, status: 'ringing' }));
+    for (let i = 1; i <= 6; i++) {
+      await a.add(record(sid(i), { dateCreated: i * 1000, status: 'ringing' }));
+      a.update(sid(i), { status: 'completed', endTime: Date.now() + i });
+    }
+    expect(a.health().pendingWrites).toBe(3);
+    await redis.start();
+    await until('flushed', () => a.health().status === 'ok' && a.health().pendingWrites === 0, 15_000);
+    const b = await store({ id: 'b', keepEnded: 2 });
+    expect((await b.list()).map((r) => r.sid)).toEqual([sid(6), sid(5), sid(100)]);
+  });
+});
+
 describe.skipIf(!haveRedis)(`Redis call store, started or stopped while Redis is away${haveRedis ? '' : ` (${NO_REDIS})`}`, () => {
   it('a runtime starts degraded while Redis is not there yet, is ok once it is, and closes while it is gone again', async () => {
     const { checkConfig } = await import('../../src/server/config.js');
