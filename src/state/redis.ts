@@ -410,7 +410,7 @@ export class RedisCallStore implements CallStore {
   }
 
   #whenWritten(sid: string): Promise<void> {
-    if (!this.#ready) return Promise.reject(unavailable(`${this.#unreachable()}: the call was not placed`));
+    if (!this.#ready) return Promise.reject(unavailable(`${this.#unreachable().replace(/; try again$/, '')}: the call was not placed; try again`));
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         const list = this.#written.get(sid);
