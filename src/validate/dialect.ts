@@ -102,13 +102,12 @@ const misfits = (r: Linted) => contentErrors(r).filter((d) => SHAPE.has(d.rule))
 
 /**
  * The part of an element's definition each kind of error is about: an element holding text it
- * may not is judged by `text` alone, a misplaced one by its parent's `children`. Other rules
- * (and those not listed) read the whole definition.
+ * may not is judged by `text` alone, a bad attribute value by `attributes`. Other rules (and
+ * those not listed) read the whole definition.
  */
 const ASPECT: Record<string, readonly (keyof ElementDef)[]> = {
   'element-text': ['text'],
   'attribute-value': ['attributes'],
-  nesting: ['children'],
 };
 
 /** Whether an element definition reads the same in a dialect as in TwiML, in those parts (computed once each). */
@@ -128,16 +127,19 @@ function sameDef(dialect: DialectName, id: string, parts: readonly (keyof Elemen
 
 /**
  * Whether the dialect could judge this TwiML error otherwise: its grammar differs at the element
- * the error is on (for a misplaced element, at its parent; for an unknown one, it knows the
- * tag). Where the grammars agree the error would come back, so that dialect is not tried.
+ * the error is on (for a misplaced or unknown element: its parent may hold it there). Where the
+ * grammars agree the error would come back, so that dialect is not tried.
  */
 function couldDiffer(doc: Document, dialect: DialectName, d: Diagnostic): boolean {
   const place = placeOf(doc, d);
   if (!place) return true;
   const [node, parent] = place;
-  if (d.rule === 'unknown-element') return node.tag.toLowerCase() in loadGrammar(dialect).tags;
-  const at = d.rule === 'nesting' && parent ? parent : node;
-  return !at.def || !sameDef(dialect, at.def, ASPECT[d.rule]);
+  if (d.rule === 'unknown-element' || d.rule === 'nesting') {
+    // Misplaced or unknown: the dialect settles it only if its parent may hold this tag.
+    const holder = parent?.def ? loadGrammar(dialect).elements[parent.def] : undefined;
+    return !holder || node.tag.toLowerCase() in holder.childTags;
+  }
+  return !node.def || !sameDef(dialect, node.def, ASPECT[d.rule]);
 }
 
 /**
