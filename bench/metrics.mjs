@@ -72,7 +72,7 @@ for (let r = 0; r < ROUNDS; r++) {
   withMetrics = Math.min(withMetrics, await round(watched));
 }
 const t0 = process.hrtime.bigint();
-const text = await metrics.registry.metrics();
+const text = await metrics.scrape();
 const scrapeMs = Number(process.hrtime.bigint() - t0) / 1e6;
 // The observed calls were counted, or the comparison means nothing.
 const counted = /didml_calls_ended_total\{direction="inbound",status="completed"\} (\d+)/.exec(text);

@@ -1,8 +1,9 @@
-// Metrics any layer may count into without knowing who serves them: the runtime's /metrics
-// (src/server/metrics.ts) adds these to its registry. Process-wide, since the layers that count
-// them (the state store) are not handed a runtime's registry; every runtime of the process
-// serves the same values.
-import { Counter } from 'prom-client';
+// Metrics of the process, which any layer may count into without knowing who serves them: the
+// runtime's /metrics (src/server/metrics.ts) serves them beside its own. Process-wide, since the
+// layers that count them (the state store) are not handed a runtime's registry, and Node's
+// default metrics watch the process (a GC observer, an event-loop monitor: started once, not
+// once per runtime). Every runtime of the process serves the same values.
+import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
 
 /** Every metric's name starts with this. */
 export const METRIC_PREFIX = 'didml_';
@@ -19,5 +20,14 @@ export const stateErrors = new Counter({
   registers: [],
 });
 
-/** The process-wide metrics, for a registry to serve. */
-export const processMetrics = [stateErrors];
+let registry: Registry | undefined;
+
+/** The process's metrics (Node's defaults, state-store errors), made on first use. */
+export function processRegistry(): Registry {
+  if (!registry) {
+    registry = new Registry();
+    collectDefaultMetrics({ register: registry, prefix: METRIC_PREFIX });
+    registry.registerMetric(stateErrors);
+  }
+  return registry;
+}

@@ -1,17 +1,17 @@
 // The runtime's Prometheus metrics (prom-client), served at GET /metrics. Nothing below src/server
 // calls prom-client: the call service tells its hooks (src/calls/hooks.ts) what its calls do, the
 // webhook client is wrapped here, and a scripted call of POST /calls is fed from its transcript.
-// Each runtime has its own registry (several in one process stay apart); the process-wide ones
-// of src/metrics.ts (state-store errors) and Node's default metrics are added to it.
+// Each runtime has its own registry (several in one process stay apart); a scrape serves it after
+// the process's own (src/metrics.ts: Node's default metrics, state-store errors).
 //
 // Label values are bounded: directions, statuses, request kinds and error codes come from fixed
 // sets of ours; a SIP code outside 100-699 is "other"; queues get their own series only up to
 // `metrics.queueLabels` names (the first ones seen), any later queue counts under "_other".
 import type { FastifyInstance } from 'fastify';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { DidmlError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { METRIC_PREFIX as P, processMetrics } from '../metrics.js';
+import { METRIC_PREFIX as P, processRegistry } from '../metrics.js';
 import { safely, type CallHooks, type SipRequestKind } from '../calls/hooks.js';
 import type { RuntimeEvent } from '../runtime/events.js';
 import type { CallStatus } from '../telephony/adapter.js';
@@ -44,7 +44,10 @@ export interface ScriptedCall {
 }
 
 export interface RuntimeMetrics {
+  /** This runtime's own metrics. */
   readonly registry: Registry;
+  /** The exposition text: the process's metrics, then this runtime's. */
+  scrape(): Promise<string>;
   /** For the call service: what its calls do. */
   readonly hooks: CallHooks;
   /** The webhook client, counting each request's latency and failure. */
@@ -59,8 +62,7 @@ const twilioLabel = (code: unknown): string => (typeof code === 'number' && code
 
 export function createMetrics(options: { queueLabels: number; refused?: () => number }): RuntimeMetrics {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: P });
-  for (const m of processMetrics) registry.registerMetric(m);
+  const shared = processRegistry();
   const registers = [registry];
 
   const active = new Gauge({ name: `${P}calls_active`, help: 'Calls in progress, by direction', labelNames: ['direction'] as const, registers });
@@ -131,6 +133,8 @@ export function createMetrics(options: { queueLabels: number; refused?: () => nu
 
   return {
     registry,
+    // Both end with a newline; their names are apart (the process's are not a runtime's).
+    scrape: async () => (await shared.metrics()) + (await registry.metrics()),
     hooks,
     instrument(client) {
       return {
@@ -202,7 +206,7 @@ export function metricsRoute(http: FastifyInstance, metrics: RuntimeMetrics, con
         return reply.code(status).send(twilioError(status, status === 401 ? CODES.authenticate : CODES.forbidden, message));
       }
     }
-    const text = await metrics.registry.metrics();
+    const text = await metrics.scrape();
     return reply.header('content-type', metrics.registry.contentType).send(text);
   });
 }

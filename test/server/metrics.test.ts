@@ -255,4 +255,14 @@ describe('GET /metrics', () => {
     expect(total(m, 'didml_calls_ended_total')).toBe(0);
     expect(total(m, 'didml_calls_active')).toBe(0);
   });
+  it('two runtimes in one process count their own calls apart, and both serve the process metrics once each', async () => {
+    const a = await setup({ '/voice': xml('<Hangup/>') });
+    const b = await setup({ '/voice': xml('<Hangup/>') });
+    await a.script({});
+    await a.script({});
+    const [ma, mb] = [await a.scrape(), await b.scrape()];
+    expect(total(ma, 'didml_calls_ended_total', { direction: 'inbound' })).toBe(2);
+    expect(total(mb, 'didml_calls_ended_total', { direction: 'inbound' })).toBe(0);
+    for (const m of [ma, mb]) expect(m.filter((x) => x.name === 'didml_process_start_time_seconds')).toHaveLength(1);
+  });
 });
