@@ -3,8 +3,11 @@
 // in-process one. One cycle is what a placed call costs the store: its create (a durable add,
 // which waits for the write, as POST Calls.json does before answering 201), a status change, and
 // a GET of the record from another instance (read from Redis); then a command sent from another
-// instance to the owner and answered (pub/sub round trip). Against a redis-server started here on
-// a loopback port; skipped, saying so, when redis-server is not installed. Printed, never asserted.
+// instance to the owner and answered (pub/sub round trip). Then calls per second through the Calls
+// API (Twiml <Hangup/>, the mock's callee answering at once) of 1, 2 and 3 instances, each its own
+// process (bin/didml.js serve), over one Redis, beside one instance in-process: the creates go
+// round robin over the instances. Against a redis-server started here on a loopback port; skipped,
+// saying so, when redis-server is not installed. Printed, never asserted.
 // Run at the end of `npm run bench`, or alone after the build: `node bench/state.mjs`.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -12,6 +15,9 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { availableParallelism } from 'node:os';
+import { writeFileSync } from 'node:fs';
+import { Agent, request } from 'undici';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = (p) => import(pathToFileURL(join(root, 'dist', p)).href);
@@ -28,12 +34,7 @@ const row = (name, ms, baseline, target) => `${name.padEnd(44)} ${ms.toFixed(3).
 if (spawnSync(BIN, ['--version']).status !== 0) {
   console.log(`state bench skipped: ${BIN} is not installed (apt-get install -y redis-server)`);
 } else {
-  const port = await new Promise((ok) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = s.address().port;
-      s.close(() => ok(p));
-    });
-  });
+  const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'didml-bench-redis-'));
   const server = spawn(BIN, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
   try {
@@ -78,10 +79,95 @@ if (spawnSync(BIN, ['--version']).status !== 0) {
     console.log(row('Redis command B → A, answered (pub/sub)', remote, localCommand, '-'));
     console.log(`${''.padEnd(44)} ${(shared - inProcess).toFixed(3).padStart(9)} ms  added per call by the shared state (${((1000 / shared) | 0)} cycles/s on one connection)`);
     for (const s of [memory, a, b]) await s.close();
+    await throughput(port, dir);
   } finally {
     server.kill('SIGTERM');
     await new Promise((ok) => server.once('exit', ok));
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Calls placed per second through the Calls API by 1, 2 and 3 instances (child processes) over the Redis on `redisPort`. */
+async function throughput(redisPort, dir) {
+  const CREATES = 1500;
+  const CONCURRENCY = 16;
+  const ACCOUNT = 'AC' + '0123456789abcdef'.repeat(2);
+  const TOKEN = 'bench-token';
+  const AUTH = `Basic ${Buffer.from(`${ACCOUNT}:${TOKEN}`).toString('base64')}`;
+  const BODY = new URLSearchParams({ To: '+14155550123', From: '+14155550100', Twiml: '<Response><Hangup/></Response>' }).toString();
+  const PATH = `/2010-04-01/Accounts/${ACCOUNT}/Calls.json`;
+  const run = async (n, shared) => {
+    const children = [];
+    const urls = [];
+    try {
+      for (let i = 0; i < n; i++) {
+        const http = await freePort();
+        const file = join(dir, `instance-${n}-${i}-${shared}.json`);
+        const config = { http: { port: http }, app: { url: 'http://127.0.0.1:9/unused' }, accountSid: ACCOUNT, authToken: TOKEN, mock: { callees: { '*': { ring: 0 } } }, log: { level: 'error' } };
+        if (shared) config.state = { url: `redis://127.0.0.1:${redisPort}`, keyPrefix: `bench${n}:`, instanceId: `bench-${n}-${i}` };
+        writeFileSync(file, JSON.stringify(config));
+        children.push(spawn(process.execPath, [join(root, 'bin/didml.js'), 'serve', '--config', file], { stdio: 'ignore' }));
+        urls.push(`http://127.0.0.1:${http}`);
+      }
+      for (const url of urls) await healthy(url);
+      const dispatcher = new Agent({ connections: CONCURRENCY });
+      const round = async (count) => {
+        let next = 0;
+        let failed = 0;
+        const t0 = process.hrtime.bigint();
+        await Promise.all(
+          Array.from({ length: CONCURRENCY }, async () => {
+            while (next < count) {
+              const url = urls[next++ % urls.length];
+              const r = await request(url + PATH, { method: 'POST', dispatcher, headers: { authorization: AUTH, 'content-type': 'application/x-www-form-urlencoded' }, body: BODY });
+              const text = await r.body.text();
+              if (r.statusCode !== 201 && failed++ === 0) console.error(`first failure: ${r.statusCode} ${text}`);
+            }
+          }),
+        );
+        if (failed) throw new Error(`${failed} creates failed`);
+        return Number(process.hrtime.bigint() - t0) / 1e6;
+      };
+      await round(300); // warm-up
+      const ms = Math.min(await round(CREATES), await round(CREATES));
+      await dispatcher.close();
+      return (CREATES / ms) * 1000;
+    } finally {
+      for (const c of children) {
+        const exited = new Promise((ok) => c.once('exit', ok));
+        c.kill('SIGTERM');
+        await exited;
+      }
+    }
+  };
+  const cores = availableParallelism();
+  const base = await run(1, false);
+  const perSecond = (name, cps) => `${name.padEnd(44)} ${cps.toFixed(0).padStart(9)} /s  ${(base / cps).toFixed(2).padStart(6)}x  ${(cps / cores).toFixed(0).padStart(6)} /s per core`;
+  console.log(`state bench: calls placed per second through the Calls API (${CREATES} creates at ${CONCURRENCY} in flight, round robin, best of 2), ${cores} cores shared by the instances, Redis and this client`);
+  console.log(perSecond('1 instance, in-process state (baseline)', base));
+  for (const n of [1, 2, 3]) console.log(perSecond(`${n} instance${n > 1 ? 's' : ''} over one Redis`, await run(n, true)));
+}
+
+async function freePort() {
+  return new Promise((ok) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const p = s.address().port;
+      s.close(() => ok(p));
+    });
+  });
+}
+
+async function healthy(url) {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    try {
+      const r = await fetch(`${url}/health`);
+      if (r.ok && (await r.json()).status === 'ok') return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`${url} did not become healthy`);
+    await new Promise((r) => setTimeout(r, 50));
   }
 }
 
