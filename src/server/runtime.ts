@@ -203,7 +203,7 @@ export async function startRuntime(config: ServeConfig, options: RuntimeOptions 
     if (!options.webhooks) await webhooks.close();
     throw e;
   }
-  log.info('didml runtime started', { control: url, adapter: config.adapter, apps: Object.keys(config.apps), webhookSigning: describeSigningToken(config.authToken ? 'config' : 'development') });
+  log.info('didml runtime started', { control: url, adapter: config.adapter, apps: Object.keys(config.apps), webhookSigning: describeSigningToken(config.authToken ? 'config' : 'development'), state: { backend: calls.store.health().backend, instance: calls.store.instanceId } });
   if (!config.http.authToken && scripts && !LOOPBACK.test(address.address)) {
     log.warn('the control server takes POST /calls from anyone who can reach it: set http.authToken', { control: url });
   }

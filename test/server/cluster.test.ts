@@ -131,6 +131,8 @@ describe.skipIf(!haveRedis)(`didml instances sharing calls over Redis${haveRedis
       child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
       child.once('exit', () => reject(new Error(`serve exited early: ${out}`)));
     });
+    const started = out.split('\n').map((l) => (l.startsWith('{') ? (JSON.parse(l) as Record<string, unknown>) : {})).find((l) => l['msg'] === 'didml runtime started');
+    expect(started?.['state']).toEqual({ backend: 'redis', instance: 'doomed' });
     const doomed = twilio(ACCOUNT, TOKEN);
     doomed.api.baseUrl = url;
     const talking = await doomed.calls.create({ to: '+14155550123', from: '+14155550100', url: app.url('/voice') });
