@@ -46,7 +46,11 @@ export interface CallFilter {
   endedBefore?: number;
 }
 
-/** What the Calls API's update asks of a live call; sent to the instance that runs it. */
+/**
+ * What the Calls API's update asks of a live call; sent to the instance that runs it. Anything
+ * JSON can say travels: queues across instances add their own kind here (a waiting caller taken
+ * by a call on another instance is a command to the instance that runs the caller).
+ */
 export interface CallCommand {
   instructions?: Instructions;
   changes?: AppChanges;
