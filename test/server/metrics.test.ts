@@ -10,6 +10,9 @@ import { stateErrors } from '../../src/metrics.js';
 import { startApp, xml, type Route, type TestApp } from '../runtime/support.js';
 import { realClock } from '../../src/clock.js';
 import { createMockAdapter } from '../../src/telephony/mock/index.js';
+import { CallService } from '../../src/calls/service.js';
+import { createWebhookClient } from '../../src/webhook/client.js';
+import { silentLogger } from '../../src/log.js';
 
 const ACCOUNT = 'AC' + '5678abcd'.repeat(4);
 const TOKEN = 'metrics-test-token';
@@ -264,5 +267,43 @@ describe('GET /metrics', () => {
     expect(total(ma, 'didml_calls_ended_total', { direction: 'inbound' })).toBe(2);
     expect(total(mb, 'didml_calls_ended_total', { direction: 'inbound' })).toBe(0);
     for (const m of [ma, mb]) expect(m.filter((x) => x.name === 'didml_process_start_time_seconds')).toHaveLength(1);
+  });
+  it('a hook that throws never reaches a call: the call runs to its end as without hooks', async () => {
+    const app = await startApp({ '/voice': xml(`<Dial action="/after"><Number>${BUSY}</Number></Dial>`), '/after': xml('<Say>bye</Say>') });
+    cleanups.push(() => app.close());
+    const adapter = createMockAdapter({ clock: realClock, outbound: { callees: { [BUSY]: { response: 'busy' } } } });
+    const webhooks = createWebhookClient({});
+    const broken = () => {
+      throw new Error('a listener bug');
+    };
+    const told: string[] = [];
+    const calls = new CallService({
+      apps: { '*': { url: app.url('/voice') } },
+      adapter,
+      webhooks,
+      clock: realClock,
+      log: silentLogger,
+      accountSid: ACCOUNT,
+      limits: {},
+      maxDocumentBytes: 65536,
+      keepEnded: 10,
+      keepEndedSeconds: 60,
+      hooks: { started: () => (told.push('started'), broken()), ended: () => (told.push('ended'), broken()), event: broken, sipFinal: () => (told.push('sip'), broken()) },
+    });
+    await calls.start();
+    await adapter.listen((c) => calls.inbound(c));
+    cleanups.push(async () => {
+      await adapter.close();
+      await calls.store.close();
+      await webhooks.close();
+    });
+    const call = adapter.placeCall({ callees: { [BUSY]: { response: 'busy' } } });
+    await call.leg.ended;
+    await calls.settled();
+    // The Dial's action ran after the hook threw on its 486, and the call ended as usual.
+    expect(app.to('/after')).toHaveLength(1);
+    expect(app.to('/after')[0]!.params['DialCallStatus']).toBe('busy');
+    expect(told).toEqual(['started', 'sip', 'ended']);
+    expect(calls.stats()).toMatchObject({ activeCalls: 0, callsEnded: 1 });
   });
 });
