@@ -54,6 +54,8 @@ type Scripted = Redis & {
 };
 
 const BATCH = 200;
+/** What ioredis and this store say before the cause of an outage is known. */
+const GENERIC = new Set(['not connected yet', 'connection closed', 'Connection is closed.', 'connection lost']);
 
 /** The connection options of a `state` section: the URL read here (nothing else of it reaches ioredis). */
 export function redisOptions(config: StateConfig, source = 'state'): RedisOptions & { where: string } {
@@ -364,7 +366,7 @@ export class RedisCallStore implements CallStore {
     if (!this.#down) {
       this.#down = { since: Date.now(), error: e.message || 'connection lost' };
       this.#log.warn('state store unreachable: calls go on, writes are kept until it is back', { redis: this.#where, error: this.#down.error, pendingWrites: this.#dirty.size });
-    } else if (e.message && this.#down.error === 'connection closed') this.#down.error = e.message;
+    } else if (e.message && GENERIC.has(this.#down.error)) this.#down.error = e.message; // the cause, once known (ECONNREFUSED, a certificate...)
   }
 
   /** Connected (again): heartbeat first (so nobody reaps this instance), then what Redis lacks. */

@@ -1,0 +1,69 @@
+// rediss://: the store over TLS to a real redis-server (its tls-port), the server's certificate
+// checked against the CA given in state.tls.ca; without that CA the certificate is refused and
+// the store says so in /health's reason instead of connecting.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/log.js';
+import { RedisCallStore } from '../../src/state/redis.js';
+import { freePort, haveRedis, NO_REDIS, startRedis, type RedisServer } from './redis-server.js';
+
+const haveOpenssl = spawnSync('openssl', ['version']).status === 0;
+const dir = mkdtempSync(join(tmpdir(), 'didml-tls-'));
+let redis: RedisServer | undefined;
+let tlsPort = 0;
+
+beforeAll(async () => {
+  if (!haveRedis || !haveOpenssl) return;
+  const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
+  ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '1', '-subj', '/CN=didml test CA');
+  ssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=redis.test');
+  writeFileSync(join(dir, 'ext.cnf'), 'subjectAltName=DNS:redis.test,IP:127.0.0.1\n');
+  ssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '1', '-extfile', 'ext.cnf');
+  tlsPort = await freePort();
+  redis = await startRedis(['--tls-port', String(tlsPort), '--tls-cert-file', join(dir, 'server.crt'), '--tls-key-file', join(dir, 'server.key'), '--tls-ca-cert-file', join(dir, 'ca.crt'), '--tls-auth-clients', 'no']);
+});
+afterAll(async () => {
+  await redis?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const config = (tls: Record<string, unknown> | undefined) => ({
+  url: `rediss://127.0.0.1:${tlsPort}`,
+  ...(tls ? { tls } : {}),
+  keyPrefix: 'tls:',
+  instanceTtlSeconds: 15,
+  commandTimeoutMs: 2000,
+  writeTimeoutMs: 1000,
+  keepEnded: 10,
+  keepEndedSeconds: 60,
+});
+
+describe.skipIf(!haveRedis || !haveOpenssl)(`the state store over TLS${haveRedis ? (haveOpenssl ? '' : ' (openssl is not installed: skipped)') : ` (${NO_REDIS})`}`, () => {
+  it('connects with the CA of state.tls.ca and shares records over rediss://', async () => {
+    const a = new RedisCallStore({ ...config({ ca: join(dir, 'ca.crt'), servername: 'redis.test' }), instanceId: 'a' }, createLogger({ level: 'error' }));
+    const b = new RedisCallStore({ ...config({ ca: join(dir, 'ca.crt') }), instanceId: 'b' }, createLogger({ level: 'error' }));
+    try {
+      for (const s of [a, b]) await s.start(async (sid) => s.owned(sid)!);
+      const now = Date.now();
+      await a.add({ sid: 'CA' + '1'.repeat(32), accountSid: 'AC' + '0'.repeat(32), from: '+14155550100', to: '+14155550111', direction: 'inbound', status: 'ringing', dateCreated: now, dateUpdated: now }, { durable: true });
+      expect(await b.get('CA' + '1'.repeat(32))).toMatchObject({ instance: 'a', status: 'ringing' });
+      expect(a.health()).toMatchObject({ status: 'ok', backend: 'redis' });
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('refuses a certificate it cannot check, and says why', async () => {
+    const s = new RedisCallStore({ ...config(undefined), instanceId: 'c' }, createLogger({ level: 'error' }));
+    try {
+      await s.start(async (sid) => s.owned(sid)!);
+      expect(s.health()).toMatchObject({ status: 'degraded', reason: expect.stringMatching(/^Redis at rediss:\/\/127\.0\.0\.1:\d+ unreachable since .*(self-signed|certificate)/) });
+    } finally {
+      await s.close();
+    }
+  });
+});
