@@ -112,6 +112,22 @@ describe.skipIf(!haveRedis)(`didml instances sharing calls over Redis${haveRedis
     await expect(a.client.calls(other.sid).fetch()).rejects.toMatchObject({ status: 404 });
   });
 
+  it('an instance that stops cleanly ends its calls itself and writes them before it leaves', async () => {
+    const prefix = `c${++n}:`;
+    const leaving = await startRuntime(checkConfig(config('leaving', prefix)), { log: createLogger({ level: 'error' }) });
+    const stays = await instance('stays', prefix);
+    const client = twilio(ACCOUNT, TOKEN);
+    client.api.baseUrl = leaving.url;
+    const call = await client.calls.create({ to: '+14155550123', from: '+14155550100', url: app.url('/voice') });
+    await until('in progress', async () => (await stays.client.calls(call.sid).fetch()).status === 'in-progress');
+    await leaving.close();
+    // Written by its own instance as it stopped (no reaper involved), at once.
+    const record = await stays.rt.calls.store.get(call.sid);
+    expect(record).toMatchObject({ status: 'completed', instance: 'leaving' });
+    expect(record?.endReason).toBeUndefined();
+    expect(await stays.client.calls.list({ status: 'in-progress' })).toEqual([]);
+  });
+
   it('ends the calls of an instance killed with SIGKILL, from a surviving instance, within its TTL', async () => {
     const prefix = `c${++n}:`;
     const survivor = await instance('survivor', prefix);
