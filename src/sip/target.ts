@@ -1,7 +1,7 @@
 // The text of a <Sip> noun turned into what the backend dials: the URI for the Request-URI,
 // and the headers for the INVITE. DIDML: a bare host means the dialled number at that host
 // ("Call will be sent to dialed_number@sip.example.com", DIDforSale <sip> page).
-import { isSipUriError, parseSipUri } from './uri.js';
+import { isSipUriError, otherScheme, parseSipUri } from './uri.js';
 import { isPassedThrough } from './headers.js';
 import { parsePbxTarget, pbxText } from './pbx.js';
 
@@ -18,6 +18,9 @@ export function resolveSipText(text: string, options: { dialled: string; bareHos
   // pbx:NAME / ext:NAME is no SIP URI (`pbx:101` would read as host pbx, port 101): the backend resolves it.
   const pbx = parsePbxTarget(text);
   if (pbx) return { uri: pbxText(pbx), headers: {}, dropped: [] };
+  // Never dialled as a SIP user of that name (`mailto:bob@host` would be user "mailto").
+  const scheme = otherScheme(text);
+  if (scheme) return { uri: text.trim(), headers: {}, dropped: [], error: `it is a ${scheme}: URI, not a sip: or sips: URI` };
   const parsed = parseSipUri(text);
   if (isSipUriError(parsed)) return { uri: text.trim(), headers: {}, dropped: [], error: parsed.error };
   const headers: Record<string, string> = {};

@@ -151,3 +151,16 @@ export function headerPartOf(input: string): string {
   const q = input.indexOf('?');
   return q >= 0 ? input.trim().slice(input.trim().indexOf('?') + 1) : '';
 }
+
+/**
+ * Schemes of URIs that are not SIP and are written where a SIP URI goes. `mailto:bob@host`
+ * reads, by RFC 3261's grammar alone, as user "mailto" with password "bob", so the known
+ * schemes are named here; any other `word:` before an @ stays a schemeless user:password.
+ */
+const NOT_SIP = new Set(['tel', 'mailto', 'http', 'https', 'ws', 'wss', 'sms', 'fax', 'urn', 'xmpp', 'im', 'pres', 'h323', 'client', 'callto', 'skype', 'data', 'file', 'ftp']);
+
+/** The scheme of a URI that is not SIP (`tel`, `mailto`…), when the value is one. */
+export function otherScheme(value: string): string | undefined {
+  const scheme = /^\s*([A-Za-z][A-Za-z0-9+.-]*):/.exec(value)?.[1]?.toLowerCase();
+  return scheme && NOT_SIP.has(scheme) ? scheme : undefined;
+}

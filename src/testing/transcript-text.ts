@@ -63,7 +63,7 @@ const SHOW: Record<string, Show> = {
   redirect: (e) => `redirect to ${String(e['url'])}`,
   hangup: (e) => `hang up (${String(e['by'])}${e['reason'] ? `: ${String(e['reason'])}` : ''})`,
   warning: (e) => `warning: ${String(e['message'])}`,
-  error: (e) => `error ${String(e['code'])}${e['twilioCode'] ? ` (Twilio ${String(e['twilioCode'])})` : ''}: ${String(e['message'])}`,
+  error: (e) => `error${e['code'] !== undefined ? ` ${String(e['code'])}` : ''}${e['twilioCode'] ? ` (Twilio ${String(e['twilioCode'])})` : ''}: ${String(e['message'])}`,
   end: (e) => `call ${String(e['status'])}: ${String(e['reason'])}`,
   'call-recording-start': (e) => `call recording started${e['channels'] === 2 ? ' (two channels)' : ''}`,
   'call-recording-stop': (e) => `call recording stopped: ${String(e['duration'])} s, ${String(e['url'])}`,

@@ -4,6 +4,7 @@
 // warning 13252. "the SIP URI itself must be under 255 chars, the headers must be under 1024".
 // <Refer><Sip> carries headers onto the REFER the same way, so the same names pass there
 // (Twilio 32113: only X- extension headers are stamped); 13252 is <Dial>'s code, not Refer's.
+import { otherScheme } from '../../sip/uri.js';
 import { isSipUriError, parseSipUri, SIP_TOKEN } from '../../sip/uri.js';
 import { parsePbxTarget } from '../../sip/pbx.js';
 import { isTemplated, type Rule, type RuleContext } from './rule.js';
@@ -14,17 +15,6 @@ const PASSED_WITHOUT_X = new Set(['user-to-user', 'remote-party-id', 'p-preferre
 const TRANSPORTS = new Set(['udp', 'tcp', 'tls']);
 const FORMATS = ['sip-uri', 'refer-sip-uri', 'sip-uri-or-host'];
 
-/**
- * Schemes of URIs that are not SIP and are written where a SIP URI goes. `mailto:bob@host`
- * reads, by RFC 3261's grammar alone, as user "mailto" with password "bob", so the known
- * schemes are named here; any other `word:` before an @ stays a schemeless user:password.
- */
-const NOT_SIP = new Set(['tel', 'mailto', 'http', 'https', 'ws', 'wss', 'sms', 'fax', 'urn', 'xmpp', 'im', 'pres', 'h323', 'client', 'callto', 'skype', 'data', 'file', 'ftp']);
-
-function otherScheme(value: string): string | undefined {
-  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(value)?.[1]?.toLowerCase();
-  return scheme && NOT_SIP.has(scheme) ? scheme : undefined;
-}
 
 function reportOtherScheme(ctx: RuleContext, v: FormattedValue, scheme: string): void {
   const instead = scheme === 'tel' ? `; to dial a phone number use <Number>${v.value.slice(4)}</Number>` : scheme === 'client' ? '; to dial a client use <Client>' : '';
