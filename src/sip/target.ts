@@ -14,7 +14,7 @@ export interface ResolvedSip {
   error?: string;
 }
 
-export function resolveSipText(text: string, options: { dialled: string; bareHostMeansDialled: boolean; anyHeader?: boolean }): ResolvedSip {
+export function resolveSipText(text: string, options: { dialled: string; bareHostMeansDialled: boolean }): ResolvedSip {
   // pbx:NAME / ext:NAME is no SIP URI (`pbx:101` would read as host pbx, port 101): the backend resolves it.
   const pbx = parsePbxTarget(text);
   if (pbx) return { uri: pbxText(pbx), headers: {}, dropped: [] };
@@ -26,7 +26,7 @@ export function resolveSipText(text: string, options: { dialled: string; bareHos
   const headers: Record<string, string> = {};
   const dropped: string[] = [];
   for (const h of parsed.headers) {
-    if (options.anyHeader || isPassedThrough(h.name)) headers[h.name] = h.value;
+    if (isPassedThrough(h.name)) headers[h.name] = h.value;
     else dropped.push(h.name);
   }
   let uri = parsed.uri;

@@ -24,6 +24,14 @@ const done = (): Record<string, string> => {
 };
 
 describe('<Refer>', () => {
+  it('only X- headers (and the few named ones) go onto the Refer-To, as in <Dial><Sip>; the others are said, not sent', async () => {
+    await referApp('<Refer action="/refer-done"><Sip>sip:agent@pbx.example.com?Contact=sip:evil@attacker.example&amp;X-Case=42</Sip></Refer>');
+    const { events } = await runApp({ app: app!.url('/voice'), script: { refer: { response: 202, notify: [200] } } });
+    expect(one(events, 'refer')).toMatchObject({ uri: 'sip:agent@pbx.example.com', headers: { 'X-Case': '42' } });
+    expect(Object.keys(one(events, 'refer')['headers'] as object)).toEqual(['X-Case']);
+    expect(ofType(events, 'warning').map((e) => e['message'])).toContain('<Refer><Sip>: headers Contact are not passed on; name custom headers X-…');
+  });
+
   it('sends the REFER with the URI\'s X- headers; on success the call is the far end\'s and ends here', async () => {
     await referApp();
     const { events, summary } = await runApp({ app: app!.url('/voice'), script: { refer: { response: 202, notify: [100, 200] } } });

@@ -25,11 +25,13 @@ export const refer: Verb = {
   async run(node, ctx) {
     const target = node.children.find((c) => c.name === 'Sip');
     if (!target?.text) return { kind: 'end', reason: '<Refer> needs a <Sip> with the URI to transfer to' };
-    const sip = resolveSipText(target.text, { dialled: ctx.call.to, bareHostMeansDialled: false, anyHeader: true });
+    // As in <Dial><Sip>: only X- headers (and the few named ones) go onto the Refer-To URI.
+    const sip = resolveSipText(target.text, { dialled: ctx.call.to, bareHostMeansDialled: false });
     if (sip.error) {
       ctx.emit({ type: 'error', message: `<Refer><Sip>${target.text}</Sip>: ${sip.error}` });
       return CONTINUE;
     }
+    if (sip.dropped.length) ctx.emit({ type: 'warning', message: `<Refer><Sip>: headers ${sip.dropped.join(', ')} are not passed on; name custom headers X-…` });
     await ctx.answer();
     const r = await ctx.leg.refer({ uri: sip.uri, headers: sip.headers }, ctx.signal);
     const status = referCallStatus(r);
