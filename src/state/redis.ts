@@ -120,6 +120,8 @@ export class RedisCallStore implements CallStore {
   #flushing: Promise<void> | undefined;
   #closed = false;
   #recovering = false;
+  /** When this instance's heartbeat was last written. */
+  #beat = 0;
 
   constructor(config: StateConfig & Retention, log: Logger) {
     this.#o = config;
@@ -401,10 +403,14 @@ export class RedisCallStore implements CallStore {
       .set(this.#key('instance', this.instanceId), String(Date.now()), 'PX', this.#o.instanceTtlSeconds * 1000)
       .sadd(this.#key('instances'), this.instanceId)
       .exec();
+    this.#beat = Date.now();
   }
 
   async #reap(): Promise<void> {
     if (!this.#ready) return;
+    // A reaper that was itself stalled or cut off (its own heartbeat late) may see others' expire
+    // only because everyone in this process stalled: it beats first and reaps next time.
+    if (Date.now() - this.#beat > (this.#o.instanceTtlSeconds * 1000) / 2) return this.#heartbeat();
     const out = await this.#redis.didmlReap(this.#p, this.instanceId, Date.now(), this.#o.keepEnded, this.#o.keepEndedSeconds * 1000);
     for (let i = 0; i < out.length; i += 2) {
       this.#log.warn('instance stopped responding: its live calls are marked ended', { stopped: String(out[i]), calls: Number(out[i + 1]), ttlSeconds: this.#o.instanceTtlSeconds });

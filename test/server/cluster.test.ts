@@ -40,20 +40,20 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-function config(id: string, prefix: string, more: Record<string, unknown> = {}) {
+/** Instances that are never killed keep the default TTL; the one test that kills an instance sets a short one. */
+function config(id: string, prefix: string, ttl = 15) {
   return {
     http: { port: 0 },
     app: { url: app.url('/voice') },
     accountSid: ACCOUNT,
     authToken: TOKEN,
     mock: { callees: { '*': { ring: 0.1 } } },
-    state: { url: redis.url, keyPrefix: prefix, instanceId: id, instanceTtlSeconds: 1, writeTimeoutMs: 500 },
-    ...more,
+    state: { url: redis.url, keyPrefix: prefix, instanceId: id, instanceTtlSeconds: ttl, writeTimeoutMs: 500 },
   };
 }
 
-async function instance(id: string, prefix: string) {
-  const rt = await startRuntime(checkConfig(config(id, prefix)), { log: createLogger({ level: 'error' }) });
+async function instance(id: string, prefix: string, ttl?: number) {
+  const rt = await startRuntime(checkConfig(config(id, prefix, ttl)), { log: createLogger({ level: 'error' }) });
   cleanups.push(() => rt.close());
   const client = twilio(ACCOUNT, TOKEN);
   client.api.baseUrl = rt.url;
@@ -130,11 +130,11 @@ describe.skipIf(!haveRedis)(`didml instances sharing calls over Redis${haveRedis
 
   it('ends the calls of an instance killed with SIGKILL, from a surviving instance, within its TTL', async () => {
     const prefix = `c${++n}:`;
-    const survivor = await instance('survivor', prefix);
+    const survivor = await instance('survivor', prefix, 2);
     const dir = mkdtempSync(join(tmpdir(), 'didml-cluster-'));
     cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
     const file = join(dir, 'doomed.json');
-    writeFileSync(file, JSON.stringify(config('doomed', prefix)));
+    writeFileSync(file, JSON.stringify(config('doomed', prefix, 2)));
     const child: ChildProcess = spawn(process.execPath, [join(root, 'bin/didml.js'), 'serve', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'] });
     cleanups.push(async () => void (child.exitCode === null && child.kill('SIGKILL')));
     let out = '';
