@@ -26,7 +26,7 @@ end
 `;
 
 /**
- * Writes one record as its owner has it.
+ * Writes one record as its owner has it; answers 1 when the owner had been forgotten (reaped).
  * ARGV: prefix, sid, json, ended (1/0), dateCreated, endTime, owner, now, keepEnded, keepMs, heartbeatTtlMs
  */
 export const PUT = `${TRIM}
@@ -35,7 +35,8 @@ local now, keep, keepMs = tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10
 local key = p .. 'call:' .. sid
 -- Only a live instance writes: its heartbeat goes with the write, so it is never reaped mid-write.
 redis.call('SET', p .. 'instance:' .. owner, now, 'PX', ARGV[11])
-redis.call('SADD', p .. 'instances', owner)
+-- 1 when the owner was not in the set: taken for dead and reaped, it must write its live calls again.
+local rejoined = redis.call('SADD', p .. 'instances', owner)
 if ARGV[4] == '1' then
   redis.call('SET', key, json, 'PX', math.max(keepMs, 1))
   redis.call('ZREM', p .. 'calls:live', sid)
@@ -48,7 +49,7 @@ else
   redis.call('SADD', p .. 'instance:' .. owner .. ':calls', sid)
   redis.call('ZREM', p .. 'calls:ended', sid)
 end
-return 1
+return rejoined
 `;
 
 /**

@@ -398,12 +398,13 @@ export class RedisCallStore implements CallStore {
 
   async #heartbeat(): Promise<void> {
     if (!this.#ready) return;
-    await this.#redis
+    const result = await this.#redis
       .multi()
       .set(this.#key('instance', this.instanceId), String(Date.now()), 'PX', this.#o.instanceTtlSeconds * 1000)
       .sadd(this.#key('instances'), this.instanceId)
       .exec();
     this.#beat = Date.now();
+    if (result?.[1]?.[1] === 1 && this.#epoch !== undefined) this.#rejoined();
   }
 
   async #reap(): Promise<void> {
@@ -462,17 +463,31 @@ export class RedisCallStore implements CallStore {
     if (sent.length === 0) return;
     const results = (await pipe.exec()) ?? [];
     let failure: Error | undefined;
+    let rejoined = false;
     sent.forEach(([sid, version], i) => {
-      const [error] = results[i] ?? [new Error('no reply')];
+      const [error, added] = results[i] ?? [new Error('no reply')];
       if (error) {
         failure ??= error;
         return;
       }
+      if (added === 1) rejoined = true;
       if (this.#dirty.get(sid)?.version === version) this.#dirty.delete(sid);
       for (const done of this.#written.get(sid) ?? []) done();
       this.#written.delete(sid);
     });
+    if (rejoined) this.#rejoined();
     if (failure) throw failure;
+  }
+
+  /**
+   * This instance was taken for dead (its heartbeat expired: a long stall, a partition) and a
+   * survivor ended its calls in Redis; they are still running here, so their records go back.
+   */
+  #rejoined(): void {
+    const live = this.#local.records().filter((r) => !isEnded(r.status));
+    if (live.length === 0) return;
+    this.#log.warn('this instance was taken for dead (its heartbeat expired) and its calls were ended in the shared state: writing its live calls again', { calls: live.length });
+    for (const r of live) this.#pending(r);
   }
 
   async #message(channel: string, text: string): Promise<void> {

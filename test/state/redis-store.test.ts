@@ -148,6 +148,25 @@ describe.skipIf(!haveRedis)(`Redis call store${haveRedis ? '' : ` (${NO_REDIS})`
     await raw.quit();
   });
 
+  it('an instance taken for dead while it lives writes its live calls back at its next write', async () => {
+    prefix++;
+    const logs: Record<string, unknown>[] = [];
+    const a = await store({ id: 'a', logs }); // beats every 5 s
+    const b = await store({ id: 'b', ttl: 1 }); // looks for the dead three times a second
+    await a.add(record(sid(1), { status: 'in-progress', startTime: Date.now() }), { durable: true });
+    await a.add(record(sid(2), { status: 'in-progress', startTime: Date.now() }), { durable: true });
+    // A's heartbeat is gone (as after a long stall): B ends its calls.
+    const raw = new Redis(redis.url);
+    await raw.del(`t${prefix}:instance:a`);
+    await raw.quit();
+    await until('reaped', async () => (await b.get(sid(2)))?.endReason === 'instance a stopped responding');
+    // A changes one call; both its live calls are written again.
+    a.update(sid(1), { answeredBy: 'human' });
+    await until('both live again', async () => (await b.list({ status: 'in-progress' })).length === 2);
+    expect(await b.get(sid(2))).toMatchObject({ status: 'in-progress', instance: 'a' });
+    expect(logs.some((l) => String(l['msg']).startsWith('this instance was taken for dead'))).toBe(true);
+  });
+
   it('goes on through an outage: degraded, writes kept and flushed, a durable add refused; consistent once Redis is back empty', async () => {
     prefix++;
     const a = await store({ id: 'a' });
