@@ -12,6 +12,7 @@ import { hostname } from 'node:os';
 import { Redis, type RedisOptions } from 'ioredis';
 import { DidmlError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { stateErrors } from '../metrics.js';
 import { CallRequestError, unavailable } from './errors.js';
 import { MemoryCallStore, type Retention } from './memory.js';
 import { DELETE, PUT, REAP } from './redis-scripts.js';
@@ -156,9 +157,9 @@ export class RedisCallStore implements CallStore {
     let lastError = '';
     this.#redis.on('error', (e: Error) => {
       lastError = e.message;
-      this.#lost(e);
+      this.#lost(e, 'connect');
     });
-    this.#redis.on('close', () => this.#lost(new Error('connection closed')));
+    this.#redis.on('close', () => this.#lost(new Error('connection closed'), 'connect'));
     this.#redis.on('ready', () => void this.#back());
     this.#sub.on('error', (e: Error) => this.#log.debug('state subscriber error', { error: e.message }));
     this.#sub.on('message', (channel: string, text: string) => void this.#message(channel, text));
@@ -176,15 +177,15 @@ export class RedisCallStore implements CallStore {
     }
     void this.#sub.subscribe(this.#channel('cmd', this.instanceId), this.#channel('reply', this.instanceId)).catch((e: Error) => this.#log.debug('subscribe failed (retried on reconnect)', { error: e.message }));
     const tick = (this.#o.instanceTtlSeconds * 1000) / 3;
-    const every = (ms: number, f: () => Promise<unknown>) => {
-      const t = setInterval(() => void f().catch(() => undefined), ms);
+    const every = (ms: number, f: () => Promise<unknown>, operation: string) => {
+      const t = setInterval(() => void f().catch(() => stateErrors.inc({ operation })), ms);
       t.unref();
       this.#timers.push(t);
     };
-    every(tick, () => this.#heartbeat());
-    every(tick, () => this.#reap());
+    every(tick, () => this.#heartbeat(), 'heartbeat');
+    every(tick, () => this.#reap(), 'reap');
     // A flush that failed mid-way (or a reconnection that did not finish) is retried even when no change comes to start one.
-    every(1000, async () => (this.#down && this.#ready ? this.#back() : this.#schedule()));
+    every(1000, async () => (this.#down && this.#ready ? this.#back() : this.#schedule()), 'write');
   }
 
   async add(record: CallRecord, o: { durable?: boolean } = {}): Promise<void> {
@@ -227,12 +228,12 @@ export class RedisCallStore implements CallStore {
   async get(sid: string): Promise<CallRecord | undefined> {
     const mine = this.#local.owned(sid);
     if (mine) return mine;
-    const raw = await this.#call(() => this.#redis.get(this.#key('call', sid)));
+    const raw = await this.#call('read', () => this.#redis.get(this.#key('call', sid)));
     return raw ? (JSON.parse(raw) as CallRecord) : undefined;
   }
 
   async list(filter: CallFilter = {}): Promise<CallRecord[]> {
-    const [live, ended] = await this.#call(async () => {
+    const [live, ended] = await this.#call('read', async () => {
       const r = await this.#redis.pipeline().zrevrange(this.#key('calls:live'), 0, -1).zrevrange(this.#key('calls:ended'), 0, -1).exec();
       for (const [e] of r ?? []) if (e) throw e;
       return (r ?? []).map(([, v]) => v as string[]);
@@ -241,7 +242,7 @@ export class RedisCallStore implements CallStore {
     const bySid = new Map<string, CallRecord>();
     for (let i = 0; i < sids.length; i += 500) {
       const chunk = sids.slice(i, i + 500);
-      const raws = await this.#call(() => this.#redis.mget(...chunk.map((s) => this.#key('call', s))));
+      const raws = await this.#call('read', () => this.#redis.mget(...chunk.map((s) => this.#key('call', s))));
       raws.forEach((raw) => {
         if (raw) {
           const r = JSON.parse(raw) as CallRecord;
@@ -258,7 +259,7 @@ export class RedisCallStore implements CallStore {
   async delete(sid: string): Promise<'deleted' | 'live' | 'unknown'> {
     const mine = this.#local.owned(sid);
     if (mine && !isEnded(mine.status)) return 'live';
-    const [outcome, owner] = await this.#call(() => this.#redis.didmlDelete(this.#p, sid));
+    const [outcome, owner] = await this.#call('delete', () => this.#redis.didmlDelete(this.#p, sid));
     const local = this.#local.remove(sid);
     this.#dirty.delete(sid);
     // The owner keeps a copy too: it forgets it (best effort; it keeps it for keepEndedSeconds at most).
@@ -277,6 +278,7 @@ export class RedisCallStore implements CallStore {
     const reply = new Promise<Reply>((resolve) => {
       const timer = setTimeout(() => {
         this.#replies.delete(id);
+        stateErrors.inc({ operation: 'command' });
         resolve({ id, error: { code: 20503, status: 503, message: `instance ${owner}, which runs call ${sid}, did not answer within ${this.#o.commandTimeoutMs} ms; try again` } });
       }, this.#o.commandTimeoutMs);
       this.#replies.set(id, { resolve, timer });
@@ -299,6 +301,8 @@ export class RedisCallStore implements CallStore {
 
   health(): StoreHealth {
     const base = { backend: 'redis' as const, instanceId: this.instanceId, pendingWrites: this.#dirty.size };
+    // The main connection first: it is what writes, and the subscription often notices an outage first.
+    if (!this.#ready) this.#lost(new Error('connection lost'));
     if (this.#down) {
       return { ...base, status: 'degraded', reason: `Redis at ${this.#where} unreachable since ${new Date(this.#down.since).toISOString()} (${this.#down.error}): calls go on, their records are written once it is back; calls cannot be placed, listed or steered across instances meanwhile` };
     }
@@ -344,13 +348,16 @@ export class RedisCallStore implements CallStore {
   }
 
   /** A read or an immediate write: when Redis cannot be reached, Twilio's 20503 saying so. */
-  async #call<T>(run: () => Promise<T>): Promise<T> {
-    if (!this.#ready) throw unavailable(this.#unreachable());
+  async #call<T>(operation: 'read' | 'delete' | 'command', run: () => Promise<T>): Promise<T> {
+    if (!this.#ready) {
+      stateErrors.inc({ operation });
+      throw unavailable(this.#unreachable());
+    }
     try {
       return await run();
     } catch (e) {
       if (e instanceof CallRequestError) throw e;
-      this.#lost(e as Error);
+      this.#lost(e as Error, operation);
       throw unavailable(this.#unreachable());
     }
   }
@@ -360,11 +367,13 @@ export class RedisCallStore implements CallStore {
   }
 
   async #publish(kind: 'cmd' | 'reply', to: string, message: Wire | Reply): Promise<number> {
-    return this.#call(() => this.#redis.publish(this.#channel(kind, to), JSON.stringify(message)));
+    return this.#call('command', () => this.#redis.publish(this.#channel(kind, to), JSON.stringify(message)));
   }
 
-  #lost(e: Error): void {
+  /** Redis failed (counted under `operation` in didml_state_errors_total): degraded until it is back. */
+  #lost(e: Error, operation?: string): void {
     if (this.#closed) return;
+    if (operation) stateErrors.inc({ operation });
     if (!this.#down) {
       this.#down = { since: Date.now(), error: e.message || 'connection lost' };
       this.#log.warn('state store unreachable: calls go on, writes are kept until it is back', { redis: this.#where, error: this.#down.error, pendingWrites: this.#dirty.size });
@@ -390,7 +399,7 @@ export class RedisCallStore implements CallStore {
       this.#down = undefined;
       if (was) this.#log.info('state store reachable again: records written', { redis: this.#where, downSeconds: Math.round((Date.now() - was.since) / 1000), redisLostData: lostData });
     } catch (e) {
-      this.#lost(e as Error);
+      this.#lost(e as Error, 'write');
     } finally {
       this.#recovering = false;
     }
@@ -437,7 +446,7 @@ export class RedisCallStore implements CallStore {
   #schedule(): void {
     if (this.#flushing || !this.#ready || this.#down || this.#dirty.size === 0) return;
     this.#flushing = this.#flush()
-      .catch((e: unknown) => this.#lost(e as Error))
+      .catch((e: unknown) => this.#lost(e as Error, 'write'))
       .finally(() => {
         this.#flushing = undefined;
         if (this.#dirty.size > 0) setImmediate(() => this.#schedule());

@@ -5,6 +5,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.js';
+import { stateErrors } from '../../src/metrics.js';
 import { CallRequestError } from '../../src/state/errors.js';
 import { RedisCallStore } from '../../src/state/redis.js';
 import type { CallCommand, CallRecord } from '../../src/state/types.js';
@@ -174,6 +175,8 @@ describe.skipIf(!haveRedis)(`Redis call store${haveRedis ? '' : ` (${NO_REDIS})`
     await a.add(record(sid(1), { dateCreated: 1000 }), { durable: true });
     a.update(sid(1), { status: 'in-progress', startTime: Date.now() });
     await until('the write', async () => (await b.get(sid(1)))?.status === 'in-progress');
+    const errors = async (operation: string) => (await stateErrors.get()).values.find((v) => v.labels.operation === operation)?.value ?? 0;
+    const before = { connect: await errors('connect'), read: await errors('read') };
     await redis.stop();
     await until('a degraded', () => a.health().status === 'degraded');
     expect(a.health().reason).toMatch(/^Redis at redis:\/\/127\.0\.0\.1:\d+ unreachable since /);
@@ -186,6 +189,9 @@ describe.skipIf(!haveRedis)(`Redis call store${haveRedis ? '' : ` (${NO_REDIS})`
     await expect(a.add(record(sid(3), { dateCreated: 3000 }), { durable: true })).rejects.toMatchObject({ code: 20503, status: 503, message: expect.stringMatching(/^the shared call state \(Redis at redis:\/\/127\.0\.0\.1:\d+\) cannot be reached \(.+\): the call was not placed; try again$/) });
     expect(a.owned(sid(3))).toMatchObject({ status: 'failed', endReason: 'not placed: the shared state could not be written' });
     await expect(b.list()).rejects.toMatchObject({ code: 20503, message: expect.stringContaining('cannot be reached') });
+    // Counted for /metrics (didml_state_errors_total), by operation.
+    expect(await errors('connect')).toBeGreaterThan(before.connect);
+    expect(await errors('read')).toBe(before.read + 1);
     await redis.start();
     await until('a ok', () => a.health().status === 'ok' && a.health().pendingWrites === 0, 15_000);
     await until('b ok', () => b.health().status === 'ok', 15_000);
