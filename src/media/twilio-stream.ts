@@ -21,9 +21,15 @@ export interface MediaStreamOptions {
   callSid: string;
   streamSid: string;
   parameters: Record<string, string>;
+  /** The tracks `start` names and media is sent on (Twilio: `inbound`, `outbound`); default inbound. */
+  tracks?: ('inbound' | 'outbound')[];
+  /** Real milliseconds the websocket may take to open before it counts as failed; default none. */
+  connectTimeoutMs?: number;
+  /** Told of every protocol message the app sends (after it has been acted on). */
+  onAppMessage?: (m: AppMessage) => void;
 }
 
-type AppMessage =
+export type AppMessage =
   | { event: 'media'; media?: { payload?: string } }
   | { event: 'mark'; mark?: { name?: string } }
   | { event: 'clear' }
@@ -34,7 +40,7 @@ export class TwilioMediaStream {
   readonly #o: MediaStreamOptions;
   #port: AudioPort | undefined;
   #sequence = 1;
-  #chunk = 0;
+  readonly #chunks = { inbound: 0, outbound: 0 };
   #stopped = false;
   /** Resolves when the app closes the websocket (or it fails): the stream is over. */
   readonly closed: Promise<void>;
@@ -59,8 +65,13 @@ export class TwilioMediaStream {
     const ws = new WebSocket(o.url, { dispatcher });
     ws.addEventListener('close', () => void dispatcher.close().catch(() => undefined));
     await new Promise<void>((resolve, reject) => {
-      ws.addEventListener('open', () => resolve(), { once: true });
-      ws.addEventListener('error', () => reject(new Error(`the stream's websocket at ${o.url} could not be opened`)), { once: true });
+      // An agent that takes the connection and never finishes the handshake fails too, when bounded.
+      const timer = o.connectTimeoutMs === undefined ? undefined : setTimeout(() => {
+        reject(new Error(`the stream's websocket at ${o.url} did not open within ${o.connectTimeoutMs} ms`));
+        ws.close();
+      }, o.connectTimeoutMs);
+      ws.addEventListener('open', () => (clearTimeout(timer), resolve()), { once: true });
+      ws.addEventListener('error', () => (clearTimeout(timer), reject(new Error(`the stream's websocket at ${o.url} could not be opened`))), { once: true });
     });
     const stream = new TwilioMediaStream(o, ws);
     stream.#send({ event: 'connected', protocol: 'Call', version: '1.0.0' });
@@ -71,7 +82,7 @@ export class TwilioMediaStream {
         accountSid: o.accountSid,
         streamSid: o.streamSid,
         callSid: o.callSid,
-        tracks: ['inbound'],
+        tracks: o.tracks ?? ['inbound'],
         customParameters: o.parameters,
         mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 },
       },
@@ -93,13 +104,13 @@ export class TwilioMediaStream {
     if (this.#ws.readyState === WebSocket.OPEN) this.#ws.send(JSON.stringify(message));
   }
 
-  /** 20 ms of the caller's audio (μ-law). */
-  audio(frame: Buffer): void {
-    const chunk = ++this.#chunk;
+  /** 20 ms of the caller's audio (μ-law), or with `track` outbound, of what the caller hears. */
+  audio(frame: Buffer, track: 'inbound' | 'outbound' = 'inbound'): void {
+    const chunk = ++this.#chunks[track];
     this.#send({
       event: 'media',
       sequenceNumber: this.#next(),
-      media: { track: 'inbound', chunk: String(chunk), timestamp: String((chunk - 1) * 20), payload: frame.toString('base64') },
+      media: { track, chunk: String(chunk), timestamp: String((chunk - 1) * 20), payload: frame.toString('base64') },
       streamSid: this.#o.streamSid,
     });
   }
@@ -117,7 +128,7 @@ export class TwilioMediaStream {
       return; // not a message of the protocol: ignored, as Twilio ignores it
     }
     const port = this.#port;
-    if (!port) return;
+    if (!port || m === null || typeof m !== 'object') return;
     if (m.event === 'media' && 'media' in m && typeof m.media?.payload === 'string') {
       port.play(Buffer.from(m.media.payload, 'base64'));
     } else if (m.event === 'mark' && 'mark' in m && typeof m.mark?.name === 'string') {
@@ -125,7 +136,15 @@ export class TwilioMediaStream {
       port.mark(() => this.#send({ event: 'mark', sequenceNumber: this.#next(), streamSid: this.#o.streamSid, mark: { name } }));
     } else if (m.event === 'clear') {
       port.clear();
+    } else {
+      return;
     }
+    this.#o.onAppMessage?.(m);
+  }
+
+  /** Whether the websocket is still open. */
+  get open(): boolean {
+    return this.#ws.readyState === WebSocket.OPEN;
   }
 
   /** Says `stop` and closes the websocket (the call ended, or the session moved on). */
@@ -135,4 +154,9 @@ export class TwilioMediaStream {
     this.#send({ event: 'stop', sequenceNumber: this.#next(), streamSid: this.#o.streamSid, stop: { accountSid: this.#o.accountSid, callSid: this.#o.callSid } });
     if (this.#ws.readyState === WebSocket.OPEN || this.#ws.readyState === WebSocket.CONNECTING) this.#ws.close(1000);
   }
+}
+
+/** The tracks a `<Stream track>` asks for, as Twilio's `start` message names them. */
+export function tracksOf(track: string): ('inbound' | 'outbound')[] {
+  return track === 'outbound_track' ? ['outbound'] : track === 'both_tracks' ? ['inbound', 'outbound'] : ['inbound'];
 }

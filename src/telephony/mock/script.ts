@@ -109,6 +109,11 @@ export interface MockCallScript {
   media?: Record<string, number>;
   /** Seconds a Connect/Stream lasts before the far end closes it. Default 10. */
   streamDuration?: number;
+  /**
+   * A real agent behind the document's <Stream> and <ConversationRelay> (agent.ts): the mock
+   * opens its websocket and the caller takes these turns; without it streams are simulated.
+   */
+  agent?: AgentScript;
   /** Seconds until a conference ends without the caller (the others leave). Default 60. */
   conferenceDuration?: number;
   /**
@@ -116,6 +121,31 @@ export interface MockCallScript {
    * then hangs up. Default 30, as a dialled party's talk.
    */
   bridgeDuration?: number;
+}
+
+/** One turn of the caller talking to a real agent. */
+export type AgentTurn =
+  | { audio: string }
+  | { silence: number }
+  | { digits: string }
+  | { speech: string; confidence?: number }
+  | { hangup: true };
+
+export const AGENT_TURN_KINDS = ['audio', 'silence', 'digits', 'speech', 'hangup'] as const;
+
+export interface AgentScript {
+  /** The agent's websocket, in place of the document's url (a local agent for a production document). */
+  url?: string;
+  /** What the caller does, in order. `audio` is a WAV file (Media Streams), `speech` words (ConversationRelay). */
+  caller?: AgentTurn[];
+  /** Who talks first: the agent (a greeting, default) or the caller. */
+  first?: 'agent' | 'caller';
+  /** Real seconds the call waits for the agent (to open, to answer a turn) before the stream fails. Default 5. */
+  timeout?: number;
+  /** Real seconds without a message that end the agent's turn. Default 0.4. */
+  quiet?: number;
+  /** Where to save everything the agent said (Media Streams) as a WAV file. */
+  saveAudio?: string;
 }
 
 // Nominal durations: round numbers that keep transcripts readable, not measurements.
@@ -156,6 +186,7 @@ export function checkScript(script: MockCallScript): void {
       );
     }
   });
+  checkAgent(script.agent);
   (script.timeline ?? []).forEach((entry, i) => {
     const e = entry as Partial<Record<string, unknown>> | null;
     if (e === null || typeof e !== 'object' || typeof e['at'] !== 'number' || !(e['at'] >= 0)) {
@@ -183,4 +214,20 @@ export function calleeFor(script: MockCallScript, target: DialTarget): CalleeBeh
   const callees = script.callees ?? {};
   const key = calleeKey(target);
   return callees[key] ?? (target.kind === 'client' ? callees[`client:${key}`] : undefined) ?? callees['*'] ?? {};
+}
+
+function checkAgent(agent: AgentScript | undefined): void {
+  if (agent === undefined) return;
+  const bad = (what: string) => new DidmlError('DIDML_CONFIG', `mock script: agent.${what}`);
+  if (agent === null || typeof agent !== 'object') throw bad('must be an object (url, caller, first, timeout, quiet, saveAudio)');
+  if (agent.url !== undefined && !/^wss?:\/\//i.test(String(agent.url))) throw bad(`url must be a ws:// or wss:// URL; found ${JSON.stringify(agent.url)}`);
+  for (const k of ['timeout', 'quiet'] as const) {
+    const v = agent[k];
+    if (v !== undefined && !(typeof v === 'number' && v > 0 && v <= 600)) throw bad(`${k} must be seconds of real time (more than 0, at most 600)`);
+  }
+  (agent.caller ?? []).forEach((turn, i) => {
+    const present = AGENT_TURN_KINDS.filter((k) => turn !== null && typeof turn === 'object' && k in turn);
+    if (present.length !== 1) throw bad(`caller[${i}] must have exactly one of ${AGENT_TURN_KINDS.join(', ')}; found ${present.join(', ') || 'none'}`);
+    if ('silence' in turn && !(typeof turn.silence === 'number' && turn.silence >= 0)) throw bad(`caller[${i}].silence must be seconds (0 or more)`);
+  });
 }

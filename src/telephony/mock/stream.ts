@@ -1,6 +1,9 @@
-// Media streams on the mock. Start/Stream forks media and returns at once; Connect/Stream holds
-// the call until the far end closes the websocket (after script.streamDuration seconds).
+// Media streams on the mock. Without a scripted agent they are simulated: Start/Stream forks
+// media and returns at once; Connect/Stream holds the call until the far end closes the websocket
+// (after script.streamDuration seconds). With `script.agent`, the document's websocket is opened
+// for real and spoken to in Twilio's protocol (agent-media.ts).
 import type { StreamOptions } from '../adapter.js';
+import { connectAgentStream, startAgentStream } from './agent-media.js';
 import { Operation, type LegContext } from './operation.js';
 import { STREAM_SECONDS, ms } from './script.js';
 
@@ -11,18 +14,42 @@ const view = (o: StreamOptions) => ({
   parameters: { ...o.parameters },
 });
 
-export function startStream(ctx: LegContext, o: StreamOptions): Promise<void> {
-  if (!ctx.gone.aborted) ctx.emit({ type: 'stream-start', ...view(o) });
-  return Promise.resolve();
+/** The forks to a real agent still open on each call, by name ('' for an unnamed one). */
+const forks = new WeakMap<LegContext, Map<string, () => void>>();
+
+export async function startStream(ctx: LegContext, o: StreamOptions): Promise<void> {
+  if (ctx.gone.aborted) return;
+  const agent = ctx.script.agent;
+  ctx.emit({ type: 'stream-start', ...view(o), ...(agent ? { url: agent.url ?? o.url, agent: true } : {}) });
+  if (!agent) return;
+  const stop = await startAgentStream(ctx, o, agent);
+  if (!stop) return;
+  if (ctx.gone.aborted) return stop();
+  let open = forks.get(ctx);
+  if (!open) {
+    const mine = (open = new Map());
+    forks.set(ctx, mine);
+    ctx.gone.addEventListener('abort', () => {
+      for (const s of mine.values()) s();
+      mine.clear();
+    }, { once: true });
+  }
+  open.get(o.name ?? '')?.();
+  open.set(o.name ?? '', stop);
 }
 
 export function stopStream(ctx: LegContext, name: string): Promise<void> {
-  if (!ctx.gone.aborted) ctx.emit({ type: 'stream-stop', name });
+  if (ctx.gone.aborted) return Promise.resolve();
+  ctx.emit({ type: 'stream-stop', name });
+  const open = forks.get(ctx);
+  open?.get(name)?.();
+  open?.delete(name);
   return Promise.resolve();
 }
 
 export function connectStream(ctx: LegContext, o: StreamOptions, signal?: AbortSignal): Promise<{ callerHungUp: boolean }> {
   if (ctx.gone.aborted || signal?.aborted) return Promise.resolve({ callerHungUp: ctx.endedBy === 'caller' });
+  if (ctx.script.agent) return connectAgentStream(ctx, o, ctx.script.agent, signal);
   ctx.emit({ type: 'stream', ...view(o) });
   o.onStatus?.('stream-started');
   const op = new Operation<{ callerHungUp: boolean }>(ctx, signal, (why) => {

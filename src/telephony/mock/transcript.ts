@@ -93,10 +93,17 @@ export type BackendEvent =
   | { type: 'refer'; uri: string; headers: Record<string, string> }
   | { type: 'refer-response'; sipResponseCode: number }
   | { type: 'notify'; sipResponseCode: number }
-  | { type: 'stream-start'; url: string; name?: string; track: string; parameters: Record<string, string> }
+  /** `agent`: the websocket was opened for real (script.agent), not simulated. */
+  | { type: 'stream-start'; url: string; name?: string; track: string; parameters: Record<string, string>; agent?: true }
   | { type: 'stream-stop'; name: string }
-  | { type: 'stream'; url: string; name?: string; track: string; parameters: Record<string, string> }
-  | { type: 'stream-end'; endedBy: 'far-end' | 'hangup' | 'abort' }
+  | { type: 'stream'; url: string; name?: string; track: string; parameters: Record<string, string>; agent?: true }
+  | { type: 'stream-end'; endedBy: 'far-end' | 'hangup' | 'abort' | 'error'; error?: string }
+  /** The caller's side of a conversation with a real agent (script.agent.caller). */
+  | { type: 'caller-audio'; file: string; duration: number }
+  | { type: 'caller-silence'; seconds: number }
+  /** What a Media Streams agent said in one turn: seconds of audio, its marks, how often it cleared. */
+  | { type: 'agent-audio'; duration: number; marks?: string[]; cleared?: number }
+  | { type: 'agent-audio-saved'; file: string; duration: number }
   | { type: 'conference'; name: string; muted: boolean; startOnEnter: boolean; endOnExit: boolean; beep: string; hangupOnStar?: true }
   | { type: 'conference-end'; duration: number; endedBy: 'conference' | 'hangup' | 'abort' | 'hangup-on-star' }
   /** This leg bridged to another call of the same backend (a caller taken from a queue). */

@@ -1,0 +1,192 @@
+// <Connect><Stream> and <Start><Stream> on the mock against a real agent: a websocket server on
+// 127.0.0.1 speaking Twilio Media Streams, in the same protocol code the drachtio backend uses.
+// The caller's turns come from the script; the agent answers in real time and the call's clock
+// waits for it (fast, slow and stalled agents).
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { decodeWav } from '../../src/media/wav.js';
+import { mediaFrames, wsAgent, type WsAgent } from '../drachtio/ws-agent.js';
+import { toneWav } from './audio.js';
+import { one, ofType, runApp, startApp, xml, type TestApp } from '../runtime/support.js';
+
+let app: TestApp | undefined;
+let agent: WsAgent | undefined;
+let dir: string | undefined;
+afterEach(async () => {
+  await app?.close();
+  await agent?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+  app = agent = dir = undefined;
+});
+
+const media = (streamSid: unknown, frames: number, fill = 0x10) => ({ event: 'media', streamSid, media: { payload: Buffer.alloc(160 * frames, fill).toString('base64') } });
+const mark = (streamSid: unknown, name: string) => ({ event: 'mark', streamSid, mark: { name } });
+
+const connectDoc = (extra = '') =>
+  xml(`<Connect action="/after"><Stream url="wss://agent.example.com/media" statusCallback="/status"><Parameter name="customerId" value="42"/></Stream></Connect>${extra}`);
+
+describe('<Connect><Stream> to a real agent', () => {
+  it('speaks Twilio Media Streams: the greeting, the caller\'s WAV as 20 ms frames, keys, marks echoed after their audio plays, stop', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'didml-agent-'));
+    await writeFile(join(dir, 'hello.wav'), toneWav({ rate: 16000, channels: 2, seconds: 0.5 }));
+    let inbound = 0;
+    agent = await wsAgent((m, ws) => {
+      const sid = m.streamSid;
+      if (m.event === 'start') {
+        ws.send(JSON.stringify(media(sid, 50))); // a 1 s greeting
+        ws.send(JSON.stringify(mark(sid, 'greeting')));
+      } else if (m.event === 'media' && ++inbound === 25) {
+        ws.send(JSON.stringify(media(sid, 25)));
+        ws.send(JSON.stringify(mark(sid, 'heard-you')));
+      } else if (m.event === 'dtmf') {
+        ws.close(); // done: the <Connect> ends and its action runs
+      }
+    });
+    app = await startApp({ '/voice': connectDoc(), '/after': xml('<Say>Thanks</Say>'), '/status': '' });
+    const saved = join(dir, 'out', 'agent.wav');
+    const { events } = await runApp({
+      app: app.url('/voice'),
+      script: { agent: { url: agent.url, caller: [{ audio: join(dir, 'hello.wav') }, { digits: '5' }], saveAudio: saved, quiet: 0.2 } },
+    });
+    const got = agent.messages;
+    expect(got.map((m) => m.event).filter((e, i, a) => e !== a[i - 1])).toEqual(['connected', 'start', 'mark', 'media', 'mark', 'dtmf']);
+    // The agent closed the websocket: there is no one left to say stop to.
+    const start = got.find((m) => m.event === 'start')!['start'] as Record<string, unknown>;
+    expect(start).toMatchObject({ customParameters: { customerId: '42' }, tracks: ['inbound'], mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 } });
+    expect(start['streamSid']).toMatch(/^MZ/);
+    // The WAV (16 kHz stereo) arrived as 25 frames of 8 kHz μ-law, not silent.
+    const frames = mediaFrames(got);
+    expect(frames).toHaveLength(25);
+    expect(frames.every((f) => f.length === 160)).toBe(true);
+    expect(frames[10]!.some((b) => b !== 0xff && b !== 0x7f)).toBe(true);
+    expect(got.filter((m) => m.event === 'media').map((m) => (m['media'] as { chunk: string }).chunk)).toEqual(Array.from({ length: 25 }, (_, i) => String(i + 1)));
+    expect(got.filter((m) => m.event === 'mark').map((m) => (m['mark'] as { name: string }).name)).toEqual(['greeting', 'heard-you']);
+    expect(got.find((m) => m.event === 'dtmf')!['dtmf']).toEqual({ track: 'inbound_track', digit: '5' });
+
+    // Virtual time: the greeting plays 1 s, the caller talks 0.5 s, the answer plays 0.5 s, the key 0.2 s.
+    const turns = events.filter((e) => ['agent-audio', 'caller-audio', 'digits', 'stream-end'].includes(e.type)).map((e) => [e.t, e.type, e['duration'] ?? e['digits'] ?? e['endedBy']]);
+    expect(turns).toEqual([
+      [0, 'agent-audio', 1],
+      [1000, 'caller-audio', 0.5],
+      [1500, 'agent-audio', 0.5],
+      [2000, 'digits', '5'],
+      [2200, 'stream-end', 'far-end'],
+    ]);
+    expect(ofType(events, 'agent-audio').map((e) => e['marks'])).toEqual([['greeting'], ['heard-you']]);
+    expect(one(events, 'stream')).toMatchObject({ url: agent.url, agent: true, parameters: { customerId: '42' } });
+    expect(app.to('/status').map((r) => r.params['StreamEvent'])).toEqual(['stream-started', 'stream-stopped']);
+    expect(app.to('/after')).toHaveLength(1);
+    // What the agent said, saved: 1.5 s of its own bytes.
+    const wav = decodeWav(await readFile(saved));
+    expect(wav.rate).toBe(8000);
+    expect(wav.samples.length).toBe(12000);
+    expect(one(events, 'agent-audio-saved')).toMatchObject({ duration: 1.5 });
+  });
+
+  it('a clear drops what the agent has not played yet; its marks are reached at once', async () => {
+    agent = await wsAgent((m, ws) => {
+      if (m.event !== 'start') return;
+      ws.send(JSON.stringify(media(m.streamSid, 100)));
+      ws.send(JSON.stringify(mark(m.streamSid, 'long')));
+      ws.send(JSON.stringify({ event: 'clear', streamSid: m.streamSid }));
+      ws.send(JSON.stringify(media(m.streamSid, 10)));
+      setTimeout(() => ws.close(), 300);
+    });
+    app = await startApp({ '/voice': connectDoc(), '/after': '', '/status': '' });
+    const { events } = await runApp({ app: app.url('/voice'), script: { agent: { url: agent.url, quiet: 0.1 } } });
+    expect(one(events, 'agent-audio')).toMatchObject({ t: 0, duration: 0.2, cleared: 1 });
+    expect(agent.messages.filter((m) => m.event === 'mark')).toHaveLength(1);
+  });
+
+  it('a slow agent: the real time it takes to answer costs the call, as a slow webhook does', async () => {
+    agent = await wsAgent((m, ws) => {
+      if (m.event === 'dtmf') setTimeout(() => ws.send(JSON.stringify(media(m.streamSid, 10))), 1300);
+    });
+    app = await startApp({ '/voice': connectDoc(), '/after': '', '/status': '' });
+    const { events } = await runApp({
+      app: app.url('/voice'),
+      script: { agent: { url: agent.url, first: 'caller', caller: [{ digits: '1' }], quiet: 0.2, timeout: 2 }, hangupAfter: 60 },
+    });
+    const digits = one(events, 'digits');
+    const answer = one(events, 'agent-audio');
+    // It answered 1.3 s (real) after the key's 0.2 s: at least that much call time went by.
+    expect(answer.t - (digits.t + 200)).toBeGreaterThanOrEqual(1300);
+    expect(answer['duration']).toBe(0.2);
+    // Then the caller had nothing more to say and the agent went quiet: the caller hung up, as scripted.
+    expect(ofType(events, 'script').map((e) => e['warning'])).toEqual([expect.stringMatching(/caller's turns ran out/)]);
+    expect(one(events, 'stream-end')).toMatchObject({ endedBy: 'hangup' });
+    expect(one(events, 'hangup')).toMatchObject({ by: 'caller' });
+  });
+
+  it('a stalled agent: after agent.timeout the stream ends with stream-error and the document goes on to the action', async () => {
+    agent = await wsAgent(); // opens, then never says a word
+    app = await startApp({ '/voice': connectDoc(), '/after': xml('<Say>The assistant is unavailable</Say>'), '/status': '' });
+    const { events, summary } = await runApp({ app: app.url('/voice'), script: { agent: { url: agent.url, timeout: 0.5 } } });
+    expect(one(events, 'stream-end')).toMatchObject({ endedBy: 'error', error: expect.stringMatching(/did not answer within 0.5 s \(agent\.timeout\)/) });
+    const status = app.to('/status').map((r) => [r.params['StreamEvent'], r.params['StreamError'] ?? '']);
+    expect(status).toEqual([['stream-started', ''], ['stream-error', expect.stringMatching(/did not answer/)]]);
+    expect(agent.messages.at(-1)?.event).toBe('stop');
+    expect(ofType(events, 'say').map((e) => e['text'])).toEqual(['The assistant is unavailable']);
+    expect(summary.status).toBe('completed');
+  });
+
+  it('an agent that takes the connection and never finishes the handshake: stream-error within the bound, the document goes on', async () => {
+    const sockets: import('node:net').Socket[] = [];
+    const server: Server = createServer((s) => sockets.push(s));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `ws://127.0.0.1:${(server.address() as { port: number }).port}/`;
+    try {
+      app = await startApp({ '/voice': connectDoc('<Say>Not connected</Say>'), '/after': xml('<Say>After</Say>'), '/status': '' });
+      const { events } = await runApp({ app: app.url('/voice'), script: { agent: { url, timeout: 0.5 } } });
+      expect(one(events, 'stream-end')).toMatchObject({ endedBy: 'error', error: expect.stringMatching(/did not open within 500 ms/) });
+      expect(app.to('/status').map((r) => r.params['StreamEvent'])).toEqual(['stream-error']);
+      expect(ofType(events, 'say').map((e) => e['text'])).toEqual(['After']);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => server.close(r));
+    }
+  });
+
+  it('the caller hanging up mid-conversation says stop to the agent', async () => {
+    agent = await wsAgent((m, ws) => {
+      if (m.event === 'start') ws.send(JSON.stringify(media(m.streamSid, 5)));
+    });
+    app = await startApp({ '/voice': connectDoc(), '/after': '', '/status': '' });
+    const { events } = await runApp({ app: app.url('/voice'), script: { agent: { url: agent.url, quiet: 0.1, caller: [{ silence: 1 }, { hangup: true }] } } });
+    expect(flowOf(events)).toEqual(['answer', 'stream', 'agent-audio', 'caller-silence', 'stream-end', 'hangup', 'end']);
+    expect(one(events, 'caller-silence').t).toBe(100);
+    await waitFor(() => agent!.messages.at(-1)?.event === 'stop');
+    expect(agent.messages.filter((m) => m.event === 'media')).toHaveLength(50);
+  });
+});
+
+describe('<Start><Stream> to a real agent', () => {
+  it('forks: connected and start with the tracks asked for, the document goes on, stop at <Stop><Stream>', async () => {
+    agent = await wsAgent();
+    app = await startApp({
+      '/voice': xml('<Start><Stream name="tap" url="wss://tap.example.com/" track="both_tracks"><Parameter name="a" value="1"/></Stream></Start><Say>Hello</Say><Stop><Stream name="tap"/></Stop><Say>Bye</Say>'),
+    });
+    const { events } = await runApp({ app: app.url('/voice'), script: { agent: { url: agent.url } } });
+    await waitFor(() => agent!.messages.at(-1)?.event === 'stop');
+    expect(agent.messages.map((m) => m.event)).toEqual(['connected', 'start', 'stop']);
+    expect(agent.messages[1]!['start']).toMatchObject({ tracks: ['inbound', 'outbound'], customParameters: { a: '1' } });
+    expect(flowOf(events)).toEqual(['answer', 'stream-start', 'say', 'stream-stop', 'say', 'hangup', 'end']);
+  });
+
+  it('a fork that cannot connect is said, and the call goes on', async () => {
+    app = await startApp({ '/voice': xml('<Start><Stream url="wss://tap.example.com/"/></Start><Say>Hello</Say>') });
+    const { events } = await runApp({ app: app.url('/voice'), script: { agent: { url: 'ws://127.0.0.1:1/', timeout: 1 } } });
+    expect(one(events, 'stream-end')).toMatchObject({ endedBy: 'error', error: expect.stringMatching(/could not be opened/) });
+    expect(ofType(events, 'say')).toHaveLength(1);
+  });
+});
+
+const flowOf = (events: readonly { type: string }[]) => events.map((e) => e.type).filter((t) => !['webhook', 'callback', 'warning', 'inbound'].includes(t));
+
+async function waitFor(cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
+  expect(cond()).toBe(true);
+}
