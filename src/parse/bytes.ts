@@ -38,13 +38,24 @@ function whatwg(label: string): string | undefined {
   }
 }
 
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
 export function decodeBytes(bytes: Uint8Array, charset?: string): DecodedBytes {
   const encoding = (charset && whatwg(charset)) || declaredEncoding(bytes) || 'utf-8';
+  if (encoding === 'utf-8') {
+    // The common case in one native pass; the byte-by-byte check only finds where it failed.
+    try {
+      return { text: strictUtf8.decode(bytes), encoding };
+    } catch {
+      return { text: new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes), encoding, ...withBad(badUtf8(bytes)) };
+    }
+  }
   // ignoreBOM keeps a BOM in the text: offsets must match what the user's editor shows.
   const text = new TextDecoder(encoding, { ignoreBOM: true }).decode(bytes);
-  const bad = encoding === 'utf-8' ? badUtf8(bytes) : badByte(bytes, encoding);
-  return { text, encoding, ...(bad ? { bad } : {}) };
+  return { text, encoding, ...withBad(badByte(bytes, encoding)) };
 }
+
+const withBad = (bad: BadByte | undefined) => (bad ? { bad } : {});
 
 function badUtf8(bytes: Uint8Array): BadByte | undefined {
   const check = new Utf8Check();
