@@ -3,8 +3,9 @@
 // per 20 ms of the caller's audio (base64), `dtmf` for keys, `mark` once the audio the app sent
 // before a mark has played, and `stop`; from the app, `media` to play, `mark`, and `clear` to drop
 // what has not played yet. https://www.twilio.com/docs/voice/media-streams/websocket-messages
-import { Agent, WebSocket } from 'undici';
-import { guardedLookup, hostPolicy, type HostPolicy } from '../webhook/hosts.js';
+import { WebSocket } from 'undici';
+import type { HostPolicy } from '../webhook/hosts.js';
+import { openWebSocket } from './websocket.js';
 
 /** Where the caller's audio goes and the app's comes from (an RTP session). */
 export interface AudioPort {
@@ -57,22 +58,7 @@ export class TwilioMediaStream {
 
   /** Opens the websocket and says `connected` and `start`; rejects when it cannot connect. */
   static async open(o: MediaStreamOptions): Promise<TwilioMediaStream> {
-    // The same rules as the app's webhooks: never link-local or cloud metadata addresses.
-    const hosts = o.hosts ?? hostPolicy();
-    const refused = hosts.checkUrl(o.url);
-    if (refused) throw refused;
-    const dispatcher = new Agent({ connect: { lookup: guardedLookup(hosts) } });
-    const ws = new WebSocket(o.url, { dispatcher });
-    ws.addEventListener('close', () => void dispatcher.close().catch(() => undefined));
-    await new Promise<void>((resolve, reject) => {
-      // An agent that takes the connection and never finishes the handshake fails too, when bounded.
-      const timer = o.connectTimeoutMs === undefined ? undefined : setTimeout(() => {
-        reject(new Error(`the stream's websocket at ${o.url} did not open within ${o.connectTimeoutMs} ms`));
-        ws.close();
-      }, o.connectTimeoutMs);
-      ws.addEventListener('open', () => (clearTimeout(timer), resolve()), { once: true });
-      ws.addEventListener('error', () => (clearTimeout(timer), reject(new Error(`the stream's websocket at ${o.url} could not be opened`))), { once: true });
-    });
+    const ws = await openWebSocket(o.url, { ...(o.hosts ? { hosts: o.hosts } : {}), ...(o.connectTimeoutMs !== undefined ? { connectTimeoutMs: o.connectTimeoutMs } : {}), what: "the stream's websocket" });
     const stream = new TwilioMediaStream(o, ws);
     stream.#send({ event: 'connected', protocol: 'Call', version: '1.0.0' });
     stream.#send({

@@ -246,6 +246,31 @@ export interface StreamOptions {
   streamSid?: string;
   /** Told when the stream has started, has stopped, or could not start (`error` says why). */
   onStatus?: (event: 'stream-started' | 'stream-stopped' | 'stream-error', error?: string) => void;
+  /** `<Connect><ConversationRelay>`: the app speaks Twilio's text protocol, not Media Streams. */
+  relay?: RelaySettings;
+}
+
+/** What a <ConversationRelay> asks of the platform (its attributes and <Language>s), and who is calling. */
+export interface RelaySettings {
+  sessionId: string;
+  from: string;
+  to: string;
+  welcomeGreeting?: string;
+  /** Default language of speech and recognition; ttsLanguage and transcriptionLanguage override it. */
+  language: string;
+  ttsLanguage?: string;
+  transcriptionLanguage?: string;
+  voice?: string;
+  /** Keys go to the app as `dtmf` messages only with dtmfDetection. */
+  dtmfDetection: boolean;
+  /** The voice for each <Language code>. */
+  languages: Record<string, { voice?: string }>;
+}
+
+/** How a <Connect> ended: whether the party hung up, and the parameters its action request adds (HandoffData). */
+export interface ConnectResult {
+  callerHungUp: boolean;
+  params?: Record<string, string>;
 }
 
 export interface CallLeg {
@@ -293,7 +318,7 @@ export interface CallLeg {
   startStream(options: StreamOptions): Promise<void>;
   stopStream(name: string): Promise<void>;
   /** Bidirectional stream (Connect/Stream): returns when the stream ends or the caller hangs up. */
-  connectStream(options: StreamOptions, signal?: AbortSignal): Promise<{ callerHungUp: boolean }>;
+  connectStream(options: StreamOptions, signal?: AbortSignal): Promise<ConnectResult>;
   /**
    * Connect this leg's media to another leg of the same backend (a caller taken from a queue)
    * and return when either side hangs up or the session aborts.

@@ -3,8 +3,8 @@
 // ConversationRelay is a stream to the app's websocket too, as far as the call leg is concerned.
 // https://www.twilio.com/docs/voice/twiml/stream
 import type { Projected } from '../../grammar/index.js';
-import type { StreamOptions } from '../../telephony/adapter.js';
-import { actionOutcome, CONTINUE, methodOf, str, type Verb, type VerbContext } from '../verb.js';
+import type { RelaySettings, StreamOptions } from '../../telephony/adapter.js';
+import { actionOutcome, attr, CONTINUE, methodOf, str, type Verb, type VerbContext } from '../verb.js';
 import { startCallRecording } from './call-recording.js';
 
 /** DIDML's top-level <Recording>: "Record the complete call", as <Start><Recording> does. */
@@ -47,6 +47,35 @@ function streamOptions(noun: Projected, ctx: VerbContext): StreamOptions {
   };
 }
 
+/**
+ * <ConversationRelay>'s settings for the backend: its attributes and <Language>s (Twilio's
+ * language default, en-US). https://www.twilio.com/docs/voice/twiml/connect/conversationrelay
+ */
+function relaySettings(noun: Projected, ctx: VerbContext): RelaySettings {
+  const optional = (name: string) => {
+    const v = str(noun, name);
+    return v ? { [name]: v } : {};
+  };
+  const languages: RelaySettings['languages'] = {};
+  for (const l of noun.children) {
+    if (l.name !== 'Language' || !str(l, 'code')) continue;
+    const voice = str(l, 'voice');
+    languages[str(l, 'code')] = voice ? { voice } : {};
+  }
+  return {
+    sessionId: ctx.newSid('VX'),
+    from: ctx.call.from,
+    to: ctx.call.to,
+    language: str(noun, 'language', 'en-US'),
+    ...optional('welcomeGreeting'),
+    ...optional('ttsLanguage'),
+    ...optional('transcriptionLanguage'),
+    ...optional('voice'),
+    dtmfDetection: attr<boolean>(noun, 'dtmfDetection') === true,
+    languages,
+  };
+}
+
 const CONNECTABLE = new Set(['Stream', 'ConversationRelay']);
 
 export const connect: Verb = {
@@ -58,8 +87,10 @@ export const connect: Verb = {
       return { kind: 'end', reason: `<Connect> to <${what}> is not supported by this runtime (it connects <Stream> and <ConversationRelay>)` };
     }
     await ctx.answer();
-    const r = await ctx.leg.connectStream(streamOptions(noun, ctx), ctx.signal);
-    return actionOutcome(node, ctx, {}, r.callerHungUp);
+    const options = streamOptions(noun, ctx);
+    if (noun.name === 'ConversationRelay') options.relay = relaySettings(noun, ctx);
+    const r = await ctx.leg.connectStream(options, ctx.signal);
+    return actionOutcome(node, ctx, r.params ?? {}, r.callerHungUp);
   },
 };
 

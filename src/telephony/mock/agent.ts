@@ -13,7 +13,7 @@
 //   warning), unless the agent closes the stream first.
 // The protocol (Media Streams, ConversationRelay) is an AgentLink; this module is the turn-taking.
 import { UNCOUNTED_MS } from '../../webhook/call-time.js';
-import type { StreamOptions } from '../adapter.js';
+import type { ConnectResult, StreamOptions } from '../adapter.js';
 import type { AgentInbox } from './agent-inbox.js';
 import { Operation, type LegContext } from './operation.js';
 import type { AgentScript, AgentTurn } from './script.js';
@@ -35,6 +35,10 @@ export interface AgentLink {
   played(): void;
   /** Ends the protocol (says stop, closes the websocket). */
   stop(): void;
+  /** What the platform says before anyone else (ConversationRelay's welcomeGreeting): its virtual ms; then the caller talks first. */
+  opening?(): number | undefined;
+  /** Parameters for the <Connect> action once it is over (HandoffData). */
+  result?(): Record<string, string>;
 }
 
 /** What ended the conversation. */
@@ -54,7 +58,7 @@ export interface ConverseOptions {
 export const agentUrl = (o: StreamOptions, agent: AgentScript): string => agent.url ?? o.url;
 
 /** A <Connect> to a real agent: resolves when the conversation is over. */
-export function converse(c: ConverseOptions): Promise<{ callerHungUp: boolean }> {
+export function converse(c: ConverseOptions): Promise<ConnectResult> {
   const { ctx, o, agent } = c;
   const timeoutMs = (agent.timeout ?? AGENT_TIMEOUT_S) * 1000;
   const quietMs = (agent.quiet ?? AGENT_QUIET_S) * 1000;
@@ -65,10 +69,15 @@ export function converse(c: ConverseOptions): Promise<{ callerHungUp: boolean }>
     link?.stop();
     ctx.emit({ type: 'stream-end', endedBy: end.by === 'caller' ? 'hangup' : end.by, ...('error' in end ? { error: end.error } : {}) });
     o.onStatus?.(end.by === 'error' ? 'stream-error' : 'stream-stopped', 'error' in end ? end.error : undefined);
-    return { callerHungUp: end.by === 'caller' || (end.by === 'hangup' && ctx.endedBy === 'caller') };
+    const params = link?.result?.();
+    return { callerHungUp: end.by === 'caller' || (end.by === 'hangup' && ctx.endedBy === 'caller'), ...(params ? { params } : {}) };
   };
-  const op = new Operation<{ callerHungUp: boolean }>(ctx, c.signal, (why) => finish({ by: why }));
-  ctx.emit({ type: 'stream', url: agentUrl(o, agent), ...(o.name !== undefined ? { name: o.name } : {}), track: o.track, parameters: { ...o.parameters }, agent: true });
+  const op = new Operation<ConnectResult>(ctx, c.signal, (why) => finish({ by: why }));
+  ctx.emit(
+    o.relay
+      ? { type: 'relay', url: agentUrl(o, agent), parameters: { ...o.parameters }, sessionId: o.relay.sessionId }
+      : { type: 'stream', url: agentUrl(o, agent), ...(o.name !== undefined ? { name: o.name } : {}), track: o.track, parameters: { ...o.parameters }, agent: true },
+  );
 
   const elapse = (ms: number) => ctx.clock.elapse(ms, halt.signal);
   /** The agent's turn: wait, let the wait cost the call, play what it said. */
@@ -104,7 +113,12 @@ export function converse(c: ConverseOptions): Promise<{ callerHungUp: boolean }>
       return undefined;
     }
     o.onStatus?.('stream-started');
-    if ((agent.first ?? 'agent') === 'agent') {
+    const opening = link.opening?.();
+    if (opening !== undefined) {
+      await elapse(opening);
+      if (op.done) return undefined;
+    }
+    if ((agent.first ?? (opening !== undefined ? 'caller' : 'agent')) === 'agent') {
       const end = await agentTurn(false);
       if (end || op.done) return end;
     }

@@ -7,6 +7,7 @@ import type {
   CallLeg,
   CollectOptions,
   CollectResult,
+  ConnectResult,
   DialOptions,
   DialResult,
   PlayPrompt,
@@ -283,7 +284,7 @@ export class MockCallLeg implements CallLeg {
     return stopStream(this.#ctx, name);
   }
 
-  connectStream(options: StreamOptions, signal?: AbortSignal): Promise<{ callerHungUp: boolean }> {
+  connectStream(options: StreamOptions, signal?: AbortSignal): Promise<ConnectResult> {
     return connectStream(this.#ctx, options, signal);
   }
 

@@ -138,7 +138,7 @@ export interface AgentScript {
   url?: string;
   /** What the caller does, in order. `audio` is a WAV file (Media Streams), `speech` words (ConversationRelay). */
   caller?: AgentTurn[];
-  /** Who talks first: the agent (a greeting, default) or the caller. */
+  /** Who talks first: the agent (a greeting; the default), or the caller (the default after a ConversationRelay welcomeGreeting). */
   first?: 'agent' | 'caller';
   /** Real seconds the call waits for the agent (to open, to answer a turn) before the stream fails. Default 5. */
   timeout?: number;

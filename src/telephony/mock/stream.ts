@@ -2,8 +2,9 @@
 // media and returns at once; Connect/Stream holds the call until the far end closes the websocket
 // (after script.streamDuration seconds). With `script.agent`, the document's websocket is opened
 // for real and spoken to in Twilio's protocol (agent-media.ts).
-import type { StreamOptions } from '../adapter.js';
+import type { ConnectResult, StreamOptions } from '../adapter.js';
 import { connectAgentStream, startAgentStream } from './agent-media.js';
+import { connectAgentRelay } from './agent-relay.js';
 import { Operation, type LegContext } from './operation.js';
 import { STREAM_SECONDS, ms } from './script.js';
 
@@ -47,9 +48,11 @@ export function stopStream(ctx: LegContext, name: string): Promise<void> {
   return Promise.resolve();
 }
 
-export function connectStream(ctx: LegContext, o: StreamOptions, signal?: AbortSignal): Promise<{ callerHungUp: boolean }> {
+export function connectStream(ctx: LegContext, o: StreamOptions, signal?: AbortSignal): Promise<ConnectResult> {
   if (ctx.gone.aborted || signal?.aborted) return Promise.resolve({ callerHungUp: ctx.endedBy === 'caller' });
-  if (ctx.script.agent) return connectAgentStream(ctx, o, ctx.script.agent, signal);
+  const agent = ctx.script.agent;
+  if (agent && o.relay) return connectAgentRelay(ctx, { ...o, relay: o.relay }, agent, signal);
+  if (agent) return connectAgentStream(ctx, o, agent, signal);
   ctx.emit({ type: 'stream', ...view(o) });
   o.onStatus?.('stream-started');
   const op = new Operation<{ callerHungUp: boolean }>(ctx, signal, (why) => {

@@ -50,8 +50,9 @@ export type BackendEvent =
   /** 486 for busy, 404 for rejected (Twilio's codes for SIP calls). */
   | { type: 'reject'; reason: RejectReason; sipResponseCode: number }
   | { type: 'hangup'; by: 'caller' | 'app' | 'backend'; reason?: string }
-  | { type: 'say'; text: string; voice: string; language: string; loop: number }
-  | { type: 'play'; url: string; loop: number }
+  /** `agent`: the agent's words (ConversationRelay), `last: false` when it never sent its last token; `welcomeGreeting`: the platform's. */
+  | { type: 'say'; text: string; voice: string; language: string; loop: number; agent?: true; last?: false; welcomeGreeting?: true }
+  | { type: 'play'; url: string; loop: number; agent?: true }
   | { type: 'pause'; seconds: number }
   /** DTMF we sent (Play digits, Number sendDigits). */
   | { type: 'send-digits'; digits: string }
@@ -104,6 +105,11 @@ export type BackendEvent =
   /** What a Media Streams agent said in one turn: seconds of audio, its marks, how often it cleared. */
   | { type: 'agent-audio'; duration: number; marks?: string[]; cleared?: number }
   | { type: 'agent-audio-saved'; file: string; duration: number }
+  /** <Connect><ConversationRelay> to a real agent: the session, a language switch, its end, a message Twilio would refuse (64107). */
+  | { type: 'relay'; url: string; parameters: Record<string, string>; sessionId: string }
+  | { type: 'relay-language'; ttsLanguage: string; transcriptionLanguage: string }
+  | { type: 'relay-end'; handoffData?: string }
+  | { type: 'relay-error'; code: 64107; message: string; received: string }
   | { type: 'conference'; name: string; muted: boolean; startOnEnter: boolean; endOnExit: boolean; beep: string; hangupOnStar?: true }
   | { type: 'conference-end'; duration: number; endedBy: 'conference' | 'hangup' | 'abort' | 'hangup-on-star' }
   /** This leg bridged to another call of the same backend (a caller taken from a queue). */

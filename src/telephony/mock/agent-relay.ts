@@ -1,0 +1,140 @@
+// <Connect><ConversationRelay> to a real agent on the mock, in Twilio's text protocol
+// (src/media/conversation-relay.ts): the caller's `speech` turns become `prompt`s, keys `dtmf`
+// (with dtmfDetection); the agent's text tokens, up to one with `last`, become a say the caller
+// hears (in the session's voice and language), `play` a play, `sendDigits` keys sent, `language`
+// a switch of the voice and recogniser's language, `end` the end of the <Connect>, whose action
+// gets HandoffData.
+import { ConversationRelaySession, type RelayAppMessage } from '../../media/conversation-relay.js';
+import type { RelaySettings, StreamOptions } from '../adapter.js';
+import { AgentInbox } from './agent-inbox.js';
+import { agentUrl, converse, type AgentLink } from './agent.js';
+import { promptMs } from './media.js';
+import type { LegContext } from './operation.js';
+import { DTMF_MS, SAY_MS_PER_CHAR, type AgentScript } from './script.js';
+
+async function openRelayLink(ctx: LegContext, o: StreamOptions, relay: RelaySettings, agent: AgentScript, timeoutMs: number, inbox: AgentInbox): Promise<AgentLink> {
+  const queue: (RelayAppMessage | { invalid: string; raw: string })[] = [];
+  let tts = relay.ttsLanguage ?? relay.language;
+  let stt = relay.transcriptionLanguage ?? relay.language;
+  let handoff: string | undefined;
+  let ended = false;
+  const voiceFor = (lang: string) => relay.languages[lang]?.voice ?? relay.voice ?? '';
+  const session = await ConversationRelaySession.open({
+    url: agentUrl(o, agent),
+    connectTimeoutMs: timeoutMs,
+    setup: {
+      sessionId: relay.sessionId,
+      accountSid: o.accountSid ?? '',
+      callSid: o.callSid ?? '',
+      from: relay.from,
+      to: relay.to,
+      direction: 'inbound',
+      customParameters: o.parameters,
+    },
+    onMessage: (m) => {
+      if (ended) return;
+      queue.push(m);
+      inbox.note();
+      // `end` is the session's last word: nothing after it is heard.
+      if (!('invalid' in m) && m.type === 'end') {
+        ended = true;
+        inbox.close();
+      }
+    },
+  });
+  void session.closed.then(() => inbox.close());
+  /** Text tokens waiting for the one with `last`. */
+  let tokens: string[] = [];
+  let tokenLang: string | undefined;
+  const say = (complete: boolean): number => {
+    if (!tokens.length) return 0;
+    const text = tokens.join('');
+    const language = tokenLang ?? tts;
+    tokens = [];
+    tokenLang = undefined;
+    ctx.emit({ type: 'say', text, voice: voiceFor(language), language, loop: 1, agent: true, ...(complete ? {} : { last: false }) });
+    return text.length * SAY_MS_PER_CHAR;
+  };
+  return {
+    inbox,
+    opening() {
+      if (relay.welcomeGreeting === undefined || relay.welcomeGreeting === '') return undefined;
+      ctx.emit({ type: 'say', text: relay.welcomeGreeting, voice: voiceFor(tts), language: tts, loop: 1, welcomeGreeting: true });
+      return relay.welcomeGreeting.length * SAY_MS_PER_CHAR;
+    },
+    callerTurn(turn) {
+      if ('speech' in turn) {
+        ctx.emit({ type: 'speech', text: turn.speech, confidence: turn.confidence ?? 0.9 });
+        session.prompt(turn.speech, stt);
+        return Promise.resolve({ ms: turn.speech.length * SAY_MS_PER_CHAR, answer: true });
+      }
+      if ('digits' in turn) {
+        if (!relay.dtmfDetection) {
+          ctx.emit({ type: 'digits', digits: turn.digits, ignored: true });
+          return Promise.resolve({ ms: turn.digits.length * DTMF_MS, answer: false });
+        }
+        ctx.emit({ type: 'digits', digits: turn.digits });
+        for (const key of turn.digits) session.dtmf(key);
+        return Promise.resolve({ ms: turn.digits.length * DTMF_MS, answer: true });
+      }
+      if ('silence' in turn) {
+        ctx.emit({ type: 'caller-silence', seconds: turn.silence });
+        return Promise.resolve({ ms: Math.round(turn.silence * 1000), answer: false });
+      }
+      ctx.emit({ type: 'script', warning: `agent.caller: ${turn.audio} is audio, which ConversationRelay turns into words before the agent hears them; give the words ({"speech": "..."})` });
+      return Promise.resolve({ ms: 0, answer: false });
+    },
+    agentTurn() {
+      let total = 0;
+      for (const m of queue.splice(0)) {
+        if ('invalid' in m) {
+          // Twilio answers with an error message (64107) and the session goes on.
+          ctx.emit({ type: 'relay-error', code: 64107, message: m.invalid, received: m.raw });
+          continue;
+        }
+        switch (m.type) {
+          case 'text':
+            if (!tokens.length && m.lang) tokenLang = m.lang;
+            tokens.push(m.token);
+            if (m.last) total += say(true);
+            break;
+          case 'play':
+            total += say(false);
+            ctx.emit({ type: 'play', url: m.source, loop: m.loop, agent: true });
+            total += promptMs({ kind: 'play', url: m.source, loop: m.loop }, ctx.script);
+            break;
+          case 'sendDigits':
+            total += say(false);
+            ctx.emit({ type: 'send-digits', digits: m.digits });
+            total += [...m.digits].reduce((n, d) => n + (d === 'w' ? 500 : d === 'W' ? 1000 : DTMF_MS), 0);
+            break;
+          case 'language':
+            if (m.ttsLanguage) tts = m.ttsLanguage;
+            if (m.transcriptionLanguage) stt = m.transcriptionLanguage;
+            ctx.emit({ type: 'relay-language', ttsLanguage: tts, transcriptionLanguage: stt });
+            break;
+          case 'end':
+            total += say(false);
+            handoff = m.handoffData ?? '';
+            ctx.emit({ type: 'relay-end', ...(m.handoffData !== undefined ? { handoffData: m.handoffData } : {}) });
+            break;
+        }
+      }
+      // The agent went quiet in the middle of a sentence (no token with last): what it sent is said.
+      return total + say(false);
+    },
+    played() {},
+    stop() {
+      session.stop();
+    },
+    result(): Record<string, string> {
+      return handoff !== undefined ? { HandoffData: handoff } : {};
+    },
+  };
+}
+
+/** <Connect><ConversationRelay> to the script's agent. */
+export function connectAgentRelay(ctx: LegContext, o: StreamOptions & { relay: RelaySettings }, agent: AgentScript, signal?: AbortSignal) {
+  const inbox = new AgentInbox();
+  return converse({ ctx, o, agent, inbox, ...(signal ? { signal } : {}), open: (timeoutMs) => openRelayLink(ctx, o, o.relay, agent, timeoutMs, inbox) });
+}

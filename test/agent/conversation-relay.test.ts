@@ -1,0 +1,134 @@
+// <Connect><ConversationRelay> on the mock against a real agent speaking Twilio's text protocol:
+// setup, the caller's speech as prompts, keys as dtmf with dtmfDetection; the agent's tokens as
+// what the caller hears, play, sendDigits, a language switch, and end with handoffData for the action.
+import { afterEach, describe, expect, it } from 'vitest';
+import { readAppMessage } from '../../src/media/conversation-relay.js';
+import { wsAgent, type WsAgent } from '../drachtio/ws-agent.js';
+import { one, ofType, runApp, startApp, xml, type TestApp } from '../runtime/support.js';
+
+let app: TestApp | undefined;
+let agent: WsAgent | undefined;
+afterEach(async () => {
+  await app?.close();
+  await agent?.close();
+  app = agent = undefined;
+});
+
+type Msg = Record<string, unknown>;
+const relayDoc = (attrs = '', inner = '') =>
+  xml(`<Connect action="/after"><ConversationRelay url="wss://relay.example.com/" ${attrs}><Parameter name="customer" value="7"/>${inner}</ConversationRelay></Connect>`);
+
+describe('<Connect><ConversationRelay> to a real agent', () => {
+  it('setup, prompts and tokens: the welcome greeting, then a conversation, then end with handoffData for the action', async () => {
+    agent = await wsAgent((raw, ws) => {
+      const m = raw as unknown as Msg;
+      const send = (x: object) => ws.send(JSON.stringify(x));
+      if (m['type'] === 'prompt' && m['voicePrompt'] === 'I need a plumber') {
+        send({ type: 'text', token: 'Sure, ', last: false });
+        send({ type: 'text', token: 'what is your postcode?', last: true });
+      } else if (m['type'] === 'dtmf') {
+        send({ type: 'language', ttsLanguage: 'es-ES', transcriptionLanguage: 'es-ES' });
+        send({ type: 'text', token: 'Hola', last: true });
+        send({ type: 'play', source: 'https://cdn.example.com/hold.mp3' });
+        send({ type: 'sendDigits', digits: '12' });
+        send({ type: 'end', handoffData: JSON.stringify({ reason: 'plumber' }) });
+      }
+    });
+    app = await startApp({
+      '/voice': relayDoc('welcomeGreeting="Hi, how can I help?" voice="en-US-Neural2-F" dtmfDetection="true"', '<Language code="es-ES" voice="es-ES-Neural2-A"/>'),
+      '/after': xml('<Say>Connecting you to a person</Say>'),
+    });
+    const { events } = await runApp({
+      app: app.url('/voice'),
+      script: { agent: { url: agent.url, quiet: 0.2, caller: [{ speech: 'I need a plumber' }, { digits: '9' }] } },
+    });
+    const setup = agent.messages[0] as unknown as Msg;
+    expect(setup).toMatchObject({ type: 'setup', callSid: expect.stringMatching(/^CA/), from: '+14155550100', to: '+14155550199', direction: 'inbound', customParameters: { customer: '7' } });
+    expect(String(setup['sessionId'])).toMatch(/^VX/);
+    expect(agent.messages.slice(1)).toEqual([
+      { type: 'prompt', voicePrompt: 'I need a plumber', lang: 'en-US', last: true },
+      { type: 'dtmf', digit: '9' },
+    ]);
+    const said = ofType(events, 'say').map((e) => [e.t, e['text'], e['voice'], e['language']]);
+    // The greeting is the platform's (19 chars at 60 ms); the caller's 16 chars; each answer plays for its length.
+    expect(said).toEqual([
+      [0, 'Hi, how can I help?', 'en-US-Neural2-F', 'en-US'],
+      [2100, 'Sure, what is your postcode?', 'en-US-Neural2-F', 'en-US'],
+      [3980, 'Hola', 'es-ES-Neural2-A', 'es-ES'],
+      // Hola (0.24 s), the play (5 s), two keys (0.4 s); then the action's document.
+      [9620, 'Connecting you to a person', 'man', 'en-US'],
+    ]);
+    expect(one(events, 'speech')).toMatchObject({ t: 1140, text: 'I need a plumber' });
+    expect(one(events, 'play')).toMatchObject({ url: 'https://cdn.example.com/hold.mp3', agent: true });
+    expect(one(events, 'send-digits')).toMatchObject({ digits: '12' });
+    expect(one(events, 'relay-language')).toMatchObject({ ttsLanguage: 'es-ES', transcriptionLanguage: 'es-ES' });
+    expect(one(events, 'relay-end')).toMatchObject({ handoffData: '{"reason":"plumber"}' });
+    expect(one(events, 'stream-end')).toMatchObject({ endedBy: 'far-end' });
+    expect(app.to('/after')[0]!.params['HandoffData']).toBe('{"reason":"plumber"}');
+    // The mock runs welcomeGreeting, voice, dtmfDetection and <Language voice>: none is reported as not run.
+    expect(ofType(events, 'warning').map((e) => String(e['message']))).toEqual([]);
+  });
+
+  it('keys reach the agent only with dtmfDetection; without it they are recorded as ignored', async () => {
+    agent = await wsAgent((raw, ws) => {
+      if ((raw as unknown as Msg)['type'] === 'prompt') ws.send(JSON.stringify({ type: 'end' }));
+    });
+    app = await startApp({ '/voice': relayDoc('welcomeGreeting="Hello"'), '/after': xml('<Hangup/>') });
+    const { events } = await runApp({ app: app.url('/voice'), script: { agent: { url: agent.url, quiet: 0.2, caller: [{ digits: '1' }, { speech: 'bye' }] } } });
+    expect(agent.messages.map((m) => (m as unknown as Msg)['type'])).toEqual(['setup', 'prompt']);
+    expect(one(events, 'digits')).toMatchObject({ digits: '1', ignored: true });
+    expect(app.to('/after')[0]!.params['HandoffData']).toBe('');
+  });
+
+  it('a message Twilio would refuse is answered with an error (64107) and the session goes on', async () => {
+    agent = await wsAgent((raw, ws) => {
+      const m = raw as unknown as Msg;
+      if (m['type'] === 'setup') {
+        ws.send(JSON.stringify({ type: 'txt', token: 'oops' }));
+        ws.send(JSON.stringify({ type: 'text', token: 'Welcome', last: true }));
+      }
+      if (m['type'] === 'error') setTimeout(() => ws.close(), 300);
+    });
+    app = await startApp({ '/voice': relayDoc(), '/after': xml('<Hangup/>') });
+    const { events } = await runApp({ app: app.url('/voice'), script: { agent: { url: agent.url, quiet: 0.1 } } });
+    const error = agent.messages.find((m) => (m as unknown as Msg)['type'] === 'error') as unknown as Msg;
+    expect(error['description']).toMatch(/Invalid message received: unknown message type "txt"/);
+    expect(one(events, 'relay-error')).toMatchObject({ code: 64107 });
+    expect(ofType(events, 'say').map((e) => e['text'])).toEqual(['Welcome']);
+    expect(one(events, 'stream-end')).toMatchObject({ endedBy: 'far-end' });
+  });
+
+  it('a stalled agent ends the session with stream-error and the action runs', async () => {
+    agent = await wsAgent();
+    app = await startApp({ '/voice': relayDoc(), '/after': xml('<Say>Sorry</Say>') });
+    const { events } = await runApp({ app: app.url('/voice'), script: { agent: { url: agent.url, timeout: 0.5 } } });
+    expect(one(events, 'stream-end')).toMatchObject({ endedBy: 'error' });
+    expect(ofType(events, 'say').map((e) => e['text'])).toEqual(['Sorry']);
+  });
+});
+
+describe('checking what the agent sends', () => {
+  it.each([
+    ['{"type":"text","token":"Hi","last":true,"lang":"fr-FR"}', { type: 'text', token: 'Hi', last: true, lang: 'fr-FR' }],
+    ['{"type":"text","token":"Hi"}', { type: 'text', token: 'Hi', last: false }],
+    ['{"type":"play","source":"https://x.example/a.mp3","loop":2}', { type: 'play', source: 'https://x.example/a.mp3', loop: 2 }],
+    ['{"type":"sendDigits","digits":"1w2#"}', { type: 'sendDigits', digits: '1w2#' }],
+    ['{"type":"language","ttsLanguage":"de-DE"}', { type: 'language', ttsLanguage: 'de-DE' }],
+    ['{"type":"end","handoffData":"{}"}', { type: 'end', handoffData: '{}' }],
+  ])('%s is read', (raw, want) => {
+    expect(readAppMessage(raw)).toEqual(want);
+  });
+
+  it.each([
+    ['not json', /not JSON/],
+    ['{"type":"text"}', /string token/],
+    ['{"type":"text","token":"a","last":"yes"}', /booleans/],
+    ['{"type":"play","source":"hold.mp3"}', /source URL/],
+    ['{"type":"sendDigits","digits":"12a"}', /0-9, \*, #, w and W/],
+    ['{"type":"language"}', /ttsLanguage, transcriptionLanguage or both/],
+    ['{"type":"end","handoffData":{"a":1}}', /handoffData is a string/],
+  ])('%s is refused', (raw, why) => {
+    const r = readAppMessage(raw);
+    expect('invalid' in r && r.invalid).toMatch(why);
+  });
+});
