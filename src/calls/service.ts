@@ -82,8 +82,14 @@ export class CallService {
     this.#o = options;
     this.#ids = options.ids ?? randomIds;
     this.store = options.store ?? new MemoryCallStore({ keepEnded: options.keepEnded, keepEndedSeconds: options.keepEndedSeconds });
-    // One set of queues for every call of the runtime: <Enqueue> on one call, <Dial><Queue> on another.
-    this.queues = new Queues(options.clock, () => this.#ids('QU'));
+    // One set of queues for every call of the runtime: <Enqueue> on one call, <Dial><Queue> on
+    // another, of this instance or of another one sharing the store (their messages are commands).
+    this.queues = new Queues(options.clock, () => this.#ids('QU'), {
+      store: this.store.queues,
+      instanceId: this.store.instanceId,
+      send: async (sid, queue) => void (await this.store.command(sid, { queue })),
+      warn: (message, fields) => this.#o.log.warn(message, fields),
+    });
   }
 
   /** Starts the store and takes the commands other instances send for this one's calls. */
@@ -193,6 +199,11 @@ export class CallService {
   async #apply(sid: string, change: CallCommand): Promise<CallRecord> {
     const record = this.store.owned(sid);
     if (!record) throw notFound(sid);
+    if (change.queue) {
+      // A queue's message between two calls (a caller taken by a call of another instance).
+      await this.queues.receive(sid, change.queue);
+      return this.store.owned(sid)!;
+    }
     const control = this.#controls.get(sid);
     if (isEnded(record.status) || !control) throw notInProgress(record);
     if (change.status === 'canceled' && record.status === 'in-progress') {

@@ -1,17 +1,48 @@
-// Call queues shared by the calls of one runtime: <Enqueue> puts a caller in line, <Dial><Queue>
+// Call queues shared by the calls of a runtime: <Enqueue> puts a caller in line, <Dial><Queue>
 // (DIDML: <Queue>) takes the first in line and bridges to it. Twilio creates a queue on first use,
 // with a default maximum of 100 callers (reference §1.2 <Enqueue>).
+//
+// The line itself (order, enqueue times, statistics) is a QueueStore (src/state/queues.ts): in
+// process by default, or in Redis shared by several instances. What stays here is what only the
+// instance that runs a call can hold: its leg, and the promise its <Enqueue> waits on.
+//
+// Across instances (a caller enqueued on A, taken by an agent's call on B), B takes the front of
+// the line atomically in Redis, then the two instances talk through the call store's command
+// channel, each message addressed to a call and delivered to the instance that runs it:
+//   B → caller   claim    A checks the caller still waits (else B takes the next in line) and
+//                         tells its <Enqueue> it was taken: its wait document stops
+//   B → caller   prepare  (<Queue url>) A runs that document on its caller, then
+//   A → agent    ready    says whether the caller is still there
+//   A → agent    gone     the caller hung up (at any time after the claim): B's bridge ends
+//   B → caller   done     the bridge is over (who ended it, how long), or failed: A's <Enqueue> goes on
+// B bridges its agent with a RemoteCallLeg standing for the caller: how that bridge is made is
+// the backend's (see remote-leg.ts and README "Queues across instances").
 import type { BridgeResult, CallLeg } from '../telephony/adapter.js';
 import type { Clock } from '../clock.js';
+import type { HttpMethod } from '../webhook/types.js';
+import { CallRequestError } from '../state/errors.js';
+import { MemoryQueueStore, type QueueEntry, type QueueStore } from '../state/queues.js';
+import { RemoteCallLeg } from './remote-leg.js';
 
 export const DEFAULT_MAX_QUEUE_SIZE = 100;
+
+/** How a bridge with a dequeued caller ended; `error` when it could not be made. */
+export type BridgeEnd = BridgeResult & { error?: string };
 
 /** What the call that takes a caller from the queue hands it: its sid and the bridge to wait on. */
 export interface Taker {
   callSid: string;
-  bridged: Promise<BridgeResult>;
+  bridged: Promise<BridgeEnd>;
 }
 
+/** A document run on a caller before its bridge (<Queue url>), with QueueSid, QueueTime, DequeingCallSid. */
+export interface CallerDocument {
+  url: string;
+  method: HttpMethod;
+  params: Record<string, string>;
+}
+
+/** A caller of this instance in line: made by its <Enqueue>. */
 export interface QueueMember {
   callSid: string;
   leg: CallLeg;
@@ -21,93 +52,285 @@ export interface QueueMember {
   enqueuedAt: number;
   /** Called once, by the call that takes this member. */
   take(taker: Taker): void;
+  /** Runs a `<Queue url>` document on this caller in its own call (asked by a call on another instance). */
+  runDocument(doc: CallerDocument): Promise<void>;
 }
 
-interface Queue {
+/** A caller taken from the line, for the call that took it to bridge with. */
+export interface Dequeued {
+  callSid: string;
+  from: string;
+  to: string;
+  enqueuedAt: number;
+  /** The caller's leg: its own when this instance runs it, else a RemoteCallLeg. */
+  leg: CallLeg;
+  /** Tells the caller's <Enqueue> who took it; it waits on `bridged`. */
+  take(taker: Taker): void;
+  /** A caller of another instance: runs the `<Queue url>` document there (absent: run it here, on `leg`). */
+  remoteDocument?: (doc: CallerDocument, signal: AbortSignal) => Promise<void>;
+}
+
+/** The messages of the table above; `caller` is the queued call's sid. */
+export type QueueMessage =
+  | { op: 'claim'; caller: string; by: string }
+  | { op: 'prepare'; caller: string; by: string; doc: CallerDocument }
+  | { op: 'ready'; caller: string; gone: boolean }
+  | { op: 'gone'; caller: string }
+  | { op: 'done'; caller: string; result: BridgeEnd };
+
+/** Delivers a message to the instance that runs call `sid` (the call store's command); rejects when it cannot. */
+export type QueueSend = (sid: string, message: QueueMessage) => Promise<void>;
+
+export interface QueuesOptions {
+  /** Where the lines are (default: in process). */
+  store?: QueueStore;
+  /** This instance's id in the store (default `local`). */
+  instanceId?: string;
+  /** How messages reach the calls of other instances (none: every caller is this instance's). */
+  send?: QueueSend;
+  /** Told what went wrong between instances (a message that could not be delivered). */
+  warn?: (message: string, fields: Record<string, unknown>) => void;
+}
+
+/** What `join` and `take` answer when the shared state cannot be reached. */
+export const UNAVAILABLE = 'unavailable';
+
+interface Waiting {
+  name: string;
   sid: string;
-  members: QueueMember[];
-  /** Seconds waited by everyone who has left the line, for AvgQueueTime. */
-  waited: number;
-  served: number;
-  /** Calls waiting for someone to join, oldest first. */
-  takers: ((m: QueueMember) => void)[];
+  member: QueueMember;
+  /** Taken by a call (of any instance): it is out of line. */
+  taken: boolean;
+}
+
+/** A caller of another instance this instance's call took: its stand-in leg, and the `ready` awaited. */
+interface Claimed {
+  leg: RemoteCallLeg;
+  instance: string;
+  ready?: (present: boolean) => void;
 }
 
 export class Queues {
-  readonly #queues = new Map<string, Queue>();
+  readonly #store: QueueStore;
   readonly #clock: Clock;
   readonly #newSid: () => string;
+  readonly #instance: string;
+  readonly #send: QueueSend | undefined;
+  readonly #warn: (message: string, fields: Record<string, unknown>) => void;
+  /** This instance's callers in line (or taken, until their <Enqueue> is over), by call sid. */
+  readonly #members = new Map<string, Waiting>();
+  /** Takers waiting for someone to join, by queue name: each looks at the line again when woken. */
+  readonly #takers = new Map<string, Set<() => void>>();
+  /** Callers of other instances taken by this instance's calls, by call sid. */
+  readonly #claimed = new Map<string, Claimed>();
+  /** Bridges this instance's callers wait on, taken by calls of other instances, by caller sid. */
+  readonly #bridging = new Map<string, { by: string; settle(r: BridgeEnd): void }>();
 
-  constructor(clock: Clock, newSid: () => string) {
+  constructor(clock: Clock, newSid: () => string, o: QueuesOptions = {}) {
     this.#clock = clock;
     this.#newSid = newSid;
-  }
-
-  #queue(name: string): Queue {
-    let q = this.#queues.get(name);
-    if (!q) {
-      q = { sid: this.#newSid(), members: [], waited: 0, served: 0, takers: [] };
-      this.#queues.set(name, q);
-    }
-    return q;
-  }
-
-  /** Puts a caller in line, or hands it straight to a call already waiting for one; 'full' when the line is at its maximum. */
-  join(name: string, member: QueueMember, maxSize: number): { sid: string } | 'full' {
-    const q = this.#queue(name);
-    if (q.members.length >= maxSize) return 'full';
-    q.members.push(member);
-    const taker = q.takers.shift();
-    if (taker) taker(this.#remove(q, member));
-    return { sid: q.sid };
-  }
-
-  leave(name: string, member: QueueMember): void {
-    const q = this.#queues.get(name);
-    if (q?.members.includes(member)) this.#remove(q, member);
-  }
-
-  #remove(q: Queue, member: QueueMember): QueueMember {
-    q.members.splice(q.members.indexOf(member), 1);
-    q.waited += (this.#clock.now() - member.enqueuedAt) / 1000;
-    q.served++;
-    return member;
-  }
-
-  /** The first caller in line, waiting up to `timeoutMs` for one to join; undefined if none came. */
-  take(name: string, timeoutMs: number, signal: AbortSignal): Promise<QueueMember | undefined> {
-    const q = this.#queue(name);
-    const first = q.members[0];
-    if (first) return Promise.resolve(this.#remove(q, first));
-    return new Promise((resolve) => {
-      const done = (m: QueueMember | undefined) => {
-        cancel();
-        signal.removeEventListener('abort', onAbort);
-        const i = q.takers.indexOf(taker);
-        if (i >= 0) q.takers.splice(i, 1);
-        resolve(m);
-      };
-      const taker = (m: QueueMember) => done(m);
-      const onAbort = () => done(undefined);
-      const cancel = this.#clock.timer(timeoutMs, () => done(undefined));
-      signal.addEventListener('abort', onAbort, { once: true });
-      q.takers.push(taker);
+    this.#store = o.store ?? new MemoryQueueStore(() => clock.now());
+    this.#instance = o.instanceId ?? 'local';
+    this.#send = o.send;
+    this.#warn = o.warn ?? (() => undefined);
+    this.#store.onJoin((name) => {
+      for (const wake of [...(this.#takers.get(name) ?? [])]) wake();
     });
   }
 
-  /** What the wait document is told (SignalWire enqueue.mdx, Twilio-compatible names). */
-  status(name: string, member: QueueMember): Record<string, string> {
-    const q = this.#queue(name);
+  /** The lines' shared side (the Queues and Members REST resources read it). */
+  get store(): QueueStore {
+    return this.#store;
+  }
+
+  /** Puts a caller in line; 'full' when the line is at its maximum. */
+  async join(name: string, member: QueueMember, maxSize: number): Promise<{ sid: string } | 'full' | typeof UNAVAILABLE> {
+    const waiting: Waiting = { name, sid: '', member, taken: false };
+    // Known before the line holds it: a taker may claim it the moment it is there.
+    this.#members.set(member.callSid, waiting);
+    const entry: QueueEntry = { callSid: member.callSid, instance: this.#instance, enqueuedAt: member.enqueuedAt, from: member.from, to: member.to };
+    let joined: { sid: string } | 'full';
+    try {
+      joined = await this.#store.join(name, entry, maxSize, this.#newSid);
+    } catch (e) {
+      this.#members.delete(member.callSid);
+      this.#warn('the queue could not be joined: the shared state cannot be reached', { queue: name, callSid: member.callSid, error: String(e) });
+      return UNAVAILABLE;
+    }
+    if (joined === 'full') this.#members.delete(member.callSid);
+    else waiting.sid = joined.sid;
+    return joined;
+  }
+
+  /** The caller's <Enqueue> is over (taken, left, hung up): out of line if it still was. */
+  async leave(name: string, member: QueueMember): Promise<void> {
+    const w = this.#members.get(member.callSid);
+    if (w?.member !== member) return;
+    this.#members.delete(member.callSid);
+    if (w.taken) return;
+    await this.#store.leave(name, member.callSid, this.#clock.now()).catch((e: unknown) => {
+      // The reap of this instance, or its next start, cannot help here: say it.
+      this.#warn('a caller could not be taken out of the shared queue (it will be refused when taken)', { queue: name, callSid: member.callSid, error: String(e) });
+    });
+  }
+
+  /** The first caller in line, waiting up to `timeoutMs` for one to join; undefined if none came. */
+  async take(name: string, timeoutMs: number, signal: AbortSignal, by: string): Promise<Dequeued | undefined | typeof UNAVAILABLE> {
+    let over = false;
+    let wake: () => void = () => undefined;
+    const cancel = this.#clock.timer(timeoutMs, () => {
+      over = true;
+      wake();
+    });
+    const onAbort = () => wake();
+    signal.addEventListener('abort', onAbort, { once: true });
+    const takers = this.#takers.get(name) ?? new Set<() => void>();
+    this.#takers.set(name, takers);
+    try {
+      while (!over && !signal.aborted) {
+        // Listening before looking, so a caller who joins meanwhile is not missed.
+        const woken = new Promise<void>((resolve) => (wake = resolve));
+        takers.add(wake);
+        let entry: QueueEntry | undefined;
+        try {
+          entry = await this.#store.front(name, this.#clock.now());
+        } catch (e) {
+          this.#warn('the queue could not be read: the shared state cannot be reached', { queue: name, error: String(e) });
+          return UNAVAILABLE;
+        }
+        if (entry) {
+          takers.delete(wake);
+          const taken = await this.#claim(name, entry, by);
+          if (taken) return taken;
+          continue; // gone meanwhile: the next in line
+        }
+        await woken;
+        takers.delete(wake);
+      }
+      return undefined;
+    } finally {
+      cancel();
+      signal.removeEventListener('abort', onAbort);
+      takers.delete(wake);
+      if (takers.size === 0) this.#takers.delete(name);
+    }
+  }
+
+  /** What the wait document is told (SignalWire enqueue.mdx, Twilio-compatible names), whichever instance holds the line. */
+  async status(name: string, member: QueueMember): Promise<Record<string, string>> {
+    const QueueTime = String(Math.round((this.#clock.now() - member.enqueuedAt) / 1000));
+    try {
+      const s = await this.#store.status(name, member.callSid, this.#newSid);
+      return { QueueSid: s.sid, QueuePosition: String(s.position), QueueTime, AvgQueueTime: String(s.averageWaitTime), CurrentQueueSize: String(s.size) };
+    } catch {
+      // Unknown while the shared state is away: the wait document still gets what this instance knows.
+      return { QueueSid: this.#members.get(member.callSid)?.sid ?? '', QueueTime };
+    }
+  }
+
+  async sidOf(name: string): Promise<string> {
+    return this.#store.sid(name, this.#newSid).catch(() => '');
+  }
+
+  /** A message for call `sid` of this instance, from a call of another instance (or this one). */
+  async receive(sid: string, m: QueueMessage): Promise<void> {
+    if (m.op === 'claim') return this.#claimed_(sid, m.by);
+    if (m.op === 'prepare') {
+      const w = this.#members.get(sid);
+      if (!w) throw new CallRequestError(20404, 404, `call ${sid} is not in a queue on this instance`);
+      void w.member
+        .runDocument(m.doc)
+        .catch((e: unknown) => this.#warn('the <Queue url> document failed on the caller', { callSid: sid, error: String(e) }))
+        .then(() => this.#tell(m.by, { op: 'ready', caller: sid, gone: w.member.leg.isEnded }));
+      return;
+    }
+    if (m.op === 'done') {
+      this.#bridging.get(sid)?.settle(m.result);
+      return;
+    }
+    const c = this.#claimed.get(m.caller);
+    if (!c) return;
+    if (m.op === 'gone') {
+      c.leg.end('the caller hung up');
+      c.ready?.(false);
+    } else c.ready?.(!m.gone);
+  }
+
+  /** Takes an entry off the front: this instance's own caller at once, another's by claiming it from its instance. */
+  async #claim(name: string, entry: QueueEntry, by: string): Promise<Dequeued | undefined> {
+    if (entry.instance === this.#instance) {
+      const w = this.#members.get(entry.callSid);
+      // A caller whose <Enqueue> is over (it hung up as it was taken) is no one to bridge.
+      if (!w || w.taken || w.member.leg.isEnded) return undefined;
+      w.taken = true;
+      const m = w.member;
+      return { callSid: m.callSid, from: m.from, to: m.to, enqueuedAt: m.enqueuedAt, leg: m.leg, take: (t) => m.take(t) };
+    }
+    const send = this.#send;
+    if (!send) return undefined;
+    const claimed: Claimed = { leg: new RemoteCallLeg(entry.callSid, entry.instance), instance: entry.instance };
+    this.#claimed.set(entry.callSid, claimed);
+    try {
+      await send(entry.callSid, { op: 'claim', caller: entry.callSid, by });
+    } catch (e) {
+      this.#claimed.delete(entry.callSid);
+      // Hung up, left, or its instance is gone: it is out of line now (front took it), the next one is asked.
+      this.#warn('a caller taken from the queue could not be claimed from its instance: the next in line is taken', { queue: name, callSid: entry.callSid, instance: entry.instance, error: String(e) });
+      return undefined;
+    }
     return {
-      QueueSid: q.sid,
-      QueuePosition: String(q.members.indexOf(member) + 1),
-      QueueTime: String(Math.round((this.#clock.now() - member.enqueuedAt) / 1000)),
-      AvgQueueTime: String(q.served ? Math.round(q.waited / q.served) : 0),
-      CurrentQueueSize: String(q.members.length),
+      callSid: entry.callSid,
+      from: entry.from,
+      to: entry.to,
+      enqueuedAt: entry.enqueuedAt,
+      leg: claimed.leg,
+      take: (taker) => {
+        void taker.bridged.then((result) => {
+          this.#claimed.delete(entry.callSid);
+          return this.#tell(entry.callSid, { op: 'done', caller: entry.callSid, result });
+        });
+      },
+      remoteDocument: async (doc, signal) => {
+        const present = new Promise<boolean>((resolve) => {
+          claimed.ready = resolve;
+          signal.addEventListener('abort', () => resolve(false), { once: true });
+        });
+        try {
+          await send(entry.callSid, { op: 'prepare', caller: entry.callSid, by, doc });
+        } catch (e) {
+          claimed.leg.end(`its instance could not be reached: ${String(e)}`);
+          return;
+        }
+        if (!(await present) && !signal.aborted) claimed.leg.end('the caller hung up');
+      },
     };
   }
 
-  sidOf(name: string): string {
-    return this.#queue(name).sid;
+  /** Call `by` (on another instance) claims this instance's caller `sid`: it leaves its wait for that bridge. */
+  #claimed_(sid: string, by: string): void {
+    const w = this.#members.get(sid);
+    if (!w || w.taken || w.member.leg.isEnded) throw new CallRequestError(20404, 404, `call ${sid} is no longer waiting in a queue`);
+    w.taken = true;
+    const t0 = this.#clock.now();
+    let settle!: (r: BridgeEnd) => void;
+    const bridged = new Promise<BridgeEnd>((resolve) => (settle = resolve));
+    const end = (r: BridgeEnd) => {
+      if (this.#bridging.get(sid)?.settle !== end) return;
+      this.#bridging.delete(sid);
+      settle(r);
+    };
+    this.#bridging.set(sid, { by, settle: end });
+    // The caller hanging up ends the bridge on B too; its own <Enqueue> goes on at once.
+    void w.member.leg.ended.then(() => {
+      if (this.#bridging.get(sid)?.settle !== end) return;
+      void this.#tell(by, { op: 'gone', caller: sid });
+      end({ endedBy: 'other', duration: Math.round((this.#clock.now() - t0) / 1000) });
+    });
+    w.member.take({ callSid: by, bridged });
+  }
+
+  /** A message that need not be answered; a failure is logged (the other side's call is ended by its own means). */
+  async #tell(sid: string, m: QueueMessage): Promise<void> {
+    await this.#send?.(sid, m).catch((e: unknown) => this.#warn('a queue message to another instance was not delivered', { callSid: sid, op: m.op, error: String(e) }));
   }
 }

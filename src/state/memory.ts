@@ -3,6 +3,7 @@
 // out: at most `keepEnded` of them, none older than `keepEndedSeconds` (config `calls`).
 // The Redis store keeps its own calls in one of these too: its local truth while Redis is away.
 import { CallRequestError } from './errors.js';
+import { MemoryQueueStore } from './queues.js';
 import { isEnded, matches, newestFirst, type CallCommand, type CallFilter, type CallRecord, type CallStore, type CommandHandler, type RecordPatch, type StoreHealth } from './types.js';
 
 export interface Retention {
@@ -13,6 +14,7 @@ export interface Retention {
 
 export class MemoryCallStore implements CallStore {
   readonly instanceId: string;
+  readonly queues = new MemoryQueueStore();
   readonly #calls = new Map<string, CallRecord>();
   /** Sids of ended calls, oldest end first. */
   readonly #ended: string[] = [];

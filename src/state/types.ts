@@ -4,6 +4,8 @@
 // (redis.ts: several instances). Nothing above this layer knows which one is in use.
 import type { CallStatus } from '../telephony/adapter.js';
 import type { AppChanges, Instructions } from '../runtime/session.js';
+import type { QueueMessage } from '../runtime/queues.js';
+import type { QueueStore } from './queues.js';
 
 export type Direction = 'inbound' | 'outbound-api' | 'outbound-dial';
 
@@ -48,13 +50,15 @@ export interface CallFilter {
 
 /**
  * What the Calls API's update asks of a live call; sent to the instance that runs it. Anything
- * JSON can say travels: queues across instances add their own kind here (a waiting caller taken
- * by a call on another instance is a command to the instance that runs the caller).
+ * JSON can say travels: a queue's messages too (a waiting caller taken by a call on another
+ * instance is a command to the instance that runs the caller; its answers go back the same way,
+ * addressed to the taker's call: src/runtime/queues.ts).
  */
 export interface CallCommand {
   instructions?: Instructions;
   changes?: AppChanges;
   status?: 'completed' | 'canceled';
+  queue?: QueueMessage;
 }
 
 /** The owner's side of a command: applies it to its own live call and answers with the record (or throws CallRequestError). */
@@ -73,6 +77,8 @@ export interface StoreHealth {
 
 export interface CallStore {
   readonly instanceId: string;
+  /** The call queues' shared side (the lines, their statistics), in the same place as the calls. */
+  readonly queues: QueueStore;
   /** Connects (Redis), starts heartbeats and takes the commands addressed to this instance. */
   start(commands: CommandHandler): Promise<void>;
   /**

@@ -1,12 +1,12 @@
 // Queues: <Enqueue> puts the caller in line and runs the waitUrl document over and over until a
 // call takes it (<Dial><Queue>, DIDML <Queue>), the wait document says <Leave>, or the caller
 // hangs up. The Enqueue action then gets QueueResult (bridged, leave, hangup, queue-full,
-// redirected), QueueSid and QueueTime (reference §2.2; www.twilio.com/docs/voice/twiml/enqueue).
-// Without a waitUrl the caller waits in silence (Twilio plays its hold music).
+// redirected, system-error), QueueSid and QueueTime (reference §2.2; www.twilio.com/docs/voice/twiml/enqueue).
+// Without a waitUrl the caller waits in silence (Twilio plays its hold music). The line may be
+// shared by several instances (src/runtime/queues.ts): nothing here depends on where it is.
 import type { Projected } from '../../grammar/index.js';
-import type { BridgeResult } from '../../telephony/adapter.js';
 import { DidmlError } from '../../errors.js';
-import { DEFAULT_MAX_QUEUE_SIZE, type QueueMember, type Taker } from '../queues.js';
+import { DEFAULT_MAX_QUEUE_SIZE, UNAVAILABLE, type BridgeEnd, type QueueMember, type Taker } from '../queues.js';
 import { actionOutcome, CONTINUE, methodOf, num, str, type Verb, type VerbContext, type VerbOutcome } from '../verb.js';
 import { pausePrompt, playPrompt, sayPrompt } from '../prompts.js';
 
@@ -43,7 +43,7 @@ async function wait(node: Projected, name: string, member: QueueMember, taken: P
         await ctx.leg.pause(HOLD_SECONDS, signal);
         continue;
       }
-      const doc = await ctx.loadDocument(ctx.resolve(waitUrl), methodOf(node, 'waitUrlMethod'), ctx.queues.status(name, member));
+      const doc = await ctx.loadDocument(ctx.resolve(waitUrl), methodOf(node, 'waitUrlMethod'), await ctx.queues.status(name, member));
       if (doc instanceof DidmlError) {
         // A broken wait document costs the caller the music, not the place in line.
         if (!signal.aborted) await ctx.leg.pause(HOLD_SECONDS, signal);
@@ -72,15 +72,29 @@ export const enqueue: Verb = {
     await ctx.answer();
     let take!: (t: Taker) => void;
     const taken = new Promise<Taker>((resolve) => (take = resolve));
-    const member: QueueMember = { callSid: ctx.call.callSid, leg: ctx.leg, from: ctx.call.from, to: ctx.call.to, enqueuedAt: ctx.clock.now(), take };
-    const joined = ctx.queues.join(name, member, num(node, 'maxQueueSize', DEFAULT_MAX_QUEUE_SIZE));
-    if (joined === 'full') {
-      ctx.emit({ type: 'queue', queue: name, result: 'queue-full' });
-      return actionOutcome(node, ctx, { QueueResult: 'queue-full' }, false);
+    const member: QueueMember = {
+      callSid: ctx.call.callSid,
+      leg: ctx.leg,
+      from: ctx.call.from,
+      to: ctx.call.to,
+      enqueuedAt: ctx.clock.now(),
+      take,
+      // A <Queue url> asked by an agent's call on another instance runs in this call.
+      runDocument: async (doc) => {
+        await ctx.runBeforeBridge({ leg: ctx.leg, url: doc.url, method: doc.method, callSid: ctx.call.callSid, direction: 'inbound', params: doc.params, from: ctx.call.from, to: ctx.call.to });
+      },
+    };
+    const joined = await ctx.queues.join(name, member, num(node, 'maxQueueSize', DEFAULT_MAX_QUEUE_SIZE));
+    if (joined === 'full' || joined === UNAVAILABLE) {
+      // Twilio's system-error: the line is shared and cannot be reached (a Redis outage).
+      const result = joined === 'full' ? 'queue-full' : 'system-error';
+      ctx.emit({ type: 'queue', queue: name, result });
+      if (joined === UNAVAILABLE) ctx.emit({ type: 'error', code: 'DIDML_TELEPHONY', message: `<Enqueue> ${name}: the shared queue state cannot be reached` });
+      return actionOutcome(node, ctx, { QueueResult: result }, false);
     }
     ctx.emit({ type: 'enqueue', queue: name, queueSid: joined.sid });
     const waited = await wait(node, name, member, taken, ctx);
-    ctx.queues.leave(name, member);
+    await ctx.queues.leave(name, member);
     const params = { QueueSid: joined.sid, QueueTime: String(Math.round((ctx.clock.now() - member.enqueuedAt) / 1000)) };
     if (waited.kind === 'leave') {
       ctx.emit({ type: 'queue', queue: name, result: 'leave' });
@@ -96,8 +110,9 @@ export const enqueue: Verb = {
     }
     ctx.emit({ type: 'queue', queue: name, result: 'bridged', by: waited.taker.callSid });
     const bridge = await waited.taker.bridged;
-    const hungUp = ctx.leg.isEnded || bridge.endedBy === 'abort';
-    return actionOutcome(node, ctx, { ...params, QueueResult: 'bridged' }, hungUp);
+    const hungUp = ctx.leg.isEnded || (bridge.endedBy === 'abort' && !bridge.error);
+    if (bridge.error) ctx.emit({ type: 'error', code: 'DIDML_TELEPHONY', message: `the bridge with ${waited.taker.callSid} failed: ${bridge.error}` });
+    return actionOutcome(node, ctx, { ...params, QueueResult: bridge.error ? 'system-error' : 'bridged' }, hungUp);
   },
 };
 
@@ -106,36 +121,43 @@ export async function dequeue(dialNode: Projected, queueNode: Projected, ctx: Ve
   const name = queueNode.text.trim();
   if (!name) return { kind: 'end', reason: '<Queue> needs a queue name' };
   await ctx.answer();
-  const member = await ctx.queues.take(name, num(dialNode, 'timeout', 30) * 1000, ctx.signal);
-  const queueSid = ctx.queues.sidOf(name);
+  const member = await ctx.queues.take(name, num(dialNode, 'timeout', 30) * 1000, ctx.signal, ctx.call.callSid);
+  const queueSid = await ctx.queues.sidOf(name);
+  if (member === UNAVAILABLE) {
+    ctx.emit({ type: 'error', code: 'DIDML_TELEPHONY', message: `<Dial><Queue> ${name}: the shared queue state cannot be reached` });
+    return actionOutcome(dialNode, ctx, { DialCallStatus: 'failed', DialBridged: 'false', QueueSid: queueSid }, ctx.leg.isEnded);
+  }
   if (!member) {
     ctx.emit({ type: 'dequeue', queue: name, found: false });
     return actionOutcome(dialNode, ctx, { DialCallStatus: 'no-answer', DialBridged: 'false', QueueSid: queueSid }, ctx.leg.isEnded);
   }
   ctx.emit({ type: 'dequeue', queue: name, found: true, callSid: member.callSid });
-  let settle!: (r: BridgeResult) => void;
-  const bridged = new Promise<BridgeResult>((resolve) => (settle = resolve));
+  let settle!: (r: BridgeEnd) => void;
+  const bridged = new Promise<BridgeEnd>((resolve) => (settle = resolve));
   // Taken: the caller's wait document stops, and its Enqueue waits for this bridge.
   member.take({ callSid: ctx.call.callSid, bridged });
-  const url = str(queueNode, 'url');
-  if (url) {
-    // <Queue url>: a document for the dequeued caller first ("played to the caller being
-    // dequeued" before the bridge), with QueueSid, QueueTime and DequeingCallSid.
-    await ctx.runBeforeBridge({
-      leg: member.leg,
-      url: ctx.resolve(url),
-      method: methodOf(queueNode, 'method'),
-      callSid: member.callSid,
-      direction: 'inbound',
-      params: { QueueSid: queueSid, QueueTime: String(Math.round((ctx.clock.now() - member.enqueuedAt) / 1000)), DequeingCallSid: ctx.call.callSid },
-      from: member.from,
-      to: member.to,
-    });
+  let r: BridgeEnd = { endedBy: 'abort', duration: 0 };
+  let gone = false;
+  try {
+    const url = str(queueNode, 'url');
+    if (url) {
+      // <Queue url>: a document for the dequeued caller first ("played to the caller being
+      // dequeued" before the bridge), with QueueSid, QueueTime and DequeingCallSid; run by the
+      // instance that runs the caller.
+      const doc = { url: ctx.resolve(url), method: methodOf(queueNode, 'method'), params: { QueueSid: queueSid, QueueTime: String(Math.round((ctx.clock.now() - member.enqueuedAt) / 1000)), DequeingCallSid: ctx.call.callSid } };
+      if (member.remoteDocument) await member.remoteDocument(doc, ctx.signal);
+      else await ctx.runBeforeBridge({ leg: member.leg, ...doc, callSid: member.callSid, direction: 'inbound', from: member.from, to: member.to });
+    }
+    // The dequeued caller may be gone by now (hung up, or turned away by the url's <Hangup>).
+    gone = member.leg.isEnded;
+    r = gone ? { endedBy: 'other', duration: 0 } : await ctx.leg.bridge(member.leg, ctx.signal);
+  } catch (e) {
+    // The bridge could not be made (a backend that cannot reach the caller's leg): the caller hears of it too.
+    r = { endedBy: 'abort', duration: 0, error: e instanceof Error ? e.message : String(e) };
+    throw e;
+  } finally {
+    settle(r);
   }
-  // The dequeued caller may be gone by now (hung up, or turned away by the url's <Hangup>).
-  const gone = member.leg.isEnded;
-  const r: BridgeResult = gone ? { endedBy: 'other', duration: 0 } : await ctx.leg.bridge(member.leg, ctx.signal);
-  settle(r);
   const params = {
     DialCallStatus: gone ? 'no-answer' : 'completed',
     DialBridged: String(!gone),
