@@ -1,28 +1,58 @@
 import { writeFileSync } from 'node:fs';
 import type { DialectName } from '../types.js';
-import { lint } from '../validate/lint.js';
+import { lint, type LintOptions } from '../validate/lint.js';
 import { lintAndFix } from '../validate/fix.js';
 import { formatter, type FileReport, type FormatName } from '../validate/formatters/index.js';
 import { counts } from '../validate/formatters/types.js';
+import { ConfigError, ConfigLookup, lintOptionsOf } from '../config/index.js';
 import { expandPaths, rewritable } from './inputs.js';
 
 export interface LintCommandOptions {
   format: FormatName;
   fix: boolean;
-  strict: boolean;
+  /** The flags below are the ones given on the command line: they win over the config file. */
+  strict?: boolean;
   lenient?: boolean;
   maxWarnings?: number;
-  dialect: DialectName | 'auto';
+  dialect?: DialectName | 'auto';
   maxBytes?: number;
   color: boolean;
+  /** One config file for every document, false for none; default: the nearest to each document. */
+  config?: string | false;
 }
 
-/** Runs `didml lint`; returns the exit code (0 clean, 1 errors or too many warnings, 2 unreadable input). */
+/** What the command line says, over what the config says. */
+function flagOptions(o: LintCommandOptions): LintOptions {
+  return {
+    ...(o.dialect !== undefined ? { dialect: o.dialect } : {}),
+    ...(o.strict ? { strict: true, lenient: false } : {}),
+    ...(o.lenient ? { lenient: true, strict: false } : {}),
+    ...(o.maxBytes !== undefined ? { maxBytes: o.maxBytes } : {}),
+  };
+}
+
+/** Runs `didml lint`; returns the exit code (0 clean, 1 errors or too many warnings, 2 unreadable input or a bad config). */
 export function runLint(paths: readonly string[], o: LintCommandOptions, out: (s: string) => void, err: (s: string) => void): number {
-  const { inputs, problems } = expandPaths(paths.length ? paths : ['.']);
+  const given = paths.length ? paths : ['.'];
+  const { inputs, problems } = expandPaths(given);
+  const configs = new ConfigLookup(o.config);
   const reports: FileReport[] = [];
-  const lintOptions = { dialect: o.dialect, strict: o.strict, lenient: o.lenient ?? false, ...(o.maxBytes !== undefined ? { maxBytes: o.maxBytes } : {}) };
   for (const input of inputs) {
+    let lintOptions: LintOptions;
+    try {
+      const resolved = configs.resolve(input.file);
+      if (resolved.ignoredBy !== undefined) {
+        // Named on the command line: said, as ESLint does; found in a folder: left out quietly.
+        if (given.includes(input.file)) err(`didml: ${input.file}: not linted: ignored by ${resolved.configFile} ("${resolved.ignoredBy}")\n`);
+        continue;
+      }
+      lintOptions = { ...lintOptionsOf(resolved), ...flagOptions(o) };
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      // A bad config stops the run: linting with half of it would report the wrong things.
+      err(`didml: ${e.message}\n`);
+      return 2;
+    }
     let source: Buffer;
     try {
       source = input.read();
@@ -55,6 +85,38 @@ export function runLint(paths: readonly string[], o: LintCommandOptions, out: (s
     return 1;
   }
   return 0;
+}
+
+/** `didml lint --print-config <file>`: the settings that apply to that file, as JSON. */
+export function printConfig(file: string, o: LintCommandOptions, out: (s: string) => void, err: (s: string) => void): number {
+  try {
+    const resolved = new ConfigLookup(o.config).resolve(file);
+    const options = { ...lintOptionsOf(resolved), ...flagOptions(o) };
+    const strictness = options.strict ? 'strict' : options.lenient ? 'lenient' : 'dialect';
+    out(
+      JSON.stringify(
+        {
+          file,
+          configFile: resolved.configFile,
+          ignored: resolved.ignoredBy !== undefined,
+          ...(resolved.ignoredBy !== undefined ? { ignoredBy: resolved.ignoredBy } : {}),
+          dialect: options.dialect ?? 'auto',
+          strictness,
+          maxBytes: options.maxBytes ?? 65536,
+          rules: options.severities ?? {},
+          reportUnusedDisableDirectives: resolved.reportUnusedDisableDirectives ?? 'off',
+          overrides: resolved.overrides,
+        },
+        null,
+        2,
+      ) + '\n',
+    );
+    return 0;
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    err(`didml: ${e.message}\n`);
+    return 2;
+  }
 }
 
 function report(file: string, r: ReturnType<typeof lint>, fixed?: number): FileReport {

@@ -6,7 +6,8 @@ import type { DialectName } from '../types.js';
 import { DIALECTS, isDialect, loadDocumentSchema, loadGrammar } from '../grammar/index.js';
 import { FORMATS, type FormatName } from '../validate/formatters/index.js';
 import { lint } from '../validate/lint.js';
-import { runLint } from './lint.js';
+import { printConfig, runLint } from './lint.js';
+import { CONFIG_FILE, SCHEMA_FILE } from '../config/index.js';
 import { expandPaths, rewritable } from './inputs.js';
 import { formatDocument } from '../format/fmt.js';
 import { toXsd } from '../grammar/xsd.js';
@@ -61,8 +62,24 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--max-warnings <n>', 'exit 1 when there are more warnings than this', positiveInt)
     .addOption(dialectOption())
     .addOption(maxBytesOption())
-    .action((paths: string[], o: { format: FormatName; fix: boolean; strict: boolean; lenient: boolean; maxWarnings?: number; dialect: DialectName | 'auto'; maxBytes?: number }) => {
-      setExit(runLint(paths, { ...o, color: io.color }, io.out, io.err));
+    .option('--config <file>', `use this config file for every document (schema: ${SCHEMA_FILE}); default: the nearest ${CONFIG_FILE} or package.json "didml" key`)
+    .option('--no-config', 'use no config file')
+    .option('--print-config <file>', 'print the settings that apply to this file (config, overrides, flags) and exit')
+    .action((paths: string[], o: { format: FormatName; fix: boolean; strict: boolean; lenient: boolean; maxWarnings?: number; dialect: DialectName | 'auto'; maxBytes?: number; config?: string | false; printConfig?: string }, cmd: Command) => {
+      // Flags given on the command line win over the config file; their defaults do not.
+      const given = (name: string) => cmd.getOptionValueSource(name) === 'cli';
+      const options = {
+        format: o.format,
+        fix: o.fix,
+        color: io.color,
+        ...(given('strict') ? { strict: o.strict } : {}),
+        ...(given('lenient') ? { lenient: o.lenient } : {}),
+        ...(given('dialect') ? { dialect: o.dialect } : {}),
+        ...(o.maxBytes !== undefined ? { maxBytes: o.maxBytes } : {}),
+        ...(o.maxWarnings !== undefined ? { maxWarnings: o.maxWarnings } : {}),
+        ...(o.config !== undefined ? { config: o.config } : {}),
+      };
+      setExit(o.printConfig !== undefined ? printConfig(o.printConfig, options, io.out, io.err) : runLint(paths, options, io.out, io.err));
     });
 
   program

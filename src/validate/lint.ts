@@ -9,6 +9,7 @@ import { rules as allRules } from './rules/index.js';
 import type { Rule, RuleContext } from './rules/rule.js';
 import { diagnostic } from './diagnostic.js';
 import { checkTemplate } from './template.js';
+import { applySeverities, type Severities } from './severities.js';
 
 export interface LintOptions {
   dialect?: DialectName | 'auto';
@@ -24,6 +25,10 @@ export interface LintOptions {
   rules?: readonly Rule[];
   /** The document is a Mustache template (a folder app's, a TwiML Bin); default: it holds a `{{`. */
   template?: boolean;
+  /** Severity by rule id from a config (`xml/*` for every xml/ rule); `off` drops the rule's reports. */
+  severities?: Severities;
+  /** Report didml-disable comments that silenced nothing, at this severity (default off). */
+  reportUnusedDirectives?: Severity | 'off';
 }
 
 export interface LintResult {
@@ -64,8 +69,15 @@ function asError(d: Diagnostic): Diagnostic {
 const ORDER: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
 
 export function lintDocument(doc: Document, options: LintOptions = {}): LintResult {
+  const { severities, ...rest } = options;
+  // After the dialect is chosen: a rule turned off must not change which dialect a document is.
+  const result = lintInDialect(doc, rest);
+  return severities ? { ...result, diagnostics: applySeverities(result.diagnostics, severities) } : result;
+}
+
+function lintInDialect(doc: Document, options: LintOptions): LintResult {
   // auto: dialect.ts picks, linting in more than one dialect when the evidence is weak.
-  if (!options.dialect || options.dialect === 'auto') return lintAuto(doc, (dialect) => lintDocument(doc, { ...options, dialect }));
+  if (!options.dialect || options.dialect === 'auto') return lintAuto(doc, (dialect) => lintInDialect(doc, { ...options, dialect }));
   const chosen = { dialect: options.dialect, reason: undefined };
   const grammar = loadGrammar(chosen.dialect);
   const strict = options.strict || (!options.lenient && grammar.wellFormed === 'required');
