@@ -13,6 +13,8 @@ import {
   type InitializeResult,
 } from 'vscode-languageserver';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
+import { fileURLToPath } from 'node:url';
+import { ConfigError, ConfigLookup, lintOptionsOf as configOptions } from '../config/index.js';
 import { Documents } from './documents.js';
 import { checkSettings, DEFAULT_SETTINGS, lintOptionsOf, SettingsError, type LintOptionsFor, type Settings } from './settings.js';
 import { contentChanges, invalid, objectAt, positionAt, rangeAt, stringAt, uriOf, versionOf } from './params.js';
@@ -30,14 +32,55 @@ export interface ServerOptions {
    * document's folder goes here; it gets the settings in force to fall back on.
    */
   lintOptionsFor?: (uri: string, settings: Settings) => ReturnType<LintOptionsFor>;
+  /**
+   * Without lintOptionsFor: the config of `file:` documents (didml.config.json looked up from
+   * the document's folder, as `didml lint` does); a file for every document, or false for none.
+   */
+  config?: string | false;
   version?: string;
+}
+
+/**
+ * A document's options: the settings, with what the config file that applies to it says on
+ * top (the repository's config is more particular than an editor's settings). Also says which
+ * documents the config ignores, and a config that cannot be read.
+ */
+function configured(config: string | false | undefined) {
+  const lookup = new ConfigLookup(config);
+  const resolve = (uri: string) => (uri.startsWith('file:') ? lookup.resolve(fileURLToPath(uri)) : undefined);
+  return {
+    optionsFor: (uri: string, settings: Settings) => {
+      const found = resolve(uri);
+      return found ? configOptions(found, lintOptionsOf(settings)) : lintOptionsOf(settings);
+    },
+    /** Why the config does not apply to the document: ignored by it, or it cannot be read. */
+    problem(uri: string): { ignoredBy: string; configFile: string } | { error: string } | undefined {
+      try {
+        const found = resolve(uri);
+        return found?.ignoredBy !== undefined && found.configFile ? { ignoredBy: found.ignoredBy, configFile: found.configFile } : undefined;
+      } catch (e) {
+        if (e instanceof ConfigError) return { error: e.message };
+        throw e;
+      }
+    },
+  };
 }
 
 export function startServer(connection: Connection, options: ServerOptions = {}): void {
   // The command line's, then the client's initializationOptions: what a settings change starts from.
   let initial = options.settings ?? DEFAULT_SETTINGS;
   let settings = initial;
-  const optionsFor: LintOptionsFor = (uri) => (options.lintOptionsFor ? options.lintOptionsFor(uri, settings) : lintOptionsOf(settings));
+  const config = options.lintOptionsFor ? undefined : configured(options.config);
+  const optionsFor: LintOptionsFor = (uri) => {
+    if (options.lintOptionsFor) return options.lintOptionsFor(uri, settings);
+    try {
+      return config!.optionsFor(uri, settings);
+    } catch (e) {
+      // A config that cannot be read: the settings alone, and the reason at the top of the document (publish).
+      if (e instanceof ConfigError) return lintOptionsOf(settings);
+      throw e;
+    }
+  };
   const documents = new Documents(optionsFor);
   let caps = { hover: MarkupKind.PlainText as MarkupKind, docs: MarkupKind.PlainText as MarkupKind, snippets: false };
 
@@ -78,10 +121,20 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     for (const uri of pending) {
       pending.delete(uri);
       try {
+        const open = documents.get(uri);
+        if (!open) continue;
+        const problem = config?.problem(uri);
+        if (problem && 'ignoredBy' in problem) {
+          // As ESLint's editors do: a file the config ignores has no problems to show.
+          void connection.sendDiagnostics({ uri, version: open.version, diagnostics: [] });
+          continue;
+        }
         const found = documents.lintResult(uri);
         if (!found) continue;
         const { doc, result } = found;
-        void connection.sendDiagnostics({ uri, version: doc.version, diagnostics: result.diagnostics.map((d) => toLspDiagnostic(doc, d)) });
+        const diagnostics = result.diagnostics.map((d) => toLspDiagnostic(doc, d));
+        if (problem) diagnostics.unshift(configDiagnostic(problem.error));
+        void connection.sendDiagnostics({ uri, version: doc.version, diagnostics });
       } catch (e) {
         connection.console.error(`didml: linting ${uri} failed: ${(e as Error).stack ?? String(e)}`);
       }
@@ -199,6 +252,11 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   );
 
   connection.listen();
+}
+
+/** A config that cannot be read, said where the user looks: the first line of each document it governs. */
+function configDiagnostic(message: string) {
+  return { range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, severity: 1 as const, source: 'didml', code: 'config', message: `didml config: ${message}` };
 }
 
 function offsetOf(doc: TextDocument, params: unknown): number {
