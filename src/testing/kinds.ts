@@ -211,5 +211,44 @@ export const KINDS: Record<StepKind, KindDef> = {
     shorthand: 'status',
     view: (ev, i) => ({ ...pick(ev[i], 'status', 'reason'), duration: Math.round(ev[i]!.t / 1000) }),
   },
+  stream: {
+    type: 'stream',
+    shorthand: 'url',
+    end: nextOfType('stream-end'),
+    view(ev, i, end) {
+      // What went each way while it lasted: the caller's turns, the agent's.
+      const during = ev.slice(i + 1, end < 0 ? ev.length : end);
+      const callerTurns = during.filter((e) => ['caller-audio', 'caller-silence', 'speech', 'digits'].includes(e.type) && !e['ignored']).length;
+      const agentTurns = during.filter((e) => e.type === 'agent').length;
+      return {
+        ...pick(ev[i], 'url', 'name', 'track', 'parameters', 'protocol', 'agent'),
+        ...pick(ev[end], 'endedBy', 'error'),
+        callerTurns,
+        agentTurns,
+      };
+    },
+  },
+  agent: {
+    type: 'agent',
+    shorthand: 'said',
+    view: (ev, i) => pick(ev[i], 'said', 'audio', 'marks', 'cleared', 'played', 'digits', 'end', 'handoffData'),
+    match(want, view, out) {
+      // `audioAtLeast`: seconds of the agent's audio, at least; `mark`: one of the turn's marks.
+      const { audioAtLeast, mark, ...rest } = want;
+      matchPattern(rest, view, '', out);
+      if (audioAtLeast !== undefined && !(typeof view['audio'] === 'number' && view['audio'] >= Number(audioAtLeast))) {
+        out.push({ path: 'audio', expected: `at least ${String(audioAtLeast)} s`, actual: view['audio'] });
+      }
+      if (mark !== undefined) {
+        const marks = (view['marks'] as unknown[] | undefined) ?? [];
+        const hit = marks.some((m) => {
+          const ms: Mismatch[] = [];
+          matchPattern(mark, m, 'mark', ms);
+          return ms.length === 0;
+        });
+        if (!hit) out.push({ path: 'marks', expected: mark, actual: marks });
+      }
+    },
+  },
   event: { type: (want) => String(want['type']), view: (ev, i) => ({ ...ev[i] }) },
 };

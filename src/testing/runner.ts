@@ -7,6 +7,7 @@ import { simulateCall, type SimulatedCall } from '../runtime/simulate.js';
 import { sequentialIds } from '../ids.js';
 import type { CallSummary } from '../runtime/session.js';
 import type { TranscriptEvent } from '../telephony/mock/index.js';
+import { prepareAgent } from './agent-server.js';
 import { ClientPool, resolveApp, type ResolvedApp } from './apps.js';
 import { findScenarios, scenarioName } from './files.js';
 import { jsonErrorAt } from './json-error.js';
@@ -80,14 +81,21 @@ export async function runScenario(source: ScenarioSource, options: RunOptions = 
   } catch (e) {
     return { ...base, name, steps, status: 'invalid', problems: [(e as Error).message], ms: performance.now() - started };
   }
+  let agent: Awaited<ReturnType<typeof prepareAgent>> | undefined;
+  try {
+    if (scenario.call) agent = await prepareAgent(scenario.call, source.dir);
+  } catch (e) {
+    return { ...base, name, steps, status: 'invalid', problems: [(e as Error).message], ms: performance.now() - started };
+  }
   const webhooks = resolved.client(options.clients, scenario.authToken);
   let call: SimulatedCall;
   try {
-    call = await simulateCall({ app: resolved.app, ...(scenario.call ? { call: scenario.call } : {}), webhooks, ids: sequentialIds() });
+    call = await simulateCall({ app: resolved.app, ...(agent ? { call: agent.call } : {}), webhooks, ids: sequentialIds() });
   } catch (e) {
     return { ...base, name, steps, status: 'invalid', problems: [`call: ${(e as Error).message}`], ms: performance.now() - started };
   } finally {
     await webhooks.close();
+    await agent?.close();
   }
 
   const failures = judge(scenario, call);

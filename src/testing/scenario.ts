@@ -49,6 +49,8 @@ export const STEP_KINDS = [
   'error',
   'warning',
   'status',
+  'stream',
+  'agent',
   'event',
 ] as const;
 

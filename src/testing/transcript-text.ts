@@ -39,10 +39,11 @@ const SHOW: Record<string, Show> = {
   callback: (e) => `→ callback ${String(e['method'])} ${String(e['url'])}`,
   answer: () => 'answered',
   reject: (e) => `rejected: ${String(e['reason'])} (SIP ${String(e['sipResponseCode'])})`,
-  say: (e) => `say "${String(e['text'])}"${Number(e['loop']) !== 1 ? ` ×${String(e['loop'])}` : ''}`,
-  play: (e) => `play ${String(e['url'])}`,
+  // What an agent said, played or sent is on its `agent:` line.
+  say: (e) => (e['agent'] ? null : `say "${String(e['text'])}"${Number(e['loop']) !== 1 ? ` ×${String(e['loop'])}` : ''}`),
+  play: (e) => (e['agent'] ? null : `play ${String(e['url'])}`),
   pause: (e) => `pause ${String(e['seconds'])} s`,
-  'send-digits': (e) => `send DTMF ${String(e['digits'])}`,
+  'send-digits': (e) => (e['agent'] ? null : `send DTMF ${String(e['digits'])}`),
   digits: (e) => `caller presses ${String(e['digits'])}${e['ignored'] ? ' (nobody listening)' : ''}`,
   speech: (e) => `caller says "${String(e['text'])}"`,
   gather: (e) => `gather ${[e['dtmf'] && 'dtmf', e['speech'] && 'speech'].filter(Boolean).join('+')}, timeout ${String(e['timeout'])} s`,
@@ -68,7 +69,37 @@ const SHOW: Record<string, Show> = {
   'call-recording-start': (e) => `call recording started${e['channels'] === 2 ? ' (two channels)' : ''}`,
   'call-recording-stop': (e) => `call recording stopped: ${String(e['duration'])} s, ${String(e['url'])}`,
   'callee-hangup': (e) => `  ${String(e['callId']).slice(-6)}: callee hung up (${String(e['reason'])})`,
+  // Streams, and the conversation with a real agent (call.agent) as it goes.
+  stream: (e) => `${e['protocol'] === 'conversation-relay' ? 'ConversationRelay' : 'stream'} ${String(e['url'])}${e['agent'] ? '' : ' (simulated)'}${params(e)}`,
+  'stream-start': (e) => `stream fork ${String(e['url'])}${e['name'] ? ` (${String(e['name'])})` : ''}${params(e)}`,
+  'stream-stop': (e) => `stream fork stopped${e['name'] ? ` (${String(e['name'])})` : ''}`,
+  'stream-end': (e) => `stream ended (${String(e['endedBy'])}${e['error'] ? `: ${String(e['error'])}` : ''})`,
+  'caller-audio': (e) => `caller talks: ${String(e['file'])} (${String(e['duration'])} s)`,
+  'caller-silence': (e) => `caller is silent ${String(e['seconds'])} s`,
+  agent: (e) => `agent: ${agentTurn(e)}`,
+  'agent-audio-saved': (e) => `agent's audio saved: ${String(e['file'])} (${String(e['duration'])} s)`,
+  'relay-language': (e) => `  language now ${String(e['ttsLanguage'])} (speech), ${String(e['transcriptionLanguage'])} (recognition)`,
+  'relay-error': (e) => `  agent's message refused (${String(e['code'])}): ${String(e['message'])}`,
 };
+
+function params(e: TranscriptEvent): string {
+  const p = Object.entries((e['parameters'] as Record<string, string> | undefined) ?? {});
+  return p.length ? ` {${p.map(([k, v]) => `${k}=${v}`).join(', ')}}` : '';
+}
+
+/** One turn of an agent, in words: what it said, its audio and marks, what it played and sent, its end. */
+function agentTurn(e: TranscriptEvent): string {
+  const parts = [
+    e['said'] !== undefined ? `"${String(e['said'])}"` : '',
+    e['audio'] !== undefined ? `${String(e['audio'])} s of audio` : '',
+    Array.isArray(e['marks']) ? `marks ${e['marks'].join(', ')}` : '',
+    e['cleared'] ? `cleared ${String(e['cleared'])}×` : '',
+    Array.isArray(e['played']) ? `plays ${e['played'].join(', ')}` : '',
+    e['digits'] ? `sends ${String(e['digits'])}` : '',
+    e['end'] ? `ends the session${e['handoffData'] ? ` (handoffData ${String(e['handoffData'])})` : ''}` : '',
+  ].filter(Boolean);
+  return parts.join(', ') || 'nothing';
+}
 
 /** Events of a dialled callee's leg (its screening document, `<Number url>`), shown under its id. */
 const SHOW_ON_CALLEE: Record<string, Show> = {

@@ -62,7 +62,11 @@ describe('<Connect><ConversationRelay> to a real agent', () => {
     expect(one(events, 'play')).toMatchObject({ url: 'https://cdn.example.com/hold.mp3', agent: true });
     expect(one(events, 'send-digits')).toMatchObject({ digits: '12' });
     expect(one(events, 'relay-language')).toMatchObject({ ttsLanguage: 'es-ES', transcriptionLanguage: 'es-ES' });
-    expect(one(events, 'relay-end')).toMatchObject({ handoffData: '{"reason":"plumber"}' });
+    expect(ofType(events, 'agent').map(({ t: _t, type: _type, ...turn }) => turn)).toEqual([
+      { said: 'Sure, what is your postcode?' },
+      { said: 'Hola', played: ['https://cdn.example.com/hold.mp3'], digits: '12', end: true, handoffData: '{"reason":"plumber"}' },
+    ]);
+    expect(one(events, 'stream')).toMatchObject({ protocol: 'conversation-relay', sessionId: expect.stringMatching(/^VX/), parameters: { customer: '7' } });
     expect(one(events, 'stream-end')).toMatchObject({ endedBy: 'far-end' });
     expect(app.to('/after')[0]!.params['HandoffData']).toBe('{"reason":"plumber"}');
     // The mock runs welcomeGreeting, voice, dtmfDetection and <Language voice>: none is reported as not run.

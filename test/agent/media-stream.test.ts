@@ -67,16 +67,16 @@ describe('<Connect><Stream> to a real agent', () => {
     expect(got.find((m) => m.event === 'dtmf')!['dtmf']).toEqual({ track: 'inbound_track', digit: '5' });
 
     // Virtual time: the greeting plays 1 s, the caller talks 0.5 s, the answer plays 0.5 s, the key 0.2 s.
-    const turns = events.filter((e) => ['agent-audio', 'caller-audio', 'digits', 'stream-end'].includes(e.type)).map((e) => [e.t, e.type, e['duration'] ?? e['digits'] ?? e['endedBy']]);
+    const turns = events.filter((e) => ['agent', 'caller-audio', 'digits', 'stream-end'].includes(e.type)).map((e) => [e.t, e.type, e['audio'] ?? e['duration'] ?? e['digits'] ?? e['endedBy']]);
     expect(turns).toEqual([
-      [0, 'agent-audio', 1],
+      [0, 'agent', 1],
       [1000, 'caller-audio', 0.5],
-      [1500, 'agent-audio', 0.5],
+      [1500, 'agent', 0.5],
       [2000, 'digits', '5'],
       [2200, 'stream-end', 'far-end'],
     ]);
-    expect(ofType(events, 'agent-audio').map((e) => e['marks'])).toEqual([['greeting'], ['heard-you']]);
-    expect(one(events, 'stream')).toMatchObject({ url: agent.url, agent: true, parameters: { customerId: '42' } });
+    expect(ofType(events, 'agent').map((e) => e['marks'])).toEqual([['greeting'], ['heard-you']]);
+    expect(one(events, 'stream')).toMatchObject({ protocol: 'media-streams', url: agent.url, agent: true, parameters: { customerId: '42' } });
     expect(app.to('/status').map((r) => r.params['StreamEvent'])).toEqual(['stream-started', 'stream-stopped']);
     expect(app.to('/after')).toHaveLength(1);
     // What the agent said, saved: 1.5 s of its own bytes.
@@ -97,7 +97,7 @@ describe('<Connect><Stream> to a real agent', () => {
     });
     app = await startApp({ '/voice': connectDoc(), '/after': '', '/status': '' });
     const { events } = await runApp({ app: app.url('/voice'), script: { agent: { url: agent.url, quiet: 0.1 } } });
-    expect(one(events, 'agent-audio')).toMatchObject({ t: 0, duration: 0.2, cleared: 1 });
+    expect(one(events, 'agent')).toMatchObject({ t: 0, audio: 0.2, cleared: 1 });
     expect(agent.messages.filter((m) => m.event === 'mark')).toHaveLength(1);
   });
 
@@ -111,10 +111,10 @@ describe('<Connect><Stream> to a real agent', () => {
       script: { agent: { url: agent.url, first: 'caller', caller: [{ digits: '1' }], quiet: 0.2, timeout: 2 }, hangupAfter: 60 },
     });
     const digits = one(events, 'digits');
-    const answer = one(events, 'agent-audio');
+    const answer = one(events, 'agent');
     // It answered 1.3 s (real) after the key's 0.2 s: at least that much call time went by.
     expect(answer.t - (digits.t + 200)).toBeGreaterThanOrEqual(1300);
-    expect(answer['duration']).toBe(0.2);
+    expect(answer['audio']).toBe(0.2);
     // Then the caller had nothing more to say and the agent went quiet: the caller hung up, as scripted.
     expect(ofType(events, 'script').map((e) => e['warning'])).toEqual([expect.stringMatching(/caller's turns ran out/)]);
     expect(one(events, 'stream-end')).toMatchObject({ endedBy: 'hangup' });
@@ -156,7 +156,7 @@ describe('<Connect><Stream> to a real agent', () => {
     });
     app = await startApp({ '/voice': connectDoc(), '/after': '', '/status': '' });
     const { events } = await runApp({ app: app.url('/voice'), script: { agent: { url: agent.url, quiet: 0.1, caller: [{ silence: 1 }, { hangup: true }] } } });
-    expect(flowOf(events)).toEqual(['answer', 'stream', 'agent-audio', 'caller-silence', 'stream-end', 'hangup', 'end']);
+    expect(flowOf(events)).toEqual(['answer', 'stream', 'agent', 'caller-silence', 'stream-end', 'hangup', 'end']);
     expect(one(events, 'caller-silence').t).toBe(100);
     await waitFor(() => agent!.messages.at(-1)?.event === 'stop');
     expect(agent.messages.filter((m) => m.event === 'media')).toHaveLength(50);

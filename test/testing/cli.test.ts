@@ -133,11 +133,13 @@ describe('didml test', () => {
     }
   });
 
-  it('runs the bundled examples\' scenarios green (examples/outbound-reminder: placed calls and a handoff; examples/ivr: each branch of a template menu)', async () => {
+  it('runs the bundled examples\' scenarios green (examples/outbound-reminder: placed calls and a handoff; examples/ivr: each branch of a template menu; examples/relay-agent and media-agent: real agents they start)', async () => {
     const r = await cli(['test', join(repo, 'examples')]);
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/^9 scenarios: 9 passed \(\d+ ms\)$/m);
+    expect(r.out).toMatch(/^12 scenarios: 12 passed \(\d+ ms\)$/m);
+    expect(r.out).toContain('✓ examples/relay-agent/booked.call.json');
+    expect(r.out).toContain('✓ examples/media-agent/conversation.call.json');
     expect(r.out).toContain('✓ examples/outbound-reminder/agent-handoff.call.json');
     expect(r.out).toContain('✓ examples/ivr/support.call.json');
   });

@@ -121,7 +121,7 @@ async function openMediaLink(ctx: LegContext, o: StreamOptions, agent: AgentScri
       port.queue = [];
       const cleared = port.cleared;
       port.cleared = 0;
-      ctx.emit({ type: 'agent-audio', duration: bytes / BYTES_PER_MS / 1000, ...(marks.length ? { marks } : {}), ...(cleared ? { cleared } : {}) });
+      ctx.emit({ type: 'agent', audio: bytes / BYTES_PER_MS / 1000, ...(marks.length ? { marks } : {}), ...(cleared ? { cleared } : {}) });
       return Math.round(bytes / BYTES_PER_MS);
     },
     played() {

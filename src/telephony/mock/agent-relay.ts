@@ -10,6 +10,7 @@ import { AgentInbox } from './agent-inbox.js';
 import { agentUrl, converse, type AgentLink } from './agent.js';
 import { promptMs } from './media.js';
 import type { LegContext } from './operation.js';
+import type { BackendEvent } from './transcript.js';
 import { DTMF_MS, SAY_MS_PER_CHAR, type AgentScript } from './script.js';
 
 async function openRelayLink(ctx: LegContext, o: StreamOptions, relay: RelaySettings, agent: AgentScript, timeoutMs: number, inbox: AgentInbox): Promise<AgentLink> {
@@ -46,15 +47,6 @@ async function openRelayLink(ctx: LegContext, o: StreamOptions, relay: RelaySett
   /** Text tokens waiting for the one with `last`. */
   let tokens: string[] = [];
   let tokenLang: string | undefined;
-  const say = (complete: boolean): number => {
-    if (!tokens.length) return 0;
-    const text = tokens.join('');
-    const language = tokenLang ?? tts;
-    tokens = [];
-    tokenLang = undefined;
-    ctx.emit({ type: 'say', text, voice: voiceFor(language), language, loop: 1, agent: true, ...(complete ? {} : { last: false }) });
-    return text.length * SAY_MS_PER_CHAR;
-  };
   return {
     inbox,
     opening() {
@@ -85,43 +77,70 @@ async function openRelayLink(ctx: LegContext, o: StreamOptions, relay: RelaySett
       return Promise.resolve({ ms: 0, answer: false });
     },
     agentTurn() {
+      // The turn's summary (what a scenario's `agent` step matches) goes first, then each thing the caller hears.
+      const details: BackendEvent[] = [];
       let total = 0;
+      const said: string[] = [];
+      const say = (complete: boolean) => {
+        if (!tokens.length) return;
+        const text = tokens.join('');
+        const language = tokenLang ?? tts;
+        tokens = [];
+        tokenLang = undefined;
+        said.push(text);
+        details.push({ type: 'say', text, voice: voiceFor(language), language, loop: 1, agent: true, ...(complete ? {} : { last: false }) });
+        total += text.length * SAY_MS_PER_CHAR;
+      };
+      const played: string[] = [];
+      let digits = '';
+      let end: { handoffData?: string } | undefined;
       for (const m of queue.splice(0)) {
         if ('invalid' in m) {
           // Twilio answers with an error message (64107) and the session goes on.
-          ctx.emit({ type: 'relay-error', code: 64107, message: m.invalid, received: m.raw });
+          details.push({ type: 'relay-error', code: 64107, message: m.invalid, received: m.raw });
           continue;
         }
         switch (m.type) {
           case 'text':
             if (!tokens.length && m.lang) tokenLang = m.lang;
             tokens.push(m.token);
-            if (m.last) total += say(true);
+            if (m.last) say(true);
             break;
           case 'play':
-            total += say(false);
-            ctx.emit({ type: 'play', url: m.source, loop: m.loop, agent: true });
+            say(false);
+            played.push(m.source);
+            details.push({ type: 'play', url: m.source, loop: m.loop, agent: true });
             total += promptMs({ kind: 'play', url: m.source, loop: m.loop }, ctx.script);
             break;
           case 'sendDigits':
-            total += say(false);
-            ctx.emit({ type: 'send-digits', digits: m.digits });
+            say(false);
+            digits += m.digits;
+            details.push({ type: 'send-digits', digits: m.digits, agent: true });
             total += [...m.digits].reduce((n, d) => n + (d === 'w' ? 500 : d === 'W' ? 1000 : DTMF_MS), 0);
             break;
           case 'language':
             if (m.ttsLanguage) tts = m.ttsLanguage;
             if (m.transcriptionLanguage) stt = m.transcriptionLanguage;
-            ctx.emit({ type: 'relay-language', ttsLanguage: tts, transcriptionLanguage: stt });
+            details.push({ type: 'relay-language', ttsLanguage: tts, transcriptionLanguage: stt });
             break;
           case 'end':
-            total += say(false);
+            say(false);
             handoff = m.handoffData ?? '';
-            ctx.emit({ type: 'relay-end', ...(m.handoffData !== undefined ? { handoffData: m.handoffData } : {}) });
+            end = m.handoffData !== undefined ? { handoffData: m.handoffData } : {};
             break;
         }
       }
       // The agent went quiet in the middle of a sentence (no token with last): what it sent is said.
-      return total + say(false);
+      say(false);
+      ctx.emit({
+        type: 'agent',
+        ...(said.length ? { said: said.join(' ') } : {}),
+        ...(played.length ? { played } : {}),
+        ...(digits ? { digits } : {}),
+        ...(end ? { end: true, ...end } : {}),
+      });
+      for (const d of details) ctx.emit(d);
+      return total;
     },
     played() {},
     stop() {

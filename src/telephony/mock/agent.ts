@@ -75,8 +75,8 @@ export function converse(c: ConverseOptions): Promise<ConnectResult> {
   const op = new Operation<ConnectResult>(ctx, c.signal, (why) => finish({ by: why }));
   ctx.emit(
     o.relay
-      ? { type: 'relay', url: agentUrl(o, agent), parameters: { ...o.parameters }, sessionId: o.relay.sessionId }
-      : { type: 'stream', url: agentUrl(o, agent), ...(o.name !== undefined ? { name: o.name } : {}), track: o.track, parameters: { ...o.parameters }, agent: true },
+      ? { type: 'stream', protocol: 'conversation-relay', url: agentUrl(o, agent), parameters: { ...o.parameters }, sessionId: o.relay.sessionId, agent: true }
+      : { type: 'stream', protocol: 'media-streams', url: agentUrl(o, agent), ...(o.name !== undefined ? { name: o.name } : {}), track: o.track, parameters: { ...o.parameters }, agent: true },
   );
 
   const elapse = (ms: number) => ctx.clock.elapse(ms, halt.signal);

@@ -220,6 +220,7 @@ function checkAgent(agent: AgentScript | undefined): void {
   if (agent === undefined) return;
   const bad = (what: string) => new DidmlError('DIDML_CONFIG', `mock script: agent.${what}`);
   if (agent === null || typeof agent !== 'object') throw bad('must be an object (url, caller, first, timeout, quiet, saveAudio)');
+  if ('server' in agent) throw bad('server is started only by didml test (a scenario); here give agent.url, the websocket of an agent that is running');
   if (agent.url !== undefined && !/^wss?:\/\//i.test(String(agent.url))) throw bad(`url must be a ws:// or wss:// URL; found ${JSON.stringify(agent.url)}`);
   for (const k of ['timeout', 'quiet'] as const) {
     const v = agent[k];

@@ -55,7 +55,7 @@ export type BackendEvent =
   | { type: 'play'; url: string; loop: number; agent?: true }
   | { type: 'pause'; seconds: number }
   /** DTMF we sent (Play digits, Number sendDigits). */
-  | { type: 'send-digits'; digits: string }
+  | { type: 'send-digits'; digits: string; agent?: true }
   /** Keys the caller pressed; `ignored` when nothing was listening for them. */
   | { type: 'digits'; digits: string; ignored?: true }
   | { type: 'speech'; text: string; confidence: number; ignored?: true }
@@ -97,18 +97,21 @@ export type BackendEvent =
   /** `agent`: the websocket was opened for real (script.agent), not simulated. */
   | { type: 'stream-start'; url: string; name?: string; track: string; parameters: Record<string, string>; agent?: true }
   | { type: 'stream-stop'; name: string }
-  | { type: 'stream'; url: string; name?: string; track: string; parameters: Record<string, string>; agent?: true }
+  | { type: 'stream'; url: string; name?: string; track: string; parameters: Record<string, string>; agent?: true; protocol?: 'media-streams' }
+  /** <Connect><ConversationRelay> to a real agent. */
+  | { type: 'stream'; protocol: 'conversation-relay'; url: string; parameters: Record<string, string>; sessionId: string; agent: true }
   | { type: 'stream-end'; endedBy: 'far-end' | 'hangup' | 'abort' | 'error'; error?: string }
   /** The caller's side of a conversation with a real agent (script.agent.caller). */
   | { type: 'caller-audio'; file: string; duration: number }
   | { type: 'caller-silence'; seconds: number }
-  /** What a Media Streams agent said in one turn: seconds of audio, its marks, how often it cleared. */
-  | { type: 'agent-audio'; duration: number; marks?: string[]; cleared?: number }
+  /**
+   * One turn of a real agent: a Media Streams agent's seconds of audio, its marks, how often it
+   * cleared; a ConversationRelay agent's words, the media it played, the keys it sent, its end.
+   */
+  | { type: 'agent'; audio?: number; marks?: string[]; cleared?: number; said?: string; played?: string[]; digits?: string; end?: true; handoffData?: string }
   | { type: 'agent-audio-saved'; file: string; duration: number }
-  /** <Connect><ConversationRelay> to a real agent: the session, a language switch, its end, a message Twilio would refuse (64107). */
-  | { type: 'relay'; url: string; parameters: Record<string, string>; sessionId: string }
+  /** ConversationRelay: a language switch, a message Twilio would refuse (64107). */
   | { type: 'relay-language'; ttsLanguage: string; transcriptionLanguage: string }
-  | { type: 'relay-end'; handoffData?: string }
   | { type: 'relay-error'; code: 64107; message: string; received: string }
   | { type: 'conference'; name: string; muted: boolean; startOnEnter: boolean; endOnExit: boolean; beep: string; hangupOnStar?: true }
   | { type: 'conference-end'; duration: number; endedBy: 'conference' | 'hangup' | 'abort' | 'hangup-on-star' }
