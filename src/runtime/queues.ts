@@ -124,7 +124,7 @@ export class Queues {
   /** Callers of other instances taken by this instance's calls, by call sid. */
   readonly #claimed = new Map<string, Claimed>();
   /** Bridges this instance's callers wait on, taken by calls of other instances, by caller sid. */
-  readonly #bridging = new Map<string, { by: string; settle(r: BridgeEnd): void }>();
+  readonly #bridging = new Map<string, { by: string; member: QueueMember; settle(r: BridgeEnd): void }>();
 
   constructor(clock: Clock, newSid: () => string, o: QueuesOptions = {}) {
     this.#clock = clock;
@@ -236,12 +236,12 @@ export class Queues {
   async receive(sid: string, m: QueueMessage): Promise<void> {
     if (m.op === 'claim') return this.#claimed_(sid, m.by);
     if (m.op === 'prepare') {
-      const w = this.#members.get(sid);
-      if (!w) throw new CallRequestError(20404, 404, `call ${sid} is not in a queue on this instance`);
-      void w.member
+      const member = this.#bridging.get(sid)?.member;
+      if (!member) throw new CallRequestError(20404, 404, `call ${sid} was not taken from a queue on this instance`);
+      void member
         .runDocument(m.doc)
         .catch((e: unknown) => this.#warn('the <Queue url> document failed on the caller', { callSid: sid, error: String(e) }))
-        .then(() => this.#tell(m.by, { op: 'ready', caller: sid, gone: w.member.leg.isEnded }));
+        .then(() => this.#tell(m.by, { op: 'ready', caller: sid, gone: member.leg.isEnded }));
       return;
     }
     if (m.op === 'done') {
@@ -319,7 +319,7 @@ export class Queues {
       this.#bridging.delete(sid);
       settle(r);
     };
-    this.#bridging.set(sid, { by, settle: end });
+    this.#bridging.set(sid, { by, member: w.member, settle: end });
     // The caller hanging up ends the bridge on B too; its own <Enqueue> goes on at once.
     void w.member.leg.ended.then(() => {
       if (this.#bridging.get(sid)?.settle !== end) return;

@@ -1,0 +1,204 @@
+// Queues across didml instances over one real redis-server (issue 14), the mock backend, calls
+// placed through the Calls API with the real twilio client: a caller enqueued on A is taken by an
+// agent's <Dial><Queue url> on B and bridged, both apps get Twilio's parameters; positions, sizes
+// and the average wait are the same on every instance; a caller who hangs up on A leaves the line
+// (no ghost for B); the queued callers of an instance killed with SIGKILL leave it too.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import twilio from 'twilio';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/log.js';
+import { checkConfig } from '../../src/server/config.js';
+import { startRuntime } from '../../src/server/runtime.js';
+import { startApp, xml, type AppRequest, type TestApp } from '../runtime/support.js';
+import { haveRedis, NO_REDIS, startRedis, type RedisServer } from '../state/redis-server.js';
+
+const ACCOUNT = 'AC' + '9abc1234'.repeat(4);
+const TOKEN = 'cluster-queue-token';
+const root = join(import.meta.dirname, '../..');
+
+const CALLER = '+14155550101';
+const CALLER_ON_C = '+14155550103';
+const HANGS_UP = '+14155550102';
+const AGENT = '+14155550199';
+const AGENT_ALONE = '+14155550198';
+const AGENT_LONG = '+14155550197';
+
+let redis: RedisServer;
+let app: TestApp;
+let n = 0;
+const cleanups: (() => Promise<void>)[] = [];
+
+beforeAll(async () => {
+  if (!haveRedis) return;
+  redis = await startRedis();
+  app = await startApp({
+    '/caller': xml('<Enqueue waitUrl="/wait" action="/after-enqueue">support</Enqueue>'),
+    '/wait': xml('<Pause length="1"/>'),
+    '/after-enqueue': xml('<Hangup/>'),
+    '/agent': xml('<Dial action="/after-dial"><Queue url="/whisper">support</Queue></Dial>'),
+    '/agent-plain': xml('<Dial action="/after-dial"><Queue>support</Queue></Dial>'),
+    '/agent-alone': xml('<Dial action="/after-dial" timeout="2"><Queue>support</Queue></Dial>'),
+    '/whisper': xml('<Say>A customer for you.</Say>'),
+    '/after-dial': xml('<Hangup/>'),
+  });
+});
+afterAll(async () => {
+  await app?.close();
+  await redis?.close();
+});
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+function config(id: string, prefix: string, ttl = 15) {
+  return {
+    http: { port: 0 },
+    app: { url: app.url('/caller') },
+    accountSid: ACCOUNT,
+    authToken: TOKEN,
+    // Placed calls' far ends: callers stay a minute unless said otherwise; the agent talks 3 s once bridged.
+    mock: { callees: { [CALLER]: { ring: 0.05, talk: 60 }, [CALLER_ON_C]: { ring: 0.05, talk: 60 }, [HANGS_UP]: { ring: 0.05, talk: 2 }, [AGENT]: { ring: 0.05, talk: 3 }, [AGENT_LONG]: { ring: 0.05, talk: 120 }, '*': { ring: 0.05, talk: 60 } } },
+    state: { url: redis.url, keyPrefix: prefix, instanceId: id, instanceTtlSeconds: ttl, writeTimeoutMs: 500 },
+  };
+}
+
+async function instance(id: string, prefix: string, ttl?: number) {
+  const rt = await startRuntime(checkConfig(config(id, prefix, ttl)), { log: createLogger({ level: (process.env['QLOG'] as 'debug') ?? 'error' }) });
+  cleanups.push(() => rt.close());
+  const client = twilio(ACCOUNT, TOKEN);
+  client.api.baseUrl = rt.url;
+  return { rt, client };
+}
+
+async function until<T>(what: string, f: () => Promise<T | undefined | false> | T | undefined | false, ms = 20_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await f();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((ok) => setTimeout(ok, 25));
+  }
+}
+
+/** The app's requests for `path` made for call `sid`. */
+const of = (path: string, sid: string): AppRequest[] => app.to(path).filter((r) => r.params['CallSid'] === sid);
+const place = (client: ReturnType<typeof twilio>, to: string, path: string) => client.calls.create({ to, from: '+14155550100', url: app.url(path) });
+
+describe.skipIf(!haveRedis)(`queues across didml instances over Redis${haveRedis ? '' : ` (${NO_REDIS})`}`, () => {
+  it('a caller enqueued on A is bridged to an agent on B; positions, sizes and the average are the same on C', async () => {
+    const prefix = `cq${++n}:`;
+    const a = await instance('a', prefix);
+    const b = await instance('b', prefix);
+    const c = await instance('c', prefix);
+    const first = await place(a.client, CALLER, '/caller');
+    await until('the first caller waiting on A', () => of('/wait', first.sid).length > 0);
+    const second = await place(c.client, CALLER_ON_C, '/caller');
+    // The second caller, on C, is second in a line of two: the line is one, whoever runs the callers.
+    const secondWait = await until('the second caller waiting on C', () => of('/wait', second.sid)[0]);
+    const queueSid = of('/wait', first.sid)[0]!.params['QueueSid']!;
+    expect(queueSid).toMatch(/^QU[0-9a-f]{32}$/);
+    expect(secondWait.params).toMatchObject({ QueueSid: queueSid, QueuePosition: '2', CurrentQueueSize: '2', AvgQueueTime: '0' });
+    await until('the first caller told it is first of two', () => of('/wait', first.sid).some((r) => r.params['CurrentQueueSize'] === '2' && r.params['QueuePosition'] === '1'));
+    // Statistics asked from any instance, B here, which runs neither caller.
+    expect((await b.rt.calls.queues.store.list()).find((q) => q.name === 'support')).toMatchObject({ sid: queueSid, size: 2 });
+
+    const agent = await place(b.client, AGENT, '/agent');
+    // B takes the first in line (A's caller): A runs the <Queue url> document on its caller...
+    const whisper = await until('the whisper for the caller', () => of('/whisper', first.sid)[0]);
+    expect(whisper.params).toMatchObject({ QueueSid: queueSid, DequeingCallSid: agent.sid, QueueTime: expect.stringMatching(/^\d+$/) });
+    // ...then B bridges; the agent hangs up after 3 s of talk and both actions hear of it.
+    const afterDial = await until('the agent\'s Dial action on B', () => of('/after-dial', agent.sid)[0]);
+    expect(afterDial.params).toMatchObject({ DialCallStatus: 'completed', DialBridged: 'true', DialCallSid: first.sid, QueueSid: queueSid });
+    expect(Number(afterDial.params['DialCallDuration'])).toBeGreaterThanOrEqual(2);
+    const afterEnqueue = await until('the caller\'s Enqueue action on A', () => of('/after-enqueue', first.sid)[0]);
+    expect(afterEnqueue.params).toMatchObject({ QueueResult: 'bridged', QueueSid: queueSid, QueueTime: expect.stringMatching(/^\d+$/) });
+    expect(Number(afterEnqueue.params['QueueTime'])).toBeGreaterThanOrEqual(Number(whisper.params['QueueTime']));
+    // The caller on C moved up; the first caller's wait counts in the average, asked from A.
+    await until('the second caller first of one', () => of('/wait', second.sid).some((r) => r.params['QueuePosition'] === '1' && r.params['CurrentQueueSize'] === '1'));
+    const stats = (await a.rt.calls.queues.store.list()).find((q) => q.name === 'support')!;
+    expect(stats.size).toBe(1);
+    // Each instance's own call records: the caller on A, the agent on B.
+    expect((await c.rt.calls.store.get(first.sid))?.instance).toBe('a');
+    expect((await c.rt.calls.store.get(agent.sid))?.instance).toBe('b');
+    await c.client.calls(second.sid).update({ status: 'completed' });
+    await until('the second caller left the line', async () => (await a.rt.calls.queues.store.members('support')).length === 0);
+  });
+
+  it('a caller who hangs up in line on A leaves it: an agent on B finds no one (no ghost)', async () => {
+    const prefix = `cq${++n}:`;
+    const a = await instance('a', prefix);
+    const b = await instance('b', prefix);
+    const caller = await place(a.client, HANGS_UP, '/caller');
+    await until('waiting', () => of('/wait', caller.sid).length > 0);
+    expect((await b.rt.calls.queues.store.members('support')).map((m) => m.callSid)).toEqual([caller.sid]);
+    const afterEnqueue = await until('the Enqueue action after the hangup', () => of('/after-enqueue', caller.sid)[0]);
+    expect(afterEnqueue.params).toMatchObject({ QueueResult: 'hangup' });
+    expect(await b.rt.calls.queues.store.members('support')).toEqual([]);
+    const agent = await place(b.client, AGENT_ALONE, '/agent-alone');
+    const afterDial = await until('the agent gave up', () => of('/after-dial', agent.sid)[0]);
+    expect(afterDial.params).toMatchObject({ DialCallStatus: 'no-answer', DialBridged: 'false' });
+  });
+
+  it('a caller waiting for an agent on B is taken as soon as it joins on A', async () => {
+    const prefix = `cq${++n}:`;
+    const a = await instance('a', prefix);
+    const b = await instance('b', prefix);
+    const agent = await place(b.client, AGENT, '/agent');
+    await until('the agent waiting', async () => (await b.client.calls(agent.sid).fetch()).status === 'in-progress');
+    const caller = await place(a.client, CALLER, '/caller');
+    const afterDial = await until('the bridge', () => of('/after-dial', agent.sid)[0]);
+    expect(afterDial.params).toMatchObject({ DialCallStatus: 'completed', DialBridged: 'true', DialCallSid: caller.sid });
+    expect((await until('the Enqueue action', () => of('/after-enqueue', caller.sid)[0])).params['QueueResult']).toBe('bridged');
+  });
+
+  it('a caller on A who hangs up while bridged ends the bridge on B, whose agent goes on with its action', async () => {
+    const prefix = `cq${++n}:`;
+    const a = await instance('a', prefix);
+    const b = await instance('b', prefix);
+    // The agent would talk two minutes; the caller hangs up 2 s after it answered.
+    const agent = await place(b.client, AGENT_LONG, '/agent-plain');
+    await until('the agent waiting', async () => (await b.client.calls(agent.sid).fetch()).status === 'in-progress');
+    const caller = await place(a.client, HANGS_UP, '/caller');
+    const afterDial = await until('the bridge ended by the caller', () => of('/after-dial', agent.sid)[0]);
+    expect(afterDial.params).toMatchObject({ DialCallStatus: 'completed', DialBridged: 'true', DialCallSid: caller.sid, CallStatus: 'in-progress' });
+    expect((await until('the Enqueue action', () => of('/after-enqueue', caller.sid)[0])).params).toMatchObject({ QueueResult: 'bridged', CallStatus: 'completed' });
+    await until('the agent call over', async () => (await a.client.calls(agent.sid).fetch()).status === 'completed');
+  });
+
+  it('the queued callers of an instance killed with SIGKILL leave the line within its TTL', async () => {
+    const prefix = `cq${++n}:`;
+    const survivor = await instance('survivor', prefix, 2);
+    const dir = mkdtempSync(join(tmpdir(), 'didml-cluster-queue-'));
+    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, 'doomed.json');
+    writeFileSync(file, JSON.stringify(config('doomed', prefix, 2)));
+    const child: ChildProcess = spawn(process.execPath, [join(root, 'bin/didml.js'), 'serve', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+    cleanups.push(async () => void (child.exitCode === null && child.kill('SIGKILL')));
+    let out = '';
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = /"control":"(http:\/\/[^"]+)"/.exec(out);
+        if (m) resolve(m[1]!);
+      });
+      child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+      child.once('exit', () => reject(new Error(`serve exited early: ${out}`)));
+    });
+    const doomed = twilio(ACCOUNT, TOKEN);
+    doomed.api.baseUrl = url;
+    const caller = await place(doomed, CALLER, '/caller');
+    await until('waiting on the doomed instance', () => of('/wait', caller.sid).length > 0);
+    expect((await survivor.rt.calls.queues.store.members('support')).map((m) => m.callSid)).toEqual([caller.sid]);
+    const exited = new Promise((ok) => child.once('exit', ok));
+    child.kill('SIGKILL');
+    await exited;
+    await until('the dead instance\'s caller out of line', async () => (await survivor.rt.calls.queues.store.members('support')).length === 0);
+    expect((await survivor.rt.calls.store.get(caller.sid))?.endReason).toBe('instance doomed stopped responding');
+    // An agent on the survivor finds no one.
+    const agent = await place(survivor.client, AGENT_ALONE, '/agent-alone');
+    expect((await until('the agent gave up', () => of('/after-dial', agent.sid)[0])).params).toMatchObject({ DialCallStatus: 'no-answer', DialBridged: 'false' });
+  });
+});
