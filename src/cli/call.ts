@@ -1,10 +1,17 @@
 // `didml call <app>`: one call against an app on the mock backend, in virtual time.
 // The runtime is loaded when the command runs, so that `didml lint` does not pay for it at start.
 import { Command, InvalidArgumentError, Option } from 'commander';
-import type { CallerAction, CallerOpportunity, CalleeBehaviour, MockCallScript } from '../telephony/mock/index.js';
+import type { AgentTurn, CallerAction, CallerOpportunity, CalleeBehaviour, MockCallScript } from '../telephony/mock/index.js';
 import { formatEvent } from '../testing/transcript-text.js';
 import { describeSigningToken } from '../webhook/signature.js';
 import type { Io } from './main.js';
+import { appDefaults, type AppDefaults } from '../config/index.js';
+
+/** Which config a call or runtime took its documents' settings from, and what they are. */
+export function describeDefaults(d: AppDefaults, used: readonly (keyof AppDefaults)[] = ['dialect', 'strictness']): string {
+  const said = used.filter((k) => d[k] !== undefined).map((k) => `${k} ${String(d[k])}`);
+  return `${d.configFile}${said.length ? `: ${said.join(', ')}` : ' (sets nothing used here)'}`;
+}
 
 const CALLEE: Record<string, CalleeBehaviour> = {
   answer: { response: 'answer' },
@@ -17,6 +24,21 @@ function header(value: string, previous: Record<string, string>): Record<string,
   const colon = value.indexOf(':');
   if (colon <= 0) throw new InvalidArgumentError('write a header as "X-Name: value"');
   return { ...previous, [value.slice(0, colon).trim()]: value.slice(colon + 1).trim() };
+}
+
+/**
+ * `--agent-turn`: what the caller does next in a conversation with the agent (`--agent`): a WAV
+ * file (`hello.wav`), keys (`keys:12#`), silence (`silence:2`), `hangup`, or else words said.
+ */
+function agentTurn(value: string): AgentTurn {
+  if (/\.wav$/i.test(value)) return { audio: value };
+  if (value === 'hangup') return { hangup: true };
+  const keys = /^keys:([0-9*#]+)$/.exec(value);
+  if (keys) return { digits: keys[1]! };
+  const silence = /^silence:(\d+(?:\.\d+)?)$/.exec(value);
+  if (silence) return { silence: Number(silence[1]) };
+  if (/^(keys|silence):/.test(value)) throw new InvalidArgumentError(`"${value}": write keys:12# (0-9, *, #) or silence:<seconds>`);
+  return { speech: value };
 }
 
 /** `--record 12` or `--record 12#`: talk 12 s from the beep (then press #). */
@@ -39,6 +61,10 @@ interface CallOptions {
   hangupAfter?: number;
   strict: boolean;
   lenient: boolean;
+  agent?: string;
+  agentTurn?: AgentTurn[];
+  agentSave?: string;
+  agentTimeout?: number;
 }
 
 export function callCommand(io: Io, setExit: (code: number) => void): Command {
@@ -77,9 +103,22 @@ export function callCommand(io: Io, setExit: (code: number) => void): Command {
     .option('--auth-token <token>', 'the token that signs webhooks (X-Twilio-Signature; default: $DIDML_AUTH_TOKEN, else the development token)')
     .addOption(new Option('--strict', 'a document recovered from malformed XML fails, even in DIDML').default(false))
     .addOption(new Option('--lenient', 'a document recovered from malformed XML runs, even in TwiML (whose engine refuses it: 12100)').default(false).conflicts('strict'))
+    .option('--agent <ws-url>', "a real agent: the document's <Stream> and <ConversationRelay> connect to this websocket (ws:// or wss://) and the conversation is printed as it goes")
+    .option('--agent-turn <turn>', 'what the caller does next with the agent (repeatable): words, a .wav file, keys:12#, silence:2 or hangup', (v: string, prev: AgentTurn[] = []) => [...prev, agentTurn(v)])
+    .option('--agent-save <file.wav>', "save what a Media Streams agent said as a WAV file")
+    .option('--agent-timeout <seconds>', 'real seconds to wait for the agent to open and to answer (default 5)', (v) => {
+      const n = Number(v);
+      if (!(n > 0 && n <= 600)) throw new InvalidArgumentError('must be seconds above 0, at most 600');
+      return n;
+    })
     .option('--json', 'print the transcript as JSON', false)
     .option('--no-input', 'never ask at the terminal: once the scripted input runs out, the caller is silent')
     .action(async (app: string, o: CallOptions) => {
+      if (o.agent === undefined && (o.agentTurn || o.agentSave !== undefined || o.agentTimeout !== undefined)) {
+        io.err('didml call: --agent-turn, --agent-save and --agent-timeout are for a conversation with a real agent; give its websocket with --agent ws://…\n');
+        setExit(2);
+        return;
+      }
       const script: MockCallScript = {
         ...(o.from ? { from: o.from } : {}),
         ...(o.to ? { to: o.to } : {}),
@@ -87,6 +126,16 @@ export function callCommand(io: Io, setExit: (code: number) => void): Command {
         caller,
         ...(o.callee || calleeKeys.length ? { callees: { '*': { ...(o.callee ? CALLEE[o.callee]! : {}), ...(calleeKeys.length ? { actions: calleeKeys } : {}) } } } : {}),
         ...(o.hangupAfter ? { hangupAfter: o.hangupAfter } : {}),
+        ...(o.agent !== undefined
+          ? {
+              agent: {
+                url: o.agent,
+                ...(o.agentTurn ? { caller: o.agentTurn } : {}),
+                ...(o.agentSave !== undefined ? { saveAudio: o.agentSave } : {}),
+                ...(o.agentTimeout !== undefined ? { timeout: o.agentTimeout } : {}),
+              },
+            }
+          : {}),
       };
       const authToken = o.authToken ?? process.env['DIDML_AUTH_TOKEN'];
       // Every request is signed, as Twilio's are; say with which token, where it cannot mix with the transcript.
@@ -94,8 +143,12 @@ export function callCommand(io: Io, setExit: (code: number) => void): Command {
       let result;
       try {
         const { simulateCall } = await import('../runtime/simulate.js');
+        // The lint config of the app's folder gives its dialect and strictness; --strict/--lenient win.
+        const defaults = appDefaults(app);
+        if (defaults) io.err(`didml call: ${describeDefaults(defaults)}\n`);
+        const strictness = o.strict ? 'strict' : o.lenient ? 'lenient' : defaults?.strictness;
         result = await simulateCall({
-          app: { url: app, method: o.method, ...(o.strict ? { strictness: 'strict' } : o.lenient ? { strictness: 'lenient' } : {}) },
+          app: { url: app, method: o.method, ...(defaults?.dialect ? { dialect: defaults.dialect } : {}), ...(strictness ? { strictness } : {}) },
           call: script,
           ...(authToken ? { authToken } : {}),
           ...(io.ask && o.input && !o.json ? { ask: terminalCaller(io.ask) } : {}),
