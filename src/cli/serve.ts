@@ -2,6 +2,8 @@
 // runs, so that `didml lint` does not pay for the runtime at start.
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Io } from './main.js';
+import { appDefaults, ConfigLookup } from '../config/index.js';
+import { describeDefaults } from './call.js';
 
 interface ServeOptions {
   app?: string;
@@ -38,10 +40,20 @@ export function serveCommand(io: Io, setExit: (code: number) => void): Command {
         const given = raw['app'] ?? (raw['apps'] === undefined || o.app ? {} : undefined);
         const app = given && { ...given, ...(o.app ? { url: o.app } : {}) };
         if (app && app['url'] === undefined) throw new InvalidArgumentError('give the app with --app <url> or in the config file (app, or apps for an app per number)');
+        // The lint config of each app's folder (the working folder's for a URL) gives the
+        // dialect and strictness its documents run with, where the app does not say.
+        const configs = new ConfigLookup();
+        const withDefaults = (a: Record<string, unknown>) => {
+          const d = appDefaults(a['url'] as string, configs);
+          if (!d) return a;
+          io.err(`didml serve: ${String(a['url'])}: ${describeDefaults(d)}\n`);
+          return { ...(d.dialect ? { dialect: d.dialect } : {}), ...(d.strictness ? { strictness: d.strictness } : {}), ...a };
+        };
         // Folders become app://<name>/ URLs; the runtime serves each from its own folder.
-        const locate = (a: Record<string, unknown>, key: string) => {
-          if (typeof a['url'] !== 'string') return a;
-          const where = locateApp(a['url']);
+        const locate = (given: Record<string, unknown>, key: string) => {
+          if (typeof given['url'] !== 'string') return given;
+          const a = withDefaults(given);
+          const where = locateApp(given['url']);
           if (where.root) {
             const label = new URL(where.url).hostname;
             if (roots[label] !== undefined && roots[label] !== where.root) throw new InvalidArgumentError(`${key}: two folder apps are both named "${label}" (${roots[label]} and ${where.root}); rename one folder`);
@@ -51,6 +63,10 @@ export function serveCommand(io: Io, setExit: (code: number) => void): Command {
         };
         const apps = raw['apps'] && Object.fromEntries(Object.entries(raw['apps']).map(([k, a]) => [k, locate(a as Record<string, unknown>, `apps["${k}"]`)]));
         const authToken = o.authToken ?? process.env['DIDML_AUTH_TOKEN'];
+        // The largest document: the runtime's webhook.maxBytes, else the working folder's lint config.
+        const here = configs.configFor(process.cwd());
+        const lintMaxBytes = raw['webhook']?.['maxBytes'] === undefined ? here?.maxBytes : undefined;
+        if (lintMaxBytes !== undefined) io.err(`didml serve: webhook.maxBytes ${lintMaxBytes}, from ${here!.file}\n`);
         config = checkConfig(
           {
             ...raw,
@@ -58,6 +74,7 @@ export function serveCommand(io: Io, setExit: (code: number) => void): Command {
             ...(apps ? { apps } : {}),
             ...(o.adapter ? { adapter: o.adapter } : {}),
             http: { ...raw['http'], ...(o.host ? { host: o.host } : {}), ...(o.port !== undefined ? { port: o.port } : {}) },
+            ...(lintMaxBytes !== undefined ? { webhook: { ...raw['webhook'], maxBytes: lintMaxBytes } } : {}),
             ...(authToken ? { authToken } : {}),
           },
           o.config ?? 'options',

@@ -3,6 +3,7 @@ import type { LintOptions } from '../validate/lint.js';
 import type { ResolvedConfig } from './lookup.js';
 
 export { ConfigLookup, type ResolvedConfig } from './lookup.js';
+export { appDefaults, type AppDefaults } from './apps.js';
 export { ConfigError, CONFIG_FILE, SCHEMA_FILE, knownRuleIds, readConfigFile, type LintConfig, type RuleSetting, type Strictness } from './load.js';
 
 /** The lint options a resolved config gives (`base` holds what it does not set). */
