@@ -98,6 +98,7 @@ console.log(row('`didml lint one.xml` start to exit', cli, bare, '≤ 1.5x'));
 await import('./runtime.mjs'); // the runtime's benchmarks: calls per second against a loopback app, memory per idle call
 await import('./scenarios.mjs'); // call-flow scenarios per second (didml test): a ten-step flow beside simulateCall alone, and the fixtures/flows suite
 await import('./media.mjs'); // <Connect><Stream>'s relay: RTP frames to Twilio media messages, beside a bare dgram-to-websocket relay
+await import('./agent.mjs'); // a mock call to a real Media Streams agent: frames per second each way, beside a bare binary websocket echo
 await import('./rest.mjs'); // calls created per second through Twilio's Calls API (mock backend) beside a bare fastify form route
 await import('./lsp.mjs'); // `didml lsp`: a keystroke's didChange to its publishDiagnostics on a 64 KiB document, beside a bare lint() of it
 await import('./templates.mjs'); // folder documents as templates (TwiML Bins): a static document as before and as served now, a template rendered per request
