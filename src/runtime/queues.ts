@@ -21,7 +21,7 @@ import type { BridgeResult, CallLeg } from '../telephony/adapter.js';
 import type { Clock } from '../clock.js';
 import type { HttpMethod } from '../webhook/types.js';
 import { CallRequestError } from '../state/errors.js';
-import { MemoryQueueStore, type QueueEntry, type QueueStore } from '../state/queues.js';
+import { MemoryQueueStore, type QueueEntry, type QueueStore, type Reach } from '../state/queues.js';
 import { RemoteCallLeg } from './remote-leg.js';
 
 export const DEFAULT_MAX_QUEUE_SIZE = 100;
@@ -148,7 +148,8 @@ export class Queues {
     const waiting: Waiting = { name, sid: '', member, taken: false };
     // Known before the line holds it: a taker may claim it the moment it is there.
     this.#members.set(member.callSid, waiting);
-    const entry: QueueEntry = { callSid: member.callSid, instance: this.#instance, enqueuedAt: member.enqueuedAt, from: member.from, to: member.to };
+    const media = member.leg.mediaChannel;
+    const entry: QueueEntry = { callSid: member.callSid, instance: this.#instance, enqueuedAt: member.enqueuedAt, from: member.from, to: member.to, ...(media ? { media } : {}) };
     let joined: { sid: string } | 'full';
     try {
       joined = await this.#store.join(name, entry, maxSize, this.#newSid);
@@ -174,8 +175,12 @@ export class Queues {
     });
   }
 
-  /** The first caller in line, waiting up to `timeoutMs` for one to join; undefined if none came. */
-  async take(name: string, timeoutMs: number, signal: AbortSignal, by: string): Promise<Dequeued | undefined | typeof UNAVAILABLE> {
+  /**
+   * The first caller in line that the taker's leg can bridge (its `remoteBridge`: a signalling-only
+   * leg only this instance's callers), waiting up to `timeoutMs` for one to join; undefined if none came.
+   */
+  async take(name: string, timeoutMs: number, signal: AbortSignal, by: string, leg?: Pick<CallLeg, 'remoteBridge'>): Promise<Dequeued | undefined | typeof UNAVAILABLE> {
+    const reach: Reach = { instance: this.#instance, others: this.#send ? (leg?.remoteBridge ?? 'none') : 'none' };
     let over = false;
     let wake: () => void = () => undefined;
     const cancel = this.#clock.timer(timeoutMs, () => {
@@ -193,7 +198,7 @@ export class Queues {
         takers.add(wake);
         let entry: QueueEntry | undefined;
         try {
-          entry = await this.#store.front(name, this.#clock.now());
+          entry = await this.#store.front(name, this.#clock.now(), reach);
         } catch (e) {
           this.#warn('the queue could not be read: the shared state cannot be reached', { queue: name, error: String(e) });
           return UNAVAILABLE;
@@ -268,7 +273,7 @@ export class Queues {
     }
     const send = this.#send;
     if (!send) return undefined;
-    const claimed: Claimed = { leg: new RemoteCallLeg(entry.callSid, entry.instance), instance: entry.instance };
+    const claimed: Claimed = { leg: new RemoteCallLeg(entry.callSid, entry.instance, entry.media), instance: entry.instance };
     this.#claimed.set(entry.callSid, claimed);
     try {
       await send(entry.callSid, { op: 'claim', caller: entry.callSid, by });

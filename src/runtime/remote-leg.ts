@@ -18,6 +18,8 @@ export class RemoteCallLeg implements CallLeg {
     readonly callId: string,
     /** The instance that runs the call. */
     readonly instance: string,
+    /** Its channel on the media server both instances use, when it has one. */
+    readonly mediaChannel?: string,
   ) {
     this.ended = new Promise((resolve) => (this.#end = resolve));
   }

@@ -12,7 +12,20 @@ export interface QueueEntry {
   enqueuedAt: number;
   from: string;
   to: string;
+  /** The caller's channel on a media server (a FreeSWITCH uuid): a call of another instance on the same server can bridge it. */
+  media?: string;
 }
+
+/**
+ * Which callers a taker can bridge (its leg's `remoteBridge`): its own instance's always; of
+ * other instances, `any`, only those with a media channel (`media`), or none.
+ */
+export interface Reach {
+  instance: string;
+  others: 'any' | 'media' | 'none';
+}
+
+export const reachable = (e: QueueEntry, r: Reach): boolean => e.instance === r.instance || r.others === 'any' || (r.others === 'media' && e.media !== undefined);
 
 export interface QueueStatus {
   sid: string;
@@ -37,8 +50,8 @@ export interface QueueStore {
   join(name: string, entry: QueueEntry, maxSize: number, newSid: () => string): Promise<{ sid: string } | 'full'>;
   /** Takes a caller out of line (it left, hung up); false when it was not in line any more (taken). */
   leave(name: string, callSid: string, now: number): Promise<boolean>;
-  /** Takes the first in line, atomically: one caller goes to one taker only. */
-  front(name: string, now: number): Promise<QueueEntry | undefined>;
+  /** Takes the first in line the taker can reach (default: any), atomically: one caller goes to one taker only. */
+  front(name: string, now: number, reach?: Reach): Promise<QueueEntry | undefined>;
   /** Takes one given caller out of line (the Members API), atomically; undefined when it is not in line. */
   remove(name: string, callSid: string, now: number): Promise<QueueEntry | undefined>;
   status(name: string, callSid: string, newSid: () => string): Promise<QueueStatus>;
@@ -96,8 +109,8 @@ export class MemoryQueueStore implements QueueStore {
     return (await this.remove(name, callSid, now)) !== undefined;
   }
 
-  async front(name: string, now: number): Promise<QueueEntry | undefined> {
-    const first = this.#lines.get(name)?.members[0];
+  async front(name: string, now: number, reach?: Reach): Promise<QueueEntry | undefined> {
+    const first = this.#lines.get(name)?.members.find((m) => !reach || reachable(m, reach));
     return first && this.remove(name, first.callSid, now);
   }
 

@@ -50,16 +50,32 @@ redis.call('PUBLISH', p .. 'queue-joined', name)
 return { 'ok', sid }
 `;
 
-/** ARGV: prefix, name, callSid ('' for the first in line), now. Returns the entry taken out (JSON) or false. */
+/**
+ * ARGV: prefix, name, callSid ('' for the first in line the taker can reach), now, the taker's
+ * instance, which callers of other instances it can bridge ('any', 'media': those with a media
+ * channel, 'none'). Returns the entry taken out (JSON) or false.
+ */
 export const REMOVE = `${TAKE_OUT}
-local p, name, callSid, now = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
+local p, name, callSid, now, mine, others = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5], ARGV[6]
 local sid = redis.call('HGET', p .. 'queue-names', name)
 if not sid then return false end
 local q = p .. 'queue:' .. sid
 if callSid == '' then
-  local first = redis.call('ZRANGE', q .. ':line', 0, 0)
-  if #first == 0 then return false end
-  callSid = first[1]
+  if others == 'any' then
+    local first = redis.call('ZRANGE', q .. ':line', 0, 0)
+    if #first == 0 then return false end
+    callSid = first[1]
+  else
+    -- The first this taker can bridge: its own instance's, or one with a media channel.
+    for _, c in ipairs(redis.call('ZRANGE', q .. ':line', 0, -1)) do
+      local e = cjson.decode(redis.call('HGET', q .. ':callers', c))
+      if e.instance == mine or (others == 'media' and e.media) then
+        callSid = c
+        break
+      end
+    end
+    if callSid == '' then return false end
+  end
 end
 return take_out(p, q, callSid, now) or false
 `;

@@ -2,7 +2,7 @@
 // Redis call store (redis.ts) makes one of these on its own connection, and hands it the names
 // published on <prefix>queue-joined. A Redis that cannot be reached is Twilio's 20503, as for calls.
 import type { Redis } from 'ioredis';
-import { averageWaitSeconds, type QueueEntry, type QueueInfo, type QueueStatus, type QueueStore } from './queues.js';
+import { averageWaitSeconds, type Reach, type QueueEntry, type QueueInfo, type QueueStatus, type QueueStore } from './queues.js';
 import { JOIN, REMOVE, STATUS } from './redis-queue-scripts.js';
 
 type Scripted = Redis & {
@@ -43,12 +43,12 @@ export class RedisQueueStore implements QueueStore {
     return (await this.remove(name, callSid, now)) !== undefined;
   }
 
-  front(name: string, now: number): Promise<QueueEntry | undefined> {
-    return this.remove(name, '', now);
+  front(name: string, now: number, reach?: Reach): Promise<QueueEntry | undefined> {
+    return this.remove(name, '', now, reach);
   }
 
-  async remove(name: string, callSid: string, now: number): Promise<QueueEntry | undefined> {
-    const raw = await this.#guard('write', () => this.#redis.didmlQueueRemove(this.#p, name, callSid, Math.round(now)));
+  async remove(name: string, callSid: string, now: number, reach: Reach = { instance: '', others: 'any' }): Promise<QueueEntry | undefined> {
+    const raw = await this.#guard('write', () => this.#redis.didmlQueueRemove(this.#p, name, callSid, Math.round(now), reach.instance, reach.others));
     return raw ? (JSON.parse(raw) as QueueEntry) : undefined;
   }
 

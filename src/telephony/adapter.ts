@@ -324,6 +324,14 @@ export interface CallLeg {
    * and return when either side hangs up or the session aborts.
    */
   bridge(other: CallLeg, signal?: AbortSignal): Promise<BridgeResult>;
+  /**
+   * Whether this leg can be bridged with a caller another instance runs (queues across
+   * instances): `any` (the mock: no media flows), `media` (both on one media server, by the other
+   * leg's `mediaChannel`); absent: it cannot (signalling only, no media path to another instance).
+   */
+  readonly remoteBridge?: 'any' | 'media';
+  /** This leg's channel on its media server (a FreeSWITCH uuid), once it has one. */
+  readonly mediaChannel?: string;
   /** Put this leg in a named conference and return when it leaves. */
   conference(name: string, options: { muted: boolean; startOnEnter: boolean; endOnExit: boolean; beep: string; hangupOnStar?: boolean }, signal?: AbortSignal): Promise<{ callerHungUp: boolean; duration: number }>;
 }

@@ -13,6 +13,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { DrachtioConfig } from '../../src/telephony/drachtio/index.js';
 import { callee, caller, freeMediaPort, freePort, noDrachtio, runSipp, setup as start, type Route, type Setup } from './real-peers.js';
 import * as sipp from './sipp-scenarios.js';
+import { realClock } from '../../src/clock.js';
+import { randomIds } from '../../src/ids.js';
+import { Queues } from '../../src/runtime/queues.js';
+import { MemoryQueueStore } from '../../src/state/queues.js';
 
 const FS_HOST = process.env['FREESWITCH_HOST'];
 const FS_PORT = Number(process.env['FREESWITCH_PORT'] ?? 8021);
@@ -251,6 +255,42 @@ describe.skipIf(Boolean(why))('media through a real FreeSWITCH', () => {
     await Promise.all(s.summaries);
     expect(s.requests.find((r) => r.url.endsWith('/dialed'))!.params).toMatchObject({ DialCallStatus: 'completed' });
     expect(Number(s.requests.find((r) => r.url.endsWith('/dialed'))!.params['DialCallDuration'])).toBeGreaterThanOrEqual(1);
+  });
+
+  it('a queue across instances: a caller of instance A is bridged on the one FreeSWITCH by its channel id to an agent of instance B', async () => {
+    // Two instances' queues over one line (in-process here; Redis carries the same messages between
+    // processes: test/server/cluster-queues.test.ts), the caller's with A, the agent's with B.
+    const line = new MemoryQueueStore();
+    const ids = () => randomIds('QU');
+    const qa: Queues = new Queues(realClock, ids, { store: line, instanceId: 'a', send: async (sid, m) => qb.receive(sid, m) });
+    const qb: Queues = new Queues(realClock, ids, { store: line, instanceId: 'b', send: async (sid, m) => qa.receive(sid, m) });
+    current = await start(
+      {
+        '/voice': (req) =>
+          req.params['To'] === '+14155550101'
+            ? '<Response><Enqueue waitUrl="/wait" action="/enqueued">support</Enqueue></Response>'
+            : '<Response><Dial action="/dialed"><Queue>support</Queue></Dial></Response>',
+        '/wait': '<Response><Say>Please hold.</Say><Pause length="2"/></Response>',
+        '/dialed': '<Response><Hangup/></Response>',
+        '/enqueued': '<Response><Hangup/></Response>',
+      },
+      media,
+      {},
+      { queuesFor: (call) => (call.to === '+14155550101' ? qa : qb) },
+    );
+    const s = current;
+    for (let i = 0; i < 200 && !s.logs.some((l) => l['msg'] === 'media server connected'); i++) await new Promise((r) => setTimeout(r, 25));
+    const waiting = caller(s, sipp.callerHangsUp({ afterMs: 3500, answer: 'o=FreeSWITCH' }), '+14155550101');
+    for (let i = 0; i < 200 && !s.requests.some((r) => r.url.endsWith('/wait')); i++) await new Promise((r) => setTimeout(r, 20));
+    expect((await line.members('support'))[0]!.media).toMatch(/^[0-9a-f-]{36}$/);
+    const agent = caller(s, sipp.callerAnswered({ answer: 'o=FreeSWITCH' }), '+14155550102');
+    expect(await waiting).toMatchObject({ code: 0 });
+    expect(await agent).toMatchObject({ code: 0 });
+    await Promise.all(s.summaries);
+    const dialed = s.requests.find((r) => r.url.endsWith('/dialed'))!.params;
+    expect(dialed).toMatchObject({ DialCallStatus: 'completed', DialBridged: 'true' });
+    expect(Number(dialed['DialCallDuration'])).toBeGreaterThanOrEqual(1);
+    expect(s.requests.find((r) => r.url.endsWith('/enqueued'))!.params).toMatchObject({ QueueResult: 'bridged' });
   });
 
   it('a burst: 40 calls at 20 a second, each answered by FreeSWITCH, spoken to and hung up; none lost', async () => {

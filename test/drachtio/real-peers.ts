@@ -53,7 +53,8 @@ export interface Setup {
   close(): Promise<void>;
 }
 
-export async function setup(routes: Record<string, Route>, config: Partial<DrachtioConfig> = {}, app: { url?: string; method?: 'GET' | 'POST' } = {}): Promise<Setup> {
+/** `queuesFor`: the queues a call's session uses (default: one set for every call, as `didml serve` has). */
+export async function setup(routes: Record<string, Route>, config: Partial<DrachtioConfig> = {}, app: { url?: string; method?: 'GET' | 'POST' } = {}, o: { queuesFor?: (call: InboundCall) => Queues } = {}): Promise<Setup> {
   const lines: Record<string, unknown>[] = [];
   const log = createLogger({ level: 'debug', write: (l) => lines.push(JSON.parse(l) as Record<string, unknown>) });
   const requests: HandlerRequest[] = [];
@@ -71,7 +72,7 @@ export async function setup(routes: Record<string, Route>, config: Partial<Drach
   const queues = new Queues(realClock, () => randomIds('QU'));
   const session = (call: InboundCall | undefined, more: Partial<SessionOptions> = {}) =>
     summaries.push(runCall(call, { app: { url: app.url ?? 'https://app.example/voice', ...(app.method ? { method: app.method } : {}) }, webhooks, clock: realClock, queues, ...more }));
-  await adapter.listen((call) => session(call));
+  await adapter.listen((call) => session(call, o.queuesFor ? { queues: o.queuesFor(call) } : {}));
   if (!adapter.connected) {
     await adapter.close();
     throw new Error(`no connection to drachtio-server at ${HOST}:${PORT} (is it running, is the secret right?)`);

@@ -5,6 +5,10 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.js';
 import { MemoryQueueStore, type QueueEntry, type QueueStore } from '../../src/state/queues.js';
+import { Queues, type QueueMember } from '../../src/runtime/queues.js';
+import { realClock } from '../../src/clock.js';
+import { RemoteCallLeg } from '../../src/runtime/remote-leg.js';
+import type { CallLeg } from '../../src/telephony/adapter.js';
 import { RedisCallStore } from '../../src/state/redis.js';
 import { haveRedis, NO_REDIS, startRedis, type RedisServer } from './redis-server.js';
 
@@ -101,6 +105,47 @@ describe.skipIf(!haveRedis)(`Redis queue store${haveRedis ? '' : ` (${NO_REDIS})
     expect(new Set(all).size).toBe(callers);
     // Each taker got them in line order.
     for (const got of [x, y, z, w]) expect([...got].sort()).toEqual(got);
+  });
+
+  it('gives a taker only the callers it can bridge: its own, those with a media channel, or any', async () => {
+    prefix++;
+    const a = await store('a');
+    const b = await store('b');
+    await a.queues.join('reach', entry(1, 'a', 1), 10, newSid);
+    await a.queues.join('reach', { ...entry(2, 'a', 2), media: 'fs-uuid-2' }, 10, newSid);
+    await b.queues.join('reach', entry(3, 'b', 3), 10, newSid);
+    // Signalling only on B: only B's own caller, though two of A's were there first.
+    expect(await b.queues.front('reach', 10, { instance: 'b', others: 'none' })).toMatchObject({ callSid: sid(3) });
+    expect(await b.queues.front('reach', 10, { instance: 'b', others: 'none' })).toBeUndefined();
+    // One media server: A's caller with a channel on it.
+    expect(await b.queues.front('reach', 10, { instance: 'b', others: 'media' })).toMatchObject({ callSid: sid(2), media: 'fs-uuid-2' });
+    expect(await b.queues.front('reach', 10, { instance: 'b', others: 'media' })).toBeUndefined();
+    expect(await b.queues.front('reach', 10, { instance: 'b', others: 'any' })).toMatchObject({ callSid: sid(1) });
+  });
+
+  it('runtime queues on two instances: a leg that cannot reach the other instance never claims its caller; one on the same media server gets its channel', async () => {
+    prefix++;
+    const a = await store('a');
+    const b = await store('b');
+    const qa = new Queues(realClock, newSid, { store: a.queues, instanceId: 'a', send: async (s, m) => qa.receive(s, m) });
+    const qb = new Queues(realClock, newSid, { store: b.queues, instanceId: 'b', send: async (s, m) => qa.receive(s, m) });
+    let taken: string | undefined;
+    const leg = { callId: 'sip-1', isEnded: false, ended: new Promise(() => undefined), mediaChannel: 'fs-uuid-1' } as unknown as CallLeg;
+    const member: QueueMember = { callSid: sid(1), leg, from: '+14155550101', to: '+14155550000', enqueuedAt: Date.now(), take: (t) => (taken = t.callSid), runDocument: async () => undefined };
+    expect(await qa.join('fs', member, 10)).toMatchObject({ sid: expect.stringMatching(/^QU/) });
+    expect(await a.queues.members('fs')).toMatchObject([{ callSid: sid(1), media: 'fs-uuid-1' }]);
+    // Signalling only (no remoteBridge): waits out its timeout, and the caller keeps its place.
+    expect(await qb.take('fs', 300, new AbortController().signal, sid(9), {})).toBeUndefined();
+    expect(taken).toBeUndefined();
+    expect((await b.queues.members('fs')).map((m) => m.callSid)).toEqual([sid(1)]);
+    // On the same media server: claimed from A (its <Enqueue> hears who took it), bridged by channel.
+    const got = await qb.take('fs', 300, new AbortController().signal, sid(9), { remoteBridge: 'media' });
+    expect(got).toMatchObject({ callSid: sid(1) });
+    const remote = (got as { leg: CallLeg }).leg;
+    expect(remote).toBeInstanceOf(RemoteCallLeg);
+    expect(remote.mediaChannel).toBe('fs-uuid-1');
+    expect(taken).toBe(sid(9));
+    expect(await b.queues.members('fs')).toEqual([]);
   });
 
   it('tells every instance of a join (their waiting takers look again)', async () => {

@@ -121,7 +121,7 @@ export async function dequeue(dialNode: Projected, queueNode: Projected, ctx: Ve
   const name = queueNode.text.trim();
   if (!name) return { kind: 'end', reason: '<Queue> needs a queue name' };
   await ctx.answer();
-  const member = await ctx.queues.take(name, num(dialNode, 'timeout', 30) * 1000, ctx.signal, ctx.call.callSid);
+  const member = await ctx.queues.take(name, num(dialNode, 'timeout', 30) * 1000, ctx.signal, ctx.call.callSid, ctx.leg);
   const queueSid = await ctx.queues.sidOf(name);
   if (member === UNAVAILABLE) {
     ctx.emit({ type: 'error', code: 'DIDML_TELEPHONY', message: `<Dial><Queue> ${name}: the shared queue state cannot be reached` });

@@ -35,7 +35,7 @@ interface FsEndpoint extends EventEmitter {
   record(file: string, opts: { timeLimitSecs?: number; silenceThresh?: number; silenceHits?: number }): Promise<{ recordSeconds?: string }>;
   /** A re-INVITE to FreeSWITCH with `sdp`; resolves with FreeSWITCH's SDP in its 200. */
   modify(sdp: string): Promise<string>;
-  bridge(other: FsEndpoint): Promise<unknown>;
+  bridge(other: FsEndpoint | string): Promise<unknown>;
   unbridge(): Promise<unknown>;
   join(conference: string, opts: { flags: Record<string, boolean> }): Promise<unknown>;
   /** FreeSWITCH's `conference <name> kick <member>` for this endpoint's membership. */
@@ -198,8 +198,13 @@ export class FsmrfEndpoint implements MediaEndpoint {
     return await this.ep.modify(remoteSdp);
   }
 
-  async bridge(other: MediaEndpoint): Promise<void> {
-    await this.ep.bridge((other as FsmrfEndpoint).ep);
+  get channel(): string {
+    return this.ep.uuid;
+  }
+
+  async bridge(other: MediaEndpoint | string): Promise<void> {
+    // uuid_bridge: a channel id from another instance works as well as an endpoint of this one.
+    await this.ep.bridge(typeof other === 'string' ? other : (other as FsmrfEndpoint).ep);
   }
 
   async unbridge(): Promise<void> {

@@ -301,8 +301,23 @@ export abstract class DrachtioCallLeg implements CallLeg {
     return connectRtpStream(this.core, o, signal);
   }
 
+  /** With a media server, a caller of another instance is bridged on it by its channel id (both instances on one FreeSWITCH). */
+  get remoteBridge(): 'media' | undefined {
+    return this.deps.config.mediaServer !== undefined ? 'media' : undefined;
+  }
+
+  get mediaChannel(): string | undefined {
+    return this.partyEndpoint?.channel;
+  }
+
   async bridge(other: CallLeg, signal?: AbortSignal): Promise<BridgeResult> {
-    if (!(other instanceof DrachtioCallLeg)) throw new DidmlError('DIDML_TELEPHONY', 'a drachtio call can only be bridged with another drachtio call');
+    if (!(other instanceof DrachtioCallLeg)) {
+      const channel = other.mediaChannel;
+      if (!channel) {
+        throw new DidmlError('DIDML_TELEPHONY', `bridging call ${other.callId}: a drachtio call is bridged with a call of another instance only through one media server (drachtio.mediaServer, the same FreeSWITCH for both instances)`);
+      }
+      return this.#withEndpoint('bridging a caller of another instance', (ep) => bridgeLegs(this.core, ep, channel, other.ended, signal));
+    }
     return this.#withEndpoint('bridging two callers', async (ep) => {
       await other.answer();
       const theirs = other.endpoint;

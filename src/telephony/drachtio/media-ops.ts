@@ -194,7 +194,7 @@ export async function completed(core: LegCore, finished: Promise<void>): Promise
 }
 
 /** Two callers' endpoints bridged until one side hangs up or the session aborts. */
-export async function bridgeLegs(core: LegCore, mine: MediaEndpoint, theirs: MediaEndpoint, otherEnded: Promise<unknown>, signal?: AbortSignal): Promise<BridgeResult> {
+export async function bridgeLegs(core: LegCore, mine: MediaEndpoint, theirs: MediaEndpoint | string, otherEnded: Promise<unknown>, signal?: AbortSignal): Promise<BridgeResult> {
   const t0 = core.clock.now();
   await mine.bridge(theirs);
   let other = false;

@@ -43,7 +43,10 @@ export interface MediaEndpoint {
    * offer: a hold); resolves with the endpoint's SDP in reply.
    */
   modify(remoteSdp: string): Promise<string>;
-  bridge(other: MediaEndpoint): Promise<void>;
+  /** Bridges with another endpoint, or with a channel of the same media server by its id (a caller another instance runs). */
+  bridge(other: MediaEndpoint | string): Promise<void>;
+  /** This endpoint's channel id on the media server (a FreeSWITCH uuid). */
+  readonly channel?: string;
   unbridge(): Promise<void>;
   /** Joins a conference; resolves once joined, with `left`: resolves when the endpoint is out of it again (kicked, the conference ended). */
   join(conference: string, flags: { mute: boolean; moderator: boolean; waitMod: boolean }): Promise<{ left: Promise<void> }>;

@@ -57,6 +57,8 @@ const GONE = new Error('the call ended');
 export class MockCallLeg implements CallLeg {
   readonly callId: string;
   readonly backend = 'mock';
+  /** Two instances' mock legs bridge as two of one instance do: no media flows on the mock. */
+  readonly remoteBridge = 'any';
   readonly script: MockCallScript;
   readonly clock: Clock;
   readonly ended: Promise<{ by: EndedBy; reason?: string }>;
