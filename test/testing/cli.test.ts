@@ -137,7 +137,7 @@ describe('didml test', () => {
     const r = await cli(['test', join(repo, 'examples')]);
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/^12 scenarios: 12 passed \(\d+ ms\)$/m);
+    expect(r.out).toMatch(/^13 scenarios: 13 passed \(\d+ ms\)$/m);
     expect(r.out).toContain('✓ examples/relay-agent/booked.call.json');
     expect(r.out).toContain('✓ examples/media-agent/conversation.call.json');
     expect(r.out).toContain('✓ examples/outbound-reminder/agent-handoff.call.json');
