@@ -87,4 +87,13 @@ export interface Document {
   root: Node | null;
   /** Problems found while parsing, including every recovery. */
   diagnostics: Diagnostic[];
+  /** The XML comments, in source order (`didml-disable` directives, and fmt keeps them). */
+  comments?: Comment[];
+}
+
+export interface Comment {
+  /** What is between `<!--` and `-->`, as written. */
+  text: string;
+  /** From `<` of `<!--` to just past `-->`. */
+  span: Span;
 }

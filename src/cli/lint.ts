@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import type { DialectName } from '../types.js';
+import type { DialectName, Severity } from '../types.js';
 import { lint, type LintOptions } from '../validate/lint.js';
 import { lintAndFix } from '../validate/fix.js';
 import { formatter, type FileReport, type FormatName } from '../validate/formatters/index.js';
@@ -19,6 +19,8 @@ export interface LintCommandOptions {
   color: boolean;
   /** One config file for every document, false for none; default: the nearest to each document. */
   config?: string | false;
+  /** Report didml-disable comments that silenced nothing, at this severity. */
+  reportUnusedDisableDirectives?: Severity | 'off';
 }
 
 /** What the command line says, over what the config says. */
@@ -28,6 +30,7 @@ function flagOptions(o: LintCommandOptions): LintOptions {
     ...(o.strict ? { strict: true, lenient: false } : {}),
     ...(o.lenient ? { lenient: true, strict: false } : {}),
     ...(o.maxBytes !== undefined ? { maxBytes: o.maxBytes } : {}),
+    ...(o.reportUnusedDisableDirectives !== undefined ? { reportUnusedDirectives: o.reportUnusedDisableDirectives } : {}),
   };
 }
 
@@ -104,7 +107,7 @@ export function printConfig(file: string, o: LintCommandOptions, out: (s: string
           strictness,
           maxBytes: options.maxBytes ?? 65536,
           rules: options.severities ?? {},
-          reportUnusedDisableDirectives: resolved.reportUnusedDisableDirectives ?? 'off',
+          reportUnusedDisableDirectives: options.reportUnusedDirectives ?? 'off',
           overrides: resolved.overrides,
         },
         null,

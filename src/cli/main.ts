@@ -2,7 +2,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import type { DialectName } from '../types.js';
+import type { DialectName, Severity } from '../types.js';
 import { DIALECTS, isDialect, loadDocumentSchema, loadGrammar } from '../grammar/index.js';
 import { FORMATS, type FormatName } from '../validate/formatters/index.js';
 import { lint } from '../validate/lint.js';
@@ -65,7 +65,8 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--config <file>', `use this config file for every document (schema: ${SCHEMA_FILE}); default: the nearest ${CONFIG_FILE} or package.json "didml" key`)
     .option('--no-config', 'use no config file')
     .option('--print-config <file>', 'print the settings that apply to this file (config, overrides, flags) and exit')
-    .action((paths: string[], o: { format: FormatName; fix: boolean; strict: boolean; lenient: boolean; maxWarnings?: number; dialect: DialectName | 'auto'; maxBytes?: number; config?: string | false; printConfig?: string }, cmd: Command) => {
+    .addOption(new Option('--report-unused-disable-directives [severity]', 'report didml-disable comments that silence nothing (default severity: error)').choices(['off', 'info', 'warning', 'error']).preset('error'))
+    .action((paths: string[], o: { format: FormatName; fix: boolean; strict: boolean; lenient: boolean; maxWarnings?: number; dialect: DialectName | 'auto'; maxBytes?: number; config?: string | false; printConfig?: string; reportUnusedDisableDirectives?: Severity | 'off' }, cmd: Command) => {
       // Flags given on the command line win over the config file; their defaults do not.
       const given = (name: string) => cmd.getOptionValueSource(name) === 'cli';
       const options = {
@@ -78,6 +79,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
         ...(o.maxBytes !== undefined ? { maxBytes: o.maxBytes } : {}),
         ...(o.maxWarnings !== undefined ? { maxWarnings: o.maxWarnings } : {}),
         ...(o.config !== undefined ? { config: o.config } : {}),
+        ...(o.reportUnusedDisableDirectives !== undefined ? { reportUnusedDisableDirectives: o.reportUnusedDisableDirectives } : {}),
       };
       setExit(o.printConfig !== undefined ? printConfig(o.printConfig, options, io.out, io.err) : runLint(paths, options, io.out, io.err));
     });

@@ -32,7 +32,8 @@ export interface LintConfig extends LintSettings {
 }
 
 export const CONFIG_FILE = 'didml.config.json';
-export const SCHEMA_FILE = 'grammar/didml.config.schema.json';
+export { CONFIG_SCHEMA_FILE as SCHEMA_FILE } from '../validate/rule-ids.js';
+import { CONFIG_SCHEMA_FILE as SCHEMA_FILE } from '../validate/rule-ids.js';
 
 export class ConfigError extends Error {
   readonly code = 'DIDML_CONFIG';
@@ -47,11 +48,7 @@ function validator(): ValidateFunction {
   return validate;
 }
 
-/** The schema's rule ids (`xml/*` included): the one list of the ids a config may name. */
-export function knownRuleIds(): string[] {
-  const schema = JSON.parse(readFileSync(join(packageRoot, SCHEMA_FILE), 'utf8')) as { $defs: { rules: { properties: Record<string, unknown> } } };
-  return Object.keys(schema.$defs.rules.properties);
-}
+export { knownRuleIds } from '../validate/rule-ids.js';
 
 /** Checks config data read from `file` (`where` names the key it sits under, for package.json). */
 export function checkConfig(data: unknown, file: string, dir: string, where = ''): LintConfig {

@@ -1,6 +1,6 @@
 // From the kept pass to the public Document: the root (virtual when clear intent allows),
 // text outside it, and every diagnostic moved onto the original source with line and column.
-import type { Diagnostic, Document, Span } from '../types.js';
+import type { Comment, Diagnostic, Document, Span } from '../types.js';
 import type { EditedText } from './edits.js';
 import type { Settings } from './options.js';
 import type { Pass } from './pass.js';
@@ -136,7 +136,20 @@ export function buildDocument(source: string, pass: Pass, work: EditedText, reco
     source,
     root: decided.root ? toNode(decided.root, work, lineIndex(source)) : null,
     diagnostics: toDiagnostics(source, drafts, settings.strict),
+    comments: commentsOf(source, pass, work),
   };
+}
+
+/** The pass's comments on the original source; one that is not whole there (a recovery's) is not the user's. */
+function commentsOf(source: string, pass: Pass, work: EditedText): Comment[] {
+  const out: Comment[] = [];
+  for (const c of pass.comments) {
+    const start = work.toOriginal(c.start, true);
+    const end = Math.min(source.length, work.toOriginal(c.end));
+    if (!source.startsWith('<!--', start) || !source.startsWith('-->', end - 3)) continue;
+    out.push({ text: source.slice(start + 4, end - 3), span: { start, end } });
+  }
+  return out;
 }
 
 export function toDiagnostics(source: string, drafts: readonly Draft[], strict: boolean): Diagnostic[] {

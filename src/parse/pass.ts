@@ -90,6 +90,8 @@ export class Pass {
   private notErrors = 0;
   readonly tops: El[] = [];
   readonly topTexts: TopText[] = [];
+  /** Comments, in working-copy offsets. */
+  readonly comments: { start: number; end: number }[] = [];
   trigger: Trigger | undefined;
 
   private readonly parser = new SaxesParser({ position: false });
@@ -412,6 +414,10 @@ export class Pass {
 
   /** saxes reports a comment at the second `-` of `-->`: its `>` is not read yet. */
   private onComment(): void {
+    // At the second `-` of `-->`; a comment holds no `--`, so the `<!--` before is its own.
+    const pos = this.pos();
+    const start = this.src.lastIndexOf('<!--', pos - 3);
+    if (start >= 0) this.comments.push({ start, end: pos + 1 });
     this.onSkipped();
     this.commentEnd = true;
   }

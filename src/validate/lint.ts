@@ -10,6 +10,7 @@ import type { Rule, RuleContext } from './rules/rule.js';
 import { diagnostic } from './diagnostic.js';
 import { checkTemplate } from './template.js';
 import { applySeverities, type Severities } from './severities.js';
+import { applyDirectives } from './directives.js';
 
 export interface LintOptions {
   dialect?: DialectName | 'auto';
@@ -67,12 +68,20 @@ function asError(d: Diagnostic): Diagnostic {
 }
 
 const ORDER: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
+const byPlace = (a: Diagnostic, b: Diagnostic) => a.start - b.start || ORDER[a.severity] - ORDER[b.severity] || a.rule.localeCompare(b.rule);
 
 export function lintDocument(doc: Document, options: LintOptions = {}): LintResult {
-  const { severities, ...rest } = options;
-  // After the dialect is chosen: a rule turned off must not change which dialect a document is.
+  const { severities, reportUnusedDirectives, ...rest } = options;
+  // After the dialect is chosen: a rule turned off, or a comment silencing one, must not change
+  // which dialect a document is. A rule the config turns off leaves a directive nothing to silence.
   const result = lintInDialect(doc, rest);
-  return severities ? { ...result, diagnostics: applySeverities(result.diagnostics, severities) } : result;
+  let diagnostics = severities ? applySeverities(result.diagnostics, severities) : result.diagnostics;
+  diagnostics = applyDirectives(doc, diagnostics, reportUnusedDirectives ? { reportUnused: reportUnusedDirectives } : {});
+  // The directives' own reports, at the config's severity for them.
+  if (severities) diagnostics = applySeverities(diagnostics, severities);
+  if (diagnostics === result.diagnostics) return result;
+  diagnostics.sort(byPlace);
+  return { ...result, diagnostics };
 }
 
 function lintInDialect(doc: Document, options: LintOptions): LintResult {
@@ -97,7 +106,7 @@ function lintInDialect(doc: Document, options: LintOptions): LintResult {
     };
     rule.check(ctx);
   }
-  diagnostics.sort((a, b) => a.start - b.start || ORDER[a.severity] - ORDER[b.severity] || a.rule.localeCompare(b.rule));
+  diagnostics.sort(byPlace);
   return {
     dialect: chosen.dialect,
     ...(chosen.reason ? { dialectReason: chosen.reason } : {}),

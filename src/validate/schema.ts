@@ -233,7 +233,7 @@ function unknownAttribute(
 }
 
 /** The closest known name within two edits, if any (Damerau-free Levenshtein, case-insensitive). */
-function nearest(name: string, candidates: readonly string[]): string | undefined {
+export function nearest(name: string, candidates: readonly string[]): string | undefined {
   let best: string | undefined;
   let bestDist = 3;
   const a = name.toLowerCase();

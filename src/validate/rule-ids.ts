@@ -1,0 +1,18 @@
+// The rule ids a config or a directive may name: the ones grammar/didml.config.schema.json lists
+// (a test checks that it lists every id the linter reports), `xml/*` included.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../paths.js';
+
+export const CONFIG_SCHEMA_FILE = 'grammar/didml.config.schema.json';
+
+let ids: readonly string[] | undefined;
+export function knownRuleIds(): readonly string[] {
+  ids ??= Object.keys(
+    (JSON.parse(readFileSync(join(packageRoot, CONFIG_SCHEMA_FILE), 'utf8')) as { $defs: { rules: { properties: Record<string, unknown> } } }).$defs.rules.properties,
+  );
+  return ids;
+}
+
+/** Whether a config's or directive's id names this rule (`xml/*`: every xml/ rule). */
+export const namesRule = (id: string, rule: string) => id === rule || (id === 'xml/*' && rule.startsWith('xml/'));
