@@ -7,7 +7,8 @@
 // API (Twiml <Hangup/>, the mock's callee answering at once) of 1, 2 and 3 instances, each its own
 // process (bin/didml.js serve), over one Redis, beside one instance in-process: the creates go
 // round robin over the instances. Against a redis-server started here on a loopback port; skipped,
-// saying so, when redis-server is not installed. Printed, never asserted.
+// saying so, when redis-server is not installed. Also a caller's trip through a queue (join,
+// position, dequeue by another instance) in Redis beside in-process. Printed, never asserted.
 // Run at the end of `npm run bench`, or alone after the build: `node bench/state.mjs`.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -78,6 +79,7 @@ if (spawnSync(BIN, ['--version']).status !== 0) {
     console.log(row('in-process command to the owner (baseline)', localCommand, localCommand, '1x'));
     console.log(row('Redis command B → A, answered (pub/sub)', remote, localCommand, '-'));
     console.log(`${''.padEnd(44)} ${(shared - inProcess).toFixed(3).padStart(9)} ms  added per call by the shared state (${((1000 / shared) | 0)} cycles/s on one connection)`);
+    await queueOps(memory, a, b);
     for (const s of [memory, a, b]) await s.close();
     await throughput(port, dir);
   } finally {
@@ -85,6 +87,40 @@ if (spawnSync(BIN, ['--version']).status !== 0) {
     await new Promise((ok) => server.once('exit', ok));
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * What a Redis-backed queue adds to one caller's trip through a queue: its join on A, the position
+ * its wait document is told (asked on A), and its dequeue by an agent on B (the Lua front).
+ */
+async function queueOps(memory, a, b) {
+  const QUEUE_CYCLES = 2000;
+  let k = 0;
+  const newSid = () => 'QU' + (++k).toString(16).padStart(32, '0');
+  const trip = async (joiner, taker) => {
+    const callSid = 'CA' + (++k).toString(16).padStart(32, '0');
+    const now = Date.now();
+    await joiner.queues.join('bench', { callSid, instance: joiner.instanceId, enqueuedAt: now, from: '+14155550100', to: '+14155550123' }, 100, newSid);
+    const s = await joiner.queues.status('bench', callSid, newSid);
+    if (s.position !== 1) throw new Error(`position ${s.position}, not 1`);
+    if ((await taker.queues.front('bench', now + 1))?.callSid !== callSid) throw new Error(`${callSid} not taken`);
+  };
+  const best = async (f) => {
+    let t = Infinity;
+    for (let r = 0; r < 3; r++) {
+      const t0 = process.hrtime.bigint();
+      for (let i = 0; i < QUEUE_CYCLES; i++) await f();
+      t = Math.min(t, Number(process.hrtime.bigint() - t0) / 1e6 / QUEUE_CYCLES);
+    }
+    return t;
+  };
+  await best(() => trip(memory, memory)); // warm up
+  const local = await best(() => trip(memory, memory));
+  const shared = await best(() => trip(a, b));
+  console.log(`queue bench: one caller's enqueue + position + dequeue, ${QUEUE_CYCLES} sequential trips`);
+  console.log(row('in-process queue, one trip (baseline)', local, local, '1x'));
+  console.log(row('Redis queue, one trip (A joins, B takes)', shared, local, '-'));
+  console.log(`${''.padEnd(44)} ${(shared - local).toFixed(3).padStart(9)} ms  added per queued caller (three scripts); a caller of another instance adds one command round trip (claim), above`);
 }
 
 /** Calls placed per second through the Calls API by 1, 2 and 3 instances (child processes) over the Redis on `redisPort`. */

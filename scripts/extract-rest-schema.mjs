@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Extracts the Calls resource from Twilio's OpenAPI description of the 2010-04-01 API
+// Extracts the Calls resource (and the Queues and Members resources) from Twilio's OpenAPI description of the 2010-04-01 API
 // (twilio/twilio-oai, MIT; ../shared/reference/twilio-api-v2010-calls.openapi.json) into
 // grammar/rest/calls.json: the request parameters of create, update and list, and the call
 // resource, as plain JSON Schemas the REST routes check with ajv. Run it when the OpenAPI file
@@ -36,13 +36,17 @@ const form = (op) => closed(toJsonSchema(op.requestBody.content['application/x-w
 export function extract(openapi) {
   const calls = openapi.paths['/2010-04-01/Accounts/{AccountSid}/Calls.json'];
   const call = openapi.paths['/2010-04-01/Accounts/{AccountSid}/Calls/{Sid}.json'];
+  const queues = openapi.paths['/2010-04-01/Accounts/{AccountSid}/Queues.json'];
+  const member = openapi.paths['/2010-04-01/Accounts/{AccountSid}/Queues/{QueueSid}/Members/{CallSid}.json'];
+  const paging = { type: 'object', properties: {} };
+  for (const p of queues.get.parameters.filter((p) => p.in === 'query')) paging.properties[p.name] = { ...toJsonSchema(p.schema), description: p.description };
   const query = { type: 'object', properties: {} };
   for (const p of calls.get.parameters.filter((p) => p.in === 'query')) query.properties[p.name] = { ...toJsonSchema(p.schema), description: p.description };
   const schemas = openapi.components.schemas;
   return {
     $schema: 'http://json-schema.org/draft-07/schema#',
     $id: 'https://didml.dev/schema/rest/calls.json',
-    title: "Twilio's Calls resource (API 2010-04-01), as didml serves it",
+    title: "Twilio's Calls, Queues and Members resources (API 2010-04-01), as didml serves them",
     description:
       "Extracted by scripts/extract-rest-schema.mjs from Twilio's OpenAPI description (twilio/twilio-oai, MIT License, Copyright Twilio Inc.). Do not edit by hand.",
     definitions: {
@@ -53,6 +57,11 @@ export function extract(openapi) {
       updateCall: form(call.post),
       listCalls: closed(toJsonSchema(query)),
       listCallResponse: toJsonSchema(calls.get.responses['200'].content['application/json'].schema),
+      'api.v2010.account.queue': toJsonSchema(schemas['api.v2010.account.queue']),
+      'api.v2010.account.queue.member': toJsonSchema(schemas['api.v2010.account.queue.member']),
+      /** Queues.json and Members.json take the same paging parameters. */
+      listPage: closed(toJsonSchema(paging)),
+      updateMember: form(member.post),
     },
   };
 }

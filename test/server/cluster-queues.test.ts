@@ -43,6 +43,7 @@ beforeAll(async () => {
     '/agent-alone': xml('<Dial action="/after-dial" timeout="2"><Queue>support</Queue></Dial>'),
     '/whisper': xml('<Say>A customer for you.</Say>'),
     '/after-dial': xml('<Hangup/>'),
+    '/dequeued': xml('<Say>You were taken out of the queue.</Say><Hangup/>'),
   });
 });
 afterAll(async () => {
@@ -125,6 +126,40 @@ describe.skipIf(!haveRedis)(`queues across didml instances over Redis${haveRedis
     expect((await c.rt.calls.store.get(agent.sid))?.instance).toBe('b');
     await c.client.calls(second.sid).update({ status: 'completed' });
     await until('the second caller left the line', async () => (await a.rt.calls.queues.store.members('support')).length === 0);
+  });
+
+  it("Twilio's Queues and Members resources on any instance, with the twilio client: list, fetch, and dequeue the front to a Url", async () => {
+    const prefix = `cq${++n}:`;
+    const a = await instance('a', prefix);
+    const b = await instance('b', prefix);
+    const c = await instance('c', prefix);
+    const first = await place(a.client, CALLER, '/caller');
+    await until('the first waiting', () => of('/wait', first.sid).length > 0);
+    const second = await place(b.client, CALLER_ON_C, '/caller');
+    await until('the second waiting', () => of('/wait', second.sid).length > 0);
+    // C runs neither caller, and answers for the queue all the same.
+    const queues = await c.client.queues.list();
+    expect(queues.map((q) => [q.friendlyName, q.currentSize, q.maxSize])).toEqual([['support', 2, 100]]);
+    const queue = await c.client.queues(queues[0]!.sid).fetch();
+    expect(queue).toMatchObject({ sid: of('/wait', first.sid)[0]!.params['QueueSid'], friendlyName: 'support', currentSize: 2, accountSid: ACCOUNT });
+    const members = await c.client.queues(queue.sid).members.list();
+    expect(members.map((m) => [m.callSid, m.position, m.queueSid])).toEqual([
+      [first.sid, 1, queue.sid],
+      [second.sid, 2, queue.sid],
+    ]);
+    expect((await c.client.queues(queue.sid).members(second.sid).fetch()).position).toBe(2);
+    // The front, dequeued through C: A's caller leaves the line and runs /dequeued.
+    const taken = await c.client.queues(queue.sid).members('Front').update({ url: app.url('/dequeued') });
+    expect(taken).toMatchObject({ callSid: first.sid, position: 1 });
+    await until('the dequeued caller runs the Url', () => of('/dequeued', first.sid).length > 0);
+    expect(of('/after-enqueue', first.sid)).toEqual([]);
+    await until('first call over', async () => (await a.client.calls(first.sid).fetch()).status === 'completed');
+    expect((await b.client.queues(queue.sid).members.list()).map((m) => [m.callSid, m.position])).toEqual([[second.sid, 1]]);
+    // What the API cannot do is refused, saying why; an unknown queue or member is 404.
+    await expect(c.client.queues('QU' + '0'.repeat(32)).fetch()).rejects.toMatchObject({ status: 404, code: 20404 });
+    await expect(c.client.queues(queue.sid).members(first.sid).fetch()).rejects.toMatchObject({ status: 404 });
+    await expect(c.client.queues.create({ friendlyName: 'sales' })).rejects.toMatchObject({ status: 405, code: 20004 });
+    await b.client.calls(second.sid).update({ status: 'completed' });
   });
 
   it('a caller who hangs up in line on A leaves it: an agent on B finds no one (no ghost)', async () => {
