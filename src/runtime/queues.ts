@@ -78,6 +78,8 @@ export type QueueMessage =
   | { op: 'gone'; caller: string }
   | { op: 'done'; caller: string; result: BridgeEnd };
 
+const OPS = new Set<string>(['claim', 'prepare', 'ready', 'gone', 'done']);
+
 /** Delivers a message to the instance that runs call `sid` (the call store's command); rejects when it cannot. */
 export type QueueSend = (sid: string, message: QueueMessage) => Promise<void>;
 
@@ -239,6 +241,10 @@ export class Queues {
 
   /** A message for call `sid` of this instance, from a call of another instance (or this one). */
   async receive(sid: string, m: QueueMessage): Promise<void> {
+    // From another process: a message of another shape (another version of didml) is refused, never half-applied.
+    if (!m || typeof m !== 'object' || !OPS.has(m.op) || typeof m.caller !== 'string' || (m.op === 'done' && typeof m.result?.endedBy !== 'string')) {
+      throw new CallRequestError(20500, 400, `not a queue message this instance understands: ${JSON.stringify(m)?.slice(0, 200)}`);
+    }
     if (m.op === 'claim') return this.#claimed_(sid, m.by);
     if (m.op === 'prepare') {
       const member = this.#bridging.get(sid)?.member;

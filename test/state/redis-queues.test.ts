@@ -146,6 +146,9 @@ describe.skipIf(!haveRedis)(`Redis queue store${haveRedis ? '' : ` (${NO_REDIS})
     expect(remote.mediaChannel).toBe('fs-uuid-1');
     expect(taken).toBe(sid(9));
     expect(await b.queues.members('fs')).toEqual([]);
+    // A message of another shape (another version of didml) is refused, not half-applied.
+    await expect(qa.receive(sid(1), { op: 'steal', caller: sid(1) } as never)).rejects.toMatchObject({ status: 400 });
+    await expect(qa.receive(sid(1), { op: 'done', caller: sid(1) } as never)).rejects.toMatchObject({ status: 400 });
   });
 
   it('tells every instance of a join (their waiting takers look again)', async () => {
