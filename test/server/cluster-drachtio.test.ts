@@ -83,3 +83,53 @@ describe.skipIf(!haveRedis)(`three instances behind drachtio's outbound connecti
     expect((await two.client.calls.list({ status: 'in-progress' })).map((c) => c.sid).sort()).toEqual(listed.filter((c) => c !== onOne).map((c) => c.sid).sort());
   });
 });
+
+describe.skipIf(!haveRedis)(`a queue across instances behind drachtio, signalling only${haveRedis ? '' : ` (${NO_REDIS})`}`, () => {
+  it("an agent of another instance never takes the caller (no media path between them): it keeps its place, and its own instance says why it cannot bridge", async () => {
+    const redis = await startRedis();
+    cleanups.push(() => redis.close());
+    const app = await startApp({
+      '/voice': (req) =>
+        req.params['From'] === '+14155550101'
+          ? xml('<Enqueue action="/enqueued">support</Enqueue>')
+          : xml('<Dial action="/dialed" timeout="2"><Queue>support</Queue></Dial>'),
+      '/enqueued': xml('<Hangup/>'),
+      '/dialed': xml('<Hangup/>'),
+    });
+    cleanups.push(() => app.close());
+    const stand = StandIn.create({ secret: 'cymru' });
+    cleanups.push(() => stand.close());
+    const instances = [];
+    for (const id of ['one', 'two']) {
+      const drachtio = { outbound: { host: '127.0.0.1', port: 0, secret: 'cymru' }, rtp: { address: '127.0.0.1' } };
+      const adapter = createDrachtioAdapter({ config: drachtio });
+      const rt = await startRuntime(
+        checkConfig({ http: { port: 0 }, adapter: 'drachtio', drachtio, app: { url: app.url('/voice') }, accountSid: ACCOUNT, authToken: TOKEN, state: { url: redis.url, keyPrefix: 'drachtio-queue:', instanceId: id } }),
+        { adapter, log: createLogger({ level: process.env['QLOG'] ? 'debug' : 'error', write: (l) => void (process.env['QLOG'] && console.error(l)) }) },
+      );
+      cleanups.push(() => rt.close());
+      instances.push({ rt, conn: await stand.connectTo(adapter.port!) });
+    }
+    const [one, two] = instances as [(typeof instances)[0], (typeof instances)[0]];
+    // (Signalling only, nothing here needs the media answered: the stand-in's callers may hear only 180.)
+    stand.call({ from: '+14155550101', to: '+14155550199' }, one.conn);
+    const callerSid = (await until('the caller in line', async () => (await two.rt.calls.queues.store.members('support'))[0]))!.callSid;
+    // The agent on instance two waits its Dial timeout and finds no one it can bridge.
+    stand.call({ from: '+14155550102', to: '+14155550199' }, two.conn);
+    const dialed = await until('the agent gave up', async () => app.to('/dialed')[0]);
+    expect(dialed.params).toMatchObject({ DialCallStatus: 'no-answer', DialBridged: 'false' });
+    expect((await one.rt.calls.queues.store.members('support')).map((m) => m.callSid)).toEqual([callerSid]);
+    // An agent on the caller's own instance takes it, but without a media server no bridge can be
+    // made: the caller's Enqueue action hears system-error, and the agent's call ends saying why.
+    stand.call({ from: '+14155550103', to: '+14155550199' }, one.conn);
+    const enqueued = await until('the caller told', async () => app.to('/enqueued')[0]);
+    expect(enqueued.params).toMatchObject({ CallSid: callerSid, QueueResult: 'system-error' });
+    const agentSid = app.to('/voice').find((r) => r.params['From'] === '+14155550103')!.params['CallSid']!;
+    const ended = await until('the agent call ended', async () => {
+      const r = await one.rt.calls.get(agentSid);
+      return r && r.status === 'completed' ? r : undefined;
+    });
+    expect(ended.instance).toBe('one');
+    expect(await one.rt.calls.queues.store.members('support')).toEqual([]);
+  });
+});
