@@ -1,10 +1,13 @@
 // One canonical layout for a document, written with xmlbuilder2: the XML declaration, two-space
 // indentation, one element per line, attribute values double-quoted and escaped, text trimmed.
 // Content that mixes text and elements (SSML inside <Say>) is kept exactly as written: its
-// white space is part of what is spoken.
+// white space is part of what is spoken. Comments stay where they are among the elements (the
+// didml-disable directives among them), each on a line of its own unless it shares a line with
+// the element before it (then it ends that line) or the one after it (then it starts it).
 import { createRequire } from 'node:module';
 import type { XMLBuilder } from 'xmlbuilder2/lib/interfaces.js';
-import type { Document, Node } from '../types.js';
+import type { Comment, Document, Node } from '../types.js';
+import { lineIndex } from '../parse/positions.js';
 
 // xmlbuilder2 (with its DOM and YAML dependencies) takes longer to load than the rest of
 // `didml lint` together: load it when a document is first formatted, not at every start.
@@ -18,7 +21,8 @@ export interface FormatResult {
   reason?: string;
 }
 
-const isMixed = (n: Node) => n.children.length > 0 && n.text.trim() !== '';
+/** Text beside elements or comments: kept as written. */
+const isMixed = (n: Node, comments: readonly Comment[]) => n.text.trim() !== '' && (n.children.length > 0 || comments.length > 0);
 
 // xmlbuilder2 escapes `&`, but not one that already reads as a reference: text `&amp;` (written
 // `&amp;amp;`) would come out as `&amp;` and read back as `&`. Every `&` is escaped here, which
@@ -28,6 +32,23 @@ const escapeText = (s: string) => s.replace(/&/g, '&amp;').replace(/\r/g, '&#13;
 const escapeAttribute = (s: string) => s.replace(/&/g, '&amp;').replace(/\r/g, '&#13;').replace(/\n/g, '&#10;').replace(/\t/g, '&#9;');
 // Private-use characters never appear in a valid document's markup: safe as placeholders.
 const hole = (i: number) => `\uE000${i}\uE001`;
+const commentHole = (i: number) => `\uE002${i}\uE003`;
+
+type Attach = 'after' | 'before' | 'own';
+
+/** Each comment's placeholder replaced by the comment, joined to the line before or after it where it was. */
+function placeComments(pretty: string, placed: readonly Comment[], attach: readonly Attach[]): string {
+  if (!placed.length) return pretty;
+  // One pass for all (a page of comments must not cost a pass each); a comment that starts the
+  // next line leaves a mark that a second pass joins to it.
+  const joined = pretty.replace(/(\n *)?<!--\uE002(\d+)\uE003-->/g, (_, before: string | undefined, i: string) => {
+    const n = Number(i);
+    const written = `<!--${placed[n]!.text}-->`;
+    if (attach[n] === 'after' && before) return ` ${written}`;
+    return `${before ?? ''}${written}${attach[n] === 'before' ? '\uE004' : ''}`;
+  });
+  return joined.replace(/\uE004(?:\n *)?/g, '');
+}
 
 export function formatDocument(doc: Document): FormatResult {
   if (!doc.root) return { output: null, reason: 'nothing to format: the document has no root element' };
@@ -51,6 +72,24 @@ export function formatDocument(doc: Document): FormatResult {
     return hit && hit[0] <= end ? hit[1] : undefined;
   };
   const verbatim: string[] = [];
+  const comments = doc.comments ?? [];
+  const lines = comments.length ? lineIndex(doc.source) : undefined;
+  const lineOf = (offset: number) => lines!.position(offset).line;
+  const attach: Attach[] = [];
+  const placed: Comment[] = [];
+  /** Writes a comment, by placeholder: where it joins a line is settled in the printed text. */
+  const comment = (parent: XMLBuilder, c: Comment, how: Attach) => {
+    attach.push(how);
+    parent.com(commentHole(attach.length - 1));
+    placed.push(c);
+  };
+  /** The comments directly inside `node` (in its content, in none of its children), in order. */
+  const inside = (node: Node): Comment[] => {
+    if (!comments.length) return [];
+    const start = node.openSpan.end;
+    const end = node.closeSpan?.start ?? node.span.end;
+    return comments.filter((c) => c.span.start >= start && c.span.end <= end && !node.children.some((k) => c.span.start >= k.span.start && c.span.end <= k.span.end));
+  };
   const xml = xmlbuilder()({ version: '1.0', encoding: 'UTF-8' });
   let refused: string | undefined;
   let at: Node = doc.root;
@@ -59,7 +98,8 @@ export function formatDocument(doc: Document): FormatResult {
     const el = parent.ele(node.tag);
     // One by one: a record of attributes would lose `__proto__="…"`.
     for (const a of node.attrs) el.att(a.name, escapeAttribute(a.value));
-    if (isMixed(node)) {
+    const own = inside(node);
+    if (isMixed(node, own)) {
       const start = node.openSpan.end;
       const end = node.closeSpan?.start ?? node.span.end;
       // Kept as written, so only when nothing written there needed a recovery: an element that
@@ -80,17 +120,38 @@ export function formatDocument(doc: Document): FormatResult {
     }
     const text = node.text.trim();
     if (text) el.txt(escapeText(text));
-    for (const c of node.children) add(el, c);
+    // Children and comments in document order; what comes just before or after a comment on its
+    // line decides whether it joins that line.
+    let previousEnd = node.openSpan.end;
+    let ci = 0;
+    for (let k = 0; k <= node.children.length; k++) {
+      const child = node.children[k];
+      for (; ci < own.length && (!child || own[ci]!.span.start < child.span.start); ci++) {
+        const c = own[ci]!;
+        // 'before' only when the next thing is the element (a comment then goes after this one).
+        const nextIsChild = child !== undefined && !(own[ci + 1] && own[ci + 1]!.span.start < child.span.start);
+        const how: Attach = lineOf(previousEnd) === lineOf(c.span.start) ? 'after' : nextIsChild && lineOf(child.span.start) === lineOf(c.span.end) ? 'before' : 'own';
+        comment(el, c, how);
+        previousEnd = c.span.end;
+      }
+      if (!child) break;
+      add(el, child);
+      previousEnd = child.span.end;
+    }
   };
   let pretty: string;
+  const root = doc.root;
   try {
-    add(xml, doc.root);
+    // Comments outside the root element, each on a line of its own.
+    for (const c of comments) if (c.span.end <= root.span.start) comment(xml, c, 'own');
+    add(xml, root);
+    for (const c of comments) if (c.span.start >= root.span.end) comment(xml, c, 'own');
     pretty = xml.end({ prettyPrint: true, indent: '  ', newline: '\n' });
   } catch (e) {
     // A name or text that XML cannot hold (a lone surrogate from a JS string).
     return { output: null, reason: `line ${at.line}: <${at.tag}> cannot be written as XML: ${(e as Error).message}` };
   }
   if (refused) return { output: null, reason: refused };
-  const output = pretty.replace(/\uE000(\d+)\uE001/g, (_, i: string) => verbatim[Number(i)] ?? '');
+  const output = placeComments(pretty, placed, attach).replace(/\uE000(\d+)\uE001/g, (_, i: string) => verbatim[Number(i)] ?? '');
   return { output: output + '\n' };
 }

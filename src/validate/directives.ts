@@ -1,12 +1,15 @@
 // Inline directives in XML comments, as ESLint's in JavaScript comments:
-//   <!-- didml-disable-next-line e164, say-empty -->   the line after the comment
-//   <!-- didml-disable-line e164 -->                    the comment's own line
+//   <!-- didml-disable-next-line e164, say-empty -->   the line after the comment, and all of each element that starts there
+//   <!-- didml-disable-line e164 -->                    the comment's line, and all of the elements beside it there
 //   <!-- didml-disable url --> … <!-- didml-enable url -->   a stretch of the document
 //   <!-- didml-disable -->                              before the root element, with no enable: the whole file
 // No rule id means every rule; ids are separated by commas. A directive naming a rule didml does
 // not have is itself reported (`directive`), and on request (reportUnused) so is one that
-// silenced nothing. The directives' own reports cannot be silenced by directives.
-import type { Comment, Diagnostic, Document, Severity } from '../types.js';
+// silenced nothing. The directives' own reports cannot be silenced by directives. A line
+// directive covers whole elements too, so that it still covers them once `didml fmt` has put
+// each element (and each of its children) on a line of its own.
+import type { Comment, Diagnostic, Document, Node, Severity, Span } from '../types.js';
+import { walk } from './walk.js';
 import { diagnostic } from './diagnostic.js';
 import { lineIndex } from '../parse/positions.js';
 import { knownRuleIds, namesRule } from './rule-ids.js';
@@ -21,6 +24,8 @@ interface Directive {
   comment: Comment;
   line: number;
   endLine: number;
+  /** For a line directive, the elements it covers beyond its line. */
+  spans: Span[];
   /** Ids (or '*' for all) that silenced something, or for an enable, closed something. */
   used: Set<string>;
 }
@@ -31,6 +36,8 @@ const OWN_RULES = new Set(['directive', 'unused-disable-directive']);
 function read(doc: Document, comments: readonly Comment[]): { directives: Directive[]; problems: Diagnostic[] } {
   const lines = lineIndex(doc.source);
   const known = knownRuleIds();
+  let nodes: Node[] | undefined;
+  const elements = () => (nodes ??= [...walk(doc.root)].map(([n]) => n));
   const directives: Directive[] = [];
   const problems: Diagnostic[] = [];
   for (const comment of comments) {
@@ -47,9 +54,18 @@ function read(doc: Document, comments: readonly Comment[]): { directives: Direct
       const near = nearest(id, known);
       problems.push(diagnostic(doc, { rule: 'directive', severity: 'warning', span: comment.span, message: `didml-${kind}: "${id}" is not a didml rule${near ? ` (did you mean "${near}"?)` : ''}; it silences nothing` }));
     }
-    directives.push({ kind, ids: named, comment, line: lines.position(comment.span.start).line, endLine: lines.position(comment.span.end).line, used: new Set() });
+    const line = lines.position(comment.span.start).line;
+    const endLine = lines.position(comment.span.end).line;
+    directives.push({ kind, ids: named, comment, line, endLine, spans: covered(kind, comment, line, endLine, elements()), used: new Set() });
   }
   return { directives, problems };
+}
+
+/** The elements a line directive covers: those starting on the next line, or ending just before / starting just after the comment on its own. */
+function covered(kind: Kind, c: Comment, line: number, endLine: number, nodes: readonly Node[]): Span[] {
+  if (kind === 'disable-next-line') return nodes.filter((n) => n.line === endLine + 1).map((n) => n.span);
+  if (kind === 'disable-line') return nodes.filter((n) => (n.endLine === line && n.span.end <= c.span.start) || (n.line === endLine && n.span.start >= c.span.end)).map((n) => n.span);
+  return [];
 }
 
 /** The id of `d` that names `rule` ('*' for a directive of every rule), or undefined. */
@@ -113,7 +129,9 @@ export function applyDirectives(doc: Document, diagnostics: Diagnostic[], option
 function silencedBy(d: Diagnostic, directives: readonly Directive[], byRule: Map<string, Directive>, all: Directive | null, allExcept: Set<string>): { directive: Directive; id: string } | undefined {
   // The nearest says it: a line directive before a block one.
   for (const x of directives) {
-    if (x.kind === 'disable-next-line' ? d.line !== x.endLine + 1 : x.kind === 'disable-line' ? d.line !== x.line : true) continue;
+    if (x.kind !== 'disable-next-line' && x.kind !== 'disable-line') continue;
+    const onLine = x.kind === 'disable-next-line' ? d.line === x.endLine + 1 : d.line === x.line;
+    if (!onLine && !x.spans.some((s) => d.start >= s.start && d.start < s.end)) continue;
     const id = covers(x, d.rule);
     if (id !== undefined) return { directive: x, id };
   }

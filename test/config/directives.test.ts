@@ -42,6 +42,13 @@ describe('inline directives', () => {
     expect(rules(BODY('<!-- didml-disable e164, say-empty -->', '<!-- didml-enable say-empty -->'))).toEqual(['3:say-empty']);
   });
 
+  it('a line directive covers all of the elements it is about (so it still does once fmt splits them over lines)', () => {
+    const next = '<Response>\n<!-- didml-disable-next-line e164 -->\n<Dial>\n<Number>4155550100</Number>\n</Dial>\n<Dial><Number>4155550101</Number></Dial>\n</Response>';
+    expect(rules(next)).toEqual(['6:e164']);
+    const own = '<Response>\n<Dial>\n<Number>4155550100</Number>\n</Dial><!-- didml-disable-line e164 -->\n<Say></Say>\n</Response>';
+    expect(rules(own)).toEqual(['5:say-empty']);
+  });
+
   it('a disable before the root with no enable: the whole file, problems before the comment too', () => {
     expect(rules(`<!-- didml-disable -->\n${BODY()}`)).toEqual([]);
     // A problem at the very start (white space before the declaration) is before the comment.

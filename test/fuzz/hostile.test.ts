@@ -281,8 +281,11 @@ describe('hostile documents', () => {
     const ok = await withoutIo(fine);
     expect(ok.diagnostics.filter((d) => d.severity !== 'info')).toEqual([]);
     expect(ok.doc.root?.children[0]?.text).toBe('Hello <b> & </b>');
-    // fmt keeps what the CDATA says, escaped.
-    expect(ok.outputs[1]).toContain('<Say>Hello &lt;b&gt; &amp; &lt;/b&gt;</Say>');
+    // fmt keeps the comments in place: text beside a comment is kept as written, CDATA and all.
+    expect(ok.outputs[1]).toContain('<!-- menu -->\n<Response>\n  <Say>Hel<!-- x -->lo <![CDATA[<b> & </b>]]></Say>\n  <Gather> <!-- c -->\n');
+    expect(ok.outputs[1]).toContain('</Response>\n<!-- end -->\n');
+    // Without a comment beside it, what the CDATA says is escaped.
+    expect((await withoutIo(fine.replace('<!-- x -->', ''))).outputs[1]).toContain('<Say>Hello &lt;b&gt; &amp; &lt;/b&gt;</Say>');
 
     const bad: Array<[string, string]> = [
       ['<Response><Say <!-- note --> voice="alice">Hi</Say></Response>', 'The tag <Say> is not closed before this "<"; a comment or another tag goes after its ">"'],
