@@ -60,8 +60,10 @@ async function wait(node: Projected, name: string, member: QueueMember, taken: P
     stop.abort();
     return first;
   }
-  // The wait ended because the call ended (or the session stopped it), or because the caller was taken.
-  return ctx.leg.isEnded || ctx.signal.aborted ? { kind: 'outcome', outcome: { kind: 'end', reason: 'caller hung up in the queue' } } : result;
+  // The wait ended because the call ended, because the call was given new instructions (the Calls
+  // API, or the Members API taking it out of line to a Url: the session runs them), or because the caller was taken.
+  if (ctx.leg.isEnded) return { kind: 'outcome', outcome: { kind: 'end', reason: 'caller hung up in the queue' } };
+  return ctx.signal.aborted ? { kind: 'outcome', outcome: CONTINUE } : result;
 }
 
 export const enqueue: Verb = {
@@ -102,10 +104,10 @@ export const enqueue: Verb = {
     }
     if (waited.kind === 'outcome') {
       const o = waited.outcome;
-      const result = o.kind === 'fetch' ? 'redirected' : 'hangup';
+      const result = o.kind === 'fetch' || o.kind === 'continue' ? 'redirected' : 'hangup';
       ctx.emit({ type: 'queue', queue: name, result });
-      // A Redirect in the wait document takes the caller out of line to that document.
-      if (o.kind === 'fetch') return o;
+      // A Redirect in the wait document takes the caller out of line to that document; new instructions, to theirs.
+      if (o.kind === 'fetch' || o.kind === 'continue') return o;
       return actionOutcome(node, ctx, { ...params, QueueResult: 'hangup' }, true, false, o.kind === 'end' ? o.reason : 'caller hung up in the queue');
     }
     ctx.emit({ type: 'queue', queue: name, result: 'bridged', by: waited.taker.callSid });
