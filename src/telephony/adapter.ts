@@ -263,6 +263,9 @@ export interface RelaySettings {
   voice?: string;
   /** Keys go to the app as `dtmf` messages only with dtmfDetection. */
   dtmfDetection: boolean;
+  /** What may interrupt the agent's speech, and the welcome greeting: any, speech, dtmf or none (Twilio's default any; true and false are any and none). */
+  interruptible: 'any' | 'speech' | 'dtmf' | 'none';
+  welcomeGreetingInterruptible: 'any' | 'speech' | 'dtmf' | 'none';
   /** The voice for each <Language code>. */
   languages: Record<string, { voice?: string }>;
 }

@@ -79,6 +79,7 @@ const SHOW: Record<string, Show> = {
   agent: (e) => `agent: ${agentTurn(e)}`,
   'agent-audio-saved': (e) => `agent's audio saved: ${String(e['file'])} (${String(e['duration'])} s)`,
   'relay-language': (e) => `  language now ${String(e['ttsLanguage'])} (speech), ${String(e['transcriptionLanguage'])} (recognition)`,
+  'agent-interrupted': (e) => `  caller interrupts the agent after "${String(e['utteranceUntilInterrupt'])}" (${String(e['durationUntilInterruptMs'])} ms)`,
   'relay-error': (e) => `  agent's message refused (${String(e['code'])}): ${String(e['message'])}`,
 };
 

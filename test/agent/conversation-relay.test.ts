@@ -102,6 +102,47 @@ describe('<Connect><ConversationRelay> to a real agent', () => {
     expect(one(events, 'stream-end')).toMatchObject({ endedBy: 'far-end' });
   });
 
+  it('barge-in: speech with interrupt cuts the greeting and the agent short where interruptible lets it, and the agent hears how far it got', async () => {
+    agent = await wsAgent((raw, ws) => {
+      const m = raw as unknown as Msg;
+      if (m['type'] === 'prompt' && m['voicePrompt'] === 'plumber') ws.send(JSON.stringify({ type: 'text', token: 'Sure, what is your postcode?', last: true }));
+      if (m['type'] === 'prompt' && m['voicePrompt'] === '94110') {
+        ws.send(JSON.stringify({ type: 'text', token: 'Please hold, do not hang up.', last: true, interruptible: false }));
+      }
+      if (m['type'] === 'prompt' && m['voicePrompt'] === 'ok') ws.send(JSON.stringify({ type: 'end' }));
+    });
+    app = await startApp({ '/voice': relayDoc('welcomeGreeting="Hello, how can I help?"'), '/after': xml('<Hangup/>') });
+    const caller = [
+      { speech: 'plumber', interrupt: 0.6 }, // 10 characters into the greeting
+      { speech: '94110', interrupt: 0.3 }, // 5 into the answer
+      { speech: 'ok', interrupt: 0.3 }, // the agent said this one must not be interrupted
+    ];
+    const { events } = await runApp({ app: app.url('/voice'), script: { agent: { url: agent.url, quiet: 0.2, caller } } });
+    const interrupts = agent.messages.filter((m) => (m as unknown as Msg)['type'] === 'interrupt');
+    expect(interrupts).toEqual([
+      { type: 'interrupt', utteranceUntilInterrupt: 'Hello, how', durationUntilInterruptMs: 600 },
+      { type: 'interrupt', utteranceUntilInterrupt: 'Sure,', durationUntilInterruptMs: 300 },
+    ]);
+    const speech = ofType(events, 'speech').map((e) => e.t);
+    const says = ofType(events, 'say').map((e) => e.t);
+    expect(speech[0]).toBe(600);
+    // Interrupted 0.3 s into the answer; the third turn waits for all 28 characters of the last (1.68 s).
+    expect(speech[1]! - says[1]!).toBe(300);
+    expect(speech[2]! - says[2]!).toBe(28 * 60);
+    expect(ofType(events, 'agent-interrupted')).toHaveLength(2);
+  });
+
+  it('interruptible="none": the caller waits for the agent to finish, and the agent is never told of an interruption', async () => {
+    agent = await wsAgent((raw, ws) => {
+      if ((raw as unknown as Msg)['type'] === 'prompt') ws.send(JSON.stringify({ type: 'end' }));
+    });
+    app = await startApp({ '/voice': relayDoc('welcomeGreeting="Hello there" welcomeGreetingInterruptible="false"'), '/after': xml('<Hangup/>') });
+    const { events } = await runApp({ app: app.url('/voice'), script: { agent: { url: agent.url, quiet: 0.2, caller: [{ speech: 'hi', interrupt: 0.2 }] } } });
+    expect(agent.messages.map((m) => (m as unknown as Msg)['type'])).toEqual(['setup', 'prompt']);
+    expect(one(events, 'speech').t).toBe(11 * 60);
+    expect(ofType(events, 'warning').map((e) => String(e['message'])).filter((m) => /Interruptible/.test(m))).toEqual([]);
+  });
+
   it('a stalled agent ends the session with stream-error and the action runs', async () => {
     agent = await wsAgent();
     app = await startApp({ '/voice': relayDoc(), '/after': xml('<Say>Sorry</Say>') });

@@ -47,6 +47,13 @@ function streamOptions(noun: Projected, ctx: VerbContext): StreamOptions {
   };
 }
 
+/** `interruptible`, `welcomeGreetingInterruptible`: any (default), speech, dtmf, none; true and false stand for any and none. */
+function interruptibleOf(noun: Projected, name: string): RelaySettings['interruptible'] {
+  const v = str(noun, name, 'any').toLowerCase();
+  const modes: Record<string, RelaySettings['interruptible']> = { any: 'any', speech: 'speech', dtmf: 'dtmf', none: 'none', true: 'any', false: 'none' };
+  return modes[v] ?? 'any';
+}
+
 /**
  * <ConversationRelay>'s settings for the backend: its attributes and <Language>s (Twilio's
  * language default, en-US). https://www.twilio.com/docs/voice/twiml/connect/conversationrelay
@@ -72,6 +79,8 @@ function relaySettings(noun: Projected, ctx: VerbContext): RelaySettings {
     ...optional('transcriptionLanguage'),
     ...optional('voice'),
     dtmfDetection: attr<boolean>(noun, 'dtmfDetection') === true,
+    interruptible: interruptibleOf(noun, 'interruptible'),
+    welcomeGreetingInterruptible: interruptibleOf(noun, 'welcomeGreetingInterruptible'),
     languages,
   };
 }

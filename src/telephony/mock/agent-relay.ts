@@ -44,6 +44,9 @@ async function openRelayLink(ctx: LegContext, o: StreamOptions, relay: RelaySett
     },
   });
   void session.closed.then(() => inbox.close());
+  /** What the caller last heard (a turn's words, or the greeting), for an interruption; and whether a token forbade one. */
+  let heard = '';
+  let uninterruptible = false;
   /** Text tokens waiting for the one with `last`. */
   let tokens: string[] = [];
   let tokenLang: string | undefined;
@@ -52,6 +55,8 @@ async function openRelayLink(ctx: LegContext, o: StreamOptions, relay: RelaySett
     opening() {
       if (relay.welcomeGreeting === undefined || relay.welcomeGreeting === '') return undefined;
       ctx.emit({ type: 'say', text: relay.welcomeGreeting, voice: voiceFor(tts), language: tts, loop: 1, welcomeGreeting: true });
+      heard = relay.welcomeGreeting;
+      uninterruptible = false;
       return relay.welcomeGreeting.length * SAY_MS_PER_CHAR;
     },
     callerTurn(turn) {
@@ -80,6 +85,7 @@ async function openRelayLink(ctx: LegContext, o: StreamOptions, relay: RelaySett
       // The turn's summary (what a scenario's `agent` step matches) goes first, then each thing the caller hears.
       const details: BackendEvent[] = [];
       let total = 0;
+      uninterruptible = false;
       const said: string[] = [];
       const say = (complete: boolean) => {
         if (!tokens.length) return;
@@ -102,6 +108,7 @@ async function openRelayLink(ctx: LegContext, o: StreamOptions, relay: RelaySett
         }
         switch (m.type) {
           case 'text':
+            if (m.interruptible === false) uninterruptible = true;
             if (!tokens.length && m.lang) tokenLang = m.lang;
             tokens.push(m.token);
             if (m.last) say(true);
@@ -132,6 +139,7 @@ async function openRelayLink(ctx: LegContext, o: StreamOptions, relay: RelaySett
       }
       // The agent went quiet in the middle of a sentence (no token with last): what it sent is said.
       say(false);
+      heard = said.join(' ');
       ctx.emit({
         type: 'agent',
         ...(said.length ? { said: said.join(' ') } : {}),
@@ -143,6 +151,16 @@ async function openRelayLink(ctx: LegContext, o: StreamOptions, relay: RelaySett
       return total;
     },
     played() {},
+    interrupt(atMs, opening) {
+      // Speech barges in where the session lets it (interruptible, welcomeGreetingInterruptible,
+      // a token's own interruptible: false); the agent hears how far its words got.
+      const mode = opening ? relay.welcomeGreetingInterruptible : relay.interruptible;
+      if (mode === 'none' || mode === 'dtmf' || uninterruptible || !heard) return false;
+      const utterance = heard.slice(0, Math.floor(atMs / SAY_MS_PER_CHAR));
+      session.interrupt(utterance, atMs);
+      ctx.emit({ type: 'agent-interrupted', utteranceUntilInterrupt: utterance, durationUntilInterruptMs: atMs });
+      return true;
+    },
     stop() {
       session.stop();
     },

@@ -33,6 +33,12 @@ export interface AgentLink {
   agentTurn(): number;
   /** After the agent's turn has played (its marks are reached). */
   played(): void;
+  /**
+   * The caller starts talking `atMs` into what the agent is saying (barge-in): whether the agent
+   * may be interrupted there (then it has been told, and the rest is not heard). Undefined: the
+   * protocol has no such thing, and the caller waits.
+   */
+  interrupt?(atMs: number, opening: boolean): boolean;
   /** Ends the protocol (says stop, closes the websocket). */
   stop(): void;
   /** What the platform says before anyone else (ConversationRelay's welcomeGreeting): its virtual ms; then the caller talks first. */
@@ -81,7 +87,13 @@ export function converse(c: ConverseOptions): Promise<ConnectResult> {
 
   const elapse = (ms: number) => ctx.clock.elapse(ms, halt.signal);
   /** The agent's turn: wait, let the wait cost the call, play what it said. */
-  const agentTurn = async (last: boolean): Promise<End | undefined> => {
+  /** What the agent (or the platform's greeting) says for `ms`: all of it, or until the caller's next turn barges in. */
+  const play = async (ms: number, next: AgentTurn | undefined, opening: boolean) => {
+    const at = next && 'speech' in next && next.interrupt !== undefined ? Math.round(next.interrupt * 1000) : undefined;
+    if (at !== undefined && at < ms && link!.interrupt?.(at, opening)) return elapse(at);
+    return elapse(ms);
+  };
+  const agentTurn = async (last: boolean, next?: AgentTurn): Promise<End | undefined> => {
     const { ended, waitedMs } = await ctx.clock.io(c.inbox.wait(timeoutMs, quietMs));
     if (op.done) return undefined;
     await elapse(countedMs(waitedMs));
@@ -89,7 +101,7 @@ export function converse(c: ConverseOptions): Promise<ConnectResult> {
     if (ended === 'reply') {
       const ms = link!.agentTurn();
       c.inbox.taken();
-      await elapse(ms);
+      await play(ms, next, false);
       if (op.done) return undefined;
       link!.played();
       return c.inbox.isClosed ? { by: 'far-end' } : undefined;
@@ -113,16 +125,18 @@ export function converse(c: ConverseOptions): Promise<ConnectResult> {
       return undefined;
     }
     o.onStatus?.('stream-started');
+    const turns = agent.caller ?? [];
     const opening = link.opening?.();
+    const agentFirst = (agent.first ?? (opening !== undefined ? 'caller' : 'agent')) === 'agent';
     if (opening !== undefined) {
-      await elapse(opening);
+      await play(opening, agentFirst ? undefined : turns[0], true);
       if (op.done) return undefined;
     }
-    if ((agent.first ?? (opening !== undefined ? 'caller' : 'agent')) === 'agent') {
-      const end = await agentTurn(false);
+    if (agentFirst) {
+      const end = await agentTurn(false, turns[0]);
       if (end || op.done) return end;
     }
-    for (const turn of agent.caller ?? []) {
+    for (const [i, turn] of turns.entries()) {
       if ('hangup' in turn) return { by: 'caller' };
       const { ms, answer } = await link.callerTurn(turn);
       if (op.done) return undefined;
@@ -130,7 +144,7 @@ export function converse(c: ConverseOptions): Promise<ConnectResult> {
       if (op.done) return undefined;
       if (c.inbox.isClosed && !answer) return { by: 'far-end' };
       if (!answer) continue;
-      const end = await agentTurn(false);
+      const end = await agentTurn(false, turns[i + 1]);
       if (end || op.done) return end;
     }
     // The caller has no more to say: the agent may go on talking until it ends the stream.

@@ -128,7 +128,8 @@ export type AgentTurn =
   | { audio: string }
   | { silence: number }
   | { digits: string }
-  | { speech: string; confidence?: number }
+  /** `interrupt`: the caller starts saying it this many seconds into the agent's answer before it (ConversationRelay barge-in). */
+  | { speech: string; confidence?: number; interrupt?: number }
   | { hangup: true };
 
 export const AGENT_TURN_KINDS = ['audio', 'silence', 'digits', 'speech', 'hangup'] as const;
@@ -230,5 +231,6 @@ function checkAgent(agent: AgentScript | undefined): void {
     const present = AGENT_TURN_KINDS.filter((k) => turn !== null && typeof turn === 'object' && k in turn);
     if (present.length !== 1) throw bad(`caller[${i}] must have exactly one of ${AGENT_TURN_KINDS.join(', ')}; found ${present.join(', ') || 'none'}`);
     if ('silence' in turn && !(typeof turn.silence === 'number' && turn.silence >= 0)) throw bad(`caller[${i}].silence must be seconds (0 or more)`);
+    if ('interrupt' in turn && !('speech' in turn && typeof turn.interrupt === 'number' && turn.interrupt >= 0)) throw bad(`caller[${i}].interrupt must be the seconds into the agent's answer at which this speech starts (0 or more)`);
   });
 }

@@ -112,6 +112,8 @@ export type BackendEvent =
   | { type: 'agent-audio-saved'; file: string; duration: number }
   /** ConversationRelay: a language switch, a message Twilio would refuse (64107). */
   | { type: 'relay-language'; ttsLanguage: string; transcriptionLanguage: string }
+  /** The caller spoke over the agent (a speech turn's `interrupt`): what had been said by then. */
+  | { type: 'agent-interrupted'; utteranceUntilInterrupt: string; durationUntilInterruptMs: number }
   | { type: 'relay-error'; code: 64107; message: string; received: string }
   | { type: 'conference'; name: string; muted: boolean; startOnEnter: boolean; endOnExit: boolean; beep: string; hangupOnStar?: true }
   | { type: 'conference-end'; duration: number; endedBy: 'conference' | 'hangup' | 'abort' | 'hangup-on-star' }
