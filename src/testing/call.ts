@@ -61,6 +61,15 @@ export interface DialExpectation {
   recording?: { url?: TextLike; duration?: TextLike } | null;
 }
 export interface ReferExpectation { to?: TextLike; headers?: FieldsLike; response?: TextLike; notify?: TextLike | null }
+/** A <Connect><Stream> or <ConversationRelay>, where it ended (scenario step `stream`). */
+export interface StreamExpectation {
+  url?: TextLike; name?: TextLike | null; track?: TextLike; parameters?: FieldsLike; protocol?: 'media-streams' | 'conversation-relay'; agent?: boolean;
+  endedBy?: 'far-end' | 'hangup' | 'abort' | 'error'; error?: TextLike | null; callerTurns?: number; agentTurns?: number;
+}
+/** One turn of a real agent (scenario step `agent`). */
+export interface AgentExpectation {
+  said?: TextLike; audio?: TextLike; audioAtLeast?: number; mark?: TextLike; digits?: TextLike | null; end?: boolean; handoffData?: TextLike | null;
+}
 export interface OutboundExpectation {
   to?: TextLike; headers?: FieldsLike; from?: TextLike; timeout?: TextLike; machineDetection?: TextLike;
   status?: 'answered' | 'busy' | 'no-answer' | 'failed' | 'canceled'; sipResponseCode?: TextLike; answeredBy?: TextLike | null;
@@ -413,6 +422,13 @@ export class TestCall {
   }
   expectError(code: TextLike | { code?: TextLike; twilioCode?: TextLike; message?: TextLike; url?: TextLike }, options?: Options): Promise<TranscriptEvent> {
     return this.#kind('error', code, options);
+  }
+  expectStream(url?: TextLike | StreamExpectation, options?: Options): Promise<TranscriptEvent> {
+    return this.#kind('stream', url, options);
+  }
+  /** The agent's next turn (a real agent: `agent` in the call's script); text is what it said. */
+  expectAgent(said?: TextLike | AgentExpectation, options?: Options): Promise<TranscriptEvent> {
+    return this.#kind('agent', said, options);
   }
 
   /** Waits for the call to end on its own and checks how (`completed`, `busy`…); fails if it waits for the caller. */

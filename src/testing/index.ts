@@ -12,6 +12,8 @@ export type {
   RecordExpectation,
   DialExpectation,
   ReferExpectation,
+  StreamExpectation,
+  AgentExpectation,
   WebhookExpectation,
   OutboundExpectation,
 } from './call.js';

@@ -82,3 +82,22 @@ describe('scenarios against a real agent', () => {
     expect(r.problems.join('\n')).toMatch(/agent/);
   });
 });
+
+describe('didml/testing: expectAgent and expectStream', () => {
+  it('steps through a conversation with a real agent from a Vitest test', async () => {
+    const { startCall } = await import('../../src/testing/index.js');
+    const mod = (await import(resolve('examples/relay-agent/agent.mjs'))) as { start(): Promise<{ url: string; close(): Promise<void> }> };
+    const server = await mod.start();
+    try {
+      const call = await startCall({ app: EXAMPLE, agent: { url: server.url, caller: [{ speech: 'I need a plumber' }, { speech: 'a person please' }] } });
+      await call.expectSay({ contains: 'How can I help?' });
+      await call.expectAgent('Sure. What is your postcode?');
+      const handoff = await call.expectAgent({ end: true });
+      expect(handoff['handoffData']).toBe('person');
+      await call.expectStream({ protocol: 'conversation-relay', endedBy: 'far-end', agentTurns: 2 });
+      await expect(call.expectAgent('anything more')).rejects.toThrow(/agent/);
+    } finally {
+      await server.close();
+    }
+  });
+});
