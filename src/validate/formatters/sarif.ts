@@ -8,16 +8,44 @@ import type { FileReport, Formatter } from './types.js';
 const LEVEL = { error: 'error', warning: 'warning', info: 'note' } as const;
 const version = (createRequire(import.meta.url)('../../../package.json') as { version: string }).version;
 
-function artifactUri(file: string): string {
-  return file === '<stdin>' ? 'stdin' : file.split(/[\\/]/).map(encodeURIComponent).join('/');
+const encode = (segments: readonly string[]) => segments.map(encodeURIComponent).join('/');
+
+/**
+ * Where a file is: inside the working folder, a relative reference under %SRCROOT% (what code
+ * scanning resolves against the checkout); anywhere else an absolute file: URI, since a relative
+ * reference that starts with a slash does not combine with a base (SARIF §3.4.4, validator
+ * rule SARIF1004). The formatter is given the working folder: it does no I/O of its own.
+ */
+function artifactLocation(file: string, cwd: string | undefined): { uri: string; uriBaseId?: string } {
+  if (file === '<stdin>') return { uri: 'stdin' };
+  const segments = file.split(/[\\/]/);
+  const absolute = file.startsWith('/') || file.startsWith('\\') || /^[A-Za-z]:[\\/]/.test(file);
+  if (!absolute && !segments.includes('..')) return { uri: encode(segments.filter((s) => s !== '.' && s !== '')), uriBaseId: SRCROOT };
+  const root = cwd?.split(/[\\/]/).filter((s) => s !== '');
+  const full = absolute ? segments : [...(root ?? []), ...segments];
+  // Made absolute and normalized: `..` and `.` resolved, as a file: URI path has them.
+  const parts: string[] = [];
+  for (const s of full.slice(absolute && /^[A-Za-z]:$/.test(full[0] ?? '') ? 1 : 0)) {
+    if (s === '' || s === '.') continue;
+    if (s === '..') parts.pop();
+    else parts.push(s);
+  }
+  const drive = /^([A-Za-z]:)$/.exec(full[0] ?? '')?.[1];
+  if (root && !drive) {
+    const inside = root.length <= parts.length && root.every((r, i) => r === parts[i]);
+    if (inside && parts.length > root.length) return { uri: encode(parts.slice(root.length)), uriBaseId: SRCROOT };
+  }
+  return { uri: `file:///${drive ? `${drive}/` : ''}${encode(parts)}` };
 }
 
-function sarifFix(fix: Fix, r: FileReport) {
+const SRCROOT = '%SRCROOT%';
+
+function sarifFix(fix: Fix, location: ReturnType<typeof artifactLocation>) {
   return {
     description: { text: fix.description },
     artifactChanges: [
       {
-        artifactLocation: { uri: artifactUri(r.file) },
+        artifactLocation: location,
         replacements: fix.edits.map((e) => ({
           deletedRegion: { charOffset: e.start, charLength: e.end - e.start },
           insertedContent: { text: e.text },
@@ -27,7 +55,11 @@ function sarifFix(fix: Fix, r: FileReport) {
   };
 }
 
-export const sarif: Formatter = (reports) => {
+/** SARIF with paths relative to `cwd` (the working folder: where relative paths start). */
+export const sarifIn =
+  (cwd: string): Formatter =>
+  (reports) => {
+  const locations = new Map(reports.map((r) => [r.file, artifactLocation(r.file, cwd)]));
   const descriptions = new Map(rules.map((r) => [r.id, r.description]));
   const ids = [...new Set(reports.flatMap((r) => r.diagnostics.map((d) => d.rule)))].sort();
   return (
@@ -55,12 +87,12 @@ export const sarif: Formatter = (reports) => {
                 locations: [
                   {
                     physicalLocation: {
-                      artifactLocation: { uri: artifactUri(r.file) },
+                      artifactLocation: locations.get(r.file)!,
                       region: { startLine: d.line, startColumn: d.column, endLine: d.endLine, endColumn: d.endColumn },
                     },
                   },
                 ],
-                ...(d.fix ? { fixes: [sarifFix(d.fix, r)] } : {}),
+                ...(d.fix ? { fixes: [sarifFix(d.fix, locations.get(r.file)!)] } : {}),
               })),
             ),
           },
@@ -71,3 +103,5 @@ export const sarif: Formatter = (reports) => {
     ) + '\n'
   );
 };
+
+export const sarif: Formatter = (reports) => sarifIn(process.cwd())(reports);
