@@ -143,6 +143,18 @@ describe('<Connect><ConversationRelay> to a real agent', () => {
     expect(ofType(events, 'warning').map((e) => String(e['message'])).filter((m) => /Interruptible/.test(m))).toEqual([]);
   });
 
+  it('an agent that floods: messages past 10,000 in one turn are dropped and said', async () => {
+    agent = await wsAgent((raw, ws) => {
+      if ((raw as unknown as Msg)['type'] !== 'setup') return;
+      for (let i = 0; i < 10_005; i++) ws.send(JSON.stringify({ type: 'text', token: 'a' }));
+      setTimeout(() => ws.close(), 300);
+    });
+    app = await startApp({ '/voice': relayDoc(), '/after': xml('<Hangup/>') });
+    const { events } = await runApp({ app: app.url('/voice'), script: { agent: { url: agent.url, quiet: 0.2, timeout: 3 } } });
+    expect(String(one(events, 'agent')['said'])).toHaveLength(10_000);
+    expect(ofType(events, 'script').map((e) => e['warning'])).toEqual([expect.stringMatching(/more than 10000 messages in one turn: the 5 past that were dropped/)]);
+  });
+
   it('a stalled agent ends the session with stream-error and the action runs', async () => {
     agent = await wsAgent();
     app = await startApp({ '/voice': relayDoc(), '/after': xml('<Say>Sorry</Say>') });

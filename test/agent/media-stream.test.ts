@@ -101,6 +101,20 @@ describe('<Connect><Stream> to a real agent', () => {
     expect(agent.messages.filter((m) => m.event === 'mark')).toHaveLength(1);
   });
 
+  it('an agent that floods: audio past ten minutes in one turn is dropped and said, and the call goes on', async () => {
+    agent = await wsAgent((m, ws) => {
+      if (m.event !== 'start') return;
+      ws.send(JSON.stringify(media(m.streamSid, 30_000))); // 600 s
+      ws.send(JSON.stringify(media(m.streamSid, 100))); // 2 s too many
+      setTimeout(() => ws.close(), 300);
+    });
+    app = await startApp({ '/voice': connectDoc(), '/after': '', '/status': '' });
+    const { events } = await runApp({ app: app.url('/voice'), script: { agent: { url: agent.url, quiet: 0.1 } } });
+    expect(one(events, 'agent')).toMatchObject({ audio: 600 });
+    expect(ofType(events, 'script').map((e) => e['warning'])).toEqual([expect.stringMatching(/more than 600 s of audio in one turn: the 2 s past that were dropped/)]);
+    expect(one(events, 'stream-end')).toMatchObject({ t: 600_000, endedBy: 'far-end' });
+  });
+
   it('a slow agent: the real time it takes to answer costs the call, as a slow webhook does', async () => {
     agent = await wsAgent((m, ws) => {
       if (m.event === 'dtmf') setTimeout(() => ws.send(JSON.stringify(media(m.streamSid, 10))), 1300);

@@ -19,11 +19,23 @@ const BYTES_PER_MS = 8;
 
 type Queued = Buffer | { mark: () => void; name?: string };
 
+/** Most audio one agent turn may hold (10 minutes), and a saved WAV (an hour): a peer that floods cannot exhaust memory. */
+export const MAX_TURN_BYTES = 8000 * 600;
+const MAX_SAVED_BYTES = 8000 * 3600;
+
 /** Where the agent's audio goes: held until its turn plays, as the caller's phone would play it. */
 class CollectingPort implements AudioPort {
   queue: Queued[] = [];
   cleared = 0;
+  bytes = 0;
+  /** Bytes dropped past MAX_TURN_BYTES in this turn. */
+  dropped = 0;
   play(mulaw: Buffer): void {
+    if (this.bytes + mulaw.length > MAX_TURN_BYTES) {
+      this.dropped += mulaw.length;
+      return;
+    }
+    this.bytes += mulaw.length;
     this.queue.push(mulaw);
   }
   mark(reached: () => void): void {
@@ -33,6 +45,7 @@ class CollectingPort implements AudioPort {
     // What has not played yet is dropped; its marks are reached at once (as RtpSession does).
     const dropped = this.queue;
     this.queue = [];
+    this.bytes = 0;
     this.cleared++;
     for (const q of dropped) if (!Buffer.isBuffer(q)) q.mark();
   }
@@ -107,18 +120,27 @@ async function openMediaLink(ctx: LegContext, o: StreamOptions, agent: AgentScri
     },
     agentTurn() {
       let bytes = 0;
+      let kept = said.reduce((n, b) => n + b.length, 0);
       const marks: string[] = [];
       marksReached = [];
       for (const q of port.queue) {
         if (Buffer.isBuffer(q)) {
           bytes += q.length;
-          said.push(q);
+          if (agent.saveAudio !== undefined && kept + q.length <= MAX_SAVED_BYTES) {
+            said.push(q);
+            kept += q.length;
+          }
         } else {
           if (q.name !== undefined) marks.push(q.name);
           marksReached.push(q.mark);
         }
       }
       port.queue = [];
+      port.bytes = 0;
+      if (port.dropped) {
+        ctx.emit({ type: 'script', warning: `the agent sent more than ${MAX_TURN_BYTES / 8000} s of audio in one turn: the ${port.dropped / 8000} s past that were dropped` });
+        port.dropped = 0;
+      }
       const cleared = port.cleared;
       port.cleared = 0;
       ctx.emit({ type: 'agent', audio: bytes / BYTES_PER_MS / 1000, ...(marks.length ? { marks } : {}), ...(cleared ? { cleared } : {}) });

@@ -13,6 +13,9 @@ import type { LegContext } from './operation.js';
 import type { BackendEvent } from './transcript.js';
 import { DTMF_MS, SAY_MS_PER_CHAR, type AgentScript } from './script.js';
 
+/** Most messages one agent turn may hold. */
+export const MAX_TURN_MESSAGES = 10_000;
+
 async function openRelayLink(ctx: LegContext, o: StreamOptions, relay: RelaySettings, agent: AgentScript, timeoutMs: number, inbox: AgentInbox): Promise<AgentLink> {
   const queue: (RelayAppMessage | { invalid: string; raw: string })[] = [];
   let tts = relay.ttsLanguage ?? relay.language;
@@ -34,6 +37,12 @@ async function openRelayLink(ctx: LegContext, o: StreamOptions, relay: RelaySett
     },
     onMessage: (m) => {
       if (ended) return;
+      // A peer that floods cannot exhaust memory: past MAX_TURN_MESSAGES a turn's messages are dropped, and said.
+      if (queue.length >= MAX_TURN_MESSAGES) {
+        flooded++;
+        inbox.note();
+        return;
+      }
       queue.push(m);
       inbox.note();
       // `end` is the session's last word: nothing after it is heard.
@@ -44,6 +53,7 @@ async function openRelayLink(ctx: LegContext, o: StreamOptions, relay: RelaySett
     },
   });
   void session.closed.then(() => inbox.close());
+  let flooded = 0;
   /** What the caller last heard (a turn's words, or the greeting), for an interruption; and whether a token forbade one. */
   let heard = '';
   let uninterruptible = false;
@@ -100,6 +110,10 @@ async function openRelayLink(ctx: LegContext, o: StreamOptions, relay: RelaySett
       const played: string[] = [];
       let digits = '';
       let end: { handoffData?: string } | undefined;
+      if (flooded) {
+        ctx.emit({ type: 'script', warning: `the agent sent more than ${MAX_TURN_MESSAGES} messages in one turn: the ${flooded} past that were dropped` });
+        flooded = 0;
+      }
       for (const m of queue.splice(0)) {
         if ('invalid' in m) {
           // Twilio answers with an error message (64107) and the session goes on.
