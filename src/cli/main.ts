@@ -7,7 +7,7 @@ import { DIALECTS, isDialect, loadDocumentSchema, loadGrammar } from '../grammar
 import { FORMATS, type FormatName } from '../validate/formatters/index.js';
 import { lint } from '../validate/lint.js';
 import { printConfig, runLint } from './lint.js';
-import { CONFIG_FILE, SCHEMA_FILE } from '../config/index.js';
+import { CONFIG_FILE, ConfigError, ConfigLookup, SCHEMA_FILE } from '../config/index.js';
 import { expandPaths, rewritable } from './inputs.js';
 import { formatDocument } from '../format/fmt.js';
 import { toXsd } from '../grammar/xsd.js';
@@ -117,10 +117,25 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('-w, --write', 'rewrite the files in place', false)
     .option('--check', 'change nothing; exit 1 if any file is not formatted', false)
     .addOption(dialectOption())
-    .action((paths: string[], o: { write: boolean; check: boolean; dialect: DialectName | 'auto' }) => {
+    .option('--config <file>', 'use this config file for every document (its dialect and ignores)')
+    .option('--no-config', 'use no config file')
+    .action((paths: string[], o: { write: boolean; check: boolean; dialect: DialectName | 'auto'; config?: string | false }, cmd: Command) => {
       const { inputs, problems } = expandPaths(paths.length ? paths : ['.']);
+      // The lint config's dialect (a flag wins) and ignores, as didml lint reads them.
+      const configs = new ConfigLookup(o.config);
       let unformatted = 0;
       for (const input of inputs) {
+        let dialect = o.dialect;
+        try {
+          const resolved = configs.resolve(input.file);
+          if (resolved.ignoredBy !== undefined) continue;
+          if (cmd.getOptionValueSource('dialect') !== 'cli' && resolved.dialect) dialect = resolved.dialect;
+        } catch (e) {
+          if (!(e instanceof ConfigError)) throw e;
+          io.err(`didml: ${e.message}\n`);
+          setExit(2);
+          return;
+        }
         let source: string;
         try {
           const text = rewritable(input.read());
@@ -133,7 +148,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
           problems.push(`${input.file}: ${(e as Error).message}`);
           continue;
         }
-        const r = lint(source, { dialect: o.dialect });
+        const r = lint(source, { dialect });
         const { output, reason } = formatDocument(r.document);
         if (output === null) {
           problems.push(`${input.file}: not formatted: ${reason}`);

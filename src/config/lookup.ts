@@ -88,8 +88,9 @@ export class ConfigLookup {
     const config = this.configFor(dirname(abs));
     if (!config) return { file, configFile: null, rules: {}, overrides: [] };
     const rel = relative(config.dir, abs).split(sep).join('/');
-    // A file outside the config's folder (--config elsewhere): the globs do not reach it.
-    const inside = !rel.startsWith('../') && rel !== '..';
+    // A file outside the config's folder (--config elsewhere), or standard input (no name to
+    // match): the globs do not reach it, only the top-level settings apply.
+    const inside = file !== '<stdin>' && !rel.startsWith('../') && rel !== '..';
     const out: ResolvedConfig = { file, configFile: config.file, rules: {}, overrides: [] };
     const ignoredBy = inside ? config.ignores.find((g) => matches(g, rel)) : undefined;
     if (ignoredBy !== undefined) out.ignoredBy = ignoredBy;

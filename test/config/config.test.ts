@@ -221,3 +221,33 @@ describe('the schema', () => {
     expect([...found].filter((id) => !ids.has(id))).toEqual([]);
   });
 });
+
+describe('didml fmt with a config', () => {
+  it("leaves out the files the config ignores, keeps comments in what it writes, and stops at a bad config", async () => {
+    const messy = '<Response><!-- keep --><Say>Hi</Say></Response>';
+    const dir = tree({ 'didml.config.json': { ignores: ['vendor/**'] }, 'vendor/a.xml': messy, 'v.xml': messy });
+    const check = await cli(['fmt', '--check', dir]);
+    expect(check.code).toBe(1);
+    expect(check.err).toBe(`${join(dir, 'v.xml')}: not formatted\n`);
+    expect((await cli(['fmt', '--check', '--no-config', dir])).err).toContain(join(dir, 'vendor/a.xml'));
+    expect((await cli(['fmt', '-w', dir])).code).toBe(0);
+    expect(readFileSync(join(dir, 'v.xml'), 'utf8')).toBe('<?xml version="1.0" encoding="UTF-8"?>\n<Response> <!-- keep -->\n  <Say>Hi</Say>\n</Response>\n');
+    expect(readFileSync(join(dir, 'vendor/a.xml'), 'utf8')).toBe(messy);
+    writeFileSync(join(dir, 'didml.config.json'), JSON.stringify({ ignore: ['vendor/**'] }));
+    const bad = await cli(['fmt', '--check', dir]);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/didml\.config\.json: \(top level\): unknown key "ignore" \(did you mean "ignores"\?\)/);
+  });
+
+  it('standard input takes the working folder\'s top-level settings; its globs do not reach it', () => {
+    const dir = tree({ 'didml.config.json': { dialect: 'didml', ignores: ['**/*'], overrides: [{ files: ['**/*'], dialect: 'plivo' }] } });
+    const before = process.cwd();
+    process.chdir(dir);
+    try {
+      expect(new ConfigLookup().resolve('<stdin>')).toMatchObject({ dialect: 'didml', overrides: [] });
+      expect(new ConfigLookup().resolve('<stdin>').ignoredBy).toBeUndefined();
+    } finally {
+      process.chdir(before);
+    }
+  });
+});
