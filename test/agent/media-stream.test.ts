@@ -11,6 +11,12 @@ import { decodeWav } from '../../src/media/wav.js';
 import { mediaFrames, wsAgent, type WsAgent } from '../drachtio/ws-agent.js';
 import { toneWav } from './audio.js';
 import { one, ofType, runApp, startApp, xml, type TestApp } from '../runtime/support.js';
+import { VirtualClock } from '../../src/clock.js';
+import { sequentialIds } from '../../src/ids.js';
+import { runCall } from '../../src/runtime/session.js';
+import { createMockAdapter } from '../../src/telephony/mock/index.js';
+import { createWebhookClient } from '../../src/webhook/client.js';
+import { hostPolicy } from '../../src/webhook/hosts.js';
 
 let app: TestApp | undefined;
 let agent: WsAgent | undefined;
@@ -174,6 +180,32 @@ describe('<Connect><Stream> to a real agent', () => {
     expect(one(events, 'caller-silence').t).toBe(100);
     await waitFor(() => agent!.messages.at(-1)?.event === 'stop');
     expect(agent.messages.filter((m) => m.event === 'media')).toHaveLength(50);
+  });
+});
+
+describe('the host rules of webhooks hold for an agent\'s websocket', () => {
+  it('a cloud metadata address is refused without connecting: stream-error, and the document goes on', async () => {
+    app = await startApp({ '/voice': connectDoc(), '/after': xml('<Say>After</Say>'), '/status': '' });
+    const { events } = await runApp({ app: app.url('/voice'), script: { agent: { url: 'ws://169.254.169.254/latest', timeout: 1 } } });
+    expect(one(events, 'stream-end')).toMatchObject({ endedBy: 'error', error: expect.stringMatching(/169\.254\.169\.254/) });
+    expect(ofType(events, 'say').map((e) => e['text'])).toEqual(['After']);
+  });
+
+  it('the adapter\'s own policy (hosts) is applied: a denied agent is never opened', async () => {
+    agent = await wsAgent();
+    app = await startApp({ '/voice': connectDoc(), '/after': '', '/status': '' });
+    const clock = new VirtualClock();
+    const adapter = createMockAdapter({ clock, hosts: hostPolicy({ deny: ['127.0.0.1'] }) });
+    const webhooks = createWebhookClient({});
+    try {
+      const call = adapter.placeCall({ agent: { url: agent.url, timeout: 1 } });
+      await runCall(call, { app: { url: app.url('/voice') }, webhooks, clock, ids: sequentialIds(), onEvent: ({ t: _t, ...e }) => void call.leg.log(e) });
+      expect(call.leg.transcript.find((e) => e.type === 'stream-end')).toMatchObject({ endedBy: 'error', error: expect.stringMatching(/127\.0\.0\.1/) });
+      expect(agent.messages).toEqual([]);
+    } finally {
+      await webhooks.close();
+      await adapter.close();
+    }
   });
 });
 

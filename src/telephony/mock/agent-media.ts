@@ -79,6 +79,7 @@ async function openMediaLink(ctx: LegContext, o: StreamOptions, agent: AgentScri
     parameters: o.parameters,
     tracks: tracksOf(o.track),
     connectTimeoutMs: timeoutMs,
+    ...(ctx.hosts ? { hosts: ctx.hosts } : {}),
     onAppMessage: (m) => {
       if (m.event === 'mark' && 'mark' in m && typeof m.mark?.name === 'string') port.name(m.mark.name);
       inbox.note();
@@ -189,6 +190,7 @@ export async function startAgentStream(ctx: LegContext, o: StreamOptions, agent:
         parameters: o.parameters,
         tracks: tracksOf(o.track),
         connectTimeoutMs: timeoutMs,
+        ...(ctx.hosts ? { hosts: ctx.hosts } : {}),
       }),
     );
     o.onStatus?.('stream-started');

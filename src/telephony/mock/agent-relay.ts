@@ -26,6 +26,7 @@ async function openRelayLink(ctx: LegContext, o: StreamOptions, relay: RelaySett
   const session = await ConversationRelaySession.open({
     url: agentUrl(o, agent),
     connectTimeoutMs: timeoutMs,
+    ...(ctx.hosts ? { hosts: ctx.hosts } : {}),
     setup: {
       sessionId: relay.sessionId,
       accountSid: o.accountSid ?? '',

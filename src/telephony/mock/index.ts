@@ -15,6 +15,7 @@ import { MockCallLeg } from './leg.js';
 import { originate } from './originate.js';
 import { DEFAULT_FROM, DEFAULT_TO, checkScript, type CallerAction, type CallerOpportunity, type MockCallScript } from './script.js';
 import type { TranscriptEvent } from './transcript.js';
+import type { HostPolicy } from '../../webhook/hosts.js';
 
 export { MockCallLeg, type EndedBy } from './leg.js';
 export * from './script.js';
@@ -39,6 +40,8 @@ export interface MockAdapterOptions {
   outbound?: MockCallScript;
   /** Forget a call once it has ended (a long-running server); its transcript goes with it. */
   forgetEnded?: boolean;
+  /** Which hosts a real agent's websocket (script.agent) may be on; the built-in rules by default, as for webhooks. */
+  hosts?: HostPolicy;
 }
 
 type MockInboundDetails = Omit<Extract<import('./transcript.js').BackendEvent, { type: 'inbound' }>, 'type'>;
@@ -99,6 +102,7 @@ export function createMockAdapter(options: MockAdapterOptions = {}): MockAdapter
       newRecordingSid: () => sid('RE', n, ++recordings),
       ...(options.recordingsDir !== undefined ? { recordingsDir: options.recordingsDir } : {}),
       ...(options.ask ? { ask: options.ask } : {}),
+      ...(options.hosts ? { hosts: options.hosts } : {}),
       onEvent: (event, l) => {
         for (const listener of listeners) listener(event, l);
       },

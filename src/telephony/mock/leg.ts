@@ -32,6 +32,7 @@ import { ms, type CallerAction, type CallerOpportunity, type MockCallScript, typ
 import { connectStream, startStream, stopStream } from './stream.js';
 import { CallRecording } from './call-recording.js';
 import type { BackendEvent, TranscriptEvent } from './transcript.js';
+import type { HostPolicy } from '../../webhook/hosts.js';
 
 export type EndedBy = 'caller' | 'app' | 'backend';
 
@@ -49,6 +50,8 @@ export interface MockLegDeps {
   onEvent(event: TranscriptEvent, leg: MockCallLeg): void;
   /** Asked for the caller's next action once the script has run out (undefined: silence). */
   ask?: (at: CallerOpportunity, leg: MockCallLeg) => Promise<CallerAction | undefined>;
+  /** Which hosts a real agent's websocket may be on. */
+  hosts?: HostPolicy;
 }
 
 /** Why every operation of an ended call stops. */
@@ -92,6 +95,7 @@ export class MockCallLeg implements CallLeg {
     this.#ctx = {
       clock: deps.clock,
       script: deps.script,
+      ...(deps.hosts ? { hosts: deps.hosts } : {}),
       gone: this.#gone.signal,
       get answered() {
         return leg.#answered;

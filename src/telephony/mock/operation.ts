@@ -5,11 +5,14 @@ import type { Clock } from '../../clock.js';
 import type { CallLeg } from '../adapter.js';
 import type { CallerAction, CallerOpportunity, MockCallScript } from './script.js';
 import type { BackendEvent } from './transcript.js';
+import type { HostPolicy } from '../../webhook/hosts.js';
 
 /** What a verb module may use of its leg. */
 export interface LegContext {
   readonly clock: Clock;
   readonly script: MockCallScript;
+  /** Which hosts a real agent's websocket may be on (the built-in rules when absent). */
+  readonly hosts?: HostPolicy;
   /** Aborted when the call ends, whoever ends it. */
   readonly gone: AbortSignal;
   readonly answered: boolean;
