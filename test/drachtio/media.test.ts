@@ -404,4 +404,23 @@ describe('with a media server', () => {
     expect(media.ops).toContain('ep0 fork-start s1 wss://ai.example/media {"track":"inbound_track","parameters":{"customerId":"42"}}');
     expect(media.ops).toContain('ep0 fork-stop s1');
   });
+
+  it('<Start><Stream statusCallback> hears stream-started at the fork and stream-stopped at <Stop><Stream>', async () => {
+    const media = new FakeMedia();
+    ({ h } = await withMedia(
+      {
+        '/voice': '<Response><Start><Stream name="s1" url="wss://ai.example/media" statusCallback="/stream"/></Start><Pause length="0"/><Stop><Stream name="s1"/></Stop><Hangup/></Response>',
+        '/stream': '',
+      },
+      media,
+    ));
+    h.stand.call();
+    await h.finished();
+    // Status callbacks are fire-and-forget: bounded wait for both.
+    for (let i = 0; i < 200 && h.to('/stream').length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(h.to('/stream').map((r) => [r.params['StreamEvent'], r.params['StreamName']])).toEqual([
+      ['stream-started', 's1'],
+      ['stream-stopped', 's1'],
+    ]);
+  });
 });

@@ -65,7 +65,8 @@ export abstract class DrachtioCallLeg implements CallLeg {
   readonly #gone = new AbortController();
   #endedBy: EndedBy | undefined;
   #resolveEnded!: (v: { by: EndedBy; reason?: string }) => void;
-  readonly #streams = new Set<string>();
+  /** The forks running, by name, with who hears their status (the <Stream statusCallback>). */
+  readonly #streams = new Map<string, StreamOptions['onStatus']>();
   readonly #infoListeners = new Set<(key: string) => void>();
   #callRecording: EndpointRecording | undefined;
 
@@ -281,8 +282,14 @@ export abstract class DrachtioCallLeg implements CallLeg {
   async startStream(o: StreamOptions): Promise<void> {
     await this.#withEndpoint('<Start><Stream>', async (ep) => {
       const name = o.name ?? `stream${this.#streams.size}`;
-      await ep.forkStart(o.url, name, { track: o.track, parameters: o.parameters });
-      this.#streams.add(name);
+      try {
+        await ep.forkStart(o.url, name, { track: o.track, parameters: o.parameters });
+      } catch (e) {
+        o.onStatus?.('stream-error', (e as Error).message);
+        throw e;
+      }
+      this.#streams.set(name, o.onStatus);
+      o.onStatus?.('stream-started');
     });
   }
 
@@ -290,7 +297,10 @@ export abstract class DrachtioCallLeg implements CallLeg {
     const ep = this.partyEndpoint;
     const names = name ? [name] : [...this.#streams];
     for (const n of names) {
-      if (ep && this.#streams.delete(n)) await ep.forkStop(n).catch((e: unknown) => this.deps.log.warn('stopping a stream failed', { callId: this.callId, name: n, error: String(e) }));
+      const onStatus = this.#streams.get(n);
+      if (!ep || !this.#streams.delete(n)) continue;
+      await ep.forkStop(n).catch((e: unknown) => this.deps.log.warn('stopping a stream failed', { callId: this.callId, name: n, error: String(e) }));
+      onStatus?.('stream-stopped');
     }
   }
 
