@@ -5,7 +5,7 @@
 import { statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import picomatch from 'picomatch';
-import { CONFIG_FILE, readConfigFile, type LintConfig, type LintSettings, type RuleSetting, type Strictness } from './load.js';
+import { CONFIG_FILE, ConfigError, readConfigFile, type LintConfig, type LintSettings, type RuleSetting, type Strictness } from './load.js';
 import type { DialectName } from '../types.js';
 
 /** The settings in force for one file, and where they came from. */
@@ -73,7 +73,9 @@ export class ConfigLookup {
       const file = resolve(this.config);
       const st = statSync(file, { throwIfNoEntry: false });
       if (!st?.isFile()) return readConfigFile(file, dirname(file)); // says "no such file"
-      return this.read(file, dirname(file)) ?? readConfigFile(file, dirname(file));
+      const named = this.read(file, dirname(file));
+      if (!named) throw new ConfigError(`${file}: has no "didml" key (give a didml.config.json, or a package.json with one)`);
+      return named;
     }
     for (let at = dir; ; at = dirname(at)) {
       const found = this.read(join(at, CONFIG_FILE), at) ?? this.read(join(at, 'package.json'), at);

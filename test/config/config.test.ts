@@ -190,6 +190,13 @@ describe('a bad config', () => {
     expect(r.err).toMatch(/package\.json: didml\.rules: unknown key "nope"/);
   });
 
+  it('--config with a package.json that has no "didml" key', async () => {
+    const dir = tree({ 'package.json': { name: 'x' }, 'v.xml': WARNS });
+    const r = await cli(['lint', join(dir, 'v.xml'), '--config', join(dir, 'package.json')]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(`${join(dir, 'package.json')}: has no "didml" key`);
+  });
+
   it('--config with a file that is not there', async () => {
     const dir = tree({ 'v.xml': WARNS });
     const r = await cli(['lint', join(dir, 'v.xml'), '--config', join(dir, 'missing.json')]);
