@@ -88,7 +88,25 @@ export function formatDocument(doc: Document): FormatResult {
     if (!comments.length) return [];
     const start = node.openSpan.end;
     const end = node.closeSpan?.start ?? node.span.end;
-    return comments.filter((c) => c.span.start >= start && c.span.end <= end && !node.children.some((k) => c.span.start >= k.span.start && c.span.end <= k.span.end));
+    // Comments and children are both in document order: one walk through the node's content
+    // (a page of comments costs each its depth, not the number of elements).
+    let i = 0;
+    for (let hi = comments.length; i < hi; ) {
+      const mid = (i + hi) >>> 1;
+      if (comments[mid]!.span.start < start) i = mid + 1;
+      else hi = mid;
+    }
+    const out: Comment[] = [];
+    let k = 0;
+    for (; i < comments.length && comments[i]!.span.start < end; i++) {
+      const c = comments[i]!;
+      if (c.span.end > end) continue;
+      while (k < node.children.length && node.children[k]!.span.end <= c.span.start) k++;
+      const child = node.children[k];
+      if (child && c.span.start >= child.span.start && c.span.end <= child.span.end) continue;
+      out.push(c);
+    }
+    return out;
   };
   const xml = xmlbuilder()({ version: '1.0', encoding: 'UTF-8' });
   let refused: string | undefined;

@@ -36,8 +36,8 @@ const OWN_RULES = new Set(['directive', 'unused-disable-directive']);
 function read(doc: Document, comments: readonly Comment[]): { directives: Directive[]; problems: Diagnostic[] } {
   const lines = lineIndex(doc.source);
   const known = knownRuleIds();
-  let nodes: Node[] | undefined;
-  const elements = () => (nodes ??= [...walk(doc.root)].map(([n]) => n));
+  let nodes: Lines | undefined;
+  const elements = () => (nodes ??= byLine(doc.root));
   const directives: Directive[] = [];
   const problems: Diagnostic[] = [];
   for (const comment of comments) {
@@ -61,11 +61,34 @@ function read(doc: Document, comments: readonly Comment[]): { directives: Direct
   return { directives, problems };
 }
 
+/** The elements by the line they start on, and by the line they end on. */
+interface Lines {
+  starting: Map<number, Node[]>;
+  ending: Map<number, Node[]>;
+}
+
+function byLine(root: Node | null): Lines {
+  const starting = new Map<number, Node[]>();
+  const ending = new Map<number, Node[]>();
+  const add = (m: Map<number, Node[]>, line: number, n: Node) => {
+    const list = m.get(line);
+    if (list) list.push(n);
+    else m.set(line, [n]);
+  };
+  for (const [n] of walk(root)) {
+    add(starting, n.line, n);
+    add(ending, n.endLine, n);
+  }
+  return { starting, ending };
+}
+
 /** The elements a line directive covers: those starting on the next line, or ending just before / starting just after the comment on its own. */
-function covered(kind: Kind, c: Comment, line: number, endLine: number, nodes: readonly Node[]): Span[] {
-  if (kind === 'disable-next-line') return nodes.filter((n) => n.line === endLine + 1).map((n) => n.span);
-  if (kind === 'disable-line') return nodes.filter((n) => (n.endLine === line && n.span.end <= c.span.start) || (n.line === endLine && n.span.start >= c.span.end)).map((n) => n.span);
-  return [];
+function covered(kind: Kind, c: Comment, line: number, endLine: number, nodes: Lines): Span[] {
+  if (kind === 'disable-next-line') return (nodes.starting.get(endLine + 1) ?? []).map((n) => n.span);
+  if (kind !== 'disable-line') return [];
+  const before = (nodes.ending.get(line) ?? []).filter((n) => n.span.end <= c.span.start);
+  const after = (nodes.starting.get(endLine) ?? []).filter((n) => n.span.start >= c.span.end);
+  return [...before, ...after].map((n) => n.span);
 }
 
 /** The id of `d` that names `rule` ('*' for a directive of every rule), or undefined. */
