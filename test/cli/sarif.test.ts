@@ -4,7 +4,7 @@
 // binary cannot run, the SARIF 2.1.0 JSON schema it ships checks the output instead.
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -17,6 +17,8 @@ import type { FileReport } from '../../src/validate/formatters/index.js';
 const repo = join(import.meta.dirname, '../..');
 const require = createRequire(import.meta.url);
 const multitool = require('@microsoft/sarif-multitool') as string;
+// The package's own postinstall makes the binary executable; an install that skipped scripts did not.
+if (existsSync(multitool) && !(statSync(multitool).mode & 0o100)) chmodSync(multitool, 0o755);
 const canRun = spawnSync(multitool, ['--version'], { timeout: 60_000 }).status === 0;
 
 /** The validator's results for a SARIF log: `ruleId level` of each (warnings and errors). */
