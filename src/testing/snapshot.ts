@@ -3,6 +3,7 @@
 // to run: virtual time, ids from counters, and nothing that depends on real time (the results of
 // status callbacks, which arrive whenever the network answers, are left out; so is each
 // callback's Timestamp).
+import { basename } from 'node:path';
 import type { TranscriptEvent } from '../telephony/mock/index.js';
 import { formatEvent } from './transcript-text.js';
 import { line, type Failure } from './match.js';
@@ -32,6 +33,14 @@ function text(e: TranscriptEvent): string | null {
     }
     case 'dial-attempt':
       return e['username'] !== undefined ? `  INVITE again with credentials of ${String(e['username'])}` : null;
+    // A real agent's address (a server started on any free port) and the files of its turns (made
+    // absolute for the run) differ from run to run and machine to machine: the snapshot names them
+    // by what stays.
+    case 'stream':
+      return e['agent'] ? line({ ...e, url: 'the scripted agent' }) : line(e);
+    case 'caller-audio':
+    case 'agent-audio-saved':
+      return line({ ...e, file: basename(String(e['file'])) });
     default:
       return formatEvent(e) === null ? null : line(e);
   }

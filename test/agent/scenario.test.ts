@@ -47,6 +47,16 @@ describe('scenarios against a real agent', () => {
     );
   });
 
+  it('its snapshot is the same from run to run: the agent server\'s port and the files\' absolute paths stay out of it', async () => {
+    const media = resolve('examples/media-agent');
+    const scenario = { app: '.', call: { agent: { server: 'agent.mjs', caller: [{ audio: 'hello.wav' }, { digits: '#' }] } }, expect: [{ status: 'completed' }] };
+    const first = await runScenario({ dir: media, scenario });
+    const second = await runScenario({ dir: media, scenario });
+    expect(first.snapshot).toEqual(second.snapshot);
+    expect(first.snapshot).toEqual(expect.arrayContaining(['0.000s stream the scripted agent {customerId=42}', '1.500s caller talks: hello.wav (0.8 s)']));
+    expect(first.snapshot!.join('\n')).not.toMatch(/127\.0\.0\.1|\/examples\//);
+  });
+
   it('fails, saying what the agent did, when a step does not hold', async () => {
     const r = await runScenario({
       dir: EXAMPLE,
