@@ -158,7 +158,7 @@ describe('<Connect><ConversationRelay> to a real agent', () => {
   it('a stalled agent ends the session with stream-error and the action runs', async () => {
     agent = await wsAgent();
     app = await startApp({ '/voice': relayDoc(), '/after': xml('<Say>Sorry</Say>') });
-    const { events } = await runApp({ app: app.url('/voice'), script: { agent: { url: agent.url, timeout: 0.5 } } });
+    const { events } = await runApp({ app: app.url('/voice'), script: { agent: { url: agent.url, timeout: 0.5, caller: [{ speech: 'hello?' }] } } });
     expect(one(events, 'stream-end')).toMatchObject({ endedBy: 'error' });
     expect(ofType(events, 'say').map((e) => e['text'])).toEqual(['Sorry']);
   });

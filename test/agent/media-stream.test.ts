@@ -144,13 +144,27 @@ describe('<Connect><Stream> to a real agent', () => {
   it('a stalled agent: after agent.timeout the stream ends with stream-error and the document goes on to the action', async () => {
     agent = await wsAgent(); // opens, then never says a word
     app = await startApp({ '/voice': connectDoc(), '/after': xml('<Say>The assistant is unavailable</Say>'), '/status': '' });
-    const { events, summary } = await runApp({ app: app.url('/voice'), script: { agent: { url: agent.url, timeout: 0.5 } } });
+    const { events, summary } = await runApp({ app: app.url('/voice'), script: { agent: { url: agent.url, timeout: 0.5, caller: [{ digits: '1' }] } } });
+    // Silent at the start it was waiting for the caller (who began after 0.5 s); silent after the key, it has stalled.
+    expect(one(events, 'digits').t - one(events, 'stream').t).toBe(0);
     expect(one(events, 'stream-end')).toMatchObject({ endedBy: 'error', error: expect.stringMatching(/did not answer within 0.5 s \(agent\.timeout\)/) });
     const status = app.to('/status').map((r) => [r.params['StreamEvent'], r.params['StreamError'] ?? '']);
     expect(status).toEqual([['stream-started', ''], ['stream-error', expect.stringMatching(/did not answer/)]]);
     expect(agent.messages.at(-1)?.event).toBe('stop');
     expect(ofType(events, 'say').map((e) => e['text'])).toEqual(['The assistant is unavailable']);
     expect(summary.status).toBe('completed');
+  });
+
+  it('an agent that does not greet is waiting for the caller: the caller begins once it has said nothing for agent.timeout', async () => {
+    agent = await wsAgent((m, ws) => {
+      if (m.event === 'dtmf') ws.close();
+    });
+    app = await startApp({ '/voice': connectDoc(), '/after': xml('<Hangup/>'), '/status': '' });
+    const { events } = await runApp({ app: app.url('/voice'), script: { agent: { url: agent.url, timeout: 1.2, caller: [{ digits: '9' }] } } });
+    // The caller waited 1.2 s of real time for a greeting: call time, as a slow webhook's.
+    expect(one(events, 'digits').t).toBeGreaterThanOrEqual(1200);
+    expect(one(events, 'stream-end')).toMatchObject({ endedBy: 'far-end' });
+    expect(ofType(events, 'agent')).toEqual([]);
   });
 
   it('an agent that takes the connection and never finishes the handshake: stream-error within the bound, the document goes on', async () => {

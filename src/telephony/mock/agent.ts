@@ -7,10 +7,11 @@
 //   to begin answering costs the call what a slow webhook does (call-time.ts: under a second is
 //   not counted, so a fast agent's transcript is the same on every run); then what it said plays
 //   for its length in virtual time, and only then are its marks reached.
-// - An agent silent for `timeout` real seconds when it is its turn has stalled: the stream ends
-//   with `stream-error` (as a broken websocket does on Twilio) and the document goes on. After
-//   the caller's last turn, silence is the agent being done: the caller hangs up (said, as a script
-//   warning), unless the agent closes the stream first.
+// - An agent silent for `timeout` real seconds when it owes the caller an answer has stalled: the
+//   stream ends with `stream-error` (as a broken websocket does on Twilio) and the document goes
+//   on. Silent at the start, it is waiting for the caller, who then begins. After the caller's last
+//   turn, silence is the agent being done: the caller hangs up (said, as a script warning), unless
+//   the agent closes the stream first.
 // The protocol (Media Streams, ConversationRelay) is an AgentLink; this module is the turn-taking.
 import { UNCOUNTED_MS } from '../../webhook/call-time.js';
 import type { ConnectResult, StreamOptions } from '../adapter.js';
@@ -93,7 +94,8 @@ export function converse(c: ConverseOptions): Promise<ConnectResult> {
     if (at !== undefined && at < ms && link!.interrupt?.(at, opening)) return elapse(at);
     return elapse(ms);
   };
-  const agentTurn = async (last: boolean, next?: AgentTurn): Promise<End | undefined> => {
+  /** `last`: the caller has no more turns; `owed`: the agent must answer (a turn of the caller's came before). */
+  const agentTurn = async (last: boolean, next?: AgentTurn, owed = true): Promise<End | undefined> => {
     const { ended, waitedMs } = await ctx.clock.io(c.inbox.wait(timeoutMs, quietMs));
     if (op.done) return undefined;
     await elapse(countedMs(waitedMs));
@@ -107,6 +109,8 @@ export function converse(c: ConverseOptions): Promise<ConnectResult> {
       return c.inbox.isClosed ? { by: 'far-end' } : undefined;
     }
     if (ended === 'closed') return { by: 'far-end' };
+    // An agent that does not greet is waiting for the caller: not a stall.
+    if (!owed) return undefined;
     if (last) {
       ctx.emit({ type: 'script', warning: `the caller's turns ran out and the agent said nothing more for ${timeoutMs / 1000} s: the caller hangs up` });
       return { by: 'caller' };
@@ -133,7 +137,7 @@ export function converse(c: ConverseOptions): Promise<ConnectResult> {
       if (op.done) return undefined;
     }
     if (agentFirst) {
-      const end = await agentTurn(false, turns[0]);
+      const end = await agentTurn(turns.length === 0, turns[0], turns.length === 0);
       if (end || op.done) return end;
     }
     for (const [i, turn] of turns.entries()) {

@@ -139,7 +139,10 @@ export interface AgentScript {
   url?: string;
   /** What the caller does, in order. `audio` is a WAV file (Media Streams), `speech` words (ConversationRelay). */
   caller?: AgentTurn[];
-  /** Who talks first: the agent (a greeting; the default), or the caller (the default after a ConversationRelay welcomeGreeting). */
+  /**
+   * Who talks first: the agent (a greeting; the default: the caller waits up to `timeout` for it,
+   * then begins), or the caller (the default after a ConversationRelay welcomeGreeting).
+   */
   first?: 'agent' | 'caller';
   /** Real seconds the call waits for the agent (to open, to answer a turn) before the stream fails. Default 5. */
   timeout?: number;
