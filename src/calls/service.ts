@@ -87,7 +87,7 @@ export class CallService {
     this.queues = new Queues(options.clock, () => this.#ids('QU'), {
       store: this.store.queues,
       instanceId: this.store.instanceId,
-      send: async (sid, queue) => void (await this.store.command(sid, { queue })),
+      send: async (sid, queue, owner) => void (await this.store.command(sid, { queue }, owner)),
       warn: (message, fields) => this.#o.log.warn(message, fields),
     });
   }

@@ -72,7 +72,8 @@ export interface Dequeued {
 
 /** The messages of the table above; `caller` is the queued call's sid. */
 export type QueueMessage =
-  | { op: 'claim'; caller: string; by: string }
+  /** `instance`: the taker's, where the answers go. */
+  | { op: 'claim'; caller: string; by: string; instance?: string }
   | { op: 'prepare'; caller: string; by: string; doc: CallerDocument }
   | { op: 'ready'; caller: string; gone: boolean }
   | { op: 'gone'; caller: string }
@@ -80,8 +81,8 @@ export type QueueMessage =
 
 const OPS = new Set<string>(['claim', 'prepare', 'ready', 'gone', 'done']);
 
-/** Delivers a message to the instance that runs call `sid` (the call store's command); rejects when it cannot. */
-export type QueueSend = (sid: string, message: QueueMessage) => Promise<void>;
+/** Delivers a message to the instance that runs call `sid` (`owner`, when known); rejects when it cannot. */
+export type QueueSend = (sid: string, message: QueueMessage, owner?: string) => Promise<void>;
 
 export interface QueuesOptions {
   /** Where the lines are (default: in process). */
@@ -126,7 +127,7 @@ export class Queues {
   /** Callers of other instances taken by this instance's calls, by call sid. */
   readonly #claimed = new Map<string, Claimed>();
   /** Bridges this instance's callers wait on, taken by calls of other instances, by caller sid. */
-  readonly #bridging = new Map<string, { by: string; member: QueueMember; settle(r: BridgeEnd): void }>();
+  readonly #bridging = new Map<string, { by: string; instance: string | undefined; member: QueueMember; settle(r: BridgeEnd): void }>();
 
   constructor(clock: Clock, newSid: () => string, o: QueuesOptions = {}) {
     this.#clock = clock;
@@ -245,14 +246,15 @@ export class Queues {
     if (!m || typeof m !== 'object' || !OPS.has(m.op) || typeof m.caller !== 'string' || (m.op === 'done' && typeof m.result?.endedBy !== 'string')) {
       throw new CallRequestError(20500, 400, `not a queue message this instance understands: ${JSON.stringify(m)?.slice(0, 200)}`);
     }
-    if (m.op === 'claim') return this.#claimed_(sid, m.by);
+    if (m.op === 'claim') return this.#claimed_(sid, m.by, m.instance);
     if (m.op === 'prepare') {
-      const member = this.#bridging.get(sid)?.member;
+      const bridging = this.#bridging.get(sid);
+      const member = bridging?.member;
       if (!member) throw new CallRequestError(20404, 404, `call ${sid} was not taken from a queue on this instance`);
       void member
         .runDocument(m.doc)
         .catch((e: unknown) => this.#warn('the <Queue url> document failed on the caller', { callSid: sid, error: String(e) }))
-        .then(() => this.#tell(m.by, { op: 'ready', caller: sid, gone: member.leg.isEnded }));
+        .then(() => this.#tell(m.by, { op: 'ready', caller: sid, gone: member.leg.isEnded }, bridging.instance));
       return;
     }
     if (m.op === 'done') {
@@ -282,7 +284,7 @@ export class Queues {
     const claimed: Claimed = { leg: new RemoteCallLeg(entry.callSid, entry.instance, entry.media), instance: entry.instance };
     this.#claimed.set(entry.callSid, claimed);
     try {
-      await send(entry.callSid, { op: 'claim', caller: entry.callSid, by });
+      await send(entry.callSid, { op: 'claim', caller: entry.callSid, by, instance: this.#instance }, entry.instance);
     } catch (e) {
       this.#claimed.delete(entry.callSid);
       // Hung up, left, or its instance is gone: it is out of line now (front took it), the next one is asked.
@@ -298,7 +300,7 @@ export class Queues {
       take: (taker) => {
         void taker.bridged.then((result) => {
           this.#claimed.delete(entry.callSid);
-          return this.#tell(entry.callSid, { op: 'done', caller: entry.callSid, result });
+          return this.#tell(entry.callSid, { op: 'done', caller: entry.callSid, result }, entry.instance);
         });
       },
       remoteDocument: async (doc, signal) => {
@@ -307,7 +309,7 @@ export class Queues {
           signal.addEventListener('abort', () => resolve(false), { once: true });
         });
         try {
-          await send(entry.callSid, { op: 'prepare', caller: entry.callSid, by, doc });
+          await send(entry.callSid, { op: 'prepare', caller: entry.callSid, by, doc }, entry.instance);
         } catch (e) {
           claimed.leg.end(`its instance could not be reached: ${String(e)}`);
           return;
@@ -318,7 +320,7 @@ export class Queues {
   }
 
   /** Call `by` (on another instance) claims this instance's caller `sid`: it leaves its wait for that bridge. */
-  #claimed_(sid: string, by: string): void {
+  #claimed_(sid: string, by: string, instance: string | undefined): void {
     const w = this.#members.get(sid);
     if (!w || w.taken || w.member.leg.isEnded) throw new CallRequestError(20404, 404, `call ${sid} is no longer waiting in a queue`);
     w.taken = true;
@@ -330,18 +332,18 @@ export class Queues {
       this.#bridging.delete(sid);
       settle(r);
     };
-    this.#bridging.set(sid, { by, member: w.member, settle: end });
+    this.#bridging.set(sid, { by, instance, member: w.member, settle: end });
     // The caller hanging up ends the bridge on B too; its own <Enqueue> goes on at once.
     void w.member.leg.ended.then(() => {
       if (this.#bridging.get(sid)?.settle !== end) return;
-      void this.#tell(by, { op: 'gone', caller: sid });
+      void this.#tell(by, { op: 'gone', caller: sid }, instance);
       end({ endedBy: 'other', duration: Math.round((this.#clock.now() - t0) / 1000) });
     });
     w.member.take({ callSid: by, bridged });
   }
 
   /** A message that need not be answered; a failure is logged (the other side's call is ended by its own means). */
-  async #tell(sid: string, m: QueueMessage): Promise<void> {
-    await this.#send?.(sid, m).catch((e: unknown) => this.#warn('a queue message to another instance was not delivered', { callSid: sid, op: m.op, error: String(e) }));
+  async #tell(sid: string, m: QueueMessage, owner?: string): Promise<void> {
+    await this.#send?.(sid, m, owner).catch((e: unknown) => this.#warn('a queue message to another instance was not delivered', { callSid: sid, op: m.op, error: String(e) }));
   }
 }

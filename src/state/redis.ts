@@ -271,12 +271,12 @@ export class RedisCallStore implements CallStore {
     return outcome === 'unknown' && local === 'deleted' ? 'deleted' : (outcome as 'deleted' | 'live' | 'unknown');
   }
 
-  async command(sid: string, command: CallCommand): Promise<CallRecord> {
+  async command(sid: string, command: CallCommand, known?: string): Promise<CallRecord> {
     const mine = this.#local.owned(sid);
     if (mine) return this.#handle(sid, command);
-    const record = await this.get(sid);
-    if (!record) throw new CallRequestError(20404, 404, `The requested resource /Calls/${sid}.json was not found`);
-    const owner = record.instance;
+    const record = known ? undefined : await this.get(sid);
+    if (!known && !record) throw new CallRequestError(20404, 404, `The requested resource /Calls/${sid}.json was not found`);
+    const owner = known ?? record?.instance;
     if (!owner) throw unavailable(`call ${sid} has no instance that runs it in the shared state`);
     const id = randomBytes(8).toString('hex');
     const reply = new Promise<Reply>((resolve) => {

@@ -96,8 +96,12 @@ export interface CallStore {
   list(filter?: CallFilter): Promise<CallRecord[]>;
   /** Removes an ended call's record: `live` when the call is not over, `unknown` when there is none. */
   delete(sid: string): Promise<'deleted' | 'live' | 'unknown'>;
-  /** Delivers a command to the instance that runs the call and answers with its outcome. */
-  command(sid: string, command: CallCommand): Promise<CallRecord>;
+  /**
+   * Delivers a command to the instance that runs the call and answers with its outcome. `owner`:
+   * that instance when the sender knows it (a queue's entry names it), so the record need not be
+   * read first (it may not be written yet).
+   */
+  command(sid: string, command: CallCommand, owner?: string): Promise<CallRecord>;
   health(): StoreHealth;
   /** Writes what is pending (best effort), leaves the shared store (this instance's heartbeat) and disconnects. */
   close(): Promise<void>;
