@@ -405,6 +405,17 @@ describe('with a media server', () => {
     expect(media.ops).toContain('ep0 fork-stop s1');
   });
 
+  it('<Stop><Stream/> without a name stops every fork of the call', async () => {
+    const media = new FakeMedia();
+    ({ h } = await withMedia(
+      { '/voice': '<Response><Start><Stream name="a" url="wss://ai.example/a"/><Stream name="b" url="wss://ai.example/b"/></Start><Pause length="0"/><Stop><Stream/></Stop><Hangup/></Response>' },
+      media,
+    ));
+    h.stand.call();
+    await h.finished();
+    expect(media.ops.filter((op) => op.includes('fork-stop'))).toEqual(['ep0 fork-stop a', 'ep0 fork-stop b']);
+  });
+
   it('<Start><Stream statusCallback> hears stream-started at the fork and stream-stopped at <Stop><Stream>', async () => {
     const media = new FakeMedia();
     ({ h } = await withMedia(

@@ -295,7 +295,7 @@ export abstract class DrachtioCallLeg implements CallLeg {
 
   async stopStream(name: string): Promise<void> {
     const ep = this.partyEndpoint;
-    const names = name ? [name] : [...this.#streams];
+    const names = name ? [name] : [...this.#streams.keys()];
     for (const n of names) {
       const onStatus = this.#streams.get(n);
       if (!ep || !this.#streams.delete(n)) continue;
