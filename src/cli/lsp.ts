@@ -9,6 +9,8 @@ interface LspOptions {
   strict: boolean;
   lenient: boolean;
   maxBytes?: number;
+  /** --config <file> gives a string, --no-config false; neither: true (look one up per document). */
+  config: string | boolean;
 }
 
 export function lspCommand(io: Io, setExit: (code: number) => void, shared: { dialect: () => Option; maxBytes: () => Option; version: string }): Command {
@@ -22,6 +24,8 @@ export function lspCommand(io: Io, setExit: (code: number) => void, shared: { di
     .addOption(new Option('--lenient', 'every recovery from malformed XML is a warning, even where the platform refuses the document').default(false).conflicts('strict'))
     .addOption(shared.dialect())
     .addOption(shared.maxBytes())
+    .option('--config <file>', 'lint every document with this config file instead of the one found from its folder')
+    .option('--no-config', 'lint without any didml.config.json')
     // vscode-languageclient adds it; the LSP library reads it from the command line itself.
     .option('--clientProcessId <pid>', "the editor's process id: the server exits when that process does")
     .action(async (o: LspOptions) => {
@@ -35,6 +39,7 @@ export function lspCommand(io: Io, setExit: (code: number) => void, shared: { di
       startServer(connection, {
         settings: { dialect: o.dialect, strict: o.strict, lenient: o.lenient, ...(o.maxBytes !== undefined ? { maxBytes: o.maxBytes } : {}) },
         version: shared.version,
+        ...(o.config === false ? { config: false as const } : typeof o.config === 'string' ? { config: o.config } : {}),
       });
       // The connection runs until the client sends exit or closes the pipe; the library then exits.
       setExit(0);

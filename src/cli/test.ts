@@ -13,9 +13,10 @@ export function testCommand(io: Io, setExit: (code: number) => void): Command {
     .argument('[paths...]', 'scenario files, or folders (every *.call.json below them)', [])
     .addOption(new Option('-f, --format <format>', 'output format').choices(FORMATS).default('stylish'))
     .option('-u, --update', "write each call's transcript into its scenario as \"snapshot\"", false)
-    .action(async (paths: string[], o: { format: (typeof FORMATS)[number]; update: boolean }) => {
+    .option('--no-config', "run the apps' documents without the dialect and strictness of their folder's didml.config.json")
+    .action(async (paths: string[], o: { format: (typeof FORMATS)[number]; update: boolean; config: boolean }) => {
       const [{ runScenarios }, { formatSuite, counts }] = await Promise.all([import('../testing/runner.js'), import('../testing/report.js')]);
-      const suite = await runScenarios(paths.length ? paths : ['.'], { update: o.update });
+      const suite = await runScenarios(paths.length ? paths : ['.'], { update: o.update, ...(o.config ? {} : { configs: false as const }) });
       io.out(formatSuite(suite, o.format, io.color && o.format === 'stylish'));
       for (const p of suite.problems) io.err(`didml test: ${p}\n`);
       const c = counts(suite.results);

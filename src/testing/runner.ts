@@ -17,6 +17,7 @@ import type { Failure } from './match.js';
 import type { Scenario } from './scenario.js';
 import { compareSnapshot, snapshotLines } from './snapshot.js';
 import { checkScenario } from './validate.js';
+import { appDefaults, ConfigLookup } from '../config/index.js';
 
 export { ClientPool, resolveApp, type ResolvedApp } from './apps.js';
 export { findScenarios, SCENARIO_SUFFIX } from './files.js';
@@ -51,6 +52,12 @@ export interface RunOptions {
   update?: boolean;
   /** Webhook clients shared by the scenarios of one run; made per scenario otherwise. */
   clients?: ClientPool;
+  /**
+   * The lint configs (didml.config.json) whose dialect and strictness an app's documents run
+   * with: that of the app's folder, or of the scenario's for an app at a URL; the scenario's own
+   * `app.dialect` / `app.strictness` win. False: none.
+   */
+  configs?: ConfigLookup | false;
 }
 
 export interface ScenarioSource {
@@ -58,6 +65,17 @@ export interface ScenarioSource {
   /** Where relative app paths start. */
   dir: string;
   file?: string;
+}
+
+/** The app with the config's dialect and strictness where the scenario says none. Throws ConfigError for a bad config. */
+function withConfigDefaults(resolved: ResolvedApp, scenario: Scenario, dir: string, configs: ConfigLookup | false | undefined): ResolvedApp {
+  if (configs === false) return resolved;
+  const spec = typeof scenario.app === 'string' ? { url: scenario.app } : scenario.app;
+  const where = /^[a-z][a-z0-9+.-]*:\/\//i.test(spec.url) ? dir : resolve(dir, spec.url);
+  const d = appDefaults(where, configs ?? new ConfigLookup());
+  if (!d) return resolved;
+  const defaults = { ...(d.dialect ? { dialect: d.dialect } : {}), ...(d.strictness ? { strictness: d.strictness } : {}) };
+  return { ...resolved, app: { ...defaults, ...resolved.app } };
 }
 
 /** Runs a scenario already read (JSON data), checked first against its schema. */
@@ -78,6 +96,7 @@ export async function runScenario(source: ScenarioSource, options: RunOptions = 
   let resolved: ResolvedApp;
   try {
     resolved = await resolveApp(scenario.app, source.dir);
+    resolved = withConfigDefaults(resolved, scenario, source.dir, options.configs);
   } catch (e) {
     return { ...base, name, steps, status: 'invalid', problems: [(e as Error).message], ms: performance.now() - started };
   }
@@ -159,12 +178,14 @@ export async function runScenarios(paths: readonly string[], options: RunOptions
   const started = performance.now();
   const { files, problems } = findScenarios(paths);
   const clients = options.clients ?? new ClientPool();
+  // One lookup for the run: each config file is read once.
+  const configs = options.configs ?? new ConfigLookup();
   const results: ScenarioResult[] = new Array(files.length);
   let next = 0;
   const worker = async () => {
     while (next < files.length) {
       const i = next++;
-      results[i] = await runScenarioFile(files[i]!, { ...options, clients });
+      results[i] = await runScenarioFile(files[i]!, { ...options, clients, configs });
     }
   };
   try {

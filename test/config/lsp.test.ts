@@ -62,3 +62,20 @@ describe('didml lsp with a config file', () => {
     expect(published.diagnostics.map((d) => [d.code, d.severity])).toEqual([['e164', 2]]);
   });
 });
+
+describe('didml lsp --config and --no-config', () => {
+  it('--no-config lints with the settings alone; --config <file> uses that file for every document', async () => {
+    const here = mkdtempSync(join(tmpdir(), 'didml-lsp-flags-'));
+    writeFileSync(join(here, 'didml.config.json'), JSON.stringify({ rules: { e164: 'off', 'say-empty': 'off' } }));
+    writeFileSync(join(here, 'strict.json'), JSON.stringify({ rules: { 'say-empty': 'error', e164: 'off' } }));
+    const uri = pathToFileURL(join(here, 'voice.xml')).href;
+    const none = startClient(['--no-config']);
+    await initialize(none);
+    expect((await open(none, uri, WARNS)).diagnostics.map((d) => [d.code, d.severity])).toEqual([['e164', 2], ['say-empty', 2]]);
+    expect(await stop(none)).toBe(0);
+    const given = startClient(['--config', join(here, 'strict.json')]);
+    await initialize(given);
+    expect((await open(given, uri, WARNS)).diagnostics.map((d) => [d.code, d.severity])).toEqual([['say-empty', 1]]);
+    expect(await stop(given)).toBe(0);
+  });
+});
