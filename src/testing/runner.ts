@@ -17,7 +17,7 @@ import type { Failure } from './match.js';
 import type { Scenario } from './scenario.js';
 import { compareSnapshot, snapshotLines } from './snapshot.js';
 import { checkScenario } from './validate.js';
-import { appDefaults, ConfigLookup } from '../config/index.js';
+import { appDefaults, ConfigLookup, type AppDefaults } from '../config/index.js';
 
 export { ClientPool, resolveApp, type ResolvedApp } from './apps.js';
 export { findScenarios, SCENARIO_SUFFIX } from './files.js';
@@ -58,6 +58,8 @@ export interface RunOptions {
    * `app.dialect` / `app.strictness` win. False: none.
    */
   configs?: ConfigLookup | false;
+  /** Each app folder's config defaults, kept for one run of many scenarios (a stat walk each otherwise). */
+  configMemo?: Map<string, AppDefaults | undefined>;
 }
 
 export interface ScenarioSource {
@@ -67,12 +69,18 @@ export interface ScenarioSource {
   file?: string;
 }
 
+/** A lookup for callers that give none: it keeps each file read until its size or time changes. */
+const sharedConfigs = new ConfigLookup();
+
 /** The app with the config's dialect and strictness where the scenario says none. Throws ConfigError for a bad config. */
-function withConfigDefaults(resolved: ResolvedApp, scenario: Scenario, dir: string, configs: ConfigLookup | false | undefined): ResolvedApp {
+function withConfigDefaults(resolved: ResolvedApp, scenario: Scenario, dir: string, options: RunOptions): ResolvedApp {
+  const configs = options.configs;
   if (configs === false) return resolved;
   const spec = typeof scenario.app === 'string' ? { url: scenario.app } : scenario.app;
   const where = /^[a-z][a-z0-9+.-]*:\/\//i.test(spec.url) ? dir : resolve(dir, spec.url);
-  const d = appDefaults(where, configs ?? new ConfigLookup());
+  const memo = options.configMemo;
+  const d = memo?.has(where) ? memo.get(where) : appDefaults(where, configs ?? sharedConfigs);
+  memo?.set(where, d);
   if (!d) return resolved;
   const defaults = { ...(d.dialect ? { dialect: d.dialect } : {}), ...(d.strictness ? { strictness: d.strictness } : {}) };
   return { ...resolved, app: { ...defaults, ...resolved.app } };
@@ -96,7 +104,7 @@ export async function runScenario(source: ScenarioSource, options: RunOptions = 
   let resolved: ResolvedApp;
   try {
     resolved = await resolveApp(scenario.app, source.dir);
-    resolved = withConfigDefaults(resolved, scenario, source.dir, options.configs);
+    resolved = withConfigDefaults(resolved, scenario, source.dir, options);
   } catch (e) {
     return { ...base, name, steps, status: 'invalid', problems: [(e as Error).message], ms: performance.now() - started };
   }
@@ -179,13 +187,14 @@ export async function runScenarios(paths: readonly string[], options: RunOptions
   const { files, problems } = findScenarios(paths);
   const clients = options.clients ?? new ClientPool();
   // One lookup for the run: each config file is read once.
-  const configs = options.configs ?? new ConfigLookup();
+  const configs = options.configs ?? sharedConfigs;
+  const configMemo = options.configMemo ?? new Map<string, AppDefaults | undefined>();
   const results: ScenarioResult[] = new Array(files.length);
   let next = 0;
   const worker = async () => {
     while (next < files.length) {
       const i = next++;
-      results[i] = await runScenarioFile(files[i]!, { ...options, clients, configs });
+      results[i] = await runScenarioFile(files[i]!, { ...options, clients, configs, configMemo });
     }
   };
   try {
