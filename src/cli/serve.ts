@@ -23,6 +23,9 @@ const port = (v: string): number => {
 export function serveCommand(io: Io, setExit: (code: number) => void): Command {
   return new Command('serve')
     .description('run the webhook runtime: take calls from a backend and run the app for each')
+    // An added command does not inherit these: a bad option value must reach main() (exit 2).
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .exitOverride()
     .option('--app <url>', 'the app: URL, folder of XML documents or file (overrides the config)')
     .addOption(new Option('--adapter <name>', 'the telephony backend').choices(['mock', 'drachtio']))
     .option('--config <file>', 'a JSON configuration (schema: grammar/config.schema.json)')

@@ -10,6 +10,9 @@ const FORMATS = ['stylish', 'json', 'junit'] as const;
 export function testCommand(io: Io, setExit: (code: number) => void): Command {
   return new Command('test')
     .description('run call-flow scenarios (*.call.json) against their apps on the mock backend, in virtual time')
+    // An added command does not inherit these: a bad option value must reach main() (exit 2).
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .exitOverride()
     .argument('[paths...]', 'scenario files, or folders (every *.call.json below them)', [])
     .addOption(new Option('-f, --format <format>', 'output format').choices(FORMATS).default('stylish'))
     .option('-u, --update', "write each call's transcript into its scenario as \"snapshot\"", false)
