@@ -67,11 +67,9 @@ function frames(mulaw: Buffer): Buffer[] {
 }
 
 /** Opens the agent's websocket in Twilio's Media Streams protocol. */
-async function openMediaLink(ctx: LegContext, o: StreamOptions, agent: AgentScript, timeoutMs: number, inbox: AgentInbox): Promise<AgentLink> {
-  const port = new CollectingPort();
-  const said: Buffer[] = [];
-  let marksReached: (() => void)[] = [];
-  const stream = await TwilioMediaStream.open({
+/** Where a stream goes and what its start message says: the same for a <Connect> link and a <Start> fork. */
+function streamTarget(ctx: LegContext, o: StreamOptions, agent: AgentScript, timeoutMs: number) {
+  return {
     url: agentUrl(o, agent),
     accountSid: o.accountSid ?? '',
     callSid: o.callSid ?? '',
@@ -80,6 +78,15 @@ async function openMediaLink(ctx: LegContext, o: StreamOptions, agent: AgentScri
     tracks: tracksOf(o.track),
     connectTimeoutMs: timeoutMs,
     ...(ctx.hosts ? { hosts: ctx.hosts } : {}),
+  };
+}
+
+async function openMediaLink(ctx: LegContext, o: StreamOptions, agent: AgentScript, timeoutMs: number, inbox: AgentInbox): Promise<AgentLink> {
+  const port = new CollectingPort();
+  const said: Buffer[] = [];
+  let marksReached: (() => void)[] = [];
+  const stream = await TwilioMediaStream.open({
+    ...streamTarget(ctx, o, agent, timeoutMs),
     onAppMessage: (m) => {
       if (m.event === 'mark' && 'mark' in m && typeof m.mark?.name === 'string') port.name(m.mark.name);
       inbox.note();
@@ -183,14 +190,7 @@ export async function startAgentStream(ctx: LegContext, o: StreamOptions, agent:
   try {
     const stream = await ctx.clock.io(
       TwilioMediaStream.open({
-        url: agentUrl(o, agent),
-        accountSid: o.accountSid ?? '',
-        callSid: o.callSid ?? '',
-        streamSid: o.streamSid ?? '',
-        parameters: o.parameters,
-        tracks: tracksOf(o.track),
-        connectTimeoutMs: timeoutMs,
-        ...(ctx.hosts ? { hosts: ctx.hosts } : {}),
+        ...streamTarget(ctx, o, agent, timeoutMs),
       }),
     );
     o.onStatus?.('stream-started');
