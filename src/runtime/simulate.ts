@@ -28,6 +28,7 @@ import type { HttpMethod, WebhookClient } from '../webhook/types.js';
 import type { TimedEvent } from './events.js';
 import { Session, type AppConfig, type CallSummary, type OutboundCall } from './session.js';
 import type { IdGenerator } from '../ids.js';
+import type { HostPolicy } from '../webhook/hosts.js';
 import type { Limits } from './limits.js';
 
 /** A call the runtime places (the Calls API's parameters, camelCase), to the script's callee for `to`. */
@@ -92,6 +93,8 @@ export interface SimulateOptions {
   ask?: MockAdapterOptions['ask'];
   /** Given the live call as soon as it starts. */
   onLive?: (live: LiveCall) => void;
+  /** Which hosts a scripted agent's websocket may be on (serve: the webhooks' rules); the built-in rules by default. */
+  hosts?: HostPolicy;
 }
 
 export interface SimulatedCall {
@@ -211,7 +214,7 @@ export async function simulateCall(options: SimulateOptions): Promise<SimulatedC
   const clock = new VirtualClock();
   const started = clock.now();
   const elapsed = () => clock.now() - started;
-  const adapter = createMockAdapter({ clock, ...(options.ask ? { ask: options.ask } : {}), ...(outbound ? { outbound: script } : {}) });
+  const adapter = createMockAdapter({ clock, ...(options.ask ? { ask: options.ask } : {}), ...(options.hosts ? { hosts: options.hosts } : {}), ...(outbound ? { outbound: script } : {}) });
   const webhooks =
     options.webhooks ?? createWebhookClient({ ...(options.authToken ? { authToken: options.authToken } : {}), ...(where.root ? { appRoot: where.root } : {}) });
   const unsubscribe = options.onEvent ? adapter.onEvent((e) => options.onEvent!(e)) : undefined;

@@ -77,6 +77,8 @@ const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/i;
 
 export async function startRuntime(config: ServeConfig, options: RuntimeOptions = {}): Promise<Runtime> {
   const log = options.log ?? createLogger({ level: config.log.level });
+  // One set of host rules for webhooks and for the websockets a scripted agent is reached on.
+  const hosts = configuredHostPolicy(config);
   const webhooks =
     options.webhooks ??
     createWebhookClient({
@@ -85,7 +87,7 @@ export async function startRuntime(config: ServeConfig, options: RuntimeOptions 
       readTimeoutMs: config.webhook.readTimeoutMs,
       maxBytes: config.webhook.maxBytes,
       ...(config.webhook.maxConnectionsPerOrigin !== undefined ? { maxConnectionsPerOrigin: config.webhook.maxConnectionsPerOrigin } : {}),
-      hosts: configuredHostPolicy(config),
+      hosts,
       ...(options.appRoot ? { appRoot: options.appRoot } : {}),
       ...(options.appRoots ? { appRoots: options.appRoots } : {}),
     });
@@ -94,7 +96,8 @@ export async function startRuntime(config: ServeConfig, options: RuntimeOptions 
   let adapter: TelephonyAdapter;
   if (options.adapter) adapter = options.adapter;
   else {
-    const own = createMockAdapter({ clock: realClock, forgetEnded: true, outbound: { ...(config.mock.callees ? { callees: config.mock.callees } : {}) } });
+    // A scripted agent's websocket follows the webhooks' host rules, as drachtio's streams do.
+    const own = createMockAdapter({ clock: realClock, forgetEnded: true, hosts, outbound: { ...(config.mock.callees ? { callees: config.mock.callees } : {}) } });
     own.onEvent((e, leg) => log.debug(e.type, { ...e, callId: leg.callId }));
     adapter = own;
   }
@@ -173,7 +176,7 @@ export async function startRuntime(config: ServeConfig, options: RuntimeOptions 
         let r;
         const scripted = metrics?.scripted(script.outbound ? 'outbound-api' : 'inbound');
         try {
-          r = await calls.counted(() => simulateCall({ app: routed.app, call: script, webhooks: served, limits: config.limits, ...(scripted ? { onEvent: (e) => scripted.event(e) } : {}) }));
+          r = await calls.counted(() => simulateCall({ app: routed.app, call: script, webhooks: served, hosts, limits: config.limits, ...(scripted ? { onEvent: (e) => scripted.event(e) } : {}) }));
           scripted?.ended(r.summary.status);
         } catch (e) {
           scripted?.ended('failed');
