@@ -1,6 +1,6 @@
 // The app a scenario (or a test) names, and the webhook client that reaches it: a live URL over
 // HTTP, a folder of XML documents, or a JavaScript module answering in-process.
-import { existsSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { AppConfig } from '../runtime/session.js';
@@ -92,8 +92,9 @@ export async function resolveApp(spec: string | AppSpec, dir: string, handler?: 
     return shared((pool, token) => pooled(pool, `http ${token ?? ''}`, () => createWebhookClient(token ? { authToken: token } : {})), { url });
   }
   const path = resolve(dir, s.url);
-  if (!existsSync(path)) throw new Error(`app: ${s.url}: no such file or folder (relative to ${dir})`);
-  if (statSync(path).isDirectory()) {
+  const st = statSync(path, { throwIfNoEntry: false });
+  if (!st) throw new Error(`app: ${s.url}: no such file or folder (relative to ${dir})`);
+  if (st.isDirectory()) {
     return shared(folderClient(path), { url: appSpaceUrl(path, s.path ?? '') });
   }
   const ext = extname(path).toLowerCase();

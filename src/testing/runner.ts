@@ -71,6 +71,22 @@ export interface ScenarioSource {
 
 /** A lookup for callers that give none: it keeps each file read until its size or time changes. */
 const sharedConfigs = new ConfigLookup();
+/**
+ * For callers that give neither lookup nor memo (a Vitest suite calling runScenario once per
+ * test): each folder's defaults for a second, so a suite does not walk the folders per scenario,
+ * and a config written meanwhile is taken by the scenarios after it.
+ */
+const RECENT_MS = 1000;
+const recent = new Map<string, { at: number; defaults: AppDefaults | undefined }>();
+function recentDefaults(where: string): AppDefaults | undefined {
+  const now = performance.now();
+  const kept = recent.get(where);
+  if (kept && now - kept.at < RECENT_MS) return kept.defaults;
+  const defaults = appDefaults(where, sharedConfigs);
+  if (recent.size > 1000) recent.clear();
+  recent.set(where, { at: now, defaults });
+  return defaults;
+}
 
 /** The app with the config's dialect and strictness where the scenario says none. Throws ConfigError for a bad config. */
 function withConfigDefaults(resolved: ResolvedApp, scenario: Scenario, dir: string, options: RunOptions): ResolvedApp {
@@ -79,7 +95,7 @@ function withConfigDefaults(resolved: ResolvedApp, scenario: Scenario, dir: stri
   const spec = typeof scenario.app === 'string' ? { url: scenario.app } : scenario.app;
   const where = /^[a-z][a-z0-9+.-]*:\/\//i.test(spec.url) ? dir : resolve(dir, spec.url);
   const memo = options.configMemo;
-  const d = memo?.has(where) ? memo.get(where) : appDefaults(where, configs ?? sharedConfigs);
+  const d = memo?.has(where) ? memo.get(where) : configs ? appDefaults(where, configs) : memo ? appDefaults(where, sharedConfigs) : recentDefaults(where);
   memo?.set(where, d);
   if (!d) return resolved;
   const defaults = { ...(d.dialect ? { dialect: d.dialect } : {}), ...(d.strictness ? { strictness: d.strictness } : {}) };
