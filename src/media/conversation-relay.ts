@@ -68,6 +68,32 @@ export function readAppMessage(data: unknown): RelayAppMessage | { invalid: stri
   }
 }
 
+/**
+ * How a session ended, for the <Connect action>: `completed` (the app's `end`, the caller hanging
+ * up, the call moving on) or `failed` (Twilio's 64102: the websocket could not be opened; 64105:
+ * the app closed it without `end`; no code for didml's own limits, such as the mock's agent timeout).
+ */
+export type RelayOutcome = { status: 'completed'; handoffData?: string } | { status: 'failed'; errorCode?: number; errorMessage: string };
+
+export const RELAY_CONNECT_FAILED = 64102;
+export const RELAY_WEBSOCKET_ENDED = 64105;
+
+/**
+ * The parameters Twilio's <Connect action> request carries after a ConversationRelay session
+ * (besides the call's own): SessionId, SessionStatus, SessionDuration (whole seconds), HandoffData
+ * when the app's `end` ended it, ErrorCode and ErrorMessage when it failed.
+ * https://www.twilio.com/docs/voice/twiml/connect/conversationrelay
+ */
+export function relayActionParams(sessionId: string, durationMs: number, outcome: RelayOutcome): Record<string, string> {
+  return {
+    SessionId: sessionId,
+    SessionStatus: outcome.status,
+    SessionDuration: String(Math.max(0, Math.round(durationMs / 1000))),
+    ...(outcome.status === 'completed' && outcome.handoffData !== undefined ? { HandoffData: outcome.handoffData } : {}),
+    ...(outcome.status === 'failed' ? { ...(outcome.errorCode !== undefined ? { ErrorCode: String(outcome.errorCode) } : {}), ErrorMessage: outcome.errorMessage } : {}),
+  };
+}
+
 export interface RelayOptions {
   url: string;
   hosts?: HostPolicy;
@@ -127,9 +153,9 @@ export class ConversationRelaySession {
     if (this.#ws.readyState === WebSocket.OPEN) this.#ws.send(JSON.stringify(message));
   }
 
-  /** What the caller said (the speech recogniser's final result). */
-  prompt(text: string, lang: string): void {
-    this.#send({ type: 'prompt', voicePrompt: text, lang, last: true });
+  /** What the caller said: the recogniser's final result (`last`), or a partial one (partialPrompts). */
+  prompt(text: string, lang: string, last = true): void {
+    this.#send({ type: 'prompt', voicePrompt: text, lang, last });
   }
 
   dtmf(digit: string): void {

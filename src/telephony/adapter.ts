@@ -268,6 +268,14 @@ export interface RelaySettings {
   welcomeGreetingInterruptible: 'any' | 'speech' | 'dtmf' | 'none';
   /** The voice for each <Language code>. */
   languages: Record<string, { voice?: string }>;
+  /** A talk cycle may be cut short by the app's next one (a token's own `preemptible` wins); Twilio's default false. */
+  preemptible: boolean;
+  /** The caller's words and keys during agent speech that may not be interrupted still reach the app (Twilio's default false). */
+  reportInputDuringAgentSpeech: boolean;
+  /** The caller's words also reach the app as they are recognised (`prompt` with `last: false`). */
+  partialPrompts: boolean;
+  /** Words and phrases for the recogniser. */
+  hints?: string;
 }
 
 /** How a <Connect> ended: whether the party hung up, and the parameters its action request adds (HandoffData). */

@@ -80,6 +80,7 @@ const SHOW: Record<string, Show> = {
   'agent-audio-saved': (e) => `agent's audio saved: ${String(e['file'])} (${String(e['duration'])} s)`,
   'relay-language': (e) => `  language now ${String(e['ttsLanguage'])} (speech), ${String(e['transcriptionLanguage'])} (recognition)`,
   'agent-interrupted': (e) => `  caller interrupts the agent after "${String(e['utteranceUntilInterrupt'])}" (${String(e['durationUntilInterruptMs'])} ms)`,
+  'agent-preempted': (e) => `  preempted by the agent's next answer, not heard: ${e['said'] !== undefined ? `"${String(e['said'])}"` : String(e['played'])}`,
   'relay-error': (e) => `  agent's message refused (${String(e['code'])}): ${String(e['message'])}`,
 };
 

@@ -164,6 +164,112 @@ describe('<Connect><ConversationRelay> to a real agent', () => {
   });
 });
 
+describe('the <Connect action> after a session, and the attributes of a simulated caller', () => {
+  it('the action hears SessionId, SessionStatus completed, SessionDuration (call time) and HandoffData after the app ends it', async () => {
+    agent = await wsAgent((raw, ws) => {
+      if ((raw as unknown as Msg)['type'] === 'prompt') ws.send(JSON.stringify({ type: 'end', handoffData: '{"to":"sales"}' }));
+    });
+    app = await startApp({ '/voice': relayDoc('welcomeGreeting="Hello, how can I help you today?"'), '/after': xml('<Hangup/>') });
+    // The greeting (32 characters, 1.92 s) and the caller's words (15, 0.9 s): 2.82 s, two whole seconds and more.
+    await runApp({ app: app.url('/voice'), script: { agent: { url: agent.url, quiet: 0.2, first: 'caller', caller: [{ speech: 'talk to a human' }] } } });
+    const setup = agent.messages[0] as unknown as Msg;
+    const p = app.to('/after')[0]!.params;
+    expect(p).toMatchObject({ SessionId: setup['sessionId'], SessionStatus: 'completed', SessionDuration: '3', HandoffData: '{"to":"sales"}', CallSid: setup['callSid'] });
+    expect(p['ErrorCode']).toBeUndefined();
+  });
+
+  it('an app that closes the websocket without end: SessionStatus failed with Twilio\'s 64105', async () => {
+    agent = await wsAgent((raw, ws) => (raw as unknown as Msg)['type'] === 'prompt' && ws.close());
+    app = await startApp({ '/voice': relayDoc(), '/after': xml('<Hangup/>') });
+    await runApp({ app: app.url('/voice'), script: { agent: { url: agent.url, quiet: 0.2, first: 'caller', caller: [{ speech: 'hello' }] } } });
+    const p = app.to('/after')[0]!.params;
+    expect(p).toMatchObject({ SessionStatus: 'failed', ErrorCode: '64105', ErrorMessage: expect.stringMatching(/without an end message/) });
+    expect(p['HandoffData']).toBeUndefined();
+  });
+
+  it('a websocket that cannot be opened: SessionStatus failed with Twilio\'s 64102, and the action runs', async () => {
+    const closed = await wsAgent();
+    const url = closed.url;
+    await closed.close();
+    app = await startApp({ '/voice': relayDoc(), '/after': xml('<Hangup/>') });
+    await runApp({ app: app.url('/voice'), script: { agent: { url, timeout: 1 } } });
+    expect(app.to('/after')[0]!.params).toMatchObject({ SessionStatus: 'failed', ErrorCode: '64102', SessionDuration: '0', SessionId: expect.stringMatching(/^VX/) });
+  });
+
+  it('preemptible: a talk cycle the app follows with its next one in the same turn is cut before it is heard; without it both are said', async () => {
+    const twoAnswers = (raw: unknown, ws: import('ws').WebSocket) => {
+      if ((raw as Msg)['type'] !== 'prompt') return;
+      ws.send(JSON.stringify({ type: 'text', token: 'Let me check that for you.', last: true }));
+      ws.send(JSON.stringify({ type: 'text', token: 'Your order ships today.', last: true }));
+      ws.send(JSON.stringify({ type: 'end' }));
+    };
+    const said = async (attrs: string) => {
+      agent = await wsAgent(twoAnswers);
+      app = await startApp({ '/voice': relayDoc(attrs), '/after': xml('<Hangup/>') });
+      const { events } = await runApp({ app: app.url('/voice'), script: { agent: { url: agent.url, quiet: 0.2, first: 'caller', caller: [{ speech: 'where is my order' }] } } });
+      await app.close();
+      await agent.close();
+      app = agent = undefined;
+      return { said: ofType(events, 'say').map((e) => e['text']), preempted: ofType(events, 'agent-preempted').map((e) => e['said']) };
+    };
+    expect(await said('preemptible="true"')).toEqual({ said: ['Your order ships today.'], preempted: ['Let me check that for you.'] });
+    expect(await said('')).toEqual({ said: ['Let me check that for you.', 'Your order ships today.'], preempted: [] });
+  });
+
+  it('a token\'s own preemptible wins over the attribute', async () => {
+    agent = await wsAgent((raw, ws) => {
+      if ((raw as unknown as Msg)['type'] !== 'prompt') return;
+      ws.send(JSON.stringify({ type: 'text', token: 'One moment.', last: true, preemptible: true }));
+      ws.send(JSON.stringify({ type: 'text', token: 'Done.', last: true }));
+      ws.send(JSON.stringify({ type: 'end' }));
+    });
+    app = await startApp({ '/voice': relayDoc(), '/after': xml('<Hangup/>') });
+    const { events } = await runApp({ app: app.url('/voice'), script: { agent: { url: agent.url, quiet: 0.2, first: 'caller', caller: [{ speech: 'status' }] } } });
+    expect(ofType(events, 'say').map((e) => e['text'])).toEqual(['Done.']);
+  });
+
+  it('partialPrompts: the caller\'s words reach the app as they grow (last: false), then whole', async () => {
+    agent = await wsAgent((raw, ws) => (raw as unknown as Msg)['last'] === true && ws.send(JSON.stringify({ type: 'end' })));
+    app = await startApp({ '/voice': relayDoc('partialPrompts="true" transcriptionLanguage="en-GB"'), '/after': xml('<Hangup/>') });
+    await runApp({ app: app.url('/voice'), script: { agent: { url: agent.url, quiet: 0.2, first: 'caller', caller: [{ speech: 'book a table' }] } } });
+    expect(agent.messages.slice(1)).toEqual([
+      { type: 'prompt', voicePrompt: 'book', lang: 'en-GB', last: false },
+      { type: 'prompt', voicePrompt: 'book a', lang: 'en-GB', last: false },
+      { type: 'prompt', voicePrompt: 'book a table', lang: 'en-GB', last: true },
+    ]);
+  });
+
+  it('reportInputDuringAgentSpeech: words over speech that may not be interrupted reach the app as they are said; the agent is not cut', async () => {
+    const run = async (attrs: string) => {
+      agent = await wsAgent((raw, ws) => {
+        const m = raw as unknown as Msg;
+        if (m['voicePrompt'] === 'hi') ws.send(JSON.stringify({ type: 'text', token: 'Please listen to the whole of this.', last: true }));
+        if (m['voicePrompt'] === 'ok') ws.send(JSON.stringify({ type: 'end' }));
+      });
+      app = await startApp({ '/voice': relayDoc(`interruptible="none" ${attrs}`), '/after': xml('<Hangup/>') });
+      const { events } = await runApp({ app: app.url('/voice'), script: { agent: { url: agent.url, quiet: 0.2, first: 'caller', caller: [{ speech: 'hi' }, { speech: 'ok', interrupt: 0.5 }] } } });
+      const interrupted = agent.messages.some((x) => (x as unknown as Msg)['type'] === 'interrupt');
+      await app.close();
+      await agent.close();
+      app = agent = undefined;
+      const agentSaid = ofType(events, 'say')[0]!.t;
+      return { okAt: ofType(events, 'speech')[1]!.t - agentSaid, interrupted };
+    };
+    // Reported: 0.5 s into the answer. Not reported: the caller waits for its 35 characters (2.1 s).
+    expect(await run('reportInputDuringAgentSpeech="true"')).toEqual({ okAt: 500, interrupted: false });
+    expect(await run('')).toEqual({ okAt: 35 * 60, interrupted: false });
+  });
+
+  it('the attributes a simulated caller has no use for are reported as not run, naming why', async () => {
+    agent = await wsAgent((raw, ws) => (raw as unknown as Msg)['type'] === 'setup' && ws.send(JSON.stringify({ type: 'end' })));
+    app = await startApp({ '/voice': relayDoc('ttsProvider="ElevenLabs" interruptSensitivity="low" profanityFilter="false" preemptible="true" partialPrompts="true"'), '/after': xml('<Hangup/>') });
+    const { events } = await runApp({ app: app.url('/voice'), script: { agent: { url: agent.url, quiet: 0.2 } } });
+    const warnings = ofType(events, 'warning').map((e) => String(e['message']));
+    for (const a of ['ttsProvider', 'interruptSensitivity', 'profanityFilter']) expect(warnings.some((w) => w.includes(`<ConversationRelay ${a}>`))).toBe(true);
+    for (const a of ['preemptible', 'partialPrompts']) expect(warnings.some((w) => w.includes(`<ConversationRelay ${a}>`))).toBe(false);
+  });
+});
+
 describe('checking what the agent sends', () => {
   it.each([
     ['{"type":"text","token":"Hi","last":true,"lang":"fr-FR"}', { type: 'text', token: 'Hi', last: true, lang: 'fr-FR' }],

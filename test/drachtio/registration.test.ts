@@ -124,6 +124,44 @@ describe('SIP registration', () => {
     expect(done.summary.reason).toMatch(/<Refer>: ext:2002: ext: targets go through a PBX registration; add a trunk with "register": true/);
   });
 
+  it('REGISTERs every trunk again at once when the connection to drachtio-server comes back, though still registered', async () => {
+    const carrier: TrunkConfig = { name: 'carrier', domain: 'carrier.example', username: '1001', password: 'pw1001', transport: 'tls', register: true, expires: 3600 };
+    h = await startHarness({ routes: {}, config: { trunks: [pbx, carrier] } });
+    h.stand.onRequest = registrar(3600);
+    for (let i = 0; i < 300 && !h.adapter.registrations().every((r) => r.state === 'registered'); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(h.adapter.registrations().map((r) => r.state)).toEqual(['registered', 'registered']);
+    const before = h.stand.sent('REGISTER');
+    const oldConn = before[0]!.conn;
+    // Granted 3600 s: the next refresh would be 30 minutes away; only the reconnect can send these.
+    h.stand.dropConnections();
+    await h.stand.authenticated(2);
+    const again = (domain: string) => (r: { from: string; method: string; status?: number; conn?: unknown; message: { startLine: string } }) =>
+      r.from === 'app' && r.method === 'REGISTER' && r.status === undefined && r.conn !== oldConn && r.message.startLine === `REGISTER sip:${domain} SIP/2.0`;
+    const [pbxAgain, carrierAgain] = await Promise.all([h.stand.waitFor(again('pbx.example.com'), 5000, 'a new REGISTER to the PBX'), h.stand.waitFor(again('carrier.example'), 5000, 'a new REGISTER to the carrier')]);
+    // The same registration (Call-ID), CSeq going on (RFC 3261 §10.2.4).
+    const callIdOf = (domain: string) => before.find((r) => r.message.startLine === `REGISTER sip:${domain} SIP/2.0`)!.callId;
+    expect(pbxAgain.callId).toBe(callIdOf('pbx.example.com'));
+    expect(carrierAgain.callId).toBe(callIdOf('carrier.example'));
+    expect(cseqOf(pbxAgain.message).seq).toBeGreaterThan(Math.max(...before.filter((r) => r.callId === pbxAgain.callId).map((r) => cseqOf(r.message).seq)));
+    expect(header(carrierAgain.message, 'Contact')).toBe('<sip:1001@127.0.0.1:5060;transport=tls>');
+    expect(h.logs.some((l) => l.msg === 'registering every trunk on the new connection')).toBe(true);
+    await h.stand.waitFor((r) => r.from === 'network' && r.method === 'REGISTER' && r.status === 200 && r.conn !== oldConn && h!.stand.log.filter((x) => x.from === 'network' && x.status === 200 && x.conn !== oldConn).length >= 2, 5000, 'both registered again');
+  });
+
+  it('a REGISTER left unanswered on a lost connection does not hold up the one on the new connection', async () => {
+    // The response timeout is far off: what registers is the REGISTER sent on reconnecting.
+    h = await startHarness({ routes: {}, config: { trunks: [pbx] }, registrationTiming: { responseTimeoutMs: 600_000 } });
+    let silent = true;
+    h.stand.onRequest = (req) => (silent ? undefined : registrar(3600)(req));
+    await h.stand.waitFor((r) => r.from === 'app' && r.method === 'REGISTER', 5000, 'the first REGISTER');
+    expect(h.adapter.registrations()[0]!.state).toBe('registering');
+    silent = false;
+    h.stand.dropConnections();
+    await h.stand.authenticated(2);
+    await registered(h);
+    expect(h.stand.sent('REGISTER').length).toBe(3); // the lost one, then 401 and 200 on the new connection
+  });
+
   it('unregisters (Expires: 0) when the adapter closes', async () => {
     h = await startHarness({ routes: {}, config: { trunks: [pbx] } });
     h.stand.onRequest = registrar(3600);

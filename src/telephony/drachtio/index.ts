@@ -250,10 +250,9 @@ export function createDrachtioAdapter(options: DrachtioAdapterOptions): Drachtio
               cancel();
               resolve();
             }
-            for (const r of registrations) {
-              if (r.status.failures === 0 && r.status.state === 'registering') r.start();
-              else r.kick();
-            }
+            // Again after a reconnect: the registrar's binding may point at a connection that is gone.
+            if (registrations.length > 0) log.info('registering every trunk on the new connection', { trunks: registrations.map((r) => r.status.trunk) });
+            for (const r of registrations) r.renew();
           });
           s.connect({ host, port, secret });
         });

@@ -6,7 +6,12 @@
 // - A 401/407 is answered by drachtio-srf (its `auth` option) with the trunk's credentials.
 // - Refreshed when half of what the registrar granted (Contact expires or Expires) has run out;
 //   a failure (an error response, no response, no connection) is retried with doubling back-off
-//   between `retryMs` and `retryMaxMs`, and at once when the connection to drachtio comes back.
+//   between `retryMs` and `retryMaxMs`.
+// - Renewed at once, whatever its state, each time the connection to drachtio-server is made
+//   (again): a drachtio-server that restarted has lost its TCP/TLS connection to the registrar, so
+//   the binding there points at a connection that no longer exists until a new REGISTER makes one.
+//   drachtio-server tells the app nothing when one of its SIP connections closes, so a connection
+//   lost while drachtio-server keeps running is made again only at the next refresh.
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../clock.js';
 import type { Logger } from '../../log.js';
@@ -62,6 +67,8 @@ export class Registration {
   #timer: (() => void) | undefined;
   #status: RegistrationStatus;
   #inFlight = false;
+  /** Numbers each attempt: one superseded by renew() (its connection gone) is ignored when it ends. */
+  #attempt = 0;
   #stopped = false;
 
   constructor(deps: RegistrationDeps) {
@@ -73,15 +80,16 @@ export class Registration {
     return { ...this.#status };
   }
 
-  start(): void {
-    this.#stopped = false;
-    void this.#register();
-  }
-
-  /** The connection to drachtio came back: a registration that is not up is tried now. */
-  kick(): void {
-    if (this.#stopped || this.#inFlight || this.#status.state === 'registered') return;
+  /**
+   * The connection to drachtio-server was made (the first time or again): REGISTER now, even when
+   * registered, and drop an attempt in flight: it went out on the connection that was lost and
+   * its answer will not come.
+   */
+  renew(): void {
+    if (this.#stopped) return;
     this.#timer?.();
+    this.#timer = undefined;
+    this.#inFlight = false;
     void this.#register();
   }
 
@@ -98,11 +106,13 @@ export class Registration {
   async #register(): Promise<void> {
     if (this.#stopped || this.#inFlight) return;
     this.#inFlight = true;
+    const attempt = ++this.#attempt;
+    const current = () => attempt === this.#attempt && !this.#stopped;
     this.#status = { ...this.#status, state: this.#status.state === 'registered' ? 'registered' : 'registering' };
     const t = this.#d.trunk;
     try {
       const res = await this.#send(t.expires);
-      if (this.#stopped) return;
+      if (!current()) return;
       if (res.status >= 200 && res.status < 300) {
         const granted = grantedExpires(res, t.expires);
         this.#status = { trunk: t.name, state: 'registered', expires: granted, lastSipResponseCode: res.status, failures: 0 };
@@ -112,9 +122,9 @@ export class Registration {
         this.#failed(`the registrar answered ${res.status} ${res.reason ?? ''}`.trim(), res.status);
       }
     } catch (e) {
-      if (!this.#stopped) this.#failed((e as Error).message);
+      if (current()) this.#failed((e as Error).message);
     } finally {
-      this.#inFlight = false;
+      if (attempt === this.#attempt) this.#inFlight = false;
     }
   }
 

@@ -4,7 +4,8 @@
 // hears (in the session's voice and language), `play` a play, `sendDigits` keys sent, `language`
 // a switch of the voice and recogniser's language, `end` the end of the <Connect>, whose action
 // gets HandoffData.
-import { ConversationRelaySession, type RelayAppMessage } from '../../media/conversation-relay.js';
+import { ConversationRelaySession, RELAY_CONNECT_FAILED, RELAY_WEBSOCKET_ENDED, relayActionParams, type RelayAppMessage } from '../../media/conversation-relay.js';
+import { RelayTalk, type RelayOutput } from '../../media/relay-talk.js';
 import type { RelaySettings, StreamOptions } from '../adapter.js';
 import { AgentInbox } from './agent-inbox.js';
 import { agentUrl, converse, type AgentLink } from './agent.js';
@@ -55,24 +56,34 @@ async function openRelayLink(ctx: LegContext, o: StreamOptions, relay: RelaySett
   });
   void session.closed.then(() => inbox.close());
   let flooded = 0;
-  /** What the caller last heard (a turn's words, or the greeting), for an interruption; and whether a token forbade one. */
+  const opened = ctx.clock.now();
+  /** What the caller last heard (a turn's words, or the greeting), for an interruption; and what its tokens said of being interrupted. */
   let heard = '';
-  let uninterruptible = false;
-  /** Text tokens waiting for the one with `last`. */
-  let tokens: string[] = [];
-  let tokenLang: string | undefined;
+  let tokensInterruptible: boolean | undefined;
+  /** Tokens wait for the one with `last`, across turns. */
+  let pending: RelayOutput[] = [];
+  const talk = new RelayTalk((out) => pending.push(out));
+  const mayInterrupt = (opening: boolean, by: 'speech' | 'dtmf') => {
+    const mode = opening ? relay.welcomeGreetingInterruptible : tokensInterruptible === false ? 'none' : tokensInterruptible === true ? 'any' : relay.interruptible;
+    return mode === 'any' || mode === by;
+  };
   return {
     inbox,
     opening() {
       if (relay.welcomeGreeting === undefined || relay.welcomeGreeting === '') return undefined;
       ctx.emit({ type: 'say', text: relay.welcomeGreeting, voice: voiceFor(tts), language: tts, loop: 1, welcomeGreeting: true });
       heard = relay.welcomeGreeting;
-      uninterruptible = false;
+      tokensInterruptible = undefined;
       return relay.welcomeGreeting.length * SAY_MS_PER_CHAR;
     },
     callerTurn(turn) {
       if ('speech' in turn) {
         ctx.emit({ type: 'speech', text: turn.speech, confidence: turn.confidence ?? 0.9 });
+        // partialPrompts: the words as the recogniser would have them so far, then the whole.
+        if (relay.partialPrompts) {
+          const words = turn.speech.trim().split(/\s+/);
+          for (let i = 1; i < words.length; i++) session.prompt(words.slice(0, i).join(' '), stt, false);
+        }
         session.prompt(turn.speech, stt);
         return Promise.resolve({ ms: turn.speech.length * SAY_MS_PER_CHAR, answer: true });
       }
@@ -96,18 +107,8 @@ async function openRelayLink(ctx: LegContext, o: StreamOptions, relay: RelaySett
       // The turn's summary (what a scenario's `agent` step matches) goes first, then each thing the caller hears.
       const details: BackendEvent[] = [];
       let total = 0;
-      uninterruptible = false;
+      tokensInterruptible = undefined;
       const said: string[] = [];
-      const say = (complete: boolean) => {
-        if (!tokens.length) return;
-        const text = tokens.join('');
-        const language = tokenLang ?? tts;
-        tokens = [];
-        tokenLang = undefined;
-        said.push(text);
-        details.push({ type: 'say', text, voice: voiceFor(language), language, loop: 1, agent: true, ...(complete ? {} : { last: false }) });
-        total += text.length * SAY_MS_PER_CHAR;
-      };
       const played: string[] = [];
       let digits = '';
       let end: { handoffData?: string } | undefined;
@@ -115,45 +116,63 @@ async function openRelayLink(ctx: LegContext, o: StreamOptions, relay: RelaySett
         ctx.emit({ type: 'script', warning: `the agent sent more than ${MAX_TURN_MESSAGES} messages in one turn: the ${flooded} past that were dropped` });
         flooded = 0;
       }
+      const outs: (RelayOutput | { kind: 'invalid'; message: string; raw: string })[] = [];
       for (const m of queue.splice(0)) {
-        if ('invalid' in m) {
-          // Twilio answers with an error message (64107) and the session goes on.
-          details.push({ type: 'relay-error', code: 64107, message: m.invalid, received: m.raw });
-          continue;
-        }
-        switch (m.type) {
-          case 'text':
-            if (m.interruptible === false) uninterruptible = true;
-            if (!tokens.length && m.lang) tokenLang = m.lang;
-            tokens.push(m.token);
-            if (m.last) say(true);
+        // Twilio answers a message it refuses with an error message (64107) and the session goes on.
+        if ('invalid' in m) outs.push({ kind: 'invalid', message: m.invalid, raw: m.raw });
+        else talk.take(m);
+        outs.push(...pending.splice(0));
+      }
+      // The agent went quiet in the middle of a sentence (no token with last): what it sent is said.
+      talk.flush(false);
+      outs.push(...pending.splice(0));
+      // The turn's messages reach the call at one instant: a preemptible talk cycle with a later one
+      // after it in the same turn is cut before it is heard (`preemptible`, a token's own first).
+      const lastCycle = Math.max(-1, ...outs.map((x) => (x.kind === 'say' || x.kind === 'play' ? x.cycle : -1)));
+      const preempted = (x: { cycle: number; preemptible?: boolean }) => x.cycle < lastCycle && (x.preemptible ?? relay.preemptible);
+      for (const x of outs) {
+        switch (x.kind) {
+          case 'invalid':
+            details.push({ type: 'relay-error', code: 64107, message: x.message, received: x.raw });
             break;
+          case 'say': {
+            if (preempted(x)) {
+              details.push({ type: 'agent-preempted', said: x.text });
+              break;
+            }
+            const language = x.lang ?? tts;
+            tokensInterruptible = x.interruptible === false || tokensInterruptible === false ? false : (x.interruptible ?? tokensInterruptible);
+            said.push(x.text);
+            details.push({ type: 'say', text: x.text, voice: voiceFor(language), language, loop: 1, agent: true, ...(x.complete ? {} : { last: false }) });
+            total += x.text.length * SAY_MS_PER_CHAR;
+            break;
+          }
           case 'play':
-            say(false);
-            played.push(m.source);
-            details.push({ type: 'play', url: m.source, loop: m.loop, agent: true });
-            total += promptMs({ kind: 'play', url: m.source, loop: m.loop }, ctx.script);
+            if (preempted(x)) {
+              details.push({ type: 'agent-preempted', played: x.source });
+              break;
+            }
+            tokensInterruptible = x.interruptible === false || tokensInterruptible === false ? false : (x.interruptible ?? tokensInterruptible);
+            played.push(x.source);
+            details.push({ type: 'play', url: x.source, loop: x.loop, agent: true });
+            total += promptMs({ kind: 'play', url: x.source, loop: x.loop }, ctx.script);
             break;
-          case 'sendDigits':
-            say(false);
-            digits += m.digits;
-            details.push({ type: 'send-digits', digits: m.digits, agent: true });
-            total += [...m.digits].reduce((n, d) => n + (d === 'w' ? 500 : d === 'W' ? 1000 : DTMF_MS), 0);
+          case 'digits':
+            digits += x.digits;
+            details.push({ type: 'send-digits', digits: x.digits, agent: true });
+            total += [...x.digits].reduce((n, d) => n + (d === 'w' ? 500 : d === 'W' ? 1000 : DTMF_MS), 0);
             break;
           case 'language':
-            if (m.ttsLanguage) tts = m.ttsLanguage;
-            if (m.transcriptionLanguage) stt = m.transcriptionLanguage;
+            if (x.ttsLanguage) tts = x.ttsLanguage;
+            if (x.transcriptionLanguage) stt = x.transcriptionLanguage;
             details.push({ type: 'relay-language', ttsLanguage: tts, transcriptionLanguage: stt });
             break;
           case 'end':
-            say(false);
-            handoff = m.handoffData ?? '';
-            end = m.handoffData !== undefined ? { handoffData: m.handoffData } : {};
+            handoff = x.handoffData ?? '';
+            end = x.handoffData !== undefined ? { handoffData: x.handoffData } : {};
             break;
         }
       }
-      // The agent went quiet in the middle of a sentence (no token with last): what it sent is said.
-      say(false);
       heard = said.join(' ');
       ctx.emit({
         type: 'agent',
@@ -168,19 +187,27 @@ async function openRelayLink(ctx: LegContext, o: StreamOptions, relay: RelaySett
     played() {},
     interrupt(atMs, opening) {
       // Speech barges in where the session lets it (interruptible, welcomeGreetingInterruptible,
-      // a token's own interruptible: false); the agent hears how far its words got.
-      const mode = opening ? relay.welcomeGreetingInterruptible : relay.interruptible;
-      if (mode === 'none' || mode === 'dtmf' || uninterruptible || !heard) return false;
+      // a token's own interruptible); the agent hears how far its words got.
+      if (!heard || !mayInterrupt(opening, 'speech')) return false;
       const utterance = heard.slice(0, Math.floor(atMs / SAY_MS_PER_CHAR));
       session.interrupt(utterance, atMs);
+      talk.clear();
       ctx.emit({ type: 'agent-interrupted', utteranceUntilInterrupt: utterance, durationUntilInterruptMs: atMs });
       return true;
+    },
+    overlap() {
+      // reportInputDuringAgentSpeech: the caller's words reach the agent while it goes on talking.
+      return relay.reportInputDuringAgentSpeech;
     },
     stop() {
       session.stop();
     },
-    result(): Record<string, string> {
-      return handoff !== undefined ? { HandoffData: handoff } : {};
+    result(end) {
+      const ms = ctx.clock.now() - opened;
+      if (handoff !== undefined) return relayActionParams(relay.sessionId, ms, { status: 'completed', handoffData: handoff });
+      if (end.by === 'far-end') return relayActionParams(relay.sessionId, ms, { status: 'failed', errorCode: RELAY_WEBSOCKET_ENDED, errorMessage: 'the app closed the websocket without an end message' });
+      if (end.by === 'error') return relayActionParams(relay.sessionId, ms, { status: 'failed', errorMessage: end.error });
+      return relayActionParams(relay.sessionId, ms, { status: 'completed' });
     },
   };
 }
@@ -188,5 +215,14 @@ async function openRelayLink(ctx: LegContext, o: StreamOptions, relay: RelaySett
 /** <Connect><ConversationRelay> to the script's agent. */
 export function connectAgentRelay(ctx: LegContext, o: StreamOptions & { relay: RelaySettings }, agent: AgentScript, signal?: AbortSignal) {
   const inbox = new AgentInbox();
-  return converse({ ctx, o, agent, inbox, ...(signal ? { signal } : {}), open: (timeoutMs) => openRelayLink(ctx, o, o.relay, agent, timeoutMs, inbox) });
+  return converse({
+    ctx,
+    o,
+    agent,
+    inbox,
+    ...(signal ? { signal } : {}),
+    open: (timeoutMs) => openRelayLink(ctx, o, o.relay, agent, timeoutMs, inbox),
+    // The websocket did not open (Twilio's 64102), or the call ended before it did.
+    unopened: (end) => relayActionParams(o.relay.sessionId, 0, 'error' in end ? { status: 'failed', errorCode: RELAY_CONNECT_FAILED, errorMessage: end.error } : { status: 'completed' }),
+  });
 }

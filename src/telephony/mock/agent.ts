@@ -40,16 +40,23 @@ export interface AgentLink {
    * protocol has no such thing, and the caller waits.
    */
   interrupt?(atMs: number, opening: boolean): boolean;
+  /**
+   * The caller talks `atMs` into speech it may not interrupt: whether their turn reaches the agent
+   * then, while the agent goes on (ConversationRelay's reportInputDuringAgentSpeech), rather than
+   * once the agent is done.
+   */
+  overlap?(atMs: number, opening: boolean): boolean;
   /** Ends the protocol (says stop, closes the websocket). */
   stop(): void;
   /** What the platform says before anyone else (ConversationRelay's welcomeGreeting): its virtual ms; then the caller talks first. */
   opening?(): number | undefined;
-  /** Parameters for the <Connect> action once it is over (HandoffData). */
-  result?(): Record<string, string>;
+  /** Parameters for the <Connect> action once it is over (ConversationRelay's SessionStatus, HandoffData...). */
+  result?(end: ConverseEnd): Record<string, string>;
 }
 
 /** What ended the conversation. */
 type End = { by: 'far-end' } | { by: 'error'; error: string } | { by: 'caller' };
+export type ConverseEnd = End | { by: 'hangup' | 'abort' };
 
 export interface ConverseOptions {
   ctx: LegContext;
@@ -59,6 +66,8 @@ export interface ConverseOptions {
   /** Opens the link (real I/O, bounded by the timeout); rejects when the agent cannot be reached. */
   open(timeoutMs: number, inbox: AgentInbox): Promise<AgentLink>;
   inbox: AgentInbox;
+  /** Parameters for the <Connect> action when the link never opened (`end.error` says why). */
+  unopened?(end: ConverseEnd): Record<string, string>;
 }
 
 /** The URL the call connects to: the script's agent in place of the document's. */
@@ -71,12 +80,12 @@ export function converse(c: ConverseOptions): Promise<ConnectResult> {
   const quietMs = (agent.quiet ?? AGENT_QUIET_S) * 1000;
   const halt = new AbortController();
   let link: AgentLink | undefined;
-  const finish = (end: End | { by: 'hangup' | 'abort' }) => {
+  const finish = (end: ConverseEnd) => {
     halt.abort();
     link?.stop();
     ctx.emit({ type: 'stream-end', endedBy: end.by === 'caller' ? 'hangup' : end.by, ...('error' in end ? { error: end.error } : {}) });
     o.onStatus?.(end.by === 'error' ? 'stream-error' : 'stream-stopped', 'error' in end ? end.error : undefined);
-    const params = link?.result?.();
+    const params = link ? link.result?.(end) : c.unopened?.(end);
     return { callerHungUp: end.by === 'caller' || (end.by === 'hangup' && ctx.endedBy === 'caller'), ...(params ? { params } : {}) };
   };
   const op = new Operation<ConnectResult>(ctx, c.signal, (why) => finish({ by: why }));
@@ -88,10 +97,16 @@ export function converse(c: ConverseOptions): Promise<ConnectResult> {
 
   const elapse = (ms: number) => ctx.clock.elapse(ms, halt.signal);
   /** The agent's turn: wait, let the wait cost the call, play what it said. */
+  /** What the agent's speech still has to play while the caller's turn runs (their words came during it). */
+  let overlapping = 0;
   /** What the agent (or the platform's greeting) says for `ms`: all of it, or until the caller's next turn barges in. */
   const play = async (ms: number, next: AgentTurn | undefined, opening: boolean) => {
     const at = next && 'speech' in next && next.interrupt !== undefined ? Math.round(next.interrupt * 1000) : undefined;
     if (at !== undefined && at < ms && link!.interrupt?.(at, opening)) return elapse(at);
+    if (at !== undefined && at < ms && link!.overlap?.(at, opening)) {
+      overlapping = ms - at;
+      return elapse(at);
+    }
     return elapse(ms);
   };
   /** `last`: the caller has no more turns; `owed`: the agent must answer (a turn of the caller's came before). */
@@ -144,7 +159,8 @@ export function converse(c: ConverseOptions): Promise<ConnectResult> {
       if ('hangup' in turn) return { by: 'caller' };
       const { ms, answer } = await link.callerTurn(turn);
       if (op.done) return undefined;
-      await elapse(ms);
+      await elapse(Math.max(ms, overlapping));
+      overlapping = 0;
       if (op.done) return undefined;
       if (c.inbox.isClosed && !answer) return { by: 'far-end' };
       if (!answer) continue;

@@ -115,6 +115,8 @@ export type BackendEvent =
   /** The caller spoke over the agent (a speech turn's `interrupt`): what had been said by then. */
   | { type: 'agent-interrupted'; utteranceUntilInterrupt: string; durationUntilInterruptMs: number }
   | { type: 'relay-error'; code: 64107; message: string; received: string }
+  /** A preemptible talk cycle cut by the agent's next one before the caller heard it (ConversationRelay `preemptible`). */
+  | { type: 'agent-preempted'; said?: string; played?: string }
   | { type: 'conference'; name: string; muted: boolean; startOnEnter: boolean; endOnExit: boolean; beep: string; hangupOnStar?: true }
   | { type: 'conference-end'; duration: number; endedBy: 'conference' | 'hangup' | 'abort' | 'hangup-on-star' }
   /** This leg bridged to another call of the same backend (a caller taken from a queue). */
