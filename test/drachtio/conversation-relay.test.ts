@@ -7,6 +7,7 @@ import type { WebSocket } from 'ws';
 import { wsAgent, type WsAgent } from './ws-agent.js';
 import { startHarness, type Harness } from './harness.js';
 import { FakeMedia, type FakeEndpoint } from './fake-media.js';
+import { startApp, type TestApp } from '../runtime/support.js';
 
 let h: Harness | undefined;
 let agent: WsAgent | undefined;
@@ -230,6 +231,38 @@ describe('<Connect><ConversationRelay> on the media server', () => {
     await h.finished();
     expect(h.to('/after')[0]!.params).toMatchObject({ SessionStatus: 'failed', ErrorCode: '64102', SessionDuration: '0' });
     expect(h.logs.some((l) => l.level === 'warn' && /websocket could not be opened/.test(String(l.msg)))).toBe(true);
+  });
+
+  it('the <Connect action> on a real HTTP server hears the session\'s parameters with the call\'s own', async () => {
+    agent = await relayAgent((m) => (m['type'] === 'prompt' ? [{ type: 'text', token: 'Transferring you.', last: true }, { type: 'end', handoffData: '{"queue":"billing"}' }] : undefined));
+    const media = new FakeMedia();
+    media.onOp = (ep, op) => op.startsWith('recognize en-US') && media.ops.filter((x) => x.includes('recognize en-US')).length === 1 && says(ep, 'billing', 20);
+    let app: TestApp | undefined;
+    try {
+      app = await startApp({ '/voice': relayDoc(agent.url), '/after': '<Response><Hangup/></Response>' });
+      h = await startHarness({ routes: {}, http: app.url('/voice'), config, media: () => Promise.resolve(media) });
+      for (let i = 0; i < 100 && !h.logs.some((l) => l.msg === 'media server connected'); i++) await new Promise((r) => setTimeout(r, 5));
+      h.stand.call();
+      await h.finished();
+      const setup = agent.messages[0] as unknown as Msg;
+      const after = app.to('/after');
+      expect(after).toHaveLength(1);
+      expect(after[0]!.method).toBe('POST');
+      expect(after[0]!.params).toMatchObject({
+        SessionId: setup['sessionId'],
+        SessionStatus: 'completed',
+        SessionDuration: expect.stringMatching(/^\d+$/),
+        HandoffData: '{"queue":"billing"}',
+        CallSid: setup['callSid'],
+        CallStatus: 'in-progress',
+      });
+      expect(media.ops).toContain('ep0 speak "Transferring you."  en-US');
+    } finally {
+      // The runtime's connections to the app go first: the app checks none is left open.
+      await h?.close();
+      h = undefined;
+      await app?.close();
+    }
   });
 
   it('refuses without a recogniser, saying what to configure', async () => {

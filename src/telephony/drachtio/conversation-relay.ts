@@ -24,6 +24,8 @@ import { playPrompts, sleep } from './media-ops.js';
 
 /** How long tokens that end no sentence wait for the next before they are said anyway. */
 export const TOKEN_IDLE_MS = 1000;
+/** The longest the end of a session waits for the media server to stop listening and speaking. */
+export const CLEANUP_MS = 2000;
 /** What a character of TTS is taken to last, to say how far interrupted speech got. */
 export const TTS_MS_PER_CHAR = 60;
 
@@ -224,8 +226,10 @@ export async function connectRelay(core: LegCore, ep: MediaEndpoint, o: StreamOp
     offDtmf();
     for (const i of [...items]) drop(i);
     session?.stop();
-    await listening;
-    await stopListening?.().catch(() => undefined);
-    await chain;
+    // A media server that never completes an application must not hold the call: bounded.
+    let cancel: () => void = () => undefined;
+    const late = new Promise<void>((resolve) => (cancel = core.clock.timer(CLEANUP_MS, resolve)));
+    await Promise.race([Promise.all([listening.then(() => stopListening?.().catch(() => undefined)), chain]), late]);
+    cancel();
   }
 }
