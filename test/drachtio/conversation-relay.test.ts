@@ -149,14 +149,15 @@ describe('<Connect><ConversationRelay> on the media server', () => {
         await caller.bye();
       }
       await h.finished();
-      const seen = { types: types(agent), stopped: stopped || (!!attrs && media.ops.includes('ep0 stop')) };
+      const seen = { types: types(agent), stopped: stopped || (!!attrs && media.ops.includes('ep0 stop')), status: h.to('/after')[0]?.params['SessionStatus'] };
       await h.close();
       await agent.close();
       h = agent = undefined;
       return seen;
     };
-    expect(await run('')).toEqual({ types: ['setup'], stopped: false });
-    expect(await run('reportInputDuringAgentSpeech="true"')).toEqual({ types: ['setup', 'prompt'], stopped: false });
+    // The caller hanging up ends the session as completed; the action is still told (as Twilio's is).
+    expect(await run('')).toEqual({ types: ['setup'], stopped: false, status: 'completed' });
+    expect(await run('reportInputDuringAgentSpeech="true"')).toEqual({ types: ['setup', 'prompt'], stopped: false, status: 'completed' });
   });
 
   it('interruptible="dtmf": a key over the agent\'s speech stops it; without dtmfDetection the key itself is not sent', async () => {
