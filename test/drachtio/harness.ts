@@ -58,6 +58,8 @@ export interface HarnessOptions {
   secret?: string;
   /** Outbound mode: the app listens and the stand-in connects to it. */
   outbound?: boolean;
+  /** The app's document on a real HTTP server (webhooks over HTTP, not in-process): its URL. */
+  http?: string;
   /** The host rules for stream websockets (DrachtioAdapterOptions.hosts). */
   hosts?: HostPolicy;
 }
@@ -67,7 +69,8 @@ export async function startHarness(o: HarnessOptions): Promise<Harness> {
   const logs: LogLine[] = [];
   const log: Logger = createLogger({ level: 'debug', write: (line) => logs.push(JSON.parse(line) as LogLine) });
   const requests: HandlerRequest[] = [];
-  const webhooks = createWebhookClient({
+  // `http`: the app is a real HTTP server (its document at that URL); `routes` are not used.
+  const webhooks = o.http ? createWebhookClient() : createWebhookClient({
     transport: handlerTransport(async (req) => {
       requests.push(req);
       const path = new URL(req.url).pathname;
@@ -93,7 +96,7 @@ export async function startHarness(o: HarnessOptions): Promise<Harness> {
     const events: TimedEvent[] = [];
     calls.push(
       runCall(call, {
-        app: { url: `${APP}/voice`, ...o.app },
+        app: { url: o.http ?? `${APP}/voice`, ...o.app },
         webhooks,
         clock: realClock,
         onEvent: (e) => events.push(e),

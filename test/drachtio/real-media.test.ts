@@ -121,6 +121,66 @@ describe.skipIf(Boolean(why))('media through a real FreeSWITCH', () => {
     expect(s.requests.find((r) => r.url.endsWith('/heard'))?.params).toMatchObject({ SpeechResult: 'billing', Confidence: '0.82' });
   });
 
+  it.skipIf(!TEST_ASR)('<Connect><ConversationRelay> through FreeSWITCH: flite speaks, mod_test hears the caller (a prompt), a key reaches the app (dtmf), and its end runs the action with the session\'s parameters', async () => {
+    const agent = await wsAgent((raw, ws) => {
+      const m = raw as unknown as Record<string, unknown>;
+      if (m['type'] === 'prompt' && agent.messages.filter((x) => (x as unknown as Record<string, unknown>)['type'] === 'prompt').length === 1) ws.send(JSON.stringify({ type: 'text', token: 'You said billing.', last: true }));
+      if (m['type'] === 'dtmf') ws.send(JSON.stringify({ type: 'end', handoffData: '{"department":"billing"}' }));
+    });
+    try {
+      const s = await setup(
+        {
+          '/voice': `<Response><Connect action="/after"><ConversationRelay url="${agent.url}" welcomeGreeting="Hello." dtmfDetection="true" transcriptionLanguage="en-GB"><Parameter name="customer" value="7"/></ConversationRelay></Connect></Response>`,
+          '/after': '<Response><Hangup/></Response>',
+        },
+        { asr: { engine: 'test', grammar: '{result=billing,confidence=82,speech-language=${language}}didml' } },
+      );
+      // sipp talks (its PCMA capture) from the answer on; mod_test's VAD has its result some 7 s
+      // later (the end of the capture, then its silence); then the caller presses 5 by SIP INFO.
+      const run = runSipp(sipp.callerPresses({ keys: '5', afterMs: 11000, audio: PCAP }), [s.sip, '-s', '+14155550199', '-p', String(await freePort()), '-mp', String(await freeMediaPort())]);
+      expect(await run.done).toMatchObject({ code: 0 });
+      expect(await s.summaries[0]).toMatchObject({ reason: '<Hangup>', errors: [] });
+      const msgs = agent.messages as unknown as Record<string, unknown>[];
+      expect(msgs[0]).toMatchObject({ type: 'setup', customParameters: { customer: '7' }, sessionId: expect.stringMatching(/^VX/) });
+      expect(msgs.find((m) => m['type'] === 'prompt')).toEqual({ type: 'prompt', voicePrompt: 'billing', lang: 'en-GB', last: true });
+      expect(msgs.filter((m) => m['type'] === 'dtmf')).toEqual([{ type: 'dtmf', digit: '5' }]);
+      const p = s.requests.find((r) => r.url.endsWith('/after'))!.params;
+      expect(p).toMatchObject({ SessionId: msgs[0]!['sessionId'], SessionStatus: 'completed', HandoffData: '{"department":"billing"}' });
+      expect(Number(p['SessionDuration'])).toBeGreaterThanOrEqual(5);
+    } finally {
+      await agent.close();
+    }
+  });
+
+  it.skipIf(!TEST_ASR)('<Connect><ConversationRelay> through FreeSWITCH: the caller talking over the greeting stops flite, and the app gets interrupt, then the prompt', async () => {
+    const greeting = 'Welcome to the didml test line. This greeting goes on for quite a while, so that the caller has every chance to talk over it before it is done.';
+    const agent = await wsAgent((raw, ws) => {
+      if ((raw as unknown as Record<string, unknown>)['type'] === 'prompt') ws.send(JSON.stringify({ type: 'end' }));
+    });
+    try {
+      const s = await setup(
+        {
+          '/voice': `<Response><Connect action="/after"><ConversationRelay url="${agent.url}" welcomeGreeting="${greeting}"/></Connect></Response>`,
+          '/after': '<Response><Hangup/></Response>',
+        },
+        { asr: { engine: 'test', grammar: '{result=sales,confidence=90}didml' } },
+      );
+      // The caller starts talking 2 s into the call: the greeting is playing by then.
+      const run = runSipp(sipp.callerPresses({ keys: '', afterMs: 0, audio: PCAP, talkAfterMs: 2000 }), [s.sip, '-s', '+14155550199', '-p', String(await freePort()), '-mp', String(await freeMediaPort())]);
+      expect(await run.done).toMatchObject({ code: 0 });
+      const summary = await s.summaries[0]!;
+      expect(summary).toMatchObject({ reason: '<Hangup>', errors: [] });
+      const msgs = agent.messages as unknown as Record<string, unknown>[];
+      expect(msgs.map((m) => m['type'])).toEqual(['setup', 'interrupt', 'prompt']);
+      expect(greeting.startsWith(String(msgs[1]!['utteranceUntilInterrupt']))).toBe(true);
+      expect(Number(msgs[1]!['durationUntilInterruptMs'])).toBeGreaterThan(0);
+      expect(msgs[2]).toMatchObject({ voicePrompt: 'sales', last: true });
+      expect(s.requests.find((r) => r.url.endsWith('/after'))?.params).toMatchObject({ SessionStatus: 'completed', HandoffData: '' });
+    } finally {
+      await agent.close();
+    }
+  });
+
   it.skipIf(!RECORDINGS)('<Record> writes the file that RecordingUrl names, ended by the finishing key', async () => {
     const s = await setup({ '/voice': '<Response><Record maxLength="10" playBeep="true" action="/recorded"/></Response>', '/recorded': '<Response><Hangup/></Response>' });
     // The caller talks (sipp's own PCMA capture): a recording without audio is empty, and an empty

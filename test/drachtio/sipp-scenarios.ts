@@ -137,7 +137,7 @@ export function callerAnswered(o: { from?: string; headers?: Record<string, stri
  * INFO (application/dtmf-relay), `betweenMs` apart, and waits for didml to hang up. With `audio`
  * it talks too; `keys` may then be empty.
  */
-export function callerPresses(o: { keys: string; afterMs: number; betweenMs?: number; answer?: string; audio?: string }): string {
+export function callerPresses(o: { keys: string; afterMs: number; betweenMs?: number; answer?: string; audio?: string; talkAfterMs?: number }): string {
   const from = '+14155550100';
   const presses = [...o.keys]
     .map(
@@ -146,8 +146,10 @@ ${inDialog(from, 'INFO', i + 2, { type: 'application/dtmf-relay', text: `Signal=
   <recv response="200"/>`,
     )
     .join('\n');
-  // With `audio` (a pcap of PCMA RTP), sipp talks from the answer on: run it with -mp <port>.
-  const talk = o.audio ? `  <nop><action><exec play_pcap_audio="${attr(o.audio)}"/></action></nop>\n` : '';
+  // With `audio` (a pcap of PCMA RTP), sipp talks from the answer on (or `talkAfterMs` later; the
+  // keys' `afterMs` then counts from there): run it with -mp <port>.
+  const wait = o.talkAfterMs ? `  <pause milliseconds="${o.talkAfterMs}"/>\n` : '';
+  const talk = o.audio ? `${wait}  <nop><action><exec play_pcap_audio="${attr(o.audio)}"/></action></nop>\n` : '';
   return scenario('caller presses keys by SIP INFO', `${invite(from, {}, o.audio ? sdpPcma : sdp)}\n${ackAnswered(from, o.answer)}\n${talk}${presses}\n${byeFromDidml}`);
 }
 

@@ -113,6 +113,10 @@ export class FsmrfEndpoint implements MediaEndpoint {
     };
     if (!this.#speechSubscribed) {
       this.ep.conn?.subscribe('DETECTED_SPEECH');
+      // Without fire_asr_events FreeSWITCH only queues these events on the channel, and they reach
+      // the event socket once the application running (a speak, a playback) is over: too late for
+      // barge-in over ConversationRelay's TTS. With it they are fired as they happen.
+      await this.#api('uuid_setvar', `${this.ep.uuid} fire_asr_events true`);
       this.#speechSubscribed = true;
     }
     this.ep.conn?.on(event, onEvent);

@@ -12,6 +12,7 @@ import type {
   CallLeg,
   CollectOptions,
   CollectResult,
+  ConnectResult,
   DialOptions,
   DialResult,
   PlayPrompt,
@@ -34,6 +35,7 @@ import { dial } from './dial.js';
 import { infoDigit } from './info-dtmf.js';
 import { EndpointRecording } from './endpoint-recording.js';
 import { connectRtpStream } from './rtp-stream.js';
+import { connectRelay } from './conversation-relay.js';
 import { refer } from './refer.js';
 import { bridgeLegs, collect, conference, playPrompts, record, sleep } from './media-ops.js';
 import type { Srf, SrfDialog, SrfRequest, SrfResponse } from './srf.js';
@@ -304,9 +306,11 @@ export abstract class DrachtioCallLeg implements CallLeg {
     }
   }
 
-  async connectStream(o: StreamOptions, signal?: AbortSignal): Promise<{ callerHungUp: boolean }> {
-    // didml is the RTP peer itself and speaks Twilio's Media Streams (rtp-stream.ts), with or
-    // without a media server.
+  async connectStream(o: StreamOptions, signal?: AbortSignal): Promise<ConnectResult> {
+    // ConversationRelay: the caller's endpoint with the media server's recogniser and TTS.
+    const relay = o.relay;
+    if (relay) return this.#withEndpoint('<Connect><ConversationRelay>', (ep) => connectRelay(this.core, ep, { ...o, relay }, signal));
+    // Media Streams: didml is the RTP peer itself (rtp-stream.ts), with or without a media server.
     if (this.deps.config.mediaServer !== undefined) this.mediaLink('<Connect><Stream>');
     return connectRtpStream(this.core, o, signal);
   }

@@ -3,7 +3,10 @@
 // (with dtmfDetection); the agent's text tokens, up to one with `last`, become a say the caller
 // hears (in the session's voice and language), `play` a play, `sendDigits` keys sent, `language`
 // a switch of the voice and recogniser's language, `end` the end of the <Connect>, whose action
-// gets HandoffData.
+// gets the session's parameters (relayActionParams). Tokens gather into utterances by the rules
+// the drachtio backend shares (src/media/relay-talk.ts); a preemptible talk cycle followed by
+// another in the same turn is not heard; partialPrompts and reportInputDuringAgentSpeech are the
+// scripted caller's.
 import { ConversationRelaySession, RELAY_CONNECT_FAILED, RELAY_WEBSOCKET_ENDED, relayActionParams, type RelayAppMessage } from '../../media/conversation-relay.js';
 import { RelayTalk, type RelayOutput } from '../../media/relay-talk.js';
 import type { RelaySettings, StreamOptions } from '../adapter.js';
