@@ -12,7 +12,7 @@ import type { DrachtioConfig } from './config.js';
 export const OWN_OFFER: Negotiated = { codec: 'PCMU', dtmf: 101, remote: { address: '127.0.0.1', port: 0 } };
 
 /** The first IPv4 address of this host that is not loopback: what a party elsewhere can send to. */
-function hostAddress(): string {
+export function hostAddress(): string {
   for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
   return '127.0.0.1';
 }
