@@ -238,7 +238,8 @@ export class FsmrfEndpoint implements MediaEndpoint {
 
   // uuid_audio_fork as drachtio-freeswitch-modules' mod_audio_fork takes it: `<uuid> start <url>
   // <mix> <rate> <bug>` and `<uuid> stop <bug>`. Not drachtio-fsmrf's forkAudioStart: it adds
-  // arguments of a later module (bidirectional audio) that this one would read as metadata.
+  // arguments of a later module (jambonz's, with bidirectional audio) that this one would read as
+  // metadata; that later module reads these six arguments as this one does.
   async forkStart(url: string, bug: string, mix: 'mono' | 'stereo'): Promise<void> {
     await this.#fork(`${this.ep.uuid} start ${url} ${mix} 8k ${bug}`);
   }
