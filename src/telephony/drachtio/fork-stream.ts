@@ -6,7 +6,9 @@
 // (fork-listener.ts) rather than at the app, since what the module sends is its own framing (raw
 // L16, mono for the caller alone, stereo with the caller left and what FreeSWITCH plays to the
 // caller right: FreeSWITCH's media bug puts its read stream left); didml cuts that into μ-law
-// frames (src/media/l16.ts) and names the tracks.
+// frames (src/media/l16.ts) and names the tracks. Without a media server, a call didml placed
+// has didml's own RTP peer (call-rtp.ts), which is tapped instead: the far end's frames inbound,
+// the frames sent to it outbound.
 // The fork lasts until <Stop><Stream>, the app closing its websocket, the tap ending (FreeSWITCH
 // closed its connection) or the call ending; its statusCallback hears stream-started once audio can
 // flow, stream-stopped at its end, stream-error (and the call goes on, as on Twilio) when it could
@@ -15,6 +17,7 @@ import type { WebSocket } from 'ws';
 import type { StreamOptions } from '../adapter.js';
 import { L16Framer } from '../../media/l16.js';
 import { tracksOf, TwilioMediaStream } from '../../media/twilio-stream.js';
+import type { CallRtp } from './call-rtp.js';
 import type { LegCore } from './core.js';
 import type { ForkListener } from './fork-listener.js';
 import type { MediaEndpoint } from './media.js';
@@ -32,6 +35,8 @@ export interface ForkTap {
   readonly ended: Promise<void>;
   /** Stops the tap at its source. */
   stop(): Promise<void>;
+  /** Lets go of the tap without asking its source (the call ended, or the source closed). */
+  drop(): void;
 }
 
 /** Opens the tap; `audio` is told each 20 ms μ-law frame of a track the fork asked for. Rejects, saying why, when it cannot. */
@@ -83,6 +88,7 @@ export async function startFork(core: LegCore, o: StreamOptions, openTap: OpenTa
     over = true;
     core.gone.removeEventListener('abort', onGone);
     if (atSource && !core.gone.aborted) await tap.stop().catch((e: unknown) => core.log.warn('<Stop><Stream>: the media server did not stop the fork', { callId: core.callId, error: String(e) }));
+    tap.drop();
     stream.stop();
     o.onStatus?.('stream-stopped');
     finish();
@@ -148,6 +154,36 @@ export function freeswitchTap(core: LegCore, ep: MediaEndpoint, listener: ForkLi
           ws.close();
         }
       },
+      drop: () => ws.close(),
     };
+  };
+}
+
+/** A μ-law frame of silence (the code for 0). */
+const SILENCE = Buffer.alloc(160, 0xff);
+/** Sent frames waiting for the outbound pacer, at most (a second): it takes one a tick, as they are sent. */
+const MAX_OUTBOUND_WAITING = 50;
+
+/**
+ * The tap on didml's own RTP peer. The far end's audio is relayed as it comes. What is sent to
+ * it only exists while something plays (a <Connect><Stream> agent's audio), so the outbound
+ * track is paced here, 20 ms a frame, silence between: its chunks and timestamps keep time with
+ * the call, as a media server's stereo fork does.
+ */
+export function rtpTap(rtp: CallRtp): OpenTap {
+  return (tracks, audio) => {
+    const outbound = tracks.includes('outbound');
+    const waiting: Buffer[] = [];
+    const untap = rtp.tap((track, frame) => {
+      if (track === 'inbound' && tracks.includes('inbound')) audio('inbound', frame);
+      else if (track === 'outbound' && outbound && waiting.length < MAX_OUTBOUND_WAITING) waiting.push(frame);
+    });
+    const pacer = outbound ? setInterval(() => audio('outbound', waiting.shift() ?? SILENCE), 20) : undefined;
+    const drop = () => {
+      untap();
+      clearInterval(pacer);
+    };
+    // It ends with the call (the socket closes then), which the fork hears by itself.
+    return Promise.resolve({ ended: new Promise<void>(() => undefined), stop: () => Promise.resolve(drop()), drop });
   };
 }

@@ -34,7 +34,7 @@ import { dial } from './dial.js';
 import { infoDigit } from './info-dtmf.js';
 import { EndpointRecording } from './endpoint-recording.js';
 import type { ForkListener } from './fork-listener.js';
-import { freeswitchTap, startFork, type RunningFork } from './fork-stream.js';
+import { freeswitchTap, rtpTap, startFork, type OpenTap, type RunningFork } from './fork-stream.js';
 import { connectRtpStream } from './rtp-stream.js';
 import { refer } from './refer.js';
 import { bridgeLegs, collect, conference, playPrompts, record, sleep } from './media-ops.js';
@@ -286,12 +286,10 @@ export abstract class DrachtioCallLeg implements CallLeg {
   }
 
   async startStream(o: StreamOptions): Promise<void> {
+    // A call didml placed without a media server: its own RTP peer is tapped.
+    const own = this.deps.config.mediaServer === undefined ? this.ownRtp() : undefined;
+    if (own) return this.#fork(o, () => rtpTap(own));
     await this.#withEndpoint('<Start><Stream>', async (ep) => {
-      if (this.isEnded) return;
-      const n = this.#forkCount++;
-      const key = o.name ?? `\0${n}`;
-      // A second stream of a name replaces the first, as on the mock.
-      await this.#streams.get(key)?.stop();
       let listener: ForkListener;
       try {
         listener = await this.deps.forks();
@@ -301,12 +299,21 @@ export abstract class DrachtioCallLeg implements CallLeg {
         return;
       }
       // The bug's name is didml's own: a stream's name may hold spaces, which uuid_audio_fork's arguments cannot.
-      const fork = await startFork(this.core, o, freeswitchTap(this.core, ep, listener, `didml_fork_${n}`));
-      if (!fork) return;
-      this.#streams.set(key, fork);
-      void fork.finished.then(() => {
-        if (this.#streams.get(key) === fork) this.#streams.delete(key);
-      });
+      await this.#fork(o, (n) => freeswitchTap(this.core, ep, listener, `didml_fork_${n}`));
+    });
+  }
+
+  async #fork(o: StreamOptions, tap: (n: number) => OpenTap): Promise<void> {
+    if (this.isEnded) return;
+    const n = this.#forkCount++;
+    const key = o.name ?? `\0${n}`;
+    // A second stream of a name replaces the first, as on the mock.
+    await this.#streams.get(key)?.stop();
+    const fork = await startFork(this.core, o, tap(n));
+    if (!fork) return;
+    this.#streams.set(key, fork);
+    void fork.finished.then(() => {
+      if (this.#streams.get(key) === fork) this.#streams.delete(key);
     });
   }
 
