@@ -2,7 +2,7 @@
 // with the endpoint's SDP, prompts, barge-in, keys, recordings, bridging a callee) against a
 // scripted MediaServerLink, with real SIP through the stand-in drachtio-server.
 import { afterEach, describe, expect, it } from 'vitest';
-import { wsAgent, type StreamMessage, type WsAgent } from './ws-agent.js';
+import { twilioStreamProblems, wsAgent, type StreamMessage, type WsAgent } from './ws-agent.js';
 import { g711 } from '../../src/media/g711.js';
 import { answersThenHangsUp, startHarness, type Harness } from './harness.js';
 import { FakeMedia, forkSample } from './fake-media.js';
@@ -431,6 +431,7 @@ describe('with a media server', () => {
       await h!.finished();
       await until(() => agent.messages.some((m) => m.event === 'stop'));
       expect(fake.ops).toContain('ep0 fork-start didml_fork_0 mono');
+      expect(twilioStreamProblems(agent.messages)).toEqual([]);
       const [connected, start, ...rest] = agent.messages;
       expect(connected).toEqual({ event: 'connected', protocol: 'Call', version: '1.0.0' });
       const sid = start!.streamSid!;
@@ -460,11 +461,31 @@ describe('with a media server', () => {
       ]);
     });
 
+    it('the Media Streams check itself names what is off (a track not asked for, a chunk out of turn, a short payload, no stop)', async () => {
+      const { agent, caller } = await forkCall('inbound_track');
+      await until(() => media(agent.messages, 'inbound').length >= 5);
+      await caller.bye();
+      await h!.finished();
+      await until(() => agent.messages.some((m) => m.event === 'stop'));
+      const good = agent.messages.map((m) => structuredClone(m));
+      expect(twilioStreamProblems(good)).toEqual([]);
+      const bad = good.map((m) => structuredClone(m));
+      (bad[2]!['media'] as { track: string }).track = 'outbound';
+      (bad[3]!['media'] as { chunk: string }).chunk = '7';
+      (bad[4]!['media'] as { payload: string }).payload = Buffer.alloc(80).toString('base64');
+      const problems = twilioStreamProblems(bad.slice(0, -1));
+      expect(problems).toEqual(expect.arrayContaining(['media on track outbound', 'last message: media']));
+      expect(problems.some((p) => p.startsWith('inbound chunk 7'))).toBe(true);
+      expect(problems.some((p) => p.endsWith(': 80 bytes'))).toBe(true);
+    });
+
     it('both_tracks: a stereo fork; the caller (left) on track inbound and what is played (right) on track outbound', async () => {
       const { agent, caller, fake } = await forkCall('both_tracks');
       await until(() => media(agent.messages, 'outbound').length >= 5);
       await caller.bye();
       await h!.finished();
+      await until(() => agent.messages.some((m) => m.event === 'stop'));
+      expect(twilioStreamProblems(agent.messages)).toEqual([]);
       expect(fake.ops).toContain('ep0 fork-start didml_fork_0 stereo');
       expect((agent.messages[1]!['start'] as { tracks: string[] }).tracks).toEqual(['inbound', 'outbound']);
       expect(media(agent.messages, 'inbound').map(level)).toEqual([0, 1, 2, 3, 4].map((k) => frame(forkSample.inbound(k))));
@@ -478,6 +499,8 @@ describe('with a media server', () => {
       await until(() => media(agent.messages, 'outbound').length >= 5);
       await caller.bye();
       await h!.finished();
+      await until(() => agent.messages.some((m) => m.event === 'stop'));
+      expect(twilioStreamProblems(agent.messages)).toEqual([]);
       expect(fake.ops).toContain('ep0 fork-start didml_fork_0 stereo');
       expect((agent.messages[1]!['start'] as { tracks: string[] }).tracks).toEqual(['outbound']);
       expect(media(agent.messages, 'inbound')).toEqual([]);
@@ -507,6 +530,7 @@ describe('with a media server', () => {
       ]);
       await until(() => a.messages.some((m) => m.event === 'stop') && b.messages.some((m) => m.event === 'stop'));
       for (const agent of [a, b]) expect(agent.messages.map((m) => m.event).filter((e) => e !== 'media')).toEqual(['connected', 'start', 'stop']);
+      for (const agent of [a, b]) expect(twilioStreamProblems(agent.messages)).toEqual([]);
       await until(() => h!.to('/stream').length >= 4);
       const events = h.to('/stream').map((r) => `${r.params['StreamName']} ${r.params['StreamEvent']}`);
       expect(events.sort()).toEqual(['a stream-started', 'a stream-stopped', 'b stream-started', 'b stream-stopped']);

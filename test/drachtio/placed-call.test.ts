@@ -8,7 +8,7 @@ import { FakeMedia } from './fake-media.js';
 import { startHarness, type Harness, type Route } from './harness.js';
 import { rtpSocket, until } from './rtp-peer.js';
 import { sdp } from './stand-in/sip.js';
-import { mediaFrames, wsAgent, type WsAgent } from './ws-agent.js';
+import { mediaFrames, twilioStreamProblems, wsAgent, type WsAgent } from './ws-agent.js';
 
 let h: Harness | undefined;
 const cleanups: (() => void | Promise<void>)[] = [];
@@ -146,6 +146,7 @@ describe('a placed call on drachtio, answered', () => {
     (await bot.connected).close();
     await x.finished();
     await until(() => observer.messages.some((m) => m.event === 'stop'), 'the fork stopped with the call');
+    expect(twilioStreamProblems(observer.messages)).toEqual([]);
     await until(() => x.to('/stream').length >= 2, 'both status callbacks came');
     expect(x.to('/stream').map((r) => [r.params['StreamEvent'], r.params['StreamName']])).toEqual([
       ['stream-started', 'watch'],

@@ -7,7 +7,7 @@
 // SDP, prompts that end, keys (SIP INFO) that reach a <Gather>, recording files that exist.
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { mediaFrames, wsAgent } from './ws-agent.js';
+import { mediaFrames, twilioStreamProblems, wsAgent } from './ws-agent.js';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DrachtioConfig } from '../../src/telephony/drachtio/index.js';
@@ -353,6 +353,7 @@ describe.skipIf(Boolean(why))('media through a real FreeSWITCH', () => {
       expect(await talking.done).toMatchObject({ code: 0 });
       expect(await s.summaries[0]).toMatchObject({ reason: '<Hangup>' });
       for (let i = 0; i < 200 && !agent.messages.some((m) => m.event === 'stop'); i++) await new Promise((r) => setTimeout(r, 10));
+      expect(twilioStreamProblems(agent.messages)).toEqual([]);
       const events = agent.messages.map((m) => m.event);
       expect(events[0]).toBe('connected');
       expect(events[1]).toBe('start');
