@@ -383,6 +383,28 @@ describe.skipIf(Boolean(why))('media through a real FreeSWITCH', () => {
     }
   });
 
+  it.skipIf(AUDIO_FORK)('<Start><Stream> on a FreeSWITCH without mod_audio_fork: stream-error naming the module, the agent hears stop, and the call goes on', async () => {
+    const agent = await wsAgent();
+    try {
+      const s = await setup({
+        '/voice': '<Response><Start><Stream url="AGENT" statusCallback="/stream"/></Start><Say>Still here.</Say><Hangup/></Response>'.replace('AGENT', agent.url),
+        '/stream': '',
+      });
+      expect(await caller(s, sipp.callerAnswered({ answer: 'o=FreeSWITCH' }), '+14155550199')).toMatchObject({ code: 0 });
+      expect(await s.summaries[0]).toMatchObject({ reason: '<Hangup>', errors: [] });
+      for (let i = 0; i < 200 && !s.requests.some((r) => r.url.endsWith('/stream')); i++) await new Promise((r) => setTimeout(r, 10));
+      expect(s.requests.filter((r) => r.url.endsWith('/stream')).map((r) => r.params['StreamEvent'])).toEqual(['stream-error']);
+      expect(s.requests.find((r) => r.url.endsWith('/stream'))!.params['StreamError']).toMatch(/needs mod_audio_fork \(drachtio-freeswitch-modules\)/);
+      expect(agent.messages.map((m) => m.event)).toEqual(['connected', 'start', 'stop']);
+      // The one warning this call makes is that one: the afterEach check is for the others.
+      const said = s.logs.findIndex((l) => l['level'] === 'warn' && /<Start><Stream>: FreeSWITCH has no uuid_audio_fork/.test(String(l['msg'])));
+      expect(said).toBeGreaterThanOrEqual(0);
+      s.logs.splice(said, 1);
+    } finally {
+      await agent.close();
+    }
+  });
+
   it('<Play> of a URL: FreeSWITCH fetches it over HTTP (mod_httapi) and plays it to the end', async () => {
     const served: string[] = [];
     const http = createServer((req, res) => {
