@@ -51,6 +51,8 @@ export interface RtpSessionOptions {
   /** Each 20 ms of the caller's audio, as μ-law (160 bytes). */
   onAudio(frame: Buffer): void;
   onDtmf(key: string): void;
+  /** Each 20 ms frame (μ-law) as it goes to the caller: what the caller hears, for a fork's outbound track. */
+  onSent?(frame: Buffer): void;
 }
 
 export class RtpSession {
@@ -221,6 +223,7 @@ export class RtpSession {
     const body = pt === 0 ? frame : mulawToAlaw(frame);
     if (this.#remote.port === 0) return; // the far end has not said where yet
     this.#socket.send(Buffer.concat([header, body]), this.#remote.port, this.#remote.address);
+    this.#o.onSent?.(frame);
   }
 
   close(): void {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeWav } from '../../src/media/wav.js';
-import { mediaFrames, wsAgent, type WsAgent } from '../drachtio/ws-agent.js';
+import { mediaFrames, twilioStreamProblems, wsAgent, type WsAgent } from '../drachtio/ws-agent.js';
 import { toneWav } from './audio.js';
 import { one, ofType, runApp, startApp, xml, type TestApp } from '../runtime/support.js';
 import { VirtualClock } from '../../src/clock.js';
@@ -232,6 +232,8 @@ describe('<Start><Stream> to a real agent', () => {
     const { events } = await runApp({ app: app.url('/voice'), script: { agent: { url: agent.url } } });
     await waitFor(() => agent!.messages.at(-1)?.event === 'stop');
     expect(agent.messages.map((m) => m.event)).toEqual(['connected', 'start', 'stop']);
+    // The check drachtio's forks pass too (test/drachtio/media.test.ts, placed-call.test.ts, real-media.test.ts).
+    expect(twilioStreamProblems(agent.messages)).toEqual([]);
     expect(agent.messages[1]!['start']).toMatchObject({ tracks: ['inbound', 'outbound'], customParameters: { a: '1' } });
     expect(flowOf(events)).toEqual(['answer', 'stream-start', 'say', 'stream-stop', 'say', 'hangup', 'end']);
   });

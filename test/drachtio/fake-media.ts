@@ -3,7 +3,28 @@
 // FreeSWITCH the way the stand-in stands in for drachtio-server; the FreeSWITCH link itself
 // (src/telephony/drachtio/fsmrf.ts) runs only in the opt-in suite against a real one.
 import type { MediaEndpoint, MediaServerLink, SpeechListener } from '../../src/telephony/drachtio/index.js';
+import { WebSocket } from 'ws';
 import { sdp } from './stand-in/sip.js';
+
+/** mod_audio_fork sends what it has buffered: messages of any length (an odd one, to cut samples too). */
+const FORK_MESSAGE_BYTES = 999;
+
+/** The caller's sample in frame k of a fork, and what the endpoint plays then: a level per frame, so order shows. */
+export const forkSample = { inbound: (k: number) => 1000 * (k + 1), outbound: (k: number) => -500 * (k + 1) };
+
+/** `frames` 20 ms frames of 8 kHz L16, little-endian: the caller's, and with stereo what is played interleaved right. */
+export function forkAudio(frames: number, mix: 'mono' | 'stereo'): Buffer {
+  const channels = mix === 'stereo' ? 2 : 1;
+  const pcm = Buffer.alloc(frames * 160 * 2 * channels);
+  for (let k = 0; k < frames; k++) {
+    for (let i = 0; i < 160; i++) {
+      const at = ((k * 160 + i) * channels) * 2;
+      pcm.writeInt16LE(forkSample.inbound(k), at);
+      if (channels === 2) pcm.writeInt16LE(forkSample.outbound(k), at + 2);
+    }
+  }
+  return pcm;
+}
 
 export class FakeEndpoint implements MediaEndpoint {
   readonly localSdp: string;
@@ -130,16 +151,38 @@ export class FakeEndpoint implements MediaEndpoint {
     const left = new Promise<void>((resolve) => (this.leaveConference = resolve));
     return Promise.resolve({ left });
   }
-  forkStart(url: string, name: string, metadata: Record<string, unknown>): Promise<void> {
-    this.#log(`fork-start ${name} ${url} ${JSON.stringify(metadata)}`);
-    return Promise.resolve();
+  /** mod_audio_fork's websocket to didml, per bug, while the fork runs. */
+  readonly forks = new Map<string, WebSocket>();
+  /**
+   * As mod_audio_fork does: connects to `url` with its sub-protocol and sends 8 kHz L16 (the
+   * caller's audio; stereo: the caller left, what the endpoint plays right), in messages that
+   * do not follow 20 ms frames, until stopped.
+   */
+  async forkStart(url: string, bug: string, mix: 'mono' | 'stereo'): Promise<void> {
+    this.#log(`fork-start ${bug} ${mix}`);
+    if (this.media.forkError) throw new Error(this.media.forkError);
+    if (this.forks.has(bug)) throw new Error(`-ERR Operation Failed (bug ${bug} already attached)`);
+    const ws = new WebSocket(url, 'audio.drachtio.org');
+    this.forks.set(bug, ws);
+    ws.on('error', () => undefined);
+    ws.on('open', () => {
+      const pcm = forkAudio(this.media.forkFrames, mix);
+      for (let at = 0; at < pcm.length; at += FORK_MESSAGE_BYTES) ws.send(pcm.subarray(at, at + FORK_MESSAGE_BYTES));
+    });
+    // uuid_audio_fork answers +OK before its connection is up.
   }
-  forkStop(name: string): Promise<void> {
-    this.#log(`fork-stop ${name}`);
+  forkStop(bug: string): Promise<void> {
+    this.#log(`fork-stop ${bug}`);
+    const ws = this.forks.get(bug);
+    if (!ws) return Promise.reject(new Error('-ERR Operation Failed'));
+    this.forks.delete(bug);
+    ws.close();
     return Promise.resolve();
   }
   destroy(): Promise<void> {
     this.#log('destroy');
+    for (const ws of this.forks.values()) ws.close();
+    this.forks.clear();
     this.#current?.();
     this.#gone();
     return Promise.resolve();
@@ -152,6 +195,9 @@ export class FakeMedia implements MediaServerLink {
   /** How long a prompt plays and a recording lasts unless stopped (real ms; never asserted on). */
   promptMs = 30;
   recordMs = 2000;
+  /** 20 ms frames per channel a fork sends (forkAudio), and why forkStart fails, if it does. */
+  forkFrames = 5;
+  forkError: string | undefined;
   /** Called with every operation as it starts: where a test presses keys. */
   onOp: (ep: FakeEndpoint, op: string) => void = () => undefined;
 

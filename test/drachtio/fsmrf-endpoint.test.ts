@@ -158,3 +158,20 @@ describe('FsmrfEndpoint: conferences', () => {
     expect(fs.conn.listenerCount(`esl::event::CHANNEL_EXECUTE_COMPLETE::${UUID}`)).toBe(0);
   });
 });
+
+describe('FsmrfEndpoint: forks (mod_audio_fork)', () => {
+  it('sends uuid_audio_fork start with the mix, 8k and the bug, and stop with the bug', async () => {
+    const { fs, ep } = endpoint();
+    await ep.forkStart('ws://127.0.0.1:4000/fork/abc', 'didml_fork_0', 'stereo');
+    await ep.forkStop('didml_fork_0');
+    expect(fs.calls).toEqual([`api uuid_audio_fork ${UUID} start ws://127.0.0.1:4000/fork/abc stereo 8k didml_fork_0`, `api uuid_audio_fork ${UUID} stop didml_fork_0`]);
+  });
+
+  it('a FreeSWITCH without mod_audio_fork is named as such; another -ERR is quoted', async () => {
+    const { fs, ep } = endpoint();
+    fs.apiBody = '-ERR uuid_audio_fork Command not found!\n';
+    await expect(ep.forkStart('ws://127.0.0.1:4000/fork/abc', 'didml_fork_0', 'mono')).rejects.toThrow(/needs mod_audio_fork \(drachtio-freeswitch-modules\)/);
+    fs.apiBody = '-ERR Operation Failed\n';
+    await expect(ep.forkStop('didml_fork_0')).rejects.toThrow("FreeSWITCH's uuid_audio_fork stop failed: -ERR Operation Failed");
+  });
+});

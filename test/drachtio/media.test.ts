@@ -2,9 +2,10 @@
 // with the endpoint's SDP, prompts, barge-in, keys, recordings, bridging a callee) against a
 // scripted MediaServerLink, with real SIP through the stand-in drachtio-server.
 import { afterEach, describe, expect, it } from 'vitest';
-import { wsAgent } from './ws-agent.js';
+import { twilioStreamProblems, wsAgent, type StreamMessage, type WsAgent } from './ws-agent.js';
+import { g711 } from '../../src/media/g711.js';
 import { answersThenHangsUp, startHarness, type Harness } from './harness.js';
-import { FakeMedia } from './fake-media.js';
+import { FakeMedia, forkSample } from './fake-media.js';
 import type { AppRequest } from './stand-in/server.js';
 import { header, sdp } from './stand-in/sip.js';
 
@@ -15,7 +16,7 @@ afterEach(async () => {
 });
 
 const mediaConfig = {
-  mediaServer: { address: '127.0.0.1', port: 8021, secret: 'ClueCon', listenPort: 0, profile: 'drachtio_mrf' },
+  mediaServer: { address: '127.0.0.1', port: 8021, secret: 'ClueCon', listenPort: 0, profile: 'drachtio_mrf', streamAddress: '127.0.0.1' },
   recordings: { dir: '/var/lib/didml/recordings', baseUrl: 'https://media.example/recordings' },
 };
 
@@ -393,45 +394,194 @@ describe('with a media server', () => {
     }
   });
 
-  it('<Start><Stream> forks the audio; <Stop><Stream> stops it', async () => {
-    const media = new FakeMedia();
-    ({ h } = await withMedia(
-      { '/voice': '<Response><Start><Stream name="s1" url="wss://ai.example/media"><Parameter name="customerId" value="42"/></Stream></Start><Pause length="0"/><Stop><Stream name="s1"/></Stop><Hangup/></Response>' },
-      media,
-    ));
-    h.stand.call();
-    await h.finished();
-    expect(media.ops).toContain('ep0 fork-start s1 wss://ai.example/media {"track":"inbound_track","parameters":{"customerId":"42"}}');
-    expect(media.ops).toContain('ep0 fork-stop s1');
-  });
+  // <Start><Stream>: the fake endpoint connects to didml's listener and sends L16 as
+  // mod_audio_fork does; the agent (a real websocket server) must see Twilio's Media Streams.
+  describe('<Start><Stream>', () => {
+    const level = (m: StreamMessage) => Buffer.from((m['media'] as { payload: string }).payload, 'base64');
+    const media = (msgs: StreamMessage[], track: string) => msgs.filter((m) => m.event === 'media' && (m['media'] as { track: string }).track === track);
+    const frame = (sample: number) => Buffer.alloc(160, g711.linearToMulaw(sample));
+    const until = async (done: () => boolean) => {
+      for (let i = 0; i < 400 && !done(); i++) await new Promise((r) => setTimeout(r, 10));
+    };
 
-  it('<Stop><Stream/> without a name stops every fork of the call', async () => {
-    const media = new FakeMedia();
-    ({ h } = await withMedia(
-      { '/voice': '<Response><Start><Stream name="a" url="wss://ai.example/a"/><Stream name="b" url="wss://ai.example/b"/></Start><Pause length="0"/><Stop><Stream/></Stop><Hangup/></Response>' },
-      media,
-    ));
-    h.stand.call();
-    await h.finished();
-    expect(media.ops.filter((op) => op.includes('fork-stop'))).toEqual(['ep0 fork-stop a', 'ep0 fork-stop b']);
-  });
+    async function forkCall(track: string, fake = new FakeMedia()) {
+      const agent = await wsAgent();
+      agents.push(agent);
+      ({ h } = await withMedia(
+        {
+          '/voice': `<Response><Start><Stream name="s1" url="${agent.url}" track="${track}" statusCallback="/stream"><Parameter name="customerId" value="42"/></Stream></Start><Pause length="30"/></Response>`,
+          '/stream': '',
+        },
+        fake,
+      ));
+      const caller = h.stand.call();
+      expect(await caller.response()).toBe(200);
+      return { agent, caller, fake };
+    }
 
-  it('<Start><Stream statusCallback> hears stream-started at the fork and stream-stopped at <Stop><Stream>', async () => {
-    const media = new FakeMedia();
-    ({ h } = await withMedia(
-      {
-        '/voice': '<Response><Start><Stream name="s1" url="wss://ai.example/media" statusCallback="/stream"/></Start><Pause length="0"/><Stop><Stream name="s1"/></Stop><Hangup/></Response>',
-        '/stream': '',
-      },
-      media,
-    ));
-    h.stand.call();
-    await h.finished();
-    // Status callbacks are fire-and-forget: bounded wait for both.
-    for (let i = 0; i < 200 && h.to('/stream').length < 2; i++) await new Promise((r) => setTimeout(r, 10));
-    expect(h.to('/stream').map((r) => [r.params['StreamEvent'], r.params['StreamName']])).toEqual([
-      ['stream-started', 's1'],
-      ['stream-stopped', 's1'],
-    ]);
+    const agents: WsAgent[] = [];
+    afterEach(async () => {
+      for (const a of agents.splice(0)) await a.close();
+    });
+
+    it('inbound_track: a mono fork; the agent hears connected, start, the caller in 20 ms μ-law media messages, and stop at the hangup', async () => {
+      const { agent, caller, fake } = await forkCall('inbound_track');
+      await until(() => media(agent.messages, 'inbound').length >= 5);
+      await caller.bye();
+      await h!.finished();
+      await until(() => agent.messages.some((m) => m.event === 'stop'));
+      expect(fake.ops).toContain('ep0 fork-start didml_fork_0 mono');
+      expect(twilioStreamProblems(agent.messages)).toEqual([]);
+      const [connected, start, ...rest] = agent.messages;
+      expect(connected).toEqual({ event: 'connected', protocol: 'Call', version: '1.0.0' });
+      const sid = start!.streamSid!;
+      expect(sid).toMatch(/^MZ[0-9a-f]{32}$/);
+      expect(start!['start']).toMatchObject({
+        streamSid: sid,
+        callSid: h!.to('/voice')[0]!.params['CallSid'],
+        tracks: ['inbound'],
+        customParameters: { customerId: '42' },
+        mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 },
+      });
+      const inbound = media(rest, 'inbound');
+      expect(media(rest, 'outbound')).toEqual([]);
+      expect(inbound.map((m) => (m['media'] as { chunk: string; timestamp: string })).map((x) => [x.chunk, x.timestamp])).toEqual([
+        ['1', '0'],
+        ['2', '20'],
+        ['3', '40'],
+        ['4', '60'],
+        ['5', '80'],
+      ]);
+      expect(inbound.map(level)).toEqual([0, 1, 2, 3, 4].map((k) => frame(forkSample.inbound(k))));
+      expect(rest.at(-1)).toMatchObject({ event: 'stop', streamSid: sid, stop: { callSid: start!['start'] && (start!['start'] as { callSid: string }).callSid } });
+      await until(() => h!.to('/stream').length >= 2);
+      expect(h!.to('/stream').map((r) => [r.params['StreamEvent'], r.params['StreamSid'], r.params['StreamName']])).toEqual([
+        ['stream-started', sid, 's1'],
+        ['stream-stopped', sid, 's1'],
+      ]);
+    });
+
+    it('the Media Streams check itself names what is off (a track not asked for, a chunk out of turn, a short payload, no stop)', async () => {
+      const { agent, caller } = await forkCall('inbound_track');
+      await until(() => media(agent.messages, 'inbound').length >= 5);
+      await caller.bye();
+      await h!.finished();
+      await until(() => agent.messages.some((m) => m.event === 'stop'));
+      const good = agent.messages.map((m) => structuredClone(m));
+      expect(twilioStreamProblems(good)).toEqual([]);
+      const bad = good.map((m) => structuredClone(m));
+      (bad[2]!['media'] as { track: string }).track = 'outbound';
+      (bad[3]!['media'] as { chunk: string }).chunk = '7';
+      (bad[4]!['media'] as { payload: string }).payload = Buffer.alloc(80).toString('base64');
+      const problems = twilioStreamProblems(bad.slice(0, -1));
+      expect(problems).toEqual(expect.arrayContaining(['media on track outbound', 'last message: media']));
+      expect(problems.some((p) => p.startsWith('inbound chunk 7'))).toBe(true);
+      expect(problems.some((p) => p.endsWith(': 80 bytes'))).toBe(true);
+    });
+
+    it('both_tracks: a stereo fork; the caller (left) on track inbound and what is played (right) on track outbound', async () => {
+      const { agent, caller, fake } = await forkCall('both_tracks');
+      await until(() => media(agent.messages, 'outbound').length >= 5);
+      await caller.bye();
+      await h!.finished();
+      await until(() => agent.messages.some((m) => m.event === 'stop'));
+      expect(twilioStreamProblems(agent.messages)).toEqual([]);
+      expect(fake.ops).toContain('ep0 fork-start didml_fork_0 stereo');
+      expect((agent.messages[1]!['start'] as { tracks: string[] }).tracks).toEqual(['inbound', 'outbound']);
+      expect(media(agent.messages, 'inbound').map(level)).toEqual([0, 1, 2, 3, 4].map((k) => frame(forkSample.inbound(k))));
+      expect(media(agent.messages, 'outbound').map(level)).toEqual([0, 1, 2, 3, 4].map((k) => frame(forkSample.outbound(k))));
+      // Each track counts its own chunks.
+      expect(media(agent.messages, 'outbound').map((m) => (m['media'] as { chunk: string }).chunk)).toEqual(['1', '2', '3', '4', '5']);
+    });
+
+    it('outbound_track: a stereo fork of which only what the caller hears goes to the agent', async () => {
+      const { agent, caller, fake } = await forkCall('outbound_track');
+      await until(() => media(agent.messages, 'outbound').length >= 5);
+      await caller.bye();
+      await h!.finished();
+      await until(() => agent.messages.some((m) => m.event === 'stop'));
+      expect(twilioStreamProblems(agent.messages)).toEqual([]);
+      expect(fake.ops).toContain('ep0 fork-start didml_fork_0 stereo');
+      expect((agent.messages[1]!['start'] as { tracks: string[] }).tracks).toEqual(['outbound']);
+      expect(media(agent.messages, 'inbound')).toEqual([]);
+      expect(media(agent.messages, 'outbound').map(level)).toEqual([0, 1, 2, 3, 4].map((k) => frame(forkSample.outbound(k))));
+    });
+
+    it('<Stop><Stream name> stops that fork only; <Stop><Stream/> every other', async () => {
+      const a = await wsAgent();
+      const b = await wsAgent();
+      agents.push(a, b);
+      const fake = new FakeMedia();
+      ({ h } = await withMedia(
+        {
+          '/voice': `<Response><Start><Stream name="a" url="${a.url}" statusCallback="/stream"/><Stream name="b" url="${b.url}" statusCallback="/stream"/></Start><Stop><Stream name="a"/></Stop><Say>between</Say><Stop><Stream/></Stop><Hangup/></Response>`,
+          '/stream': '',
+        },
+        fake,
+      ));
+      h.stand.call();
+      await h.finished();
+      expect(fake.ops.filter((op) => /fork|speak/.test(op))).toEqual([
+        'ep0 fork-start didml_fork_0 mono',
+        'ep0 fork-start didml_fork_1 mono',
+        'ep0 fork-stop didml_fork_0',
+        'ep0 speak "between" man en-US',
+        'ep0 fork-stop didml_fork_1',
+      ]);
+      await until(() => a.messages.some((m) => m.event === 'stop') && b.messages.some((m) => m.event === 'stop'));
+      for (const agent of [a, b]) expect(agent.messages.map((m) => m.event).filter((e) => e !== 'media')).toEqual(['connected', 'start', 'stop']);
+      for (const agent of [a, b]) expect(twilioStreamProblems(agent.messages)).toEqual([]);
+      await until(() => h!.to('/stream').length >= 4);
+      const events = h.to('/stream').map((r) => `${r.params['StreamName']} ${r.params['StreamEvent']}`);
+      expect(events.sort()).toEqual(['a stream-started', 'a stream-stopped', 'b stream-started', 'b stream-stopped']);
+    });
+
+    it('the agent closing its websocket ends the fork: FreeSWITCH is told to stop, the statusCallback hears stream-stopped', async () => {
+      const agent = await wsAgent((m, ws) => m.event === 'start' && ws.close());
+      agents.push(agent);
+      const fake = new FakeMedia();
+      ({ h } = await withMedia(
+        { '/voice': `<Response><Start><Stream url="${agent.url}" statusCallback="/stream"/></Start><Pause length="30"/></Response>`, '/stream': '' },
+        fake,
+      ));
+      const caller = h.stand.call();
+      await until(() => fake.ops.includes('ep0 fork-stop didml_fork_0'));
+      await caller.bye();
+      await h.finished();
+      expect(fake.ops).toContain('ep0 fork-stop didml_fork_0');
+      await until(() => h!.to('/stream').length >= 2);
+      expect(h.to('/stream').map((r) => r.params['StreamEvent'])).toEqual(['stream-started', 'stream-stopped']);
+    });
+
+    it('a fork FreeSWITCH refuses is stream-error with its reason, and the call goes on', async () => {
+      const agent = await wsAgent();
+      agents.push(agent);
+      const fake = new FakeMedia();
+      fake.forkError = 'FreeSWITCH has no uuid_audio_fork: <Start><Stream> needs mod_audio_fork (drachtio-freeswitch-modules) loaded in it';
+      ({ h } = await withMedia(
+        { '/voice': `<Response><Start><Stream url="${agent.url}" statusCallback="/stream"/></Start><Say>still here</Say><Hangup/></Response>`, '/stream': '' },
+        fake,
+      ));
+      h.stand.call();
+      await h.finished();
+      expect(fake.ops).toContain('ep0 speak "still here" man en-US');
+      await until(() => h!.to('/stream').length >= 1 && agent.messages.some((m) => m.event === 'stop'));
+      expect(h.to('/stream').map((r) => [r.params['StreamEvent'], r.params['StreamError']])).toEqual([['stream-error', fake.forkError]]);
+      expect(agent.messages.map((m) => m.event)).toEqual(['connected', 'start', 'stop']);
+    });
+
+    it('an agent that cannot be reached is stream-error; FreeSWITCH is never asked to fork', async () => {
+      const gone = await wsAgent();
+      await gone.close();
+      const fake = new FakeMedia();
+      ({ h } = await withMedia({ '/voice': `<Response><Start><Stream url="${gone.url}" statusCallback="/stream"/></Start><Say>still here</Say><Hangup/></Response>`, '/stream': '' }, fake));
+      h.stand.call();
+      await h.finished();
+      expect(fake.ops.filter((op) => op.includes('fork'))).toEqual([]);
+      expect(fake.ops).toContain('ep0 speak "still here" man en-US');
+      await until(() => h!.to('/stream').length >= 1);
+      expect(h.to('/stream')[0]!.params).toMatchObject({ StreamEvent: 'stream-error' });
+      expect(h.to('/stream')[0]!.params['StreamError']).toMatch(/could not be opened/);
+    });
   });
 });

@@ -8,7 +8,7 @@ import { FakeMedia } from './fake-media.js';
 import { startHarness, type Harness, type Route } from './harness.js';
 import { rtpSocket, until } from './rtp-peer.js';
 import { sdp } from './stand-in/sip.js';
-import { mediaFrames, wsAgent, type WsAgent } from './ws-agent.js';
+import { mediaFrames, twilioStreamProblems, wsAgent, type WsAgent } from './ws-agent.js';
 
 let h: Harness | undefined;
 const cleanups: (() => void | Promise<void>)[] = [];
@@ -116,6 +116,42 @@ describe('a placed call on drachtio, answered', () => {
     (await bot.connected).close();
     const done = await x.finished();
     expect(done.summary.status).toBe('completed');
+  });
+
+  it('<Start><Stream track="both_tracks"> without a media server taps didml\'s own RTP peer: the far end inbound, the <Connect> agent\'s audio outbound (silence between), in Twilio framing', async () => {
+    const far = await rtpSocket();
+    cleanups.push(far.close);
+    const observer = await wsAgent();
+    cleanups.push(() => observer.close());
+    let bot!: WsAgent;
+    bot = await wsAgent((m, ws) => {
+      if (m.event === 'media' && mediaFrames(bot.messages).length === 1) ws.send(JSON.stringify({ event: 'media', streamSid: 'MZ1', media: { payload: Buffer.alloc(160, 0x55).toString('base64') } }));
+    });
+    cleanups.push(() => bot.close());
+    const x = await harness({
+      '/voice': `<Response><Start><Stream name="watch" url="${observer.url}" track="both_tracks" statusCallback="/stream"/></Start><Connect><Stream url="${bot.url}"/></Connect></Response>`,
+      '/stream': '',
+    });
+    x.stand.onRequest = (req) => req.respond(200, { body: sdp('127.0.0.1', far.port) });
+    x.place(agent);
+    await until(() => bot.messages.some((m) => m.event === 'start'), 'the agent\'s stream started');
+    const didmlPort = Number(/^m=audio (\d+)/m.exec(x.stand.sent('INVITE')[0]!.message.body)![1]);
+    far.socket.send(Buffer.concat([Buffer.from([0x80, 0, 0, 1, 0, 0, 0, 160, 0, 0, 0, 7]), Buffer.alloc(160, 0x7f)]), didmlPort, '127.0.0.1');
+    const track = (t: string) => observer.messages.filter((m) => m.event === 'media' && (m['media'] as { track: string }).track === t).map((m) => Buffer.from((m['media'] as { payload: string }).payload, 'base64'));
+    await until(() => track('outbound').some((f) => f.equals(Buffer.alloc(160, 0x55))), 'the observer heard the agent on the outbound track');
+    expect(track('inbound')).toEqual([Buffer.alloc(160, 0x7f)]);
+    // Silence (μ-law 0xff) where nothing was sent, one frame of the agent's audio.
+    expect(new Set(track('outbound').map((f) => f[0]))).toEqual(new Set([0xff, 0x55]));
+    expect(observer.messages[1]).toMatchObject({ event: 'start', start: { tracks: ['inbound', 'outbound'] } });
+    (await bot.connected).close();
+    await x.finished();
+    await until(() => observer.messages.some((m) => m.event === 'stop'), 'the fork stopped with the call');
+    expect(twilioStreamProblems(observer.messages)).toEqual([]);
+    await until(() => x.to('/stream').length >= 2, 'both status callbacks came');
+    expect(x.to('/stream').map((r) => [r.params['StreamEvent'], r.params['StreamName']])).toEqual([
+      ['stream-started', 'watch'],
+      ['stream-stopped', 'watch'],
+    ]);
   });
 
   it('<Dial> without a media server: the callee is offered the far end\'s SDP and the far end is re-INVITEd with the callee\'s answer (third-party call control)', async () => {

@@ -3,11 +3,11 @@
 // FREESWITCH_HOST, FREESWITCH_PORT and FREESWITCH_SECRET (its event socket; a sofia profile
 // "drachtio_mrf", or FREESWITCH_PROFILE, whose dialplan hands calls carrying X-esl-outbound to
 // that socket) and FREESWITCH_RECORDINGS (a folder FreeSWITCH writes recordings to and this
-// test reads); FREESWITCH_TEST_ASR=1 when mod_test is loaded (its "test" recogniser). sipp sends no RTP, so what is checked is the control: answers with FreeSWITCH's
+// test reads); FREESWITCH_TEST_ASR=1 when mod_test is loaded (its "test" recogniser), FREESWITCH_AUDIO_FORK=1 when mod_audio_fork is. sipp sends no RTP, so what is checked is the control: answers with FreeSWITCH's
 // SDP, prompts that end, keys (SIP INFO) that reach a <Gather>, recording files that exist.
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { mediaFrames, wsAgent } from './ws-agent.js';
+import { mediaFrames, twilioStreamProblems, wsAgent } from './ws-agent.js';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DrachtioConfig } from '../../src/telephony/drachtio/index.js';
@@ -25,6 +25,8 @@ const FS_PROFILE = process.env['FREESWITCH_PROFILE'] ?? 'drachtio_mrf';
 const RECORDINGS = process.env['FREESWITCH_RECORDINGS'];
 /** FreeSWITCH has mod_test loaded: its "test" recogniser (energy VAD, a result set by parameter). */
 const TEST_ASR = process.env['FREESWITCH_TEST_ASR'] === '1';
+/** FreeSWITCH has mod_audio_fork loaded (drachtio-freeswitch-modules): <Start><Stream> runs on it. */
+const AUDIO_FORK = process.env['FREESWITCH_AUDIO_FORK'] === '1';
 /** Speech for sipp to send: the PCMA capture Debian's sip-tester ships. */
 const PCAP = process.env['SIPP_PCAP'] ?? '/usr/share/sip-tester/g711a.pcap';
 const why = noDrachtio || (!FS_HOST ? 'set FREESWITCH_HOST (and FREESWITCH_PORT, FREESWITCH_SECRET, FREESWITCH_RECORDINGS) to run media verbs against a real FreeSWITCH' : '');
@@ -395,6 +397,69 @@ describe.skipIf(Boolean(why))('media through a real FreeSWITCH', () => {
       expect(await run.done).toMatchObject({ code: 0 });
       await s.summaries[0];
       expect(agent.messages.filter((m) => m.event === 'dtmf').map((m) => m['dtmf'])).toEqual([{ track: 'inbound_track', digit: '3' }]);
+    } finally {
+      await agent.close();
+    }
+  });
+
+  it.skipIf(!AUDIO_FORK)('<Start><Stream track="both_tracks"> through FreeSWITCH (mod_audio_fork to didml\'s listener): the agent gets Twilio Media Streams, the caller on inbound and the <Say> on outbound; <Stop><Stream> ends it', async () => {
+    const agent = await wsAgent();
+    try {
+      const s = await setup({
+        '/voice': '<Response><Start><Stream name="fork" url="AGENT" track="both_tracks" statusCallback="/stream"><Parameter name="leg" value="caller"/></Stream></Start><Say>This call is being streamed. One, two, three, four, five.</Say><Stop><Stream name="fork"/></Stop><Hangup/></Response>'.replace('AGENT', agent.url),
+        '/stream': '',
+      });
+      const talking = runSipp(sipp.callerPresses({ keys: '', afterMs: 0, audio: PCAP }), [s.sip, '-s', '+14155550199', '-p', String(await freePort()), '-mp', String(await freeMediaPort())]);
+      expect(await talking.done).toMatchObject({ code: 0 });
+      expect(await s.summaries[0]).toMatchObject({ reason: '<Hangup>' });
+      for (let i = 0; i < 200 && !agent.messages.some((m) => m.event === 'stop'); i++) await new Promise((r) => setTimeout(r, 10));
+      expect(twilioStreamProblems(agent.messages)).toEqual([]);
+      const events = agent.messages.map((m) => m.event);
+      expect(events[0]).toBe('connected');
+      expect(events[1]).toBe('start');
+      expect(events.at(-1)).toBe('stop');
+      const start = agent.messages[1]!['start'] as Record<string, unknown>;
+      expect(start).toMatchObject({ tracks: ['inbound', 'outbound'], customParameters: { leg: 'caller' }, mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 } });
+      const on = (track: string) => agent.messages.filter((m) => m.event === 'media' && (m['media'] as { track: string }).track === track).map((m) => m['media'] as { chunk: string; timestamp: string; payload: string });
+      const inbound = on('inbound');
+      const outbound = on('outbound');
+      // A second and more of each: FreeSWITCH's L16, cut into 20 ms of μ-law by didml.
+      expect(inbound.length).toBeGreaterThanOrEqual(50);
+      expect(outbound.length).toBeGreaterThanOrEqual(50);
+      for (const list of [inbound, outbound]) {
+        expect(list.every((x) => Buffer.from(x.payload, 'base64').length === 160)).toBe(true);
+        expect(list.map((x) => x.chunk).slice(0, 3)).toEqual(['1', '2', '3']);
+        expect(list.map((x) => x.timestamp).slice(0, 3)).toEqual(['0', '20', '40']);
+        // Speech, not silence: sipp's capture inbound, flite outbound.
+        expect(new Set(list.map((x) => x.payload)).size).toBeGreaterThan(10);
+      }
+      for (let i = 0; i < 200 && s.requests.filter((r) => r.url.endsWith('/stream')).length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(s.requests.filter((r) => r.url.endsWith('/stream')).map((r) => [r.params['StreamEvent'], r.params['StreamName'], r.params['StreamSid']])).toEqual([
+        ['stream-started', 'fork', agent.messages[1]!.streamSid],
+        ['stream-stopped', 'fork', agent.messages[1]!.streamSid],
+      ]);
+    } finally {
+      await agent.close();
+    }
+  });
+
+  it.skipIf(AUDIO_FORK)('<Start><Stream> on a FreeSWITCH without mod_audio_fork: stream-error naming the module, the agent hears stop, and the call goes on', async () => {
+    const agent = await wsAgent();
+    try {
+      const s = await setup({
+        '/voice': '<Response><Start><Stream url="AGENT" statusCallback="/stream"/></Start><Say>Still here.</Say><Hangup/></Response>'.replace('AGENT', agent.url),
+        '/stream': '',
+      });
+      expect(await caller(s, sipp.callerAnswered({ answer: 'o=FreeSWITCH' }), '+14155550199')).toMatchObject({ code: 0 });
+      expect(await s.summaries[0]).toMatchObject({ reason: '<Hangup>', errors: [] });
+      for (let i = 0; i < 200 && !s.requests.some((r) => r.url.endsWith('/stream')); i++) await new Promise((r) => setTimeout(r, 10));
+      expect(s.requests.filter((r) => r.url.endsWith('/stream')).map((r) => r.params['StreamEvent'])).toEqual(['stream-error']);
+      expect(s.requests.find((r) => r.url.endsWith('/stream'))!.params['StreamError']).toMatch(/needs mod_audio_fork \(drachtio-freeswitch-modules\)/);
+      expect(agent.messages.map((m) => m.event)).toEqual(['connected', 'start', 'stop']);
+      // The one warning this call makes is that one: the afterEach check is for the others.
+      const said = s.logs.findIndex((l) => l['level'] === 'warn' && /<Start><Stream>: FreeSWITCH has no uuid_audio_fork/.test(String(l['msg'])));
+      expect(said).toBeGreaterThanOrEqual(0);
+      s.logs.splice(said, 1);
     } finally {
       await agent.close();
     }

@@ -2,7 +2,7 @@
 // before the INVITE so that its SDP is the offer (PCMU and telephone events, RFC 3264 §5), and
 // kept for the whole call. The far end's audio goes nowhere and it hears silence until a
 // <Connect><Stream> plugs a websocket in (rtp-stream.ts): the outbound AI-agent call, with no
-// re-INVITE and no media server. The addresses are drachtio.rtp's, as for an inbound stream.
+// re-INVITE and no media server. A <Start><Stream> taps it (fork-stream.ts): both directions. The addresses are drachtio.rtp's, as for an inbound stream.
 import { networkInterfaces } from 'node:os';
 import { readOffer, RtpSession, type Negotiated } from '../../media/rtp.js';
 import type { AudioPort } from '../../media/twilio-stream.js';
@@ -12,7 +12,7 @@ import type { DrachtioConfig } from './config.js';
 export const OWN_OFFER: Negotiated = { codec: 'PCMU', dtmf: 101, remote: { address: '127.0.0.1', port: 0 } };
 
 /** The first IPv4 address of this host that is not loopback: what a party elsewhere can send to. */
-function hostAddress(): string {
+export function hostAddress(): string {
   for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
   return '127.0.0.1';
 }
@@ -33,27 +33,39 @@ export interface RtpSink {
   attach(port: AudioPort): void;
 }
 
+type Tap = (track: 'inbound' | 'outbound', frame: Buffer) => void;
+
 export class CallRtp {
   /** The offer, written once: a re-offer of the same socket is the same SDP. */
   readonly sdp: string;
   readonly #session: RtpSession;
   #sink: RtpSink | undefined;
+  /** Who hears the call's audio besides the sink (a <Start><Stream> fork): the far end's (inbound) and what it is sent (outbound). */
+  readonly #taps: Set<Tap>;
 
-  private constructor(session: RtpSession) {
+  private constructor(session: RtpSession, taps: Set<Tap>) {
     this.#session = session;
+    this.#taps = taps;
     this.sdp = session.localSdp;
   }
 
   /** Binds the socket (drachtio.rtp.address); rejects when it cannot. */
   static async open(config: DrachtioConfig): Promise<CallRtp> {
     let self: CallRtp | undefined;
+    const taps = new Set<Tap>();
     const session = await RtpSession.open({
       ...rtpAddresses(config),
       offer: OWN_OFFER,
-      onAudio: (frame) => self?.sink?.audio(frame),
+      onAudio: (frame) => {
+        self?.sink?.audio(frame);
+        for (const t of taps) t('inbound', frame);
+      },
       onDtmf: (key) => self?.sink?.dtmf(key),
+      onSent: (frame) => {
+        for (const t of taps) t('outbound', frame);
+      },
     });
-    self = new CallRtp(session);
+    self = new CallRtp(session, taps);
     return self;
   }
 
@@ -80,7 +92,14 @@ export class CallRtp {
     };
   }
 
+  /** `listener` hears every frame from the far end and to it; returns the untap. */
+  tap(listener: Tap): () => void {
+    this.#taps.add(listener);
+    return () => this.#taps.delete(listener);
+  }
+
   close(): void {
+    this.#taps.clear();
     this.#sink = undefined;
     this.#session.close();
   }

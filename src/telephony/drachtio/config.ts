@@ -29,6 +29,9 @@ export interface MediaServerConfig {
   secret: string;
   listenAddress?: string;
   listenPort: number;
+  /** didml's websocket listener for mod_audio_fork (fork-listener.ts): where FreeSWITCH reaches it. */
+  streamAddress?: string;
+  streamPort?: number;
   profile: string;
 }
 

@@ -2,7 +2,7 @@
 // which the registry here does not serve). fsmrf creates each endpoint with an INVITE through
 // the same drachtio-server (X-esl-outbound makes FreeSWITCH connect back over its event socket)
 // and drives it with FreeSWITCH applications: playback, speak, record, send_dtmf, uuid_bridge,
-// conference, uuid_audio_fork (mod_audio_fork, not in every FreeSWITCH build), detect_speech
+// conference, uuid_audio_fork (mod_audio_fork, not in stock FreeSWITCH; fork-stream.ts), detect_speech
 // (the ASR module drachtio.asr names: mod_unimrcp, mod_pocketsphinx...).
 // Verified only against a real FreeSWITCH (test/drachtio/real-server.test.ts, opt-in): the
 // tests that run everywhere drive the call leg through a scripted MediaServerLink instead.
@@ -40,8 +40,6 @@ interface FsEndpoint extends EventEmitter {
   join(conference: string, opts: { flags: Record<string, boolean> }): Promise<unknown>;
   /** FreeSWITCH's `conference <name> kick <member>` for this endpoint's membership. */
   unjoin(): Promise<unknown>;
-  forkAudioStart(opts: { wsUrl: string; bugname: string; metadata: Record<string, unknown> }): Promise<unknown>;
-  forkAudioStop(bugname: string): Promise<unknown>;
   destroy(): Promise<unknown>;
 }
 
@@ -242,12 +240,23 @@ export class FsmrfEndpoint implements MediaEndpoint {
     await this.ep.unjoin();
   }
 
-  async forkStart(url: string, name: string, metadata: Record<string, unknown>): Promise<void> {
-    await this.ep.forkAudioStart({ wsUrl: url, bugname: name, metadata });
+  // uuid_audio_fork as drachtio-freeswitch-modules' mod_audio_fork takes it: `<uuid> start <url>
+  // <mix> <rate> <bug>` and `<uuid> stop <bug>`. Not drachtio-fsmrf's forkAudioStart: it adds
+  // arguments of a later module (jambonz's, with bidirectional audio) that this one would read as
+  // metadata; that later module reads these six arguments as this one does.
+  async forkStart(url: string, bug: string, mix: 'mono' | 'stereo'): Promise<void> {
+    await this.#fork(`${this.ep.uuid} start ${url} ${mix} 8k ${bug}`);
   }
 
-  async forkStop(name: string): Promise<void> {
-    await this.ep.forkAudioStop(name);
+  async forkStop(bug: string): Promise<void> {
+    await this.#fork(`${this.ep.uuid} stop ${bug}`);
+  }
+
+  async #fork(args: string): Promise<void> {
+    const body = (await this.ep.api('uuid_audio_fork', args)).getBody();
+    if (body.startsWith('+OK')) return;
+    if (/command not found/i.test(body)) throw new Error("FreeSWITCH has no uuid_audio_fork: <Start><Stream> needs mod_audio_fork (drachtio-freeswitch-modules) loaded in it");
+    throw new Error(`FreeSWITCH's uuid_audio_fork ${args.split(' ')[1]} failed: ${body.trim()}`);
   }
 
   async destroy(): Promise<void> {

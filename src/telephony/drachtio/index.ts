@@ -21,6 +21,8 @@ import { admit, describeInvite } from './inbound.js';
 import { DrachtioInboundLeg } from './inbound-leg.js';
 import type { DrachtioCallLeg, LegDeps } from './leg.js';
 import type { MediaServerLink } from './media.js';
+import type { ForkListener } from './fork-listener.js';
+import { hostAddress } from './call-rtp.js';
 import { originate, type Placing } from './originate.js';
 import { DEFAULT_REGISTRATION_TIMING, Registration, type RegistrationStatus, type RegistrationTiming } from './registrar.js';
 import { loadSrf, type Srf, type SrfRequest, type SrfResponse } from './srf.js';
@@ -117,6 +119,22 @@ export function createDrachtioAdapter(options: DrachtioAdapterOptions): Drachtio
     );
   }
 
+  /** didml's listener for mod_audio_fork's connections: opened on the first <Start><Stream>, tried again after a failure. */
+  let forkListener: Promise<ForkListener> | undefined;
+  function forks(): Promise<ForkListener> {
+    if (closing) return Promise.reject(new Error('the drachtio adapter is closing'));
+    const ms = config.mediaServer;
+    const address = ms?.streamAddress ?? ms?.listenAddress ?? hostAddress();
+    const opening = (forkListener ??= import('./fork-listener.js').then((m) => m.ForkListener.open(address, ms?.streamPort ?? 0)));
+    opening.then(
+      () => log.debug("didml's stream listener is up", { address }),
+      () => {
+        if (forkListener === opening) forkListener = undefined;
+      },
+    );
+    return opening;
+  }
+
   /** What every call leg gets of the adapter; onEnd takes it out of the calls. */
   function legDeps(s: Srf): LegDeps {
     return {
@@ -126,6 +144,7 @@ export function createDrachtioAdapter(options: DrachtioAdapterOptions): Drachtio
       log,
       media: () => media,
       newRecordingSid,
+      forks,
       ...(options.hosts ? { hosts: options.hosts } : {}),
       onEnd: (l) => legs.delete(l.callId),
     };
@@ -287,6 +306,7 @@ export function createDrachtioAdapter(options: DrachtioAdapterOptions): Drachtio
       await bounded(Promise.all([...legs.values()].map((l) => l.hangup('the drachtio adapter is closing'))));
       for (const l of [...legs.values()]) l.drop('the drachtio adapter closed');
       await media?.close().catch(() => undefined);
+      await forkListener?.then((l) => l.close()).catch(() => undefined);
       const s = srf;
       if (!s) return;
       stopReconnecting(s);

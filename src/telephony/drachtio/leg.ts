@@ -34,6 +34,8 @@ import type { MediaEndpoint, MediaServerLink } from './media.js';
 import { dial } from './dial.js';
 import { infoDigit } from './info-dtmf.js';
 import { EndpointRecording } from './endpoint-recording.js';
+import type { ForkListener } from './fork-listener.js';
+import { freeswitchTap, rtpTap, startFork, type OpenTap, type RunningFork } from './fork-stream.js';
 import { connectRtpStream } from './rtp-stream.js';
 import { connectRelay } from './conversation-relay.js';
 import { refer } from './refer.js';
@@ -49,6 +51,8 @@ export interface LegDeps {
   /** The media server link, or undefined (none configured, or not reachable now). */
   media: () => MediaServerLink | undefined;
   newRecordingSid: () => string;
+  /** didml's listener for the media server's forks (<Start><Stream>), opened on first use; rejects when it cannot listen. */
+  forks: () => Promise<ForkListener>;
   onEnd: (leg: DrachtioCallLeg) => void;
   hosts?: HostPolicy;
 }
@@ -67,8 +71,10 @@ export abstract class DrachtioCallLeg implements CallLeg {
   readonly #gone = new AbortController();
   #endedBy: EndedBy | undefined;
   #resolveEnded!: (v: { by: EndedBy; reason?: string }) => void;
-  /** The forks running, by name, with who hears their status (the <Stream statusCallback>). */
-  readonly #streams = new Map<string, StreamOptions['onStatus']>();
+  /** The forks running (<Start><Stream>), by name; an unnamed one by a key no name can be. */
+  readonly #streams = new Map<string, RunningFork>();
+  /** Forks started on this call: each one's bug name on the endpoint, and an unnamed one's key. */
+  #forkCount = 0;
   readonly #infoListeners = new Set<(key: string) => void>();
   #callRecording: EndpointRecording | undefined;
 
@@ -282,28 +288,40 @@ export abstract class DrachtioCallLeg implements CallLeg {
   }
 
   async startStream(o: StreamOptions): Promise<void> {
+    // A call didml placed without a media server: its own RTP peer is tapped.
+    const own = this.deps.config.mediaServer === undefined ? this.ownRtp() : undefined;
+    if (own) return this.#fork(o, () => rtpTap(own));
     await this.#withEndpoint('<Start><Stream>', async (ep) => {
-      const name = o.name ?? `stream${this.#streams.size}`;
+      let listener: ForkListener;
       try {
-        await ep.forkStart(o.url, name, { track: o.track, parameters: o.parameters });
+        listener = await this.deps.forks();
       } catch (e) {
+        this.deps.log.warn('<Start><Stream>: the call goes on without it', { callId: this.callId, error: (e as Error).message });
         o.onStatus?.('stream-error', (e as Error).message);
-        throw e;
+        return;
       }
-      this.#streams.set(name, o.onStatus);
-      o.onStatus?.('stream-started');
+      // The bug's name is didml's own: a stream's name may hold spaces, which uuid_audio_fork's arguments cannot.
+      await this.#fork(o, (n) => freeswitchTap(this.core, ep, listener, `didml_fork_${n}`));
+    });
+  }
+
+  async #fork(o: StreamOptions, tap: (n: number) => OpenTap): Promise<void> {
+    if (this.isEnded) return;
+    const n = this.#forkCount++;
+    const key = o.name ?? `\0${n}`;
+    // A second stream of a name replaces the first, as on the mock.
+    await this.#streams.get(key)?.stop();
+    const fork = await startFork(this.core, o, tap(n));
+    if (!fork) return;
+    this.#streams.set(key, fork);
+    void fork.finished.then(() => {
+      if (this.#streams.get(key) === fork) this.#streams.delete(key);
     });
   }
 
   async stopStream(name: string): Promise<void> {
-    const ep = this.partyEndpoint;
-    const names = name ? [name] : [...this.#streams.keys()];
-    for (const n of names) {
-      const onStatus = this.#streams.get(n);
-      if (!ep || !this.#streams.delete(n)) continue;
-      await ep.forkStop(n).catch((e: unknown) => this.deps.log.warn('stopping a stream failed', { callId: this.callId, name: n, error: String(e) }));
-      onStatus?.('stream-stopped');
-    }
+    const forks = name ? [this.#streams.get(name)] : [...this.#streams.values()];
+    await Promise.all(forks.map((f) => f?.stop()));
   }
 
   async connectStream(o: StreamOptions, signal?: AbortSignal): Promise<ConnectResult> {
@@ -380,7 +398,7 @@ const deadEndpoint: MediaEndpoint = {
   bridge: () => Promise.resolve(),
   unbridge: () => Promise.resolve(),
   join: () => Promise.resolve({ left: Promise.resolve() }),
-  forkStart: () => Promise.resolve(),
+  forkStart: () => Promise.reject(new Error('the call has ended')),
   forkStop: () => Promise.resolve(),
   destroy: () => Promise.resolve(),
 };

@@ -52,10 +52,15 @@ export interface MediaEndpoint {
   join(conference: string, flags: { mute: boolean; moderator: boolean; waitMod: boolean }): Promise<{ left: Promise<void> }>;
   /** Takes the endpoint out of the conference it joined (its `left` resolves); its call goes on. */
   leave(): Promise<void>;
-  /** Forks the endpoint's audio, one way, to a websocket (FreeSWITCH mod_audio_fork): <Start><Stream>.
-   *  <Connect><Stream> talks both ways through didml's own RTP peer instead (rtp-stream.ts). */
-  forkStart(url: string, name: string, metadata: Record<string, unknown>): Promise<void>;
-  forkStop(name: string): Promise<void>;
+  /**
+   * Forks the endpoint's audio to a websocket of didml's (fork-listener.ts), in mod_audio_fork's
+   * framing: 8 kHz L16, `mono` the far end's audio, `stereo` that (left) and what it hears
+   * (right). `bug` names the fork on the endpoint. fork-stream.ts turns it into Twilio's Media
+   * Streams for <Start><Stream>; <Connect><Stream> talks both ways through didml's own RTP peer
+   * instead (rtp-stream.ts).
+   */
+  forkStart(url: string, bug: string, mix: 'mono' | 'stereo'): Promise<void>;
+  forkStop(bug: string): Promise<void>;
   /** Resolves when the endpoint goes away (hung up on the media server, connection lost). */
   readonly gone: Promise<void>;
   destroy(): Promise<void>;
