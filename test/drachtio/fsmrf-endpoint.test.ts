@@ -48,7 +48,8 @@ describe('FsmrfEndpoint: speech', () => {
     const { fs, ep } = endpoint({ engine: 'unimrcp:nuance', grammar: '{speech-language=${language}}builtin:speech/transcribe?hints=${hints}' });
     const seen: unknown[] = [];
     const stop = await ep.recognize({ language: 'en-GB', hints: 'billing, sales' }, { speaking: () => seen.push('speaking'), heard: (r) => seen.push(r) });
-    expect(fs.calls).toEqual(['execute detect_speech unimrcp:nuance {speech-language=en-GB}builtin:speech/transcribe?hints=billing%2C%20sales didml']);
+    // fire_asr_events first: FreeSWITCH fires the recogniser's events as they happen (barge-in over TTS).
+    expect(fs.calls).toEqual([`api uuid_setvar ${UUID} fire_asr_events true`, 'execute detect_speech unimrcp:nuance {speech-language=en-GB}builtin:speech/transcribe?hints=billing%2C%20sales didml']);
     expect(fs.conn.subscribed).toEqual(['DETECTED_SPEECH']);
     const name = `esl::event::DETECTED_SPEECH::${UUID}`;
     fs.conn.emit(name, event({ 'Speech-Type': 'begin-speaking' }));
@@ -63,7 +64,7 @@ describe('FsmrfEndpoint: speech', () => {
   it('uses the default grammar, and refuses without a recogniser', async () => {
     const { fs, ep } = endpoint({ engine: 'pocketsphinx' });
     await ep.recognize({ language: 'en-US' }, { speaking: () => undefined, heard: () => undefined });
-    expect(fs.calls).toEqual(['execute detect_speech pocketsphinx builtin:speech/transcribe didml']);
+    expect(fs.calls).toEqual([`api uuid_setvar ${UUID} fire_asr_events true`, 'execute detect_speech pocketsphinx builtin:speech/transcribe didml']);
     await expect(endpoint().ep.recognize({ language: 'en-US' }, { speaking: () => undefined, heard: () => undefined })).rejects.toThrow(/drachtio.asr/);
   });
 });
