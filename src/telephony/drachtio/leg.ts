@@ -49,6 +49,8 @@ export interface LegDeps {
   newRecordingSid: () => string;
   onEnd: (leg: DrachtioCallLeg) => void;
   hosts?: HostPolicy;
+  /** Why an INVITE must not go through the named trunk now (its TLS certificate failed didml's check), or undefined. */
+  trunkProblem?: (trunk: string) => Promise<string | undefined>;
 }
 
 export abstract class DrachtioCallLeg implements CallLeg {
@@ -115,6 +117,7 @@ export abstract class DrachtioCallLeg implements CallLeg {
       },
       newRecordingSid: deps.newRecordingSid,
       ...(deps.hosts ? { hosts: deps.hosts } : {}),
+      trunkProblem: (trunk) => deps.trunkProblem?.(trunk) ?? Promise.resolve(undefined),
     };
   }
 
