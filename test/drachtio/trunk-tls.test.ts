@@ -6,9 +6,11 @@ import { createServer, type Server } from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { checkConfig } from '../../src/server/config.js';
 import type { TrunkConfig } from '../../src/telephony/drachtio/index.js';
+import { toHeaderOf } from '../../src/telephony/drachtio/targets.js';
 import { haveOpenssl, makeCertificates, type Certificates } from './certs.js';
 import { answersThenHangsUp, startHarness, type Harness } from './harness.js';
 import { freeTcpPort } from './real-peers.js';
+import { header } from './stand-in/sip.js';
 
 let certs: Certificates;
 let h: Harness | undefined;
@@ -141,6 +143,7 @@ describe.skipIf(!haveOpenssl)("didml checks a TLS trunk's certificate before usi
     h.stand.call();
     await h.finished();
     expect(h.stand.sent('INVITE')[0]!.message.startLine).toBe('INVITE sips:+14155550142@carrier.example:5061;transport=tls SIP/2.0');
+    expect(header(h.stand.sent('INVITE')[0]!.message, 'To')).toBe('<sips:+14155550142@carrier.example>');
     expect(h.to('/dialed')[0]!.params).toMatchObject({ DialCallStatus: 'completed' });
   });
 
@@ -172,5 +175,16 @@ describe.skipIf(!haveOpenssl)('the tls setting of a trunk in the configuration',
 
   it('refuses a CA file with no certificate in it', () => {
     expect(() => checkConfig(cfg({ tls: { ca: certs.server.key } }))).toThrow(/tls\.ca .*server\.key holds no PEM certificate/);
+  });
+});
+
+describe('the To of an INVITE', () => {
+  it.each([
+    ['sips:+14155550142@carrier.example:5061;transport=tls', '<sips:+14155550142@carrier.example>'],
+    ['sip:+14155550142@127.0.0.1:5070;transport=tcp;user=phone', '<sip:+14155550142@127.0.0.1;user=phone>'],
+    ['sip:alice@[2001:db8::1]:5062;maddr=10.0.0.1;lr', '<sip:alice@[2001:db8::1]>'],
+    ['sip:sip.example.com', '<sip:sip.example.com>'],
+  ])('%s: %s (RFC 3261 §19.1.1: no port, transport, maddr, lr in To)', (uri, to) => {
+    expect(toHeaderOf(uri)).toBe(to);
   });
 });
