@@ -23,11 +23,14 @@ export interface RegistrationTiming {
   /** First retry after a failure (doubles each time). */
   retryMs: number;
   retryMaxMs: number;
-  /** How long to wait for a final response before counting the attempt as failed. */
+  /**
+   * How long to wait for a final response before counting the attempt as failed: a safety net
+   * past sofia-sip's own 408 at 64*T1 (32 s), which says more (a TLS connection refused shows so).
+   */
   responseTimeoutMs: number;
 }
 
-export const DEFAULT_REGISTRATION_TIMING: RegistrationTiming = { retryMs: 2000, retryMaxMs: 300_000, responseTimeoutMs: 32_000 };
+export const DEFAULT_REGISTRATION_TIMING: RegistrationTiming = { retryMs: 2000, retryMaxMs: 300_000, responseTimeoutMs: 40_000 };
 
 export interface RegistrationStatus {
   trunk: string;
