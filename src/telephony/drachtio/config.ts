@@ -4,6 +4,7 @@
 import { DidmlError } from '../../errors.js';
 import { accessList } from '../../sip/acl.js';
 import { parseRoute, RouteError, type Transport } from '../../sip/route.js';
+import { readCa, type TrunkTls } from './tls-check.js';
 
 export interface TrunkConfig {
   name: string;
@@ -21,6 +22,8 @@ export interface TrunkConfig {
   register: boolean;
   /** Seconds asked for in REGISTER. */
   expires: number;
+  /** transport tls: how didml checks the far end's certificate (checked unless verify is false). */
+  tls?: TrunkTls;
 }
 
 export interface MediaServerConfig {
@@ -110,6 +113,11 @@ export function checkDrachtioConfig(c: DrachtioConfig, source = 'configuration')
       }
     }
     if (t.register && !t.username) fail(`trunks[${i}]`, `("${t.name}") registers, so it needs a username (and a password)`);
+    if (t.tls !== undefined && t.transport !== 'tls') fail(`trunks[${i}].tls`, `is for a trunk with transport "tls"; "${t.name}" uses ${t.transport} (set transport: "tls", or leave tls out)`);
+    if (t.tls?.ca !== undefined) {
+      const ca = readCa(t.tls.ca);
+      if ('error' in ca) fail(`trunks[${i}].tls.ca`, `${ca.error}: give the PEM file of the CA(s) the carrier's certificate chains to`);
+    }
   }
   if (c.outbound && (c.trunks ?? []).some((t) => t.register)) {
     fail('trunks', 'with register: true need a standing connection to drachtio-server: use drachtio.inbound (outbound connections come and go with calls)');

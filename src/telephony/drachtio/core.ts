@@ -56,6 +56,8 @@ export interface LegCore {
   onInfoDigit(listener: (key: string) => void): () => void;
   /** A new id for a recording. */
   newRecordingSid(): string;
+  /** Why an INVITE must not go through the named trunk now (its TLS certificate failed didml's check), or undefined. */
+  trunkProblem(trunk: string): Promise<string | undefined>;
   /** Which hosts a stream's websocket may reach (the built-in rules when absent). */
   readonly hosts?: HostPolicy;
 }

@@ -129,6 +129,12 @@ class Dialer {
       core.log.warn('<Dial> target cannot be dialled', { callId: core.callId, error: out.error });
       return this.#fail(a, undefined, 'failed');
     }
+    const untrusted = out.trunk !== undefined ? await core.trunkProblem(out.trunk) : undefined;
+    if (untrusted) {
+      core.log.warn('<Dial> target not dialled', { callId: core.callId, uri: out.uri, error: untrusted });
+      return this.#fail(a, undefined, 'failed');
+    }
+    if (this.#done || a.status) return;
     let localSdp: string;
     try {
       if (core.mediaConfigured) {

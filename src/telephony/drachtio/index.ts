@@ -26,6 +26,7 @@ import { hostAddress } from './call-rtp.js';
 import { originate, type Placing } from './originate.js';
 import { DEFAULT_REGISTRATION_TIMING, Registration, type RegistrationStatus, type RegistrationTiming } from './registrar.js';
 import { loadSrf, type Srf, type SrfRequest, type SrfResponse } from './srf.js';
+import { TrunkCertificates, verifies } from './tls-check.js';
 
 export { DrachtioCallLeg } from './leg.js';
 export { DrachtioInboundLeg } from './inbound-leg.js';
@@ -34,6 +35,7 @@ export type { AsrConfig, DrachtioConfig, TrunkConfig, MediaServerConfig } from '
 export { checkDrachtioConfig, withDefaults } from './config.js';
 export type { MediaEndpoint, MediaServerLink, SpeechListener } from './media.js';
 export type { RegistrationStatus, RegistrationTiming } from './registrar.js';
+export type { TrunkTls } from './tls-check.js';
 
 export interface DrachtioAdapterOptions {
   config: DrachtioConfig;
@@ -50,6 +52,8 @@ export interface DrachtioAdapterOptions {
   endSessionDelayMs?: number;
   /** Which hosts a <Connect><Stream> websocket may reach (didml opens it); the built-in rules by default. */
   hosts?: HostPolicy;
+  /** How long didml's check of a TLS trunk's certificate may take (default 10 s). */
+  certificateCheckTimeoutMs?: number;
 }
 
 export interface DrachtioAdapter extends TelephonyAdapter {
@@ -89,6 +93,16 @@ export function createDrachtioAdapter(options: DrachtioAdapterOptions): Drachtio
   const legs = new Map<string, DrachtioCallLeg>();
   const timing = { ...DEFAULT_REGISTRATION_TIMING, ...options.registrationTiming };
   const newRecordingSid = options.newRecordingSid ?? (() => randomIds('RE'));
+  const trunks = config.trunks ?? [];
+  const certificates = new TrunkCertificates(trunks, { clock, ...(options.certificateCheckTimeoutMs ? { timeoutMs: options.certificateCheckTimeoutMs } : {}) });
+  for (const t of trunks) {
+    if (t.transport === 'tls' && !verifies(t)) log.warn("TLS trunk: didml does not check the far end's certificate (tls.verify is false)", { trunk: t.name });
+  }
+  /** Why the named trunk is not to be used for an INVITE now (its certificate), or undefined. */
+  const trunkProblem = async (name: string): Promise<string | undefined> => {
+    const t = trunks.find((x) => x.name === name);
+    return t ? certificates.problem(t, 'proxy') : undefined;
+  };
   let srf: Srf | undefined;
   let server: Server | undefined;
   let hostports = '';
@@ -146,6 +160,7 @@ export function createDrachtioAdapter(options: DrachtioAdapterOptions): Drachtio
       newRecordingSid,
       forks,
       ...(options.hosts ? { hosts: options.hosts } : {}),
+      trunkProblem,
       onEnd: (l) => legs.delete(l.callId),
     };
   }
@@ -237,7 +252,15 @@ export function createDrachtioAdapter(options: DrachtioAdapterOptions): Drachtio
       });
       for (const trunk of (config.trunks ?? []).filter((t) => t.register)) {
         registrations.push(
-          new Registration({ trunk, clock, log, timing, srf: () => (connected ? s : undefined), contactHost: (tr) => hostFor(hostports, tr) }),
+          new Registration({
+            trunk,
+            clock,
+            log,
+            timing,
+            srf: () => (connected ? s : undefined),
+            contactHost: (tr) => hostFor(hostports, tr),
+            certificateProblem: () => certificates.problem(trunk, 'registrar'),
+          }),
         );
       }
       if (config.inbound) {
@@ -269,6 +292,7 @@ export function createDrachtioAdapter(options: DrachtioAdapterOptions): Drachtio
               cancel();
               resolve();
             }
+            certificates.forget();
             // Again after a reconnect: the registrar's binding may point at a connection that is gone.
             if (registrations.length > 0) log.info('registering every trunk on the new connection', { trunks: registrations.map((r) => r.status.trunk) });
             for (const r of registrations) r.renew();

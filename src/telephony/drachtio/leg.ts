@@ -55,6 +55,8 @@ export interface LegDeps {
   forks: () => Promise<ForkListener>;
   onEnd: (leg: DrachtioCallLeg) => void;
   hosts?: HostPolicy;
+  /** Why an INVITE must not go through the named trunk now (its TLS certificate failed didml's check), or undefined. */
+  trunkProblem?: (trunk: string) => Promise<string | undefined>;
 }
 
 export abstract class DrachtioCallLeg implements CallLeg {
@@ -123,6 +125,7 @@ export abstract class DrachtioCallLeg implements CallLeg {
       },
       newRecordingSid: deps.newRecordingSid,
       ...(deps.hosts ? { hosts: deps.hosts } : {}),
+      trunkProblem: (trunk) => deps.trunkProblem?.(trunk) ?? Promise.resolve(undefined),
     };
   }
 

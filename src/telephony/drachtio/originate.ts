@@ -50,6 +50,8 @@ const CANCELED_UNPLACED: Unanswered = { answered: false, status: 'canceled', rea
 export async function originate(deps: PlaceDeps, o: OriginateOptions): Promise<OriginateResult> {
   const out = resolveTarget(o.target, deps.leg.config);
   if (isResolveError(out)) throw new DidmlError('DIDML_TELEPHONY', `placing a call: ${out.error}`);
+  const untrusted = out.trunk !== undefined ? await deps.leg.trunkProblem?.(out.trunk) : undefined;
+  if (untrusted) throw new DidmlError('DIDML_TELEPHONY', `placing a call: ${untrusted}`);
   if (o.signal?.aborted) return { ...CANCELED_UNPLACED };
   const media = await offerMedia(deps.leg);
   if (o.signal?.aborted) {

@@ -23,11 +23,14 @@ export interface RegistrationTiming {
   /** First retry after a failure (doubles each time). */
   retryMs: number;
   retryMaxMs: number;
-  /** How long to wait for a final response before counting the attempt as failed. */
+  /**
+   * How long to wait for a final response before counting the attempt as failed: a safety net
+   * past sofia-sip's own 408 at 64*T1 (32 s), which says more (a TLS connection refused shows so).
+   */
   responseTimeoutMs: number;
 }
 
-export const DEFAULT_REGISTRATION_TIMING: RegistrationTiming = { retryMs: 2000, retryMaxMs: 300_000, responseTimeoutMs: 32_000 };
+export const DEFAULT_REGISTRATION_TIMING: RegistrationTiming = { retryMs: 2000, retryMaxMs: 300_000, responseTimeoutMs: 40_000 };
 
 export interface RegistrationStatus {
   trunk: string;
@@ -49,6 +52,8 @@ export interface RegistrationDeps {
   /** drachtio-server's SIP address for a transport (`198.51.100.1:5060`), from its `connect` event. */
   contactHost(transport: string): string | undefined;
   timing: RegistrationTiming;
+  /** Why the trunk's certificate is not to be trusted (tls-check.ts), or undefined; none for a trunk not checked. */
+  certificateProblem?: () => Promise<string | undefined>;
 }
 
 /** Seconds granted: the expires parameter of our Contact in the 200, else its Expires header (§10.2.4). */
@@ -119,7 +124,9 @@ export class Registration {
         this.#d.log.info('registered', { trunk: t.name, expires: granted });
         this.#schedule(Math.max(1000, (granted * 1000) / 2));
       } else {
-        this.#failed(`the registrar answered ${res.status} ${res.reason ?? ''}`.trim(), res.status);
+        // sofia-sip answers 408 itself when a TLS connection fails (drachtio-server's certificate check among the causes).
+        const why = t.transport === 'tls' && res.status === 408 ? ' (over TLS drachtio-server answers 408 itself when the TLS connection could not be made: the far end unreachable, or its certificate refused by drachtio-server; its log says which)' : '';
+        this.#failed(`the registrar answered ${res.status} ${res.reason ?? ''}`.trim() + why, res.status);
       }
     } catch (e) {
       if (current()) this.#failed((e as Error).message);
@@ -150,6 +157,9 @@ export class Registration {
     const srf = this.#d.srf();
     if (!srf) throw new Error('no connection to drachtio-server');
     const t = this.#d.trunk;
+    // Not for the unregister at shutdown: a trunk that registered was checked.
+    const problem = expires > 0 ? await this.#d.certificateProblem?.() : undefined;
+    if (problem) throw new Error(problem);
     const route = trunkRoute(t, 'registrar');
     const host = this.#d.contactHost(t.transport);
     if (!host) throw new Error(`drachtio-server has no ${t.transport} SIP address to put in Contact`);

@@ -134,9 +134,23 @@ function userPart(callerId: string): string {
 }
 
 /**
+ * The To of an INVITE to `uri`: the URI in angle brackets without what RFC 3261 §19.1.1 does not
+ * allow in To (port, transport, maddr, ttl, lr, method). Left to itself drachtio-server copies the
+ * bare Request-URI, so `sips:+1…@host:5061;transport=tls` became a To whose `;transport=tls` is a
+ * header parameter outside the URI.
+ */
+export function toHeaderOf(uri: string): string {
+  const m = /^(sips?):(?:([^@]*)@)?(\[[^\]]+\]|[^:;?]+)(?::\d+)?([^?]*)/i.exec(uri);
+  if (!m) return `<${uri}>`;
+  const params = (m[4] ?? '').split(';').filter((p) => p !== '' && !/^(transport|maddr|ttl|lr|method)(=|$)/i.test(p));
+  return `<${m[1]}:${m[2] !== undefined ? `${m[2]}@` : ''}${m[3]}${params.map((p) => `;${p}`).join('')}>`;
+}
+
+/**
  * drachtio-srf's createUAC options for an INVITE to `out`: the target's headers, its proxy and
- * credentials, and From with the caller ID: a SIP URI as it is; a number (or `client:` identity)
- * on the trunk's domain when the target has one, else on drachtio-server's own address. With
+ * credentials, To from the Request-URI (toHeaderOf) unless the target gives one, and From with
+ * the caller ID: a SIP URI as it is; a number (or `client:` identity) on the trunk's domain when
+ * the target has one, else on drachtio-server's own address. With
  * drachtio.sessionTimer a session timer is offered (RFC 4028 §7.1; drachtio-server refreshes it
  * or ends the dialog).
  */
@@ -144,6 +158,7 @@ export function inviteOptions(out: OutboundInvite, o: { callerId: string; localS
   const headers: Record<string, string> = { ...out.headers };
   const uri = /^sips?:[^\s<>"]+$/i.test(o.callerId) ? o.callerId : undefined;
   const user = userPart(o.callerId.replace(/^client:/, ''));
+  if (!Object.keys(headers).some((k) => k.toLowerCase() === 'to')) headers['To'] = toHeaderOf(out.uri);
   if (uri) headers['From'] = `<${uri}>`;
   else if (out.fromDomain) headers['From'] = `<sip:${user}@${out.fromDomain}>`;
   if (o.config.sessionTimer) {
