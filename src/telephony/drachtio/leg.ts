@@ -338,7 +338,7 @@ export abstract class DrachtioCallLeg implements CallLeg {
 
   async conference(
     name: string,
-    options: { muted: boolean; startOnEnter: boolean; endOnExit: boolean; beep: string; hangupOnStar?: boolean },
+    options: { muted: boolean; startOnEnter: boolean; endOnExit: boolean; beep: string; hangupOnStar?: boolean; out?: AbortSignal },
     signal?: AbortSignal,
   ): Promise<{ callerHungUp: boolean; duration: number }> {
     return this.#withEndpoint('<Conference>', (ep) => conference(this.core, ep, name, options, signal));

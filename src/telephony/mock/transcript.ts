@@ -116,7 +116,7 @@ export type BackendEvent =
   | { type: 'agent-interrupted'; utteranceUntilInterrupt: string; durationUntilInterruptMs: number }
   | { type: 'relay-error'; code: 64107; message: string; received: string }
   | { type: 'conference'; name: string; muted: boolean; startOnEnter: boolean; endOnExit: boolean; beep: string; hangupOnStar?: true }
-  | { type: 'conference-end'; duration: number; endedBy: 'conference' | 'hangup' | 'abort' | 'hangup-on-star' }
+  | { type: 'conference-end'; duration: number; endedBy: 'conference' | 'hangup' | 'abort' | 'hangup-on-star' | 'kicked' }
   /** This leg bridged to another call of the same backend (a caller taken from a queue). */
   | { type: 'bridge-leg'; callId: string }
   | { type: 'bridge-end'; callId: string; endedBy: 'caller' | 'other' | 'abort'; duration: number }
