@@ -220,7 +220,8 @@ export class Conferences {
       FriendlyName: room.friendlyName,
       StatusCallbackEvent: event,
       SequenceNumber: String(seq),
-      Timestamp: new Date(this.#now()).toUTCString(),
+      // RFC 2822, as Twilio's Timestamp.
+      Timestamp: new Date(this.#now()).toUTCString().replace(/GMT$/, '+0000'),
     };
     if (p) {
       Object.assign(params, {

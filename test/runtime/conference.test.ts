@@ -105,7 +105,7 @@ describe('conference rooms', () => {
     expect(named.slice(0, 3)).toEqual([`participant-join ${first!.summary.callSid}`, `participant-join ${second!.summary.callSid}`, 'conference-start -']);
     expect(named.slice(3).sort()).toEqual(['conference-end -', `participant-leave ${first!.summary.callSid}`, `participant-leave ${second!.summary.callSid}`]);
     expect(events.map((e) => e['SequenceNumber'])).toEqual(['0', '1', '2', '3', '4', '5']);
-    for (const e of events) expect(e).toMatchObject({ ConferenceSid: room!.sid, FriendlyName: 'sales', AccountSid: expect.stringMatching(/^AC/), Timestamp: expect.stringMatching(/GMT$/) });
+    for (const e of events) expect(e).toMatchObject({ ConferenceSid: room!.sid, FriendlyName: 'sales', AccountSid: expect.stringMatching(/^AC/), Timestamp: expect.stringMatching(/ \+0000$/) });
     expect(events[0]).toMatchObject({ ParticipantLabel: 'customer', Muted: 'false', Hold: 'false', Coaching: 'false', StartConferenceOnEnter: 'false', EndConferenceOnExit: 'false' });
     expect(events[1]).toMatchObject({ StartConferenceOnEnter: 'true', EndConferenceOnExit: 'true' });
     expect(events.find((e) => e['StatusCallbackEvent'] === 'conference-end')).toMatchObject({ ReasonConferenceEnded: 'participant-with-end-conference-on-exit-left', CallSidEndingConference: second!.summary.callSid });
