@@ -80,6 +80,8 @@ export class Conferences {
   readonly #instance: string;
   readonly #o: ConferencesOptions;
   readonly #members = new Map<string, Local>();
+  /** Rooms lately ended (bounded): a join whose answer comes after its room's end is out at once. */
+  readonly #ended = new Set<string>();
 
   constructor(o: ConferencesOptions = {}) {
     this.#o = o;
@@ -87,6 +89,8 @@ export class Conferences {
     this.#instance = o.instanceId ?? 'local';
     this.#store.onEvent((e) => {
       if (e.type !== 'end') return;
+      this.#ended.add(e.sid);
+      if (this.#ended.size > 1000) this.#ended.delete(this.#ended.values().next().value!);
       for (const m of [...this.#members.values()]) {
         if (m.sid !== e.sid || m.gone) continue;
         m.gone = true;
@@ -137,6 +141,11 @@ export class Conferences {
     }
     local.sid = joined.room.sid;
     local.room = joined.room;
+    if (this.#ended.has(local.sid)) {
+      // Ended between the join and its answer (the end took this participant out with the others).
+      local.gone = true;
+      controller.abort('ended');
+    }
     await this.#event(local, 'participant-join', joined.room, participant);
     if (joined.started) await this.#event(local, 'conference-start', joined.room);
     return { room: joined.room, out: controller.signal, leave: () => this.#leave(local) };

@@ -3,7 +3,12 @@
 // meet in one room, which waits until a participant with startConferenceOnEnter comes and ends
 // for everyone when its endConferenceOnExit participant hangs up (each other <Dial> goes on to its
 // action); the Conferences and Participants resources answer from any instance, and a mute, a
-// removal or an end asked of one instance reaches the instances that run the calls.
+// removal or an end asked of one instance reaches the instances that run the calls; a SIGKILLed
+// instance's participants are taken out of their rooms by the reap.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import twilio from 'twilio';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.js';
@@ -17,6 +22,8 @@ const TOKEN = 'cluster-conference-token';
 const MEMBER = '+14155550101';
 const MEMBER_2 = '+14155550102';
 const MODERATOR = '+14155550109';
+const MODERATOR_LONG = '+14155550108';
+const root = join(import.meta.dirname, '../..');
 
 let redis: RedisServer;
 let app: TestApp;
@@ -43,17 +50,20 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function instance(id: string, prefix: string) {
-  const config = {
+function config(id: string, prefix: string, ttl = 15) {
+  return {
     http: { port: 0 },
     app: { url: app.url('/waiting') },
     accountSid: ACCOUNT,
     authToken: TOKEN,
     // The members stay a minute (and a mock room keeps them 60 s); the moderator talks 4 s.
-    mock: { callees: { [MODERATOR]: { ring: 0.05, talk: 4 }, '*': { ring: 0.05, talk: 120 } } },
-    state: { url: redis.url, keyPrefix: prefix, instanceId: id, instanceTtlSeconds: 15, writeTimeoutMs: 500 },
+    mock: { callees: { [MODERATOR]: { ring: 0.05, talk: 4 }, [MODERATOR_LONG]: { ring: 0.05, talk: 120 }, '*': { ring: 0.05, talk: 120 } } },
+    state: { url: redis.url, keyPrefix: prefix, instanceId: id, instanceTtlSeconds: ttl, writeTimeoutMs: 500 },
   };
-  const rt = await startRuntime(checkConfig(config), { log: createLogger({ level: (process.env['CLOG'] as 'debug') ?? 'error' }) });
+}
+
+async function instance(id: string, prefix: string, ttl?: number) {
+  const rt = await startRuntime(checkConfig(config(id, prefix, ttl)), { log: createLogger({ level: (process.env['CLOG'] as 'debug') ?? 'error' }) });
   cleanups.push(() => rt.close());
   const client = twilio(ACCOUNT, TOKEN);
   client.api.baseUrl = rt.url;
@@ -174,5 +184,42 @@ describe.skipIf(!haveRedis)(`conferences across didml instances over Redis${have
     await expect(a.client.conferences(room.sid).participants(first.sid).fetch()).rejects.toMatchObject({ status: 404, code: 20404 });
     await expect(a.client.conferences(room.sid).update({ announceUrl: 'http://127.0.0.1:1/a' })).rejects.toMatchObject({ status: 400, code: 20001 });
     await expect(a.client.conferences(room.sid).participants.create({ from: '+14155550100', to: MEMBER })).rejects.toMatchObject({ status: 405, code: 20004 });
+  });
+
+  it("an instance killed with SIGKILL: the reap takes its moderator out of the room, which ends, and the survivor's member goes on", async () => {
+    const prefix = `cc${++n}:`;
+    const survivor = await instance('survivor', prefix, 2);
+    const dir = mkdtempSync(join(tmpdir(), 'didml-cluster-conference-'));
+    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, 'doomed.json');
+    writeFileSync(file, JSON.stringify(config('doomed', prefix, 2)));
+    const child: ChildProcess = spawn(process.execPath, [join(root, 'bin/didml.js'), 'serve', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+    cleanups.push(async () => void (child.exitCode === null && child.kill('SIGKILL')));
+    let out = '';
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = /"control":"(http:\/\/[^"]+)"/.exec(out);
+        if (m) resolve(m[1]!);
+      });
+      child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+      child.once('exit', () => reject(new Error(`serve exited early: ${out}`)));
+    });
+    const doomed = twilio(ACCOUNT, TOKEN);
+    doomed.api.baseUrl = url;
+    const member = await place(survivor.client, MEMBER, '/waiting');
+    const moderator = await place(doomed, MODERATOR_LONG, '/moderator');
+    const room = await until('the room in progress', async () => (await survivor.client.conferences.list({ friendlyName: 'team', status: 'in-progress' }))[0]);
+    expect((await survivor.rt.calls.conferences.store.participants(room.sid)).map((p) => [p.callSid, p.instance])).toEqual([
+      [member.sid, 'survivor'],
+      [moderator.sid, 'doomed'],
+    ]);
+    const exited = new Promise((ok) => child.once('exit', ok));
+    child.kill('SIGKILL');
+    await exited;
+    // Within its TTL the survivor reaps it: the moderator is out, the room ends, the member's Dial goes on.
+    const after = await until("the member's Dial action", () => of('/after', member.sid)[0]);
+    expect(after.params).toMatchObject({ DialCallStatus: 'answered' });
+    expect(await survivor.client.conferences(room.sid).fetch()).toMatchObject({ status: 'completed', reasonConferenceEnded: 'participant-with-end-conference-on-exit-left', callSidEndingConference: moderator.sid });
   });
 });
