@@ -174,8 +174,16 @@ export class Conferences {
     if (msg.op === 'kick') {
       m.gone = true;
       this.#members.delete(callSid);
-      const r = await this.#store.leave(m.sid, callSid, this.#now(), true);
+      // Out of the room at once, whatever the store says: its Dial goes on.
       m.controller.abort('kicked');
+      let r;
+      try {
+        r = await this.#store.leave(m.sid, callSid, this.#now(), true);
+      } catch (e) {
+        // The store could not take it: the leg's own leave tries again as it goes.
+        m.gone = false;
+        throw e;
+      }
       if (!r) return;
       await this.#event(m, 'participant-leave', r.room, r.participant);
       if (r.ended) await this.#event(m, 'conference-end', r.room);

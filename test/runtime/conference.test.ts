@@ -7,6 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../src/clock.js';
 import { runCall, type CallSummary } from '../../src/runtime/session.js';
 import { Conferences } from '../../src/runtime/conferences.js';
+import { MemoryConferenceStore, type ConferenceStore } from '../../src/state/conferences.js';
+import { unavailable } from '../../src/state/errors.js';
 import { sequentialIds } from '../../src/ids.js';
 import { createMockAdapter, type MockCallScript, type TranscriptEvent } from '../../src/telephony/mock/index.js';
 import { createWebhookClient } from '../../src/webhook/client.js';
@@ -15,11 +17,11 @@ import { handlerTransport } from '../../src/webhook/handler.js';
 type Seen = { path: string; params: Record<string, string> };
 
 /** Calls sharing one backend, one clock and one set of rooms, against an in-process app; `at` hooks run at those seconds. */
-async function calls(documents: Record<string, string>, scripts: { path: string; at: number; script: MockCallScript }[], hooks: { at: number; run: (c: Conferences) => Promise<void> }[] = []) {
+async function calls(documents: Record<string, string>, scripts: { path: string; at: number; script: MockCallScript }[], hooks: { at: number; run: (c: Conferences) => Promise<void> }[] = [], store?: ConferenceStore) {
   const clock = new VirtualClock();
   const adapter = createMockAdapter({ clock });
   const ids = sequentialIds();
-  const conferences = new Conferences({ newSid: ids });
+  const conferences = new Conferences({ newSid: ids, ...(store ? { store } : {}) });
   const seen: Seen[] = [];
   const webhooks = createWebhookClient({
     transport: handlerTransport(({ url, params }) => {
@@ -169,5 +171,15 @@ describe('conference rooms', () => {
       ['participant-leave', first!.summary.callSid, 'true'],
     ]);
     expect(roomSid).toMatch(/^CF/);
+  });
+
+  it('a room that cannot be reached (the shared state is down): the Dial goes on at once to its action, failed, saying why', async () => {
+    const store = new MemoryConferenceStore();
+    store.join = () => Promise.reject(unavailable('the shared call state (Redis at redis://127.0.0.1:1) cannot be reached; try again'));
+    const { results, seen } = await calls({ '/in': xml('<Dial action="/after"><Conference>down</Conference></Dial>'), '/after': xml('<Hangup/>') }, [{ path: '/in', at: 0, script: { from: '+14155550101' } }], [], store);
+    const [call] = results;
+    expect(ended(call!.events)).toBeUndefined();
+    expect(call!.events.some((e) => e.type === 'warning' && /could not be joined: the shared state cannot be reached/.test(String(e['message'])))).toBe(true);
+    expect(seen.find((s) => s.path === '/after')!.params).toMatchObject({ DialCallStatus: 'failed', DialBridged: 'false' });
   });
 });
