@@ -56,6 +56,8 @@ export interface Membership {
   room: ConferenceRoom;
   /** Aborted when the participant is out without leaving: the room ended (`ended`) or the API removed it (`kicked`). */
   out: AbortSignal;
+  /** Resolves once the room is in progress (at once if this join found it so, or started it). */
+  started: Promise<void>;
   /** Its leg left the room (hung up, *, the session moved on): out of the store, the callbacks sent. */
   leave(): Promise<void>;
 }
@@ -71,6 +73,7 @@ interface Local {
   participant: Participant;
   /** Out of the store already (the room ended, or it was kicked). */
   gone: boolean;
+  start: () => void;
 }
 
 const BOOL = (b: boolean) => String(b);
@@ -82,12 +85,20 @@ export class Conferences {
   readonly #members = new Map<string, Local>();
   /** Rooms lately ended (bounded): a join whose answer comes after its room's end is out at once. */
   readonly #ended = new Set<string>();
+  /** Rooms lately started (bounded), likewise for a waiter whose join answer comes after the start. */
+  readonly #started = new Set<string>();
 
   constructor(o: ConferencesOptions = {}) {
     this.#o = o;
     this.#store = o.store ?? new MemoryConferenceStore();
     this.#instance = o.instanceId ?? 'local';
     this.#store.onEvent((e) => {
+      if (e.type === 'start') {
+        this.#started.add(e.sid);
+        if (this.#started.size > 1000) this.#started.delete(this.#started.values().next().value!);
+        for (const m of this.#members.values()) if (m.sid === e.sid) m.start();
+        return;
+      }
       if (e.type !== 'end') return;
       this.#ended.add(e.sid);
       if (this.#ended.size > 1000) this.#ended.delete(this.#ended.values().next().value!);
@@ -124,7 +135,9 @@ export class Conferences {
       dateUpdated: now,
     };
     const controller = new AbortController();
-    const local: Local = { sid: '', room: undefined as unknown as ConferenceRoom, o, controller, participant, gone: false };
+    let start!: () => void;
+    const started = new Promise<void>((resolve) => (start = resolve));
+    const local: Local = { sid: '', room: undefined as unknown as ConferenceRoom, o, controller, participant, gone: false, start };
     // Known before the room holds it: an end published the moment after the join must find it.
     this.#members.set(o.callSid, local);
     let joined;
@@ -141,6 +154,7 @@ export class Conferences {
     }
     local.sid = joined.room.sid;
     local.room = joined.room;
+    if (joined.room.status === 'in-progress' || this.#started.has(local.sid)) start();
     if (this.#ended.has(local.sid)) {
       // Ended between the join and its answer (the end took this participant out with the others).
       local.gone = true;
@@ -148,7 +162,7 @@ export class Conferences {
     }
     await this.#event(local, 'participant-join', joined.room, participant);
     if (joined.started) await this.#event(local, 'conference-start', joined.room);
-    return { room: joined.room, out: controller.signal, leave: () => this.#leave(local) };
+    return { room: joined.room, out: controller.signal, started, leave: () => this.#leave(local) };
   }
 
   async #leave(m: Local): Promise<void> {

@@ -182,4 +182,31 @@ describe('conference rooms', () => {
     expect(call!.events.some((e) => e.type === 'warning' && /could not be joined: the shared state cannot be reached/.test(String(e['message'])))).toBe(true);
     expect(seen.find((s) => s.path === '/after')!.params).toMatchObject({ DialCallStatus: 'failed', DialBridged: 'false' });
   });
+
+  it('a waiter hears the waitUrl document (its Redirect fetches the next) until the room starts, then it is in the room', async () => {
+    const { results, seen } = await calls(
+      {
+        '/waiter': xml('<Dial action="/after"><Conference startConferenceOnEnter="false" waitUrl="/hold" waitMethod="GET">music</Conference></Dial>'),
+        '/hold': xml('<Say>Please wait for the host.</Say><Redirect method="POST">/hold-2</Redirect>'),
+        '/hold-2': xml('<Play>http://media.test/music.mp3</Play><Pause length="100"/><Say>never heard</Say>'),
+        '/host': xml('<Dial action="/after"><Conference endConferenceOnExit="true">music</Conference></Dial>'),
+        '/after': xml('<Hangup/>'),
+      },
+      [
+        { path: '/waiter', at: 0, script: { from: '+14155550101', conferenceDuration: 600 } },
+        { path: '/host', at: 20, script: { from: '+14155550102', hangupAfter: 10, conferenceDuration: 600 } },
+      ],
+    );
+    const [waiter] = results;
+    expect(seen.filter((s) => s.path.startsWith('/hold')).map((s) => s.path)).toEqual(['/hold', '/hold-2']);
+    const types = waiter!.events.map((e) => e.type);
+    // The wait document played, its pause cut short by the start at 20 s; then the room.
+    expect(types.indexOf('say')).toBeLessThan(types.indexOf('play'));
+    expect(types.indexOf('play')).toBeLessThan(types.indexOf('conference'));
+    expect(waiter!.events.some((e) => e.type === 'say' && e['text'] === 'never heard')).toBe(false);
+    const joinedAt = waiter!.events.find((e) => e.type === 'conference') as TranscriptEvent & { t: number };
+    expect(joinedAt.t).toBe(20_000);
+    // In the room from the start to the host's hang-up 10 s later.
+    expect(ended(waiter!.events)).toMatchObject({ endedBy: 'conference', duration: 10 });
+  });
 });

@@ -9,8 +9,7 @@ import { dialTargets } from './dial-targets.js';
 import { childLegs, type ChildLegs } from './dial-progress.js';
 import { notifyRecording } from './recording-callback.js';
 import { dequeue } from './queue.js';
-import { UNAVAILABLE } from '../conferences.js';
-import { DEFAULT_MAX_PARTICIPANTS } from '../../state/conferences.js';
+import { conference } from './conference.js';
 import { loadGrammar } from '../../grammar/index.js';
 import { sipHeaderParams } from '../../sip/headers.js';
 
@@ -27,72 +26,6 @@ const RECORDS: Record<string, NonNullable<DialOptions['record']>> = {
 function recordOption(value: string): Pick<DialOptions, 'record'> {
   const record = Object.hasOwn(RECORDS, value) ? RECORDS[value] : undefined;
   return record ? { record } : {};
-}
-
-/**
- * Backends whose conferences listen for the caller's * (`<Dial hangupOnStar>`): the mock, and
- * drachtio with FreeSWITCH (the member is kicked from the room on the key). Another would have
- * the attribute reported, not ignored.
- */
-const CONFERENCE_HANGUP_ON_STAR = new Set(['mock', 'drachtio']);
-
-/**
- * Backends whose conference participants can be muted and held through the API: the mock (no
- * media: the runtime records it and says so in the transcript). On drachtio the room is
- * FreeSWITCH's by name, and only removing a participant reaches it.
- */
-const CONFERENCE_CONTROL = new Set(['mock']);
-
-/** What a room's statusCallback can ask for (Twilio's statusCallbackEvent values that didml sends). */
-const ROOM_EVENTS = new Set(['start', 'end', 'join', 'leave', 'mute', 'hold']);
-
-async function conference(node: Projected, room: Projected, ctx: VerbContext): Promise<VerbOutcome> {
-  await ctx.answer();
-  const hangupOnStar = bool(node, 'hangupOnStar', false);
-  const backend = ctx.leg.backend ?? 'this';
-  if (hangupOnStar && !CONFERENCE_HANGUP_ON_STAR.has(backend)) {
-    ctx.emit({ type: 'warning', message: `<Dial hangupOnStar> with <Conference>: the ${backend} backend does not listen for * in a conference; the caller stays in the room until it ends` });
-  }
-  let maxParticipants = num(room, 'maxParticipants', DEFAULT_MAX_PARTICIPANTS);
-  if (maxParticipants > DEFAULT_MAX_PARTICIPANTS) {
-    ctx.emit({ type: 'warning', message: `<Conference maxParticipants="${maxParticipants}">: Twilio's maximum is ${DEFAULT_MAX_PARTICIPANTS} (its error 16002); the room takes ${DEFAULT_MAX_PARTICIPANTS}` });
-    maxParticipants = DEFAULT_MAX_PARTICIPANTS;
-  }
-  const callbackUrl = str(room, 'statusCallback');
-  const events = str(room, 'statusCallbackEvent').split(/[\s,]+/).filter(Boolean);
-  const unsent = events.filter((e) => !ROOM_EVENTS.has(e));
-  if (unsent.length > 0) ctx.emit({ type: 'warning', message: `<Conference statusCallbackEvent>: didml does not send ${unsent.join(', ')} (it sends start, end, join, leave, mute, hold)` });
-  const label = str(room, 'participantLabel');
-  const muted = bool(room, 'muted', false);
-  const startOnEnter = bool(room, 'startConferenceOnEnter', true);
-  const endOnExit = bool(room, 'endConferenceOnExit', false);
-  const joined = await ctx.conferences.join({
-    accountSid: ctx.call.accountSid,
-    name: room.text,
-    callSid: ctx.call.callSid,
-    muted,
-    startOnEnter,
-    endOnExit,
-    ...(label ? { label } : {}),
-    maxParticipants,
-    ...(callbackUrl ? { callback: { url: ctx.resolve(callbackUrl), method: methodOf(room, 'statusCallbackMethod'), events: events.filter((e) => ROOM_EVENTS.has(e)) } } : {}),
-    notify: (url, method, params) => ctx.notifyChild(url, method, params),
-    control: CONFERENCE_CONTROL.has(backend),
-    onChange: (p) => ctx.emit({ type: 'conference-participant', conference: room.text, muted: p.muted, hold: p.hold }),
-  });
-  if (joined === 'full' || joined === UNAVAILABLE) {
-    // Not in the room: the Dial is over at once, as a Dial that connected no one.
-    ctx.emit({ type: 'warning', message: joined === 'full' ? `conference "${room.text}" is full (maxParticipants ${maxParticipants}): the caller was not put in it` : `conference "${room.text}" could not be joined: the shared state cannot be reached` });
-    return actionOutcome(node, ctx, { DialCallStatus: 'failed', DialBridged: 'false' }, false);
-  }
-  let r: { callerHungUp: boolean; duration: number };
-  try {
-    r = await ctx.leg.conference(room.text, { muted, startOnEnter, endOnExit, beep: str(room, 'beep', 'true'), ...(hangupOnStar ? { hangupOnStar } : {}), out: joined.out }, ctx.signal);
-  } finally {
-    await joined.leave();
-  }
-  // "DialCallSid / DialCallDuration: not sent after dialing a conference" (Dial doc).
-  return actionOutcome(node, ctx, { DialCallStatus: 'answered', DialBridged: 'true' }, r.callerHungUp);
 }
 
 function dialParams(r: DialResult, childSid: string | undefined): Record<string, string> {
