@@ -45,8 +45,8 @@ export interface JoinOptions {
   callback?: RoomCallback;
   /** How this participant's call sends the room's status callbacks. */
   notify: Notify;
-  /** Whether the leg can be muted or held (the backend's: a change it cannot apply is refused). */
-  control: boolean;
+  /** Applies the API's muted or hold to the leg (the backend's part); throws CallRequestError for what it cannot. */
+  apply: (patch: { muted?: boolean; hold?: boolean }) => Promise<void>;
   /** Told of a change the API made to this participant. */
   onChange?: (p: Participant) => void;
 }
@@ -204,9 +204,7 @@ export class Conferences {
       return;
     }
     const patch = { ...(msg.muted !== undefined ? { muted: msg.muted } : {}), ...(msg.hold !== undefined ? { hold: msg.hold } : {}) };
-    if (!m.o.control && Object.keys(patch).length > 0) {
-      throw new CallRequestError(20500, 400, 'this backend cannot mute or hold a conference participant (on drachtio the room is FreeSWITCH\'s); only removing it (DELETE) works');
-    }
+    if (Object.keys(patch).length > 0) await m.o.apply(patch);
     const before = (await this.#store.participants(m.sid)).find((p) => p.callSid === callSid);
     const p = await this.#store.update(m.sid, callSid, patch, this.#now());
     if (!p) throw new CallRequestError(20404, 404, `The requested resource /Conferences/${msg.conference}/Participants/${callSid}.json was not found`);

@@ -341,6 +341,12 @@ export interface CallLeg {
    * participant, reason `kicked`): the leg leaves it then.
    */
   conference(name: string, options: { muted: boolean; startOnEnter: boolean; endOnExit: boolean; beep: string; hangupOnStar?: boolean; out?: AbortSignal }, signal?: AbortSignal): Promise<{ callerHungUp: boolean; duration: number }>;
+  /**
+   * Mutes or unmutes this leg in the conference it is in (the Participants API), where the backend
+   * mixes the room's audio (drachtio: FreeSWITCH). Absent: the backend has no room audio to mute
+   * (the mock records it), or cannot.
+   */
+  conferenceMute?(muted: boolean): Promise<void>;
 }
 
 /**

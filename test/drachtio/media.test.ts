@@ -277,7 +277,7 @@ describe('with a media server', () => {
     expect(media.ops.some((o) => o.includes('You left the room.'))).toBe(false);
   });
 
-  it("<Conference> rooms are the runtime's too: listed with their participants; the API removes one (out of FreeSWITCH's room, its document goes on); mute is refused", async () => {
+  it("<Conference> rooms are the runtime's too: listed with their participants; the API mutes one (FreeSWITCH's member mute) and removes another (out of FreeSWITCH's room, its document goes on); hold is refused", async () => {
     const media = new FakeMedia();
     const conferences = new Conferences();
     ({ h } = await withMedia({ '/voice': '<Response><Dial action="/left"><Conference>standup</Conference></Dial></Response>', '/left': '<Response><Hangup/></Response>' }, media, {}, conferences));
@@ -293,7 +293,13 @@ describe('with a media server', () => {
     }
     expect(room).toMatchObject({ friendlyName: 'standup', status: 'in-progress' });
     const [p1, p2] = await conferences.store.participants(room!.sid);
-    await expect(conferences.command(room!.sid, p1!, { op: 'update', conference: room!.sid, muted: true })).rejects.toMatchObject({ status: 400, message: expect.stringContaining('cannot mute or hold') });
+    // Muted through the API: FreeSWITCH's member mute of that participant's endpoint; hold is refused.
+    await conferences.command(room!.sid, p1!, { op: 'update', conference: room!.sid, muted: true });
+    const firstIn = media.ops.find((o) => / join standup /.test(o))!.split(' ')[0];
+    expect(media.ops).toContain(`${firstIn} conference-mute true`);
+    expect((await conferences.store.participants(room!.sid))[0]).toMatchObject({ callSid: p1!.callSid, muted: true });
+    await expect(conferences.command(room!.sid, p1!, { op: 'update', conference: room!.sid, hold: true })).rejects.toMatchObject({ status: 400, code: 20001, message: expect.stringContaining('Hold') });
+    expect((await conferences.store.participants(room!.sid))[0]).toMatchObject({ hold: false });
     await conferences.command(room!.sid, p2!, { op: 'kick', conference: room!.sid });
     for (let i = 0; i < 300 && h.to('/left').length === 0; i++) await new Promise((r) => setTimeout(r, 10));
     expect(h.to('/left').map((r) => r.params['CallSid'])).toEqual([p2!.callSid]);

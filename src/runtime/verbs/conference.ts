@@ -7,6 +7,7 @@ import { actionOutcome, bool, methodOf, num, str, type VerbContext, type VerbOut
 import { UNAVAILABLE } from '../conferences.js';
 import { DEFAULT_MAX_PARTICIPANTS } from '../../state/conferences.js';
 import { waitForStart } from './conference-wait.js';
+import { CallRequestError } from '../../state/errors.js';
 
 /** Backends where a waiting participant hears the waitUrl document: the mock; on drachtio the wait is FreeSWITCH's (wait-mod). */
 const CONFERENCE_WAIT_URL = new Set(['mock']);
@@ -19,11 +20,25 @@ const CONFERENCE_WAIT_URL = new Set(['mock']);
 const CONFERENCE_HANGUP_ON_STAR = new Set(['mock', 'drachtio']);
 
 /**
- * Backends whose conference participants can be muted and held through the API: the mock (no
- * media: the runtime records it and says so in the transcript). On drachtio the room is
- * FreeSWITCH's by name, and only removing a participant reaches it.
+ * Backends where the API's mute and hold of a participant are only recorded: the mock (no media
+ * flows; the transcript says so). Elsewhere the leg mutes itself in the room (drachtio:
+ * FreeSWITCH's member mute) and hold is refused: no backend holds a member yet.
  */
-const CONFERENCE_CONTROL = new Set(['mock']);
+const CONFERENCE_RECORDED = new Set(['mock']);
+
+/** The API's change, applied to the leg where the backend mixes the room. */
+function applier(ctx: VerbContext, backend: string) {
+  return async (patch: { muted?: boolean; hold?: boolean }): Promise<void> => {
+    if (CONFERENCE_RECORDED.has(backend)) return;
+    if (patch.hold !== undefined) throw new CallRequestError(20001, 400, `Hold: the ${backend} backend cannot put a conference participant on hold; Muted and removing it (DELETE) work`);
+    if (patch.muted === undefined) return;
+    const mute = ctx.leg.conferenceMute?.bind(ctx.leg);
+    if (!mute) throw new CallRequestError(20001, 400, `Muted: the ${backend} backend cannot mute a conference participant`);
+    await mute(patch.muted).catch((e: unknown) => {
+      throw new CallRequestError(20500, 500, `the media server did not ${patch.muted ? 'mute' : 'unmute'} the participant: ${(e as Error).message}`);
+    });
+  };
+}
 
 /** What a room's statusCallback can ask for (Twilio's statusCallbackEvent values that didml sends). */
 const ROOM_EVENTS = new Set(['start', 'end', 'join', 'leave', 'mute', 'hold']);
@@ -59,7 +74,7 @@ export async function conference(node: Projected, room: Projected, ctx: VerbCont
     maxParticipants,
     ...(callbackUrl ? { callback: { url: ctx.resolve(callbackUrl), method: methodOf(room, 'statusCallbackMethod'), events: events.filter((e) => ROOM_EVENTS.has(e)) } } : {}),
     notify: (url, method, params) => ctx.notifyChild(url, method, params),
-    control: CONFERENCE_CONTROL.has(backend),
+    apply: applier(ctx, backend),
     onChange: (p) => ctx.emit({ type: 'conference-participant', conference: room.text, muted: p.muted, hold: p.hold }),
   });
   if (joined === 'full' || joined === UNAVAILABLE) {

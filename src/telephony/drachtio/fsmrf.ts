@@ -40,6 +40,9 @@ interface FsEndpoint extends EventEmitter {
   join(conference: string, opts: { flags: Record<string, boolean> }): Promise<unknown>;
   /** FreeSWITCH's `conference <name> kick <member>` for this endpoint's membership. */
   unjoin(): Promise<unknown>;
+  /** `conference <name> mute|unmute <member>` for this endpoint's membership. */
+  confMute(): Promise<unknown>;
+  confUnmute(): Promise<unknown>;
   forkAudioStart(opts: { wsUrl: string; bugname: string; metadata: Record<string, unknown> }): Promise<unknown>;
   forkAudioStop(bugname: string): Promise<unknown>;
   destroy(): Promise<unknown>;
@@ -236,6 +239,10 @@ export class FsmrfEndpoint implements MediaEndpoint {
 
   async leave(): Promise<void> {
     await this.ep.unjoin();
+  }
+
+  async conferenceMute(muted: boolean): Promise<void> {
+    await (muted ? this.ep.confMute() : this.ep.confUnmute());
   }
 
   async forkStart(url: string, name: string, metadata: Record<string, unknown>): Promise<void> {

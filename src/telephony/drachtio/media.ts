@@ -52,6 +52,8 @@ export interface MediaEndpoint {
   join(conference: string, flags: { mute: boolean; moderator: boolean; waitMod: boolean }): Promise<{ left: Promise<void> }>;
   /** Takes the endpoint out of the conference it joined (its `left` resolves); its call goes on. */
   leave(): Promise<void>;
+  /** Mutes or unmutes the endpoint in the conference it joined (FreeSWITCH's member mute). */
+  conferenceMute(muted: boolean): Promise<void>;
   /** Forks the endpoint's audio, one way, to a websocket (FreeSWITCH mod_audio_fork): <Start><Stream>.
    *  <Connect><Stream> talks both ways through didml's own RTP peer instead (rtp-stream.ts). */
   forkStart(url: string, name: string, metadata: Record<string, unknown>): Promise<void>;
