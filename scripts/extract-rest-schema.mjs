@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Extracts the Calls resource (and the Queues and Members resources) from Twilio's OpenAPI description of the 2010-04-01 API
+// Extracts the Calls resource (and the Queues and Members, Conferences and Participants resources) from Twilio's OpenAPI description of the 2010-04-01 API
 // (twilio/twilio-oai, MIT; ../shared/reference/twilio-api-v2010-calls.openapi.json) into
 // grammar/rest/calls.json: the request parameters of create, update and list, and the call
 // resource, as plain JSON Schemas the REST routes check with ajv. Run it when the OpenAPI file
@@ -38,6 +38,15 @@ export function extract(openapi) {
   const call = openapi.paths['/2010-04-01/Accounts/{AccountSid}/Calls/{Sid}.json'];
   const queues = openapi.paths['/2010-04-01/Accounts/{AccountSid}/Queues.json'];
   const member = openapi.paths['/2010-04-01/Accounts/{AccountSid}/Queues/{QueueSid}/Members/{CallSid}.json'];
+  const conferences = openapi.paths['/2010-04-01/Accounts/{AccountSid}/Conferences.json'];
+  const conference = openapi.paths['/2010-04-01/Accounts/{AccountSid}/Conferences/{Sid}.json'];
+  const participants = openapi.paths['/2010-04-01/Accounts/{AccountSid}/Conferences/{ConferenceSid}/Participants.json'];
+  const participant = openapi.paths['/2010-04-01/Accounts/{AccountSid}/Conferences/{ConferenceSid}/Participants/{CallSid}.json'];
+  const queryOf = (op) => {
+    const q = { type: 'object', properties: {} };
+    for (const p of op.parameters.filter((p) => p.in === 'query')) q.properties[p.name] = { ...toJsonSchema(p.schema), description: p.description };
+    return closed(q);
+  };
   const paging = { type: 'object', properties: {} };
   for (const p of queues.get.parameters.filter((p) => p.in === 'query')) paging.properties[p.name] = { ...toJsonSchema(p.schema), description: p.description };
   const query = { type: 'object', properties: {} };
@@ -46,7 +55,7 @@ export function extract(openapi) {
   return {
     $schema: 'http://json-schema.org/draft-07/schema#',
     $id: 'https://didml.dev/schema/rest/calls.json',
-    title: "Twilio's Calls, Queues and Members resources (API 2010-04-01), as didml serves them",
+    title: "Twilio's Calls, Queues and Members, Conferences and Participants resources (API 2010-04-01), as didml serves them",
     description:
       "Extracted by scripts/extract-rest-schema.mjs from Twilio's OpenAPI description (twilio/twilio-oai, MIT License, Copyright Twilio Inc.). Do not edit by hand.",
     definitions: {
@@ -62,6 +71,16 @@ export function extract(openapi) {
       /** Queues.json and Members.json take the same paging parameters. */
       listPage: closed(toJsonSchema(paging)),
       updateMember: form(member.post),
+      'api.v2010.account.conference': toJsonSchema(schemas['api.v2010.account.conference']),
+      conference_enum_status: toJsonSchema(schemas['conference_enum_status']),
+      conference_enum_update_status: toJsonSchema(schemas['conference_enum_update_status']),
+      conference_enum_reason_conference_ended: toJsonSchema(schemas['conference_enum_reason_conference_ended']),
+      'api.v2010.account.conference.participant': toJsonSchema(schemas['api.v2010.account.conference.participant']),
+      participant_enum_status: toJsonSchema(schemas['participant_enum_status']),
+      listConferences: queryOf(conferences.get),
+      updateConference: form(conference.post),
+      listParticipants: queryOf(participants.get),
+      updateParticipant: form(participant.post),
     },
   };
 }

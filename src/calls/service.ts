@@ -7,6 +7,8 @@
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
 import { Queues } from '../runtime/queues.js';
+import { Conferences } from '../runtime/conferences.js';
+import { API_VERSION } from '../runtime/params.js';
 import { randomIds, type IdGenerator } from '../ids.js';
 import type { Limits } from '../runtime/limits.js';
 import { Session, type AppChanges, type AppConfig, type CallSummary, type Instructions, type OutboundCall, type StatusChange } from '../runtime/session.js';
@@ -68,6 +70,7 @@ const notInProgress = (r: CallRecord) => new CallRequestError(NOT_IN_PROGRESS, 4
 export class CallService {
   readonly store: CallStore;
   readonly queues: Queues;
+  readonly conferences: Conferences;
   /** The live calls this instance runs, by sid: how to steer each. */
   readonly #controls = new Map<string, CallControl>();
   readonly #o: CallServiceOptions;
@@ -88,6 +91,15 @@ export class CallService {
       store: this.store.queues,
       instanceId: this.store.instanceId,
       send: async (sid, queue, owner) => void (await this.store.command(sid, { queue }, owner)),
+      warn: (message, fields) => this.#o.log.warn(message, fields),
+    });
+    // Likewise the conference rooms: a change to a participant of another instance is a command to it.
+    this.conferences = new Conferences({
+      store: this.store.conferences,
+      instanceId: this.store.instanceId,
+      newSid: this.#ids,
+      send: async (sid, conference, owner) => void (await this.store.command(sid, { conference }, owner)),
+      notify: (url, method, params) => void this.#o.webhooks.notify({ url, method, params: { ApiVersion: API_VERSION, ...params } }),
       warn: (message, fields) => this.#o.log.warn(message, fields),
     });
   }
@@ -204,6 +216,11 @@ export class CallService {
       await this.queues.receive(sid, change.queue);
       return this.store.owned(sid)!;
     }
+    if (change.conference) {
+      // A change to a conference participant this instance runs (the Participants API of any instance).
+      await this.conferences.receive(sid, change.conference);
+      return this.store.owned(sid)!;
+    }
     const control = this.#controls.get(sid);
     if (isEnded(record.status) || !control) throw notInProgress(record);
     if (change.status === 'canceled' && record.status === 'in-progress') {
@@ -268,6 +285,7 @@ export class CallService {
       limits: this.#o.limits,
       maxDocumentBytes: this.#o.maxDocumentBytes,
       queues: this.queues,
+      conferences: this.conferences,
       ids: this.#ids,
       callSid: sid,
       ...o,

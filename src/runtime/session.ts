@@ -12,6 +12,7 @@ import type { Projected } from '../grammar/index.js';
 import { DidmlError } from '../errors.js';
 import { compileDocument, plainTextDocument, type RunnableDocument, type Strictness } from './document.js';
 import { Queues } from './queues.js';
+import { Conferences } from './conferences.js';
 import { CookieJar } from '../webhook/cookies.js';
 import { documentKind } from '../webhook/content-type.js';
 import { callTimeOf } from '../webhook/call-time.js';
@@ -56,6 +57,8 @@ export interface SessionOptions {
   applicationErrorMessage?: string;
   /** Queues shared with the other calls of the runtime (<Enqueue>, <Dial><Queue>). */
   queues?: Queues;
+  /** Conference rooms shared with the other calls of the runtime (<Dial><Conference>). */
+  conferences?: Conferences;
   /**
    * This session runs an app's document on another leg before it is bridged: a dialled callee's
    * screening (`<Number url>`: Direction outbound-dial, ParentCallSid) or a dequeued caller's
@@ -156,6 +159,7 @@ export class Session {
   readonly #postcalls: { url: string; method: HttpMethod }[] = [];
   readonly #atEnd: (() => Promise<void>)[] = [];
   readonly #queues: Queues;
+  readonly #conferences: Conferences;
   /** The app's cookies, kept for the whole call as Twilio keeps them. */
   readonly #cookies = new CookieJar();
   /** What was said not to be honoured (document, element, attribute), to say it once per call. */
@@ -197,6 +201,7 @@ export class Session {
     this.callSid = options.screening?.callSid ?? options.callSid ?? this.#ids('CA');
     this.#started = this.#clock.now();
     this.#queues = options.queues ?? new Queues(this.#clock, () => this.#ids('QU'));
+    this.#conferences = options.conferences ?? new Conferences({ newSid: this.#ids });
     if (placed) this.#status = 'queued';
     this.#abort.signal.addEventListener('abort', () => this.#turn.abort(this.#abort.signal.reason), { once: true });
   }
@@ -621,6 +626,7 @@ export class Session {
       addPostcall: (url, method) => this.#postcalls.push({ url, method }),
       onCallEnd: (fn) => this.#atEnd.push(fn),
       queues: this.#queues,
+      conferences: this.#conferences,
       runBeforeBridge: (o) => this.#runBeforeBridge(o),
       loadDocument: async (url, method, params) => {
         // A document the call waits on (an <Enqueue waitUrl>): no fallback, a failure is reported.
@@ -641,6 +647,7 @@ export class Session {
         ...shared,
         app: { url: o.url, method: o.method, ...(app.dialect ? { dialect: app.dialect } : {}) },
         queues: this.#queues,
+        conferences: this.#conferences,
         screening: { callSid: o.callSid, direction: o.direction, params: o.params },
         // Marked as the backend marks the leg's own events (its call id).
         onEvent: ({ t: _t, ...event }) => this.#emit({ ...event, leg: o.leg.callId }),

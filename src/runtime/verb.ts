@@ -8,6 +8,7 @@ import type { HttpMethod } from '../webhook/types.js';
 import type { DialectName } from '../types.js';
 import type { RuntimeEvent } from './events.js';
 import type { Queues } from './queues.js';
+import type { Conferences } from './conferences.js';
 import type { BeforeBridge, CallSummary } from './session.js';
 import type { DidmlError } from '../errors.js';
 
@@ -55,6 +56,8 @@ export interface VerbContext {
   onCallEnd(fn: () => Promise<void>): void;
   /** The runtime's call queues. */
   queues: Queues;
+  /** The runtime's conference rooms. */
+  conferences: Conferences;
   /** Runs an app's document on another leg before it is bridged (`<Number url>`, `<Queue url>`), to its end. */
   runBeforeBridge(o: BeforeBridgeRun): Promise<CallSummary>;
   /** Fetch a document the verb runs itself (an <Enqueue waitUrl>); counts toward the call's limits. */

@@ -6,6 +6,7 @@
 //                  (with `http.authToken`, only for a request that proves it knows it: control-auth.ts)
 //   /2010-04-01/Accounts/{AccountSid}/Calls[.json|/{Sid}.json]   Twilio's Calls resource
 //   /2010-04-01/Accounts/{AccountSid}/Queues[.json|/{Sid}.json|/{Sid}/Members...]   its Queues and Members
+//   /2010-04-01/Accounts/{AccountSid}/Conferences[.json|/{Sid}.json|/{Sid}/Participants...]   its Conferences and Participants
 // Logs are JSON lines (src/log.ts). Nothing a call or a request does can take the process down:
 // a session always resolves, and every failed request is answered with Twilio's error JSON.
 import type { AddressInfo } from 'node:net';
@@ -28,6 +29,7 @@ import type { ServeConfig } from './config.js';
 import { createHttp, formRoutes } from './http.js';
 import { callsApi } from './rest/calls.js';
 import { queuesApi } from './rest/queues.js';
+import { conferencesApi } from './rest/conferences.js';
 import { CODES, twilioError } from './rest/errors.js';
 import { SCENARIO_SCHEMA_ID } from './rest/schemas.js';
 
@@ -191,8 +193,9 @@ export async function startRuntime(config: ServeConfig, options: RuntimeOptions 
   }
   await formRoutes(http, async (scope) => {
     await callsApi(scope, { calls, accountSid, authToken: config.authToken, capabilities: adapter.capabilities, backend: adapter.name, apps: config.apps });
-    // In the same scope: the Calls API's authentication covers the Queues and Members resources too.
+    // In the same scope: the Calls API's authentication covers the Queues, Members, Conferences and Participants resources too.
     await queuesApi(scope, { calls, accountSid });
+    await conferencesApi(scope, { calls, accountSid });
   });
 
   await http.listen({ port: config.http.port, host: config.http.host });

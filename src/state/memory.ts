@@ -4,6 +4,7 @@
 // The Redis store keeps its own calls in one of these too: its local truth while Redis is away.
 import { CallRequestError } from './errors.js';
 import { MemoryQueueStore } from './queues.js';
+import { MemoryConferenceStore } from './conferences.js';
 import { isEnded, matches, newestFirst, type CallCommand, type CallFilter, type CallRecord, type CallStore, type CommandHandler, type RecordPatch, type StoreHealth } from './types.js';
 
 export interface Retention {
@@ -15,6 +16,7 @@ export interface Retention {
 export class MemoryCallStore implements CallStore {
   readonly instanceId: string;
   readonly queues = new MemoryQueueStore();
+  readonly conferences: MemoryConferenceStore;
   readonly #calls = new Map<string, CallRecord>();
   /** Sids of ended calls, oldest end first. */
   readonly #ended: string[] = [];
@@ -26,6 +28,7 @@ export class MemoryCallStore implements CallStore {
     this.#o = options;
     this.#now = options.now ?? Date.now;
     this.instanceId = options.instanceId ?? 'local';
+    this.conferences = new MemoryConferenceStore(options, this.#now);
   }
 
   async start(commands: CommandHandler): Promise<void> {

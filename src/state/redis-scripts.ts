@@ -8,9 +8,11 @@
 //   instance:<id>            that instance's heartbeat (expires after state.instanceTtlSeconds)
 //   instance:<id>:calls      set of the live sids it runs
 //   epoch                    a random value: when it is gone, Redis lost its data (each owner writes its records again)
-// and the queues' keys (redis-queue-scripts.ts), whose callers of a dead instance the reap removes too.
+// and the queues' and conferences' keys (redis-queue-scripts.ts, redis-conference-scripts.ts), whose
+// callers and participants of a dead instance the reap removes too.
 // Keys are built in the scripts from the prefix: one Redis server, not a Redis Cluster.
 
+import { REAP_CONFERENCES } from './redis-conference-scripts.js';
 import { REAP_QUEUED } from './redis-queue-scripts.js';
 
 /** Drops ended calls beyond the retention: older than keepMs, then the oldest beyond keepEnded. */
@@ -57,11 +59,12 @@ return rejoined
 
 /**
  * Ends the live calls of every instance whose heartbeat expired (other than the caller), takes its
- * queued callers out of their lines, and forgets that instance; then trims the ended calls.
+ * queued callers out of their lines and its participants out of their rooms, and forgets that instance; then trims the ended calls.
  * Atomic: a second reaper finds nothing left.
- * ARGV: prefix, me, now, keepEnded, keepMs. Returns {id, calls ended, callers taken out of queues, ...}.
+ * ARGV: prefix, me, now, keepEnded, keepMs. Returns {id, calls ended, callers taken out of queues,
+ * participants taken out of rooms, ...}.
  */
-export const REAP = `${TRIM}${REAP_QUEUED}
+export const REAP = `${TRIM}${REAP_QUEUED}${REAP_CONFERENCES}
 local p, me = ARGV[1], ARGV[2]
 local now, keep, keepMs = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local ended = { completed = true, busy = true, failed = true, ['no-answer'] = true, canceled = true }
@@ -93,10 +96,12 @@ for _, id in ipairs(redis.call('SMEMBERS', p .. 'instances')) do
     end
     redis.call('DEL', set)
     local queued = reap_queued(p, id, now)
+    local conferenced = reap_conferences(p, id, now, keep, keepMs)
     redis.call('SREM', p .. 'instances', id)
     table.insert(out, id)
     table.insert(out, n)
     table.insert(out, queued)
+    table.insert(out, conferenced)
   end
 end
 trim(p, now, keep, keepMs)

@@ -5,8 +5,10 @@
 // the pending writes of an outage are at most this instance's own records; they are flushed when
 // Redis is back. Commands for a call go over pub/sub to the instance that runs it, which answers
 // with the outcome. Heartbeats with a TTL tell the living; the first survivor to see one expired
-// ends its calls and takes its queued callers out of line (redis-scripts.ts REAP, atomic). The
-// queues live on the same connection (redis-queues.ts); joins are announced on <prefix>queue-joined.
+// ends its calls, takes its queued callers out of line and its participants out of their rooms
+// (redis-scripts.ts REAP, atomic). The queues and conferences live on the same connection
+// (redis-queues.ts, redis-conferences.ts); joins are announced on <prefix>queue-joined, rooms'
+// starts and ends on <prefix>conf-events.
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -18,6 +20,7 @@ import { CallRequestError, unavailable } from './errors.js';
 import { MemoryCallStore, type Retention } from './memory.js';
 import { DELETE, PUT, REAP } from './redis-scripts.js';
 import { RedisQueueStore } from './redis-queues.js';
+import { RedisConferenceStore } from './redis-conferences.js';
 import { isEnded, matches, newestFirst, type CallCommand, type CallFilter, type CallRecord, type CallStore, type CommandHandler, type RecordPatch, type StoreHealth } from './types.js';
 
 export interface StateConfig {
@@ -100,6 +103,7 @@ export function redisOptions(config: StateConfig, source = 'state'): RedisOption
 export class RedisCallStore implements CallStore {
   readonly instanceId: string;
   readonly queues: RedisQueueStore;
+  readonly conferences: RedisConferenceStore;
   readonly #o: StateConfig & Retention;
   readonly #log: Logger;
   readonly #where: string;
@@ -150,6 +154,7 @@ export class RedisCallStore implements CallStore {
     this.#redis.defineCommand('didmlDelete', { numberOfKeys: 0, lua: DELETE });
     this.#sub = new Redis({ ...options, enableOfflineQueue: true, maxRetriesPerRequest: null });
     this.queues = new RedisQueueStore(this.#redis, this.#p, (operation, run) => this.#call(operation, run));
+    this.conferences = new RedisConferenceStore(this.#redis, this.#p, (operation, run) => this.#call(operation, run), config);
   }
 
   get #ready(): boolean {
@@ -179,7 +184,7 @@ export class RedisCallStore implements CallStore {
       }
       this.#log.warn('state store unreachable at start: calls run, the shared state waits (see /health)', { redis: this.#where, error: message });
     }
-    void this.#sub.subscribe(this.#channel('cmd', this.instanceId), this.#channel('reply', this.instanceId), this.#joinedChannel).catch((e: Error) => this.#log.debug('subscribe failed (retried on reconnect)', { error: e.message }));
+    void this.#sub.subscribe(this.#channel('cmd', this.instanceId), this.#channel('reply', this.instanceId), this.#joinedChannel, this.conferences.channel).catch((e: Error) => this.#log.debug('subscribe failed (retried on reconnect)', { error: e.message }));
     const tick = (this.#o.instanceTtlSeconds * 1000) / 3;
     const every = (ms: number, f: () => Promise<unknown>, operation: string) => {
       const t = setInterval(() => void f().catch(() => stateErrors.inc({ operation })), ms);
@@ -431,8 +436,8 @@ export class RedisCallStore implements CallStore {
     // only because everyone in this process stalled: it beats first and reaps next time.
     if (Date.now() - this.#beat > (this.#o.instanceTtlSeconds * 1000) / 2) return this.#heartbeat();
     const out = await this.#redis.didmlReap(this.#p, this.instanceId, Date.now(), this.#o.keepEnded, this.#o.keepEndedSeconds * 1000);
-    for (let i = 0; i < out.length; i += 3) {
-      this.#log.warn('instance stopped responding: its live calls are marked ended', { stopped: String(out[i]), calls: Number(out[i + 1]), queued: Number(out[i + 2]), ttlSeconds: this.#o.instanceTtlSeconds });
+    for (let i = 0; i < out.length; i += 4) {
+      this.#log.warn('instance stopped responding: its live calls are marked ended', { stopped: String(out[i]), calls: Number(out[i + 1]), queued: Number(out[i + 2]), conferenceParticipants: Number(out[i + 3]), ttlSeconds: this.#o.instanceTtlSeconds });
     }
   }
 
@@ -510,6 +515,7 @@ export class RedisCallStore implements CallStore {
 
   async #message(channel: string, text: string): Promise<void> {
     if (channel === this.#joinedChannel) return this.queues.joined(text);
+    if (channel === this.conferences.channel) return this.conferences.published(text);
     let message: Wire & Reply;
     try {
       message = JSON.parse(text) as Wire & Reply;

@@ -6,6 +6,8 @@ import type { CallStatus } from '../telephony/adapter.js';
 import type { AppChanges, Instructions } from '../runtime/session.js';
 import type { QueueMessage } from '../runtime/queues.js';
 import type { QueueStore } from './queues.js';
+import type { ConferenceMessage } from '../runtime/conferences.js';
+import type { ConferenceStore } from './conferences.js';
 
 export type Direction = 'inbound' | 'outbound-api' | 'outbound-dial';
 
@@ -59,6 +61,8 @@ export interface CallCommand {
   changes?: AppChanges;
   status?: 'completed' | 'canceled';
   queue?: QueueMessage;
+  /** A participant's change (muted, hold, kicked) for the instance that runs its call. */
+  conference?: ConferenceMessage;
 }
 
 /** The owner's side of a command: applies it to its own live call and answers with the record (or throws CallRequestError). */
@@ -79,6 +83,8 @@ export interface CallStore {
   readonly instanceId: string;
   /** The call queues' shared side (the lines, their statistics), in the same place as the calls. */
   readonly queues: QueueStore;
+  /** The conferences' shared side (rooms, participants), in the same place as the calls. */
+  readonly conferences: ConferenceStore;
   /** Connects (Redis), starts heartbeats and takes the commands addressed to this instance. */
   start(commands: CommandHandler): Promise<void>;
   /**

@@ -343,8 +343,18 @@ export interface CallLeg {
   readonly remoteBridge?: 'any' | 'media';
   /** This leg's channel on its media server (a FreeSWITCH uuid), once it has one. */
   readonly mediaChannel?: string;
-  /** Put this leg in a named conference and return when it leaves. */
-  conference(name: string, options: { muted: boolean; startOnEnter: boolean; endOnExit: boolean; beep: string; hangupOnStar?: boolean }, signal?: AbortSignal): Promise<{ callerHungUp: boolean; duration: number }>;
+  /**
+   * Put this leg in a named conference and return when it leaves. `out` is aborted when the room
+   * is over for this leg (the runtime's rooms: it ended, reason `ended`, or the API removed the
+   * participant, reason `kicked`): the leg leaves it then.
+   */
+  conference(name: string, options: { muted: boolean; startOnEnter: boolean; endOnExit: boolean; beep: string; hangupOnStar?: boolean; out?: AbortSignal }, signal?: AbortSignal): Promise<{ callerHungUp: boolean; duration: number }>;
+  /**
+   * Mutes or unmutes this leg in the conference it is in (the Participants API), where the backend
+   * mixes the room's audio (drachtio: FreeSWITCH). Absent: the backend has no room audio to mute
+   * (the mock records it), or cannot.
+   */
+  conferenceMute?(muted: boolean): Promise<void>;
 }
 
 /**

@@ -146,6 +146,10 @@ export class FakeEndpoint implements MediaEndpoint {
     this.leaveConference();
     return Promise.resolve();
   }
+  conferenceMute(muted: boolean): Promise<void> {
+    this.#log(`conference-mute ${muted}`);
+    return Promise.resolve();
+  }
   join(conference: string, f: { mute: boolean; moderator: boolean; waitMod: boolean }): Promise<{ left: Promise<void> }> {
     this.#log(`join ${conference} ${JSON.stringify(f)}`);
     const left = new Promise<void>((resolve) => (this.leaveConference = resolve));

@@ -158,6 +158,16 @@ describe('FsmrfEndpoint: conferences', () => {
     expect(out).toBe(true);
     expect(fs.conn.listenerCount(`esl::event::CHANNEL_EXECUTE_COMPLETE::${UUID}`)).toBe(0);
   });
+
+  it("mutes and unmutes its membership with drachtio-fsmrf's member operations (conference <name> mute|unmute <member>)", async () => {
+    const { fs, ep } = endpoint();
+    Object.assign(fs, { confMute: () => (fs.calls.push('confMute'), Promise.resolve('+OK mute 3')), confUnmute: () => (fs.calls.push('confUnmute'), Promise.resolve('+OK unmute 3')) });
+    await ep.conferenceMute(true);
+    await ep.conferenceMute(false);
+    expect(fs.calls).toEqual(['confMute', 'confUnmute']);
+    Object.assign(fs, { confMute: () => Promise.reject(new Error('Endpoint not in conference')) });
+    await expect(ep.conferenceMute(true)).rejects.toThrow('Endpoint not in conference');
+  });
 });
 
 describe('FsmrfEndpoint: forks (mod_audio_fork)', () => {

@@ -3,6 +3,7 @@
 import { realClock } from '../../src/clock.js';
 import { createLogger, type Logger } from '../../src/log.js';
 import type { TimedEvent } from '../../src/runtime/events.js';
+import type { Conferences } from '../../src/runtime/conferences.js';
 import { runCall, type AppConfig, type CallSummary, type SessionOptions } from '../../src/runtime/session.js';
 import { createDrachtioAdapter, withDefaults, type DrachtioAdapter, type DrachtioConfig, type MediaServerLink, type RegistrationTiming } from '../../src/telephony/drachtio/index.js';
 import type { DialTarget, InboundCall, OriginateResult } from '../../src/telephony/adapter.js';
@@ -62,6 +63,8 @@ export interface HarnessOptions {
   http?: string;
   /** The host rules for stream websockets (DrachtioAdapterOptions.hosts). */
   hosts?: HostPolicy;
+  /** Conference rooms shared by the calls (default: each call's own). */
+  conferences?: Conferences;
 }
 
 export async function startHarness(o: HarnessOptions): Promise<Harness> {
@@ -100,6 +103,7 @@ export async function startHarness(o: HarnessOptions): Promise<Harness> {
         webhooks,
         clock: realClock,
         onEvent: (e) => events.push(e),
+        ...(o.conferences ? { conferences: o.conferences } : {}),
         ...more,
       }).then((summary) => ({ call, summary, events })),
     );

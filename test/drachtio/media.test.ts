@@ -6,6 +6,7 @@ import { twilioStreamProblems, wsAgent, type StreamMessage, type WsAgent } from 
 import { g711 } from '../../src/media/g711.js';
 import { answersThenHangsUp, startHarness, type Harness } from './harness.js';
 import { FakeMedia, forkSample } from './fake-media.js';
+import { Conferences } from '../../src/runtime/conferences.js';
 import type { AppRequest } from './stand-in/server.js';
 import { header, sdp } from './stand-in/sip.js';
 
@@ -20,8 +21,8 @@ const mediaConfig = {
   recordings: { dir: '/var/lib/didml/recordings', baseUrl: 'https://media.example/recordings' },
 };
 
-async function withMedia(routes: Record<string, string>, media = new FakeMedia(), config: object = {}): Promise<{ h: Harness; media: FakeMedia }> {
-  const x = await startHarness({ routes, config: { ...mediaConfig, ...config }, media: () => Promise.resolve(media) });
+async function withMedia(routes: Record<string, string>, media = new FakeMedia(), config: object = {}, conferences?: Conferences): Promise<{ h: Harness; media: FakeMedia }> {
+  const x = await startHarness({ routes, config: { ...mediaConfig, ...config }, media: () => Promise.resolve(media), ...(conferences ? { conferences } : {}) });
   // The link connects after drachtio does.
   for (let i = 0; i < 100 && !x.logs.some((l) => l.msg === 'media server connected'); i++) await new Promise((r) => setTimeout(r, 5));
   return { h: x, media };
@@ -275,6 +276,40 @@ describe('with a media server', () => {
     await h.finished();
     expect(media.ops).not.toContain('ep0 leave');
     expect(media.ops.some((o) => o.includes('You left the room.'))).toBe(false);
+  });
+
+  it("<Conference> rooms are the runtime's too: listed with their participants; the API mutes one (FreeSWITCH's member mute) and removes another (out of FreeSWITCH's room, its document goes on); hold is refused", async () => {
+    const media = new FakeMedia();
+    const conferences = new Conferences();
+    ({ h } = await withMedia({ '/voice': '<Response><Dial action="/left"><Conference>standup</Conference></Dial></Response>', '/left': '<Response><Hangup/></Response>' }, media, {}, conferences));
+    const first = h.stand.call();
+    expect(await first.response()).toBe(200);
+    const second = h.stand.call();
+    expect(await second.response()).toBe(200);
+    let room;
+    for (let i = 0; i < 300; i++) {
+      room = (await conferences.store.list())[0];
+      if (room && (await conferences.store.participants(room.sid)).length === 2) break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(room).toMatchObject({ friendlyName: 'standup', status: 'in-progress' });
+    const [p1, p2] = await conferences.store.participants(room!.sid);
+    // Muted through the API: FreeSWITCH's member mute of that participant's endpoint; hold is refused.
+    await conferences.command(room!.sid, p1!, { op: 'update', conference: room!.sid, muted: true });
+    const firstIn = media.ops.find((o) => / join standup /.test(o))!.split(' ')[0];
+    expect(media.ops).toContain(`${firstIn} conference-mute true`);
+    expect((await conferences.store.participants(room!.sid))[0]).toMatchObject({ callSid: p1!.callSid, muted: true });
+    await expect(conferences.command(room!.sid, p1!, { op: 'update', conference: room!.sid, hold: true })).rejects.toMatchObject({ status: 400, code: 20001, message: expect.stringContaining('Hold') });
+    expect((await conferences.store.participants(room!.sid))[0]).toMatchObject({ hold: false });
+    await conferences.command(room!.sid, p2!, { op: 'kick', conference: room!.sid });
+    for (let i = 0; i < 300 && h.to('/left').length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(h.to('/left').map((r) => r.params['CallSid'])).toEqual([p2!.callSid]);
+    expect(media.ops.filter((o) => o.endsWith(' leave'))).toHaveLength(1);
+    expect((await conferences.store.participants(room!.sid)).map((p) => p.callSid)).toEqual([p1!.callSid]);
+    await first.bye();
+    await h.finished(0);
+    await h.finished(1);
+    expect(await conferences.store.get(room!.sid)).toMatchObject({ status: 'completed', reasonEnded: 'last-participant-left' });
   });
 
   it('<Conference endConferenceOnExit>: the participant hanging up ends the room for the others (kicked, not hung up)', async () => {

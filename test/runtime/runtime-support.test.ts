@@ -53,10 +53,10 @@ describe('attributes the runtime does not honour', () => {
     expect(notRun(events).map((e) => `${String(e['element'])}@${String(e['attribute'])}`)).toEqual(['Gather@enhanced']);
   });
 
-  it('in each dialect by its own spelling: DIDML <conference waitUrl>', async () => {
-    app = await startApp({ '/voice': '<response><conference waitUrl="/hold">room</conference></response>' });
+  it('in each dialect by its own spelling: DIDML <number record>', async () => {
+    app = await startApp({ '/voice': '<response><dial><number record="on">+14155550111</number></dial></response>' });
     const { events } = await runApp({ app: { url: app.url('/voice'), dialect: 'didml' } });
-    expect(notRun(events).map((e) => e['message'])).toEqual([expect.stringMatching(/^<Conference waitUrl> is not run by didml's runtime .*waits in silence/)]);
+    expect(notRun(events).map((e) => e['message'])).toEqual([expect.stringMatching(/^<Number record> is not run by didml's runtime .*put record on the <dial>/)]);
   });
 
   it("per backend: <Record transcribe> is honoured on the mock, and reported on drachtio's legs", async () => {

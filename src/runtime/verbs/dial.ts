@@ -9,6 +9,7 @@ import { dialTargets } from './dial-targets.js';
 import { childLegs, type ChildLegs } from './dial-progress.js';
 import { notifyRecording } from './recording-callback.js';
 import { dequeue } from './queue.js';
+import { conference } from './conference.js';
 import { loadGrammar } from '../../grammar/index.js';
 import { sipHeaderParams } from '../../sip/headers.js';
 
@@ -25,35 +26,6 @@ const RECORDS: Record<string, NonNullable<DialOptions['record']>> = {
 function recordOption(value: string): Pick<DialOptions, 'record'> {
   const record = Object.hasOwn(RECORDS, value) ? RECORDS[value] : undefined;
   return record ? { record } : {};
-}
-
-/**
- * Backends whose conferences listen for the caller's * (`<Dial hangupOnStar>`): the mock, and
- * drachtio with FreeSWITCH (the member is kicked from the room on the key). Another would have
- * the attribute reported, not ignored.
- */
-const CONFERENCE_HANGUP_ON_STAR = new Set(['mock', 'drachtio']);
-
-async function conference(node: Projected, room: Projected, ctx: VerbContext): Promise<VerbOutcome> {
-  await ctx.answer();
-  const hangupOnStar = bool(node, 'hangupOnStar', false);
-  const backend = ctx.leg.backend ?? 'this';
-  if (hangupOnStar && !CONFERENCE_HANGUP_ON_STAR.has(backend)) {
-    ctx.emit({ type: 'warning', message: `<Dial hangupOnStar> with <Conference>: the ${backend} backend does not listen for * in a conference; the caller stays in the room until it ends` });
-  }
-  const r = await ctx.leg.conference(
-    room.text,
-    {
-      muted: bool(room, 'muted', false),
-      startOnEnter: bool(room, 'startConferenceOnEnter', true),
-      endOnExit: bool(room, 'endConferenceOnExit', false),
-      beep: str(room, 'beep', 'true'),
-      ...(hangupOnStar ? { hangupOnStar } : {}),
-    },
-    ctx.signal,
-  );
-  // "DialCallSid / DialCallDuration: not sent after dialing a conference" (Dial doc).
-  return actionOutcome(node, ctx, { DialCallStatus: 'answered', DialBridged: 'true' }, r.callerHungUp);
 }
 
 function dialParams(r: DialResult, childSid: string | undefined): Record<string, string> {

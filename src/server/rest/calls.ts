@@ -12,6 +12,7 @@ import { callJson, callsPath } from './call-json.js';
 import { placeCallRequest, updateCallRequest, type Form } from './call-params.js';
 import { CODES, twilioError } from './errors.js';
 import { REST_SCHEMA_ID } from './schemas.js';
+import { time } from './list-dates.js';
 import { sameSecret } from '../control-auth.js';
 
 export interface CallsApiOptions {
@@ -131,17 +132,6 @@ function listFilter(q: Form): CallFilter {
   range('StartTime', 'startedAfter', 'startedBefore');
   range('EndTime', 'endedAfter', 'endedBefore');
   return f;
-}
-
-const DAY = 86_400_000;
-
-function time(key: string, value: string, edge: 'start' | 'end'): number {
-  const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(value);
-  const ms = Date.parse(dateOnly ? `${value}T00:00:00Z` : value);
-  if (Number.isNaN(ms)) {
-    throw Object.assign(new Error(`${key} "${value}" is not a date (YYYY-MM-DD) or an ISO 8601 date-time`), { statusCode: 400, twilioCode: CODES.callsResource });
-  }
-  return dateOnly && edge === 'end' ? ms + DAY - 1 : ms;
 }
 
 export type { CallRecord };

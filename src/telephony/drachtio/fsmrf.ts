@@ -40,6 +40,9 @@ interface FsEndpoint extends EventEmitter {
   join(conference: string, opts: { flags: Record<string, boolean> }): Promise<unknown>;
   /** FreeSWITCH's `conference <name> kick <member>` for this endpoint's membership. */
   unjoin(): Promise<unknown>;
+  /** `conference <name> mute|unmute <member>` for this endpoint's membership. */
+  confMute(): Promise<unknown>;
+  confUnmute(): Promise<unknown>;
   destroy(): Promise<unknown>;
 }
 
@@ -238,6 +241,10 @@ export class FsmrfEndpoint implements MediaEndpoint {
 
   async leave(): Promise<void> {
     await this.ep.unjoin();
+  }
+
+  async conferenceMute(muted: boolean): Promise<void> {
+    await (muted ? this.ep.confMute() : this.ep.confUnmute());
   }
 
   // uuid_audio_fork as drachtio-freeswitch-modules' mod_audio_fork takes it: `<uuid> start <url>

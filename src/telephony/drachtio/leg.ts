@@ -363,10 +363,17 @@ export abstract class DrachtioCallLeg implements CallLeg {
 
   async conference(
     name: string,
-    options: { muted: boolean; startOnEnter: boolean; endOnExit: boolean; beep: string; hangupOnStar?: boolean },
+    options: { muted: boolean; startOnEnter: boolean; endOnExit: boolean; beep: string; hangupOnStar?: boolean; out?: AbortSignal },
     signal?: AbortSignal,
   ): Promise<{ callerHungUp: boolean; duration: number }> {
     return this.#withEndpoint('<Conference>', (ep) => conference(this.core, ep, name, options, signal));
+  }
+
+  /** The API mutes this participant: FreeSWITCH's member mute of its endpoint, in the room it is in. */
+  async conferenceMute(muted: boolean): Promise<void> {
+    const ep = this.partyEndpoint;
+    if (!ep) throw new DidmlError('DIDML_TELEPHONY', 'the call has no media endpoint in a conference');
+    await ep.conferenceMute(muted);
   }
 
   /** Runs a media operation on the party's endpoint, answering first; throws when there is no media server. */
@@ -391,6 +398,7 @@ const deadEndpoint: MediaEndpoint = {
   stop: () => Promise.resolve(),
   onDtmf: () => () => undefined,
   leave: () => Promise.resolve(),
+  conferenceMute: () => Promise.resolve(),
   record: () => Promise.resolve({}),
   recordSession: () => Promise.resolve({ finished: Promise.resolve() }),
   recognize: () => Promise.resolve(() => Promise.resolve()),

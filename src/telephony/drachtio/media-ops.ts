@@ -213,7 +213,7 @@ export async function conference(
   core: LegCore,
   ep: MediaEndpoint,
   name: string,
-  o: { muted: boolean; startOnEnter: boolean; endOnExit: boolean; hangupOnStar?: boolean },
+  o: { muted: boolean; startOnEnter: boolean; endOnExit: boolean; hangupOnStar?: boolean; out?: AbortSignal },
   signal?: AbortSignal,
 ): Promise<{ callerHungUp: boolean; duration: number }> {
   const t0 = core.clock.now();
@@ -223,7 +223,20 @@ export async function conference(
   // conference ended: a participant with endConferenceOnExit left; or * with hangupOnStar, which
   // takes the member out); then the document goes on.
   const out = new AbortController();
-  void left.then(() => out.abort());
+  let inRoom = true;
+  void left.then(() => {
+    inRoom = false;
+    out.abort();
+  });
+  // The runtime's room is over for this participant (ended on another instance, or removed by the
+  // API): out of FreeSWITCH's room too, as at *.
+  let removed = false;
+  const onOut = () => {
+    removed = inRoom;
+    out.abort();
+  };
+  if (o.out?.aborted) onOut();
+  else o.out?.addEventListener('abort', onOut, { once: true });
   let starred = false;
   const offStar = o.hangupOnStar
     ? ep.onDtmf((key) => {
@@ -234,8 +247,9 @@ export async function conference(
     : () => undefined;
   await sleep(core, Infinity, AbortSignal.any([out.signal, ...(signal ? [signal] : [])]));
   offStar();
-  if (starred && !core.gone.aborted) {
-    await ep.leave().catch((e: unknown) => core.log.warn('leaving the conference on * failed', { callId: core.callId, conference: name, error: (e as Error).message }));
+  o.out?.removeEventListener('abort', onOut);
+  if ((starred || removed) && !core.gone.aborted) {
+    await ep.leave().catch((e: unknown) => core.log.warn(starred ? 'leaving the conference on * failed' : 'leaving the conference (ended, or removed through the API) failed', { callId: core.callId, conference: name, error: (e as Error).message }));
   }
   // endConferenceOnExit: this participant leaving (hanging up, or the session moving on) ends it for all.
   if (o.endOnExit && !out.signal.aborted) {

@@ -52,6 +52,8 @@ export interface MediaEndpoint {
   join(conference: string, flags: { mute: boolean; moderator: boolean; waitMod: boolean }): Promise<{ left: Promise<void> }>;
   /** Takes the endpoint out of the conference it joined (its `left` resolves); its call goes on. */
   leave(): Promise<void>;
+  /** Mutes or unmutes the endpoint in the conference it joined (FreeSWITCH's member mute). */
+  conferenceMute(muted: boolean): Promise<void>;
   /**
    * Forks the endpoint's audio to a websocket of didml's (fork-listener.ts), in mod_audio_fork's
    * framing: 8 kHz L16, `mono` the far end's audio, `stereo` that (left) and what it hears

@@ -118,7 +118,7 @@ export type BackendEvent =
   /** A preemptible talk cycle cut by the agent's next one before the caller heard it (ConversationRelay `preemptible`). */
   | { type: 'agent-preempted'; said?: string; played?: string }
   | { type: 'conference'; name: string; muted: boolean; startOnEnter: boolean; endOnExit: boolean; beep: string; hangupOnStar?: true }
-  | { type: 'conference-end'; duration: number; endedBy: 'conference' | 'hangup' | 'abort' | 'hangup-on-star' }
+  | { type: 'conference-end'; duration: number; endedBy: 'conference' | 'hangup' | 'abort' | 'hangup-on-star' | 'kicked' }
   /** This leg bridged to another call of the same backend (a caller taken from a queue). */
   | { type: 'bridge-leg'; callId: string }
   | { type: 'bridge-end'; callId: string; endedBy: 'caller' | 'other' | 'abort'; duration: number }
