@@ -348,6 +348,22 @@ describe.skipIf(!haveRedis)(`Redis queue store${haveRedis ? '' : ` (${NO_REDIS})
     expect(await two.takers[0]!.bridged).toMatchObject({ endedBy: 'other' });
   });
 
+  it("a bridge whose caller's instance dies ends for the agent: the taker's instance sees its heartbeat gone", async () => {
+    prefix++;
+    const stores = { a: await store('a', 1), b: await store('b', 1) };
+    let aDead = false;
+    const qs = cluster(stores, (_m, to) => (aDead && to === 'a' ? 'lose' : 'deliver'));
+    const one = caller(1);
+    await qs['a']!.join('watch-b', one.member, 10);
+    const got = (await qs['b']!.take('watch-b', 5000, new AbortController().signal, agent(1), { remoteBridge: 'any' })) as Dequeued;
+    bridge(got, agent(1));
+    expect(got.leg.isEnded).toBe(false);
+    // A stops (nothing reaches it, its heartbeat is gone): B's stand-in for its caller ends, so B's bridge does.
+    aDead = true;
+    await stores.a.close();
+    await expect(got.leg.ended).resolves.toMatchObject({ by: 'caller', reason: 'its instance a stopped responding' });
+  });
+
   it('a <Leave> at each moment of a claim from another instance: either the caller leaves and the agent finds no one, or it is taken; never both, never neither', async () => {
     prefix++;
     const stores = { a: await store('a'), b: await store('b') };
