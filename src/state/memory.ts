@@ -15,7 +15,8 @@ export interface Retention {
 
 export class MemoryCallStore implements CallStore {
   readonly instanceId: string;
-  readonly queues = new MemoryQueueStore();
+  /** On the wall clock, as the Queues and Members resources read the entries' times. */
+  readonly queues: MemoryQueueStore;
   readonly conferences: MemoryConferenceStore;
   readonly #calls = new Map<string, CallRecord>();
   /** Sids of ended calls, oldest end first. */
@@ -27,6 +28,7 @@ export class MemoryCallStore implements CallStore {
   constructor(options: Retention & { instanceId?: string }) {
     this.#o = options;
     this.#now = options.now ?? Date.now;
+    this.queues = new MemoryQueueStore(this.#now, { clock: this.#now });
     this.instanceId = options.instanceId ?? 'local';
     this.conferences = new MemoryConferenceStore(options, this.#now);
   }

@@ -3,29 +3,49 @@
 // published on <prefix>queue-joined. A Redis that cannot be reached is Twilio's 20503, as for calls.
 import type { Redis } from 'ioredis';
 import { averageWaitSeconds, type Reach, type QueueEntry, type QueueInfo, type QueueStatus, type QueueStore } from './queues.js';
-import { JOIN, REMOVE, STATUS } from './redis-queue-scripts.js';
+import { JOIN, RELEASE, REMOVE, SERVE, STATUS } from './redis-queue-scripts.js';
 
 type Scripted = Redis & {
   didmlQueueJoin(...args: (string | number)[]): Promise<[string, string]>;
   didmlQueueRemove(...args: (string | number)[]): Promise<string | null>;
+  didmlQueueServe(...args: (string | number)[]): Promise<number>;
+  didmlQueueRelease(...args: (string | number)[]): Promise<'served' | 'released'>;
   didmlQueueStatus(...args: (string | number)[]): Promise<[string, number, number, number, number]>;
 };
 
 /** Runs a Redis operation, turning an outage into Twilio's 20503 (the call store's own guard). */
 export type Guarded = <T>(operation: 'read' | 'write', run: () => Promise<T>) => Promise<T>;
 
+/** How long a claim's outcome is kept for its taker: far beyond any answer's wait. */
+const OUTCOME_MS = 600_000;
+
+export interface RedisQueueOptions {
+  /** state.claimLeaseMs */
+  leaseMs: number;
+  /** How often a bridge with another instance's call is checked: a third of state.instanceTtlSeconds. */
+  partnerCheckMs: number;
+}
+
 export class RedisQueueStore implements QueueStore {
+  readonly leaseMs: number;
+  readonly partnerCheckMs: number;
+  /** Instances on several machines share the wall clock, not a process's monotonic one. */
+  readonly clock = Date.now;
   readonly #redis: Scripted;
   readonly #p: string;
   readonly #guard: Guarded;
   readonly #listeners: ((name: string) => void)[] = [];
 
-  constructor(redis: Redis, prefix: string, guard: Guarded) {
+  constructor(redis: Redis, prefix: string, guard: Guarded, o: RedisQueueOptions) {
     this.#redis = redis as Scripted;
     this.#p = prefix;
     this.#guard = guard;
+    this.leaseMs = o.leaseMs;
+    this.partnerCheckMs = o.partnerCheckMs;
     redis.defineCommand('didmlQueueJoin', { numberOfKeys: 0, lua: JOIN });
     redis.defineCommand('didmlQueueRemove', { numberOfKeys: 0, lua: REMOVE });
+    redis.defineCommand('didmlQueueServe', { numberOfKeys: 0, lua: SERVE });
+    redis.defineCommand('didmlQueueRelease', { numberOfKeys: 0, lua: RELEASE });
     redis.defineCommand('didmlQueueStatus', { numberOfKeys: 0, lua: STATUS });
   }
 
@@ -43,13 +63,29 @@ export class RedisQueueStore implements QueueStore {
     return (await this.remove(name, callSid, now)) !== undefined;
   }
 
-  front(name: string, now: number, reach?: Reach): Promise<QueueEntry | undefined> {
-    return this.remove(name, '', now, reach);
+  front(name: string, now: number, reach?: Reach, claim?: string): Promise<QueueEntry | undefined> {
+    return this.#remove(name, '', now, reach, claim);
   }
 
-  async remove(name: string, callSid: string, now: number, reach: Reach = { instance: '', others: 'any' }): Promise<QueueEntry | undefined> {
-    const raw = await this.#guard('write', () => this.#redis.didmlQueueRemove(this.#p, name, callSid, Math.round(now), reach.instance, reach.others));
+  remove(name: string, callSid: string, now: number): Promise<QueueEntry | undefined> {
+    return this.#remove(name, callSid, now);
+  }
+
+  async #remove(name: string, callSid: string, now: number, reach: Reach = { instance: '', others: 'any' }, claim = ''): Promise<QueueEntry | undefined> {
+    const raw = await this.#guard('write', () => this.#redis.didmlQueueRemove(this.#p, name, callSid, Math.round(now), reach.instance, reach.others, claim, this.leaseMs));
     return raw ? (JSON.parse(raw) as QueueEntry) : undefined;
+  }
+
+  async serve(name: string, callSid: string, claim: string, now: number): Promise<boolean> {
+    return (await this.#guard('write', () => this.#redis.didmlQueueServe(this.#p, name, callSid, claim, Math.round(now), OUTCOME_MS))) === 1;
+  }
+
+  release(name: string, callSid: string, claim: string): Promise<'served' | 'released'> {
+    return this.#guard('write', () => this.#redis.didmlQueueRelease(this.#p, name, callSid, claim, OUTCOME_MS));
+  }
+
+  async alive(instance: string): Promise<boolean> {
+    return (await this.#guard('read', () => this.#redis.exists(this.#key('instance', instance)))) === 1;
   }
 
   async status(name: string, callSid: string, newSid: () => string): Promise<QueueStatus> {

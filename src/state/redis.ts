@@ -37,6 +37,8 @@ export interface StateConfig {
   commandTimeoutMs: number;
   /** How long a write (and a Calls API create, which waits for its write) may take. */
   writeTimeoutMs: number;
+  /** How long a caller claimed by another instance's call waits for that claim to be served before it is first in line again (default 10000). */
+  claimLeaseMs?: number;
 }
 
 interface Wire {
@@ -153,7 +155,10 @@ export class RedisCallStore implements CallStore {
     this.#redis.defineCommand('didmlReap', { numberOfKeys: 0, lua: REAP });
     this.#redis.defineCommand('didmlDelete', { numberOfKeys: 0, lua: DELETE });
     this.#sub = new Redis({ ...options, enableOfflineQueue: true, maxRetriesPerRequest: null });
-    this.queues = new RedisQueueStore(this.#redis, this.#p, (operation, run) => this.#call(operation, run));
+    this.queues = new RedisQueueStore(this.#redis, this.#p, (operation, run) => this.#call(operation, run), {
+      leaseMs: config.claimLeaseMs ?? 10_000,
+      partnerCheckMs: (config.instanceTtlSeconds * 1000) / 3,
+    });
     this.conferences = new RedisConferenceStore(this.#redis, this.#p, (operation, run) => this.#call(operation, run), config);
   }
 

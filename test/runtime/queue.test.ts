@@ -180,6 +180,33 @@ describe('queues', () => {
     expect(seen.find((s) => s.path === '/after-queue')!.params).toMatchObject({ QueueResult: 'bridged' });
   });
 
+  it('a <Leave> as a waiting agent takes the caller, on one instance: one outcome, and the agent takes the next caller if it left', async () => {
+    const { seen } = await calls(
+      {
+        '/leaving': xml('<Enqueue waitUrl="/leave" action="/after-queue">support</Enqueue>'),
+        '/leave': xml('<Leave/>'),
+        '/caller': xml('<Enqueue action="/after-queue">support</Enqueue>'),
+        '/after-queue': xml('<Hangup/>'),
+        '/agent': xml('<Dial action="/after-agent" timeout="20"><Queue>support</Queue></Dial>'),
+        '/after-agent': xml('<Hangup/>'),
+      },
+      [
+        { path: '/agent', at: 0, script: { from: '+14155550111', bridgeDuration: 5 } },
+        { path: '/leaving', at: 1, script: { from: '+14155550100', hangupAfter: 60 } },
+        { path: '/caller', at: 3, script: { from: '+14155550102', hangupAfter: 60 } },
+      ],
+    );
+    const sidOf = (path: string) => seen.find((s) => s.path === path)!.params['CallSid'];
+    const results = seen.filter((s) => s.path === '/after-queue').map((s) => [s.params['CallSid'], s.params['QueueResult']]);
+    const leaving = results.filter(([sid]) => sid === sidOf('/leaving'));
+    // Exactly one outcome for the caller who would leave; the agent bridged to it, or else to the next caller.
+    expect(leaving).toHaveLength(1);
+    const bridgedTo = leaving[0]![1] === 'bridged' ? sidOf('/leaving') : sidOf('/caller');
+    expect(leaving[0]![1]).toMatch(/^(bridged|leave)$/);
+    expect(seen.filter((s) => s.path === '/after-agent').map((s) => s.params)).toMatchObject([{ DialBridged: 'true', DialCallSid: bridgedTo }]);
+    expect(results).toContainEqual([bridgedTo, 'bridged']);
+  });
+
   it('<Queue url> that hangs up the dequeued caller: no bridge, DialCallStatus no-answer', async () => {
     const { seen } = await calls(
       {

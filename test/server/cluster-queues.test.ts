@@ -2,7 +2,10 @@
 // placed through the Calls API with the real twilio client: a caller enqueued on A is taken by an
 // agent's <Dial><Queue url> on B and bridged, both apps get Twilio's parameters; positions, sizes
 // and the average wait are the same on every instance; a caller who hangs up on A leaves the line
-// (no ghost for B); the queued callers of an instance killed with SIGKILL leave it too.
+// (no ghost for B); the queued callers of an instance killed with SIGKILL leave it too. The races
+// of issue 14: the agent's instance SIGKILLed mid-bridge (the caller's <Enqueue> goes on at its
+// action), a claim whose taker died before it reached the caller (the lease lapses, the next agent
+// takes the caller), a <Leave> as the agent's claim comes (one outcome only).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +15,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.js';
 import { checkConfig } from '../../src/server/config.js';
 import { startRuntime } from '../../src/server/runtime.js';
+import { RedisCallStore } from '../../src/state/redis.js';
 import { startApp, xml, type AppRequest, type TestApp } from '../runtime/support.js';
 import { haveRedis, NO_REDIS, startRedis, type RedisServer } from '../state/redis-server.js';
 
@@ -37,6 +41,8 @@ beforeAll(async () => {
   app = await startApp({
     '/caller': xml('<Enqueue waitUrl="/wait" action="/after-enqueue">support</Enqueue>'),
     '/wait': xml('<Pause length="1"/>'),
+    '/caller-leaves': xml('<Enqueue waitUrl="/wait-leave" action="/after-enqueue">support</Enqueue>'),
+    '/wait-leave': xml('<Leave/>'),
     '/after-enqueue': xml('<Hangup/>'),
     '/agent': xml('<Dial action="/after-dial"><Queue url="/whisper">support</Queue></Dial>'),
     '/agent-plain': xml('<Dial action="/after-dial"><Queue>support</Queue></Dial>'),
@@ -54,7 +60,7 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-function config(id: string, prefix: string, ttl = 15) {
+function config(id: string, prefix: string, ttl = 15, claimLeaseMs?: number) {
   return {
     http: { port: 0 },
     app: { url: app.url('/caller') },
@@ -62,12 +68,12 @@ function config(id: string, prefix: string, ttl = 15) {
     authToken: TOKEN,
     // Placed calls' far ends: callers stay a minute unless said otherwise; the agent talks 3 s once bridged.
     mock: { callees: { [CALLER]: { ring: 0.05, talk: 60 }, [CALLER_ON_C]: { ring: 0.05, talk: 60 }, [HANGS_UP]: { ring: 0.05, talk: 2 }, [AGENT]: { ring: 0.05, talk: 3 }, [AGENT_LONG]: { ring: 0.05, talk: 120 }, '*': { ring: 0.05, talk: 60 } } },
-    state: { url: redis.url, keyPrefix: prefix, instanceId: id, instanceTtlSeconds: ttl, writeTimeoutMs: 500 },
+    state: { url: redis.url, keyPrefix: prefix, instanceId: id, instanceTtlSeconds: ttl, writeTimeoutMs: 500, ...(claimLeaseMs ? { claimLeaseMs } : {}) },
   };
 }
 
-async function instance(id: string, prefix: string, ttl?: number) {
-  const rt = await startRuntime(checkConfig(config(id, prefix, ttl)), { log: createLogger({ level: (process.env['QLOG'] as 'debug') ?? 'error' }) });
+async function instance(id: string, prefix: string, ttl?: number, claimLeaseMs?: number) {
+  const rt = await startRuntime(checkConfig(config(id, prefix, ttl, claimLeaseMs)), { log: createLogger({ level: (process.env['QLOG'] as 'debug') ?? 'error' }) });
   cleanups.push(() => rt.close());
   const client = twilio(ACCOUNT, TOKEN);
   client.api.baseUrl = rt.url;
@@ -82,6 +88,34 @@ async function until<T>(what: string, f: () => Promise<T | undefined | false> | 
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((ok) => setTimeout(ok, 25));
   }
+}
+
+/** An instance in a child process (bin/didml.js serve), to be killed with SIGKILL: its twilio client and the child. */
+async function childInstance(id: string, prefix: string, ttl: number) {
+  const dir = mkdtempSync(join(tmpdir(), 'didml-cluster-queue-'));
+  cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, `${id}.json`);
+  writeFileSync(file, JSON.stringify(config(id, prefix, ttl)));
+  const child: ChildProcess = spawn(process.execPath, [join(root, 'bin/didml.js'), 'serve', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  cleanups.push(async () => void (child.exitCode === null && child.kill('SIGKILL')));
+  let out = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /"control":"(http:\/\/[^"]+)"/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    child.once('exit', () => reject(new Error(`serve exited early: ${out}`)));
+  });
+  const client = twilio(ACCOUNT, TOKEN);
+  client.api.baseUrl = url;
+  const kill = async () => {
+    const exited = new Promise((ok) => child.once('exit', ok));
+    child.kill('SIGKILL');
+    await exited;
+  };
+  return { client, kill };
 }
 
 /** The app's requests for `path` made for call `sid`. */
@@ -201,6 +235,78 @@ describe.skipIf(!haveRedis)(`queues across didml instances over Redis${haveRedis
     expect(afterDial.params).toMatchObject({ DialCallStatus: 'completed', DialBridged: 'true', DialCallSid: caller.sid, CallStatus: 'in-progress' });
     expect((await until('the Enqueue action', () => of('/after-enqueue', caller.sid)[0])).params).toMatchObject({ QueueResult: 'bridged', CallStatus: 'completed' });
     await until('the agent call over', async () => (await a.client.calls(agent.sid).fetch()).status === 'completed');
+  });
+
+  it("an agent's instance SIGKILLed mid-bridge: the caller on A notices and its <Enqueue> goes on at its action with QueueResult=bridged", async () => {
+    const prefix = `cq${++n}:`;
+    const a = await instance('a', prefix, 2);
+    const b = await childInstance('b', prefix, 2);
+    // The caller waits in line on A; the agent on B would talk two minutes, the caller one: only B's death can end the bridge sooner.
+    const caller = await place(a.client, CALLER, '/caller');
+    await until('the caller in line', () => of('/wait', caller.sid).length > 0);
+    const agent = await place(b.client, AGENT_LONG, '/agent-plain');
+    await until('the caller taken from the line by B', async () => (await a.rt.calls.queues.store.members('support')).length === 0);
+    expect(of('/after-enqueue', caller.sid)).toEqual([]);
+    await b.kill();
+    const after = await until('the caller\'s Enqueue action after B died', () => of('/after-enqueue', caller.sid)[0]);
+    // Still on its call, taken by the agent: the document goes on at the action.
+    expect(after.params).toMatchObject({ QueueResult: 'bridged', CallStatus: 'in-progress', QueueSid: expect.stringMatching(/^QU/) });
+    expect(of('/after-enqueue', caller.sid)).toHaveLength(1);
+    // B's calls are reaped by A: the agent's call ended, saying why.
+    const reaped = await until('the agent call reaped', async () => {
+      const r = await a.rt.calls.store.get(agent.sid);
+      return r?.status === 'completed' ? r : undefined;
+    });
+    expect(reaped.endReason).toBe('instance b stopped responding');
+  }, 45_000);
+
+  it('a caller claimed by a taker that died before its claim reached A is first in line again after the lease, and the next agent takes it, its wait counted from its own enqueue', async () => {
+    const prefix = `cq${++n}:`;
+    const a = await instance('a', prefix, 15, 600);
+    const b = await instance('b', prefix, 15, 600);
+    const caller = await place(a.client, CALLER, '/caller');
+    await until('the caller waiting a second', () => of('/wait', caller.sid).some((r) => Number(r.params['QueueTime']) >= 1));
+    // Another instance claims the front and dies before telling A (its claim never reaches it).
+    const doomed = new RedisCallStore(
+      { url: redis.url, keyPrefix: prefix, instanceId: 'doomed', instanceTtlSeconds: 15, commandTimeoutMs: 2000, writeTimeoutMs: 500, claimLeaseMs: 600, keepEnded: 10, keepEndedSeconds: 60 },
+      createLogger({ level: 'error' }),
+    );
+    await doomed.start(async () => {
+      throw new Error('never asked');
+    });
+    expect(await doomed.queues.front('support', Date.now(), { instance: 'doomed', others: 'any' }, 'claim-never-sent')).toMatchObject({ callSid: caller.sid, instance: 'a' });
+    await doomed.close();
+    // Still first in line for the wait document meanwhile, and taken by B's agent once the lease lapses.
+    const agent = await place(b.client, AGENT, '/agent-plain');
+    const afterDial = await until('the bridge', () => of('/after-dial', agent.sid)[0]);
+    expect(afterDial.params).toMatchObject({ DialCallStatus: 'completed', DialBridged: 'true', DialCallSid: caller.sid });
+    const afterEnqueue = await until('the Enqueue action', () => of('/after-enqueue', caller.sid)[0]);
+    expect(afterEnqueue.params).toMatchObject({ QueueResult: 'bridged' });
+    expect(Number(afterEnqueue.params['QueueTime'])).toBeGreaterThanOrEqual(1);
+    // The one caller served waited at least the second before the dead claim: its own enqueue time counted.
+    expect((await b.rt.calls.queues.store.list()).find((q) => q.name === 'support')?.averageWaitTime).toBeGreaterThanOrEqual(1);
+  });
+
+  it('a <Leave> as an agent on B claims the caller: it either leaves (the agent takes the next caller) or is bridged, never both', async () => {
+    const prefix = `cq${++n}:`;
+    const a = await instance('a', prefix);
+    const b = await instance('b', prefix);
+    for (let round = 0; round < 2; round++) {
+      const agent = await place(b.client, AGENT, '/agent-plain');
+      await until('the agent waiting', async () => (await b.client.calls(agent.sid).fetch()).status === 'in-progress');
+      // The caller's wait document says <Leave> at once, as the waiting agent's claim comes.
+      const leaving = await place(a.client, CALLER, '/caller-leaves');
+      const result = (await until('the leaving caller\'s Enqueue action', () => of('/after-enqueue', leaving.sid)[0])).params['QueueResult'];
+      expect(['leave', 'bridged']).toContain(result);
+      let next: string | undefined;
+      if (result === 'leave') next = (await place(a.client, CALLER_ON_C, '/caller')).sid;
+      const afterDial = await until('the agent bridged', () => of('/after-dial', agent.sid)[0]);
+      // Left: the agent took the next caller; bridged: the one who would have left.
+      expect(afterDial.params).toMatchObject({ DialBridged: 'true', DialCallSid: next ?? leaving.sid });
+      expect(of('/after-enqueue', leaving.sid)).toHaveLength(1);
+      if (next) await until('the next caller bridged', () => of('/after-enqueue', next)[0]?.params['QueueResult'] === 'bridged');
+    }
+    expect(await a.rt.calls.queues.store.members('support')).toEqual([]);
   });
 
   it('the queued callers of an instance killed with SIGKILL leave the line within its TTL', async () => {

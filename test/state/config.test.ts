@@ -14,7 +14,7 @@ const state = (more: Record<string, unknown>) => checkConfig({ ...base, state: {
 
 describe('state configuration', () => {
   it('fills in the defaults and reads the URL: credentials, database, TLS for rediss://', () => {
-    expect(state({}).state).toEqual({ url: 'redis://127.0.0.1:6379', keyPrefix: 'didml:', instanceTtlSeconds: 15, commandTimeoutMs: 5000, writeTimeoutMs: 2000 });
+    expect(state({}).state).toEqual({ url: 'redis://127.0.0.1:6379', keyPrefix: 'didml:', instanceTtlSeconds: 15, commandTimeoutMs: 5000, writeTimeoutMs: 2000, claimLeaseMs: 10000 });
     const o = redisOptions({ ...state({}).state!, url: 'rediss://user:p%40ss@redis.example.com:6380/2' });
     expect(o).toMatchObject({ host: 'redis.example.com', port: 6380, db: 2, username: 'user', password: 'p@ss', tls: { servername: 'redis.example.com' }, where: 'rediss://redis.example.com:6380/2' });
     expect(JSON.stringify(o)).not.toContain('where":"rediss://user');
@@ -36,6 +36,8 @@ describe('state configuration', () => {
     expect(() => state({ url: 'rediss://127.0.0.1', tls: { ca: '/nonexistent/ca.pem' } })).toThrow('c.json: state.tls.ca: cannot read /nonexistent/ca.pem (ENOENT)');
     expect(() => state({ instanceTtlSeconds: 0 })).toThrow(/state\.instanceTtlSeconds must be >= 1/);
     expect(() => state({ keyprefix: 'x' })).toThrow(/state "keyprefix" is not a known key/);
+    expect(() => state({ claimLeaseMs: 50 })).toThrow('c.json: state.claimLeaseMs must be >= 100 (see grammar/config.schema.json)');
+    expect(() => state({ claimLeaseMs: '5s' })).toThrow('c.json: state.claimLeaseMs must be integer (see grammar/config.schema.json)');
   });
 
   it.skipIf(!haveRedis)(`refuses to start when Redis refuses the credentials${haveRedis ? '' : ` (${NO_REDIS})`}`, async () => {

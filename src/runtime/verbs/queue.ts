@@ -95,8 +95,13 @@ export const enqueue: Verb = {
       return actionOutcome(node, ctx, { QueueResult: result }, false);
     }
     ctx.emit({ type: 'enqueue', queue: name, queueSid: joined.sid });
-    const waited = await wait(node, name, member, taken, ctx);
-    await ctx.queues.leave(name, member);
+    let waited = await wait(node, name, member, taken, ctx);
+    // Out of line, unless a call's claim got there first: then this <Enqueue> is that call's, never both.
+    if ((await ctx.queues.leave(name, member)) === 'taken' && waited.kind !== 'taken') {
+      const taker = await taken;
+      if (ctx.signal.aborted || ctx.leg.isEnded) ctx.queues.withdraw(member); // hung up or moved on: the taker finds no one
+      else waited = { kind: 'taken', taker };
+    }
     const params = { QueueSid: joined.sid, QueueTime: String(Math.round((ctx.clock.now() - member.enqueuedAt) / 1000)) };
     if (waited.kind === 'leave') {
       ctx.emit({ type: 'queue', queue: name, result: 'leave' });
@@ -150,8 +155,8 @@ export async function dequeue(dialNode: Projected, queueNode: Projected, ctx: Ve
       if (member.remoteDocument) await member.remoteDocument(doc, ctx.signal);
       else await ctx.runBeforeBridge({ leg: member.leg, ...doc, callSid: member.callSid, direction: 'inbound', from: member.from, to: member.to });
     }
-    // The dequeued caller may be gone by now (hung up, or turned away by the url's <Hangup>).
-    gone = member.leg.isEnded;
+    // The dequeued caller may be gone by now (hung up, turned away by the url's <Hangup>, moved on).
+    gone = member.gone();
     r = gone ? { endedBy: 'other', duration: 0 } : await ctx.leg.bridge(member.leg, ctx.signal);
   } catch (e) {
     // The bridge could not be made (a backend that cannot reach the caller's leg): the caller hears of it too.
