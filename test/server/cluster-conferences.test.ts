@@ -5,10 +5,6 @@
 // action); the Conferences and Participants resources answer from any instance, and a mute, a
 // removal or an end asked of one instance reaches the instances that run the calls; a SIGKILLed
 // instance's participants are taken out of their rooms by the reap.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import twilio from 'twilio';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.js';
@@ -16,6 +12,7 @@ import { checkConfig } from '../../src/server/config.js';
 import { startRuntime } from '../../src/server/runtime.js';
 import { startApp, xml, type AppRequest, type TestApp } from '../runtime/support.js';
 import { haveRedis, NO_REDIS, startRedis, type RedisServer } from '../state/redis-server.js';
+import { serveChild } from './child-serve.js';
 
 const ACCOUNT = 'AC' + '7abc1234'.repeat(4);
 const TOKEN = 'cluster-conference-token';
@@ -23,7 +20,6 @@ const MEMBER = '+14155550101';
 const MEMBER_2 = '+14155550102';
 const MODERATOR = '+14155550109';
 const MODERATOR_LONG = '+14155550108';
-const root = join(import.meta.dirname, '../..');
 
 let redis: RedisServer;
 let app: TestApp;
@@ -189,22 +185,7 @@ describe.skipIf(!haveRedis)(`conferences across didml instances over Redis${have
   it("an instance killed with SIGKILL: the reap takes its moderator out of the room, which ends, and the survivor's member goes on", async () => {
     const prefix = `cc${++n}:`;
     const survivor = await instance('survivor', prefix, 2);
-    const dir = mkdtempSync(join(tmpdir(), 'didml-cluster-conference-'));
-    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
-    const file = join(dir, 'doomed.json');
-    writeFileSync(file, JSON.stringify(config('doomed', prefix, 2)));
-    const child: ChildProcess = spawn(process.execPath, [join(root, 'bin/didml.js'), 'serve', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'] });
-    cleanups.push(async () => void (child.exitCode === null && child.kill('SIGKILL')));
-    let out = '';
-    const url = await new Promise<string>((resolve, reject) => {
-      child.stdout!.on('data', (d: Buffer) => {
-        out += d.toString();
-        const m = /"control":"(http:\/\/[^"]+)"/.exec(out);
-        if (m) resolve(m[1]!);
-      });
-      child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-      child.once('exit', () => reject(new Error(`serve exited early: ${out}`)));
-    });
+    const { child, url } = await serveChild('doomed', config('doomed', prefix, 2), cleanups);
     const doomed = twilio(ACCOUNT, TOKEN);
     doomed.api.baseUrl = url;
     const member = await place(survivor.client, MEMBER, '/waiting');

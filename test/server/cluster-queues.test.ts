@@ -6,10 +6,6 @@
 // of issue 14: the agent's instance SIGKILLed mid-bridge (the caller's <Enqueue> goes on at its
 // action), a claim whose taker died before it reached the caller (the lease lapses, the next agent
 // takes the caller), a <Leave> as the agent's claim comes (one outcome only).
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import twilio from 'twilio';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.js';
@@ -18,10 +14,10 @@ import { startRuntime } from '../../src/server/runtime.js';
 import { RedisCallStore } from '../../src/state/redis.js';
 import { startApp, xml, type AppRequest, type TestApp } from '../runtime/support.js';
 import { haveRedis, NO_REDIS, startRedis, type RedisServer } from '../state/redis-server.js';
+import { serveChild } from './child-serve.js';
 
 const ACCOUNT = 'AC' + '9abc1234'.repeat(4);
 const TOKEN = 'cluster-queue-token';
-const root = join(import.meta.dirname, '../..');
 
 const CALLER = '+14155550101';
 const CALLER_ON_C = '+14155550103';
@@ -92,29 +88,9 @@ async function until<T>(what: string, f: () => Promise<T | undefined | false> | 
 
 /** An instance in a child process (bin/didml.js serve), to be killed with SIGKILL: its twilio client and the child. */
 async function childInstance(id: string, prefix: string, ttl: number) {
-  const dir = mkdtempSync(join(tmpdir(), 'didml-cluster-queue-'));
-  cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
-  const file = join(dir, `${id}.json`);
-  writeFileSync(file, JSON.stringify(config(id, prefix, ttl)));
-  const child: ChildProcess = spawn(process.execPath, [join(root, 'bin/didml.js'), 'serve', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'] });
-  cleanups.push(async () => void (child.exitCode === null && child.kill('SIGKILL')));
-  let out = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /"control":"(http:\/\/[^"]+)"/.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    child.once('exit', () => reject(new Error(`serve exited early: ${out}`)));
-  });
+  const { url, kill } = await serveChild(id, config(id, prefix, ttl), cleanups);
   const client = twilio(ACCOUNT, TOKEN);
   client.api.baseUrl = url;
-  const kill = async () => {
-    const exited = new Promise((ok) => child.once('exit', ok));
-    child.kill('SIGKILL');
-    await exited;
-  };
   return { client, kill };
 }
 
@@ -312,22 +288,7 @@ describe.skipIf(!haveRedis)(`queues across didml instances over Redis${haveRedis
   it('the queued callers of an instance killed with SIGKILL leave the line within its TTL', async () => {
     const prefix = `cq${++n}:`;
     const survivor = await instance('survivor', prefix, 2);
-    const dir = mkdtempSync(join(tmpdir(), 'didml-cluster-queue-'));
-    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
-    const file = join(dir, 'doomed.json');
-    writeFileSync(file, JSON.stringify(config('doomed', prefix, 2)));
-    const child: ChildProcess = spawn(process.execPath, [join(root, 'bin/didml.js'), 'serve', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'] });
-    cleanups.push(async () => void (child.exitCode === null && child.kill('SIGKILL')));
-    let out = '';
-    const url = await new Promise<string>((resolve, reject) => {
-      child.stdout!.on('data', (d: Buffer) => {
-        out += d.toString();
-        const m = /"control":"(http:\/\/[^"]+)"/.exec(out);
-        if (m) resolve(m[1]!);
-      });
-      child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-      child.once('exit', () => reject(new Error(`serve exited early: ${out}`)));
-    });
+    const { child, url } = await serveChild('doomed', config('doomed', prefix, 2), cleanups);
     const doomed = twilio(ACCOUNT, TOKEN);
     doomed.api.baseUrl = url;
     const caller = await place(doomed, CALLER, '/caller');

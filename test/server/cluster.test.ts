@@ -3,10 +3,6 @@
 // redirected and hung up through B and listed on C; an instance killed with SIGKILL (a child
 // process: bin/didml.js serve --config) has its calls ended by a survivor; Redis stopped and
 // started again under load loses nothing answered 201, and /health says degraded meanwhile.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import twilio from 'twilio';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.js';
@@ -14,10 +10,10 @@ import { checkConfig } from '../../src/server/config.js';
 import { startRuntime, type Runtime } from '../../src/server/runtime.js';
 import { startApp, xml, type TestApp } from '../runtime/support.js';
 import { haveRedis, NO_REDIS, startRedis, type RedisServer } from '../state/redis-server.js';
+import { serveChild } from './child-serve.js';
 
 const ACCOUNT = 'AC' + '5678abcd'.repeat(4);
 const TOKEN = 'cluster-test-token';
-const root = join(import.meta.dirname, '../..');
 
 let redis: RedisServer;
 let app: TestApp;
@@ -131,23 +127,8 @@ describe.skipIf(!haveRedis)(`didml instances sharing calls over Redis${haveRedis
   it('ends the calls of an instance killed with SIGKILL, from a surviving instance, within its TTL', async () => {
     const prefix = `c${++n}:`;
     const survivor = await instance('survivor', prefix, 2);
-    const dir = mkdtempSync(join(tmpdir(), 'didml-cluster-'));
-    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
-    const file = join(dir, 'doomed.json');
-    writeFileSync(file, JSON.stringify(config('doomed', prefix, 2)));
-    const child: ChildProcess = spawn(process.execPath, [join(root, 'bin/didml.js'), 'serve', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'] });
-    cleanups.push(async () => void (child.exitCode === null && child.kill('SIGKILL')));
-    let out = '';
-    const url = await new Promise<string>((resolve, reject) => {
-      child.stdout!.on('data', (d: Buffer) => {
-        out += d.toString();
-        const m = /"control":"(http:\/\/[^"]+)"/.exec(out);
-        if (m) resolve(m[1]!);
-      });
-      child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-      child.once('exit', () => reject(new Error(`serve exited early: ${out}`)));
-    });
-    const started = out.split('\n').map((l) => (l.startsWith('{') ? (JSON.parse(l) as Record<string, unknown>) : {})).find((l) => l['msg'] === 'didml runtime started');
+    const { child, url, output } = await serveChild('doomed', config('doomed', prefix, 2), cleanups);
+    const started = output().split('\n').map((l) => (l.startsWith('{') ? (JSON.parse(l) as Record<string, unknown>) : {})).find((l) => l['msg'] === 'didml runtime started');
     expect(started?.['state']).toEqual({ backend: 'redis', instance: 'doomed' });
     const doomed = twilio(ACCOUNT, TOKEN);
     doomed.api.baseUrl = url;
