@@ -365,6 +365,21 @@ describe('<Start><Stream> to a real agent', () => {
     expect(app.to('/status').map((r) => r.params['StreamEvent'])).toEqual(['stream-started', 'stream-stopped']);
   });
 
+  it('an agent that stops reading holds the call\'s clock, then, after agent.timeout, the fork ends with stream-error and the call goes on', async () => {
+    agent = await wsAgent((m, ws) => {
+      // Reads nothing more: what the fork sends piles up in its websocket.
+      if (m.event === 'start') (ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    });
+    app = await startApp({ '/voice': xml('<Start><Stream url="wss://tap.example.com/" track="both_tracks" statusCallback="/status"/></Start><Pause length="1800"/><Say>Still here</Say>'), '/status': '' });
+    const { events } = await runApp({ app: app.url('/voice'), script: { agent: { url: agent.url, timeout: 1 } } });
+    expect(one(events, 'stream-media')).toMatchObject({ endedBy: 'error', error: expect.stringMatching(/read none of the fork's audio for 1 s \(agent\.timeout\)/) });
+    // It ended well before the call did: the clock did not run on while the agent was not reading.
+    expect(one(events, 'stream-media').t).toBeLessThan(one(events, 'say').t);
+    expect(ofType(events, 'say').map((e) => e['text'])).toEqual(['Still here']);
+    await waitFor(() => app!.to('/status').length === 2);
+    expect(app.to('/status').map((r) => [r.params['StreamEvent'], r.params['StreamError'] ?? ''])).toEqual([['stream-started', ''], ['stream-error', expect.stringMatching(/read none/)]]);
+  });
+
   it('a fork on a call of hours is bounded: an hour of frames, said in the transcript, then only stop', async () => {
     agent = await wsAgent();
     app = await startApp({ '/voice': xml('<Start><Stream url="wss://tap.example.com/"/></Start><Pause length="5400"/>') });
