@@ -344,6 +344,29 @@ describe('<Start><Stream> to a real agent', () => {
     }
   });
 
+  it('a fork beside a ConversationRelay agent hears the platform\'s speech outbound as the tone, for as long as it is said', async () => {
+    agent = await wsAgent(); // the fork's
+    const relay = await wsAgent((m, ws) => {
+      if ((m as { type?: string }).type === 'prompt') {
+        ws.send(JSON.stringify({ type: 'text', token: 'Okay bye', last: true }));
+        ws.send(JSON.stringify({ type: 'end' }));
+      }
+    });
+    try {
+      app = await startApp({ '/voice': xml(`<Start><Stream url="${agent.url}" track="outbound_track"/></Start><Connect><ConversationRelay url="${relay.url}" welcomeGreeting="Hi there"/></Connect>`) });
+      await runApp({ app: app.url('/voice'), script: { agent: { quiet: 0.2, caller: [{ speech: 'hello' }] } } });
+      await waitFor(() => agent!.messages.at(-1)?.event === 'stop');
+      expect(twilioStreamProblems(agent.messages)).toEqual([]);
+      const out = trackFrames(agent.messages, 'outbound');
+      // "Hi there" (8 characters, 480 ms), the caller's "hello" (300 ms, which a fork's outbound does not carry), "Okay bye" (480 ms).
+      expect(out.slice(0, 24).some(silent)).toBe(false);
+      expect(out.slice(24, 39).every(silent)).toBe(true);
+      expect(countOf(out, (f) => !silent(f))).toBe(48);
+    } finally {
+      await relay.close();
+    }
+  });
+
   it('an agent that closes its websocket ends the fork (stream-stopped), and the call goes on', async () => {
     agent = await wsAgent((m, ws) => {
       if (m.event === 'media' && (m['media'] as { chunk: string }).chunk === '50') ws.close();

@@ -3,7 +3,8 @@
 // moment of virtual time. The mock has no TTS and fetches no media, so a <Say>, <Play> or sent
 // digits sound as a quiet tone for as long as they play: it carries no words (a transcriber hears
 // nothing), yet tells prompt time from silence, as an analytics agent would on a phone. The
-// caller's scripted WAV turns and a <Connect><Stream> agent's audio are the real thing; the rest
+// caller's scripted WAV turns and a <Connect><Stream> agent's audio are the real thing (a
+// ConversationRelay agent's words, said by the platform, are the tone too); the rest
 // (a pause, keys, scripted speech, which has no audio) is silence.
 import { g711 } from '../../media/g711.js';
 import { FRAME } from '../../media/rtp.js';
@@ -11,7 +12,7 @@ import { MULAW_SILENCE } from '../../media/wav.js';
 
 export type Track = 'inbound' | 'outbound';
 
-type Source = { tone: true } | { audio: Buffer; from: number } | undefined;
+type Source = { tone: true; until: number } | { audio: Buffer; from: number } | undefined;
 
 const SILENT = Buffer.alloc(FRAME, MULAW_SILENCE);
 /** 400 Hz at about -30 dBFS: 8 whole periods in a frame, so every frame is the same. */
@@ -38,8 +39,9 @@ export class CallSound {
     this.#sources[track] = source;
   }
 
-  tone(track: Track): void {
-    this.#set(track, { tone: true });
+  /** The tone standing for a prompt, from now until it stops, or for `ms` (then silence). */
+  tone(track: Track, ms = Infinity): void {
+    this.#set(track, { tone: true, until: this.#now() + ms });
   }
 
   silence(track: Track): void {
@@ -55,7 +57,7 @@ export class CallSound {
   frameAt(track: Track, t: number): Buffer {
     const s = this.#sources[track];
     if (!s) return SILENT;
-    if ('tone' in s) return TONE_FRAME;
+    if ('tone' in s) return t < s.until ? TONE_FRAME : SILENT;
     // A frame that began up to 20 ms before the audio carries its start; the next ones follow on.
     const at = Math.max(0, Math.ceil((t - s.from) / 20)) * FRAME;
     if (at >= s.audio.length) return SILENT;
