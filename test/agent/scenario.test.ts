@@ -111,6 +111,13 @@ describe('the fork step: what a <Start><Stream> agent was sent', () => {
       const wrong = await runScenario({ dir, scenario: { app: '.', call, expect: [{ fork: { frames: { inbound: 50 } } }] } });
       expect(wrong.status).toBe('failed');
       expect(wrong.failures[0]!.happened).toMatch(/frames\.inbound is 33/);
+      // The same from a Vitest test.
+      const { startCall } = await import('../../src/testing/index.js');
+      const live = await startCall({ app: dir, agent: { url: agent.url } });
+      const fork = await live.expectFork({ name: 'tap', endedBy: 'stop', frames: { inbound: 33, outbound: 33 } });
+      expect(fork.type).toBe('stream-start');
+      await expect(live.expectFork({ frames: { outbound: 1 } })).rejects.toThrow(/fork/);
+      await live.expectStatus('completed');
     } finally {
       await agent.close();
     }
