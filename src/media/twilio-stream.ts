@@ -128,6 +128,11 @@ export class TwilioMediaStream {
     this.#o.onAppMessage?.(m);
   }
 
+  /** Bytes sent but not yet handed to the network (the app is slow to read). */
+  get buffered(): number {
+    return this.#ws.bufferedAmount;
+  }
+
   /** Whether the websocket is still open. */
   get open(): boolean {
     return this.#ws.readyState === WebSocket.OPEN;

@@ -66,6 +66,14 @@ export interface StreamExpectation {
   url?: TextLike; name?: TextLike | null; track?: TextLike; parameters?: FieldsLike; protocol?: 'media-streams' | 'conversation-relay'; agent?: boolean;
   endedBy?: 'far-end' | 'hangup' | 'abort' | 'error'; error?: TextLike | null; callerTurns?: number; agentTurns?: number;
 }
+/**
+ * A <Start><Stream> fork (scenario step `fork`); with a real agent, where it ended: how
+ * (`endedBy`: stop, hangup, far-end, error) and the media frames it sent on each track.
+ */
+export interface ForkExpectation {
+  url?: TextLike; name?: TextLike | null; track?: TextLike; parameters?: FieldsLike; agent?: boolean;
+  endedBy?: 'stop' | 'hangup' | 'far-end' | 'error'; frames?: { inbound?: TextLike; outbound?: TextLike }; capped?: boolean; error?: TextLike | null;
+}
 /** One turn of a real agent (scenario step `agent`). */
 export interface AgentExpectation {
   said?: TextLike; audio?: TextLike; audioAtLeast?: number; mark?: TextLike; digits?: TextLike | null; end?: boolean; handoffData?: TextLike | null;
@@ -425,6 +433,10 @@ export class TestCall {
   }
   expectStream(url?: TextLike | StreamExpectation, options?: Options): Promise<TranscriptEvent> {
     return this.#kind('stream', url, options);
+  }
+  /** A <Start><Stream> fork, matched once it has ended (a real agent's: with the frames it sent). */
+  expectFork(url?: TextLike | ForkExpectation, options?: Options): Promise<TranscriptEvent> {
+    return this.#kind('fork', url, options);
   }
   /** The agent's next turn (a real agent: `agent` in the call's script); text is what it said. */
   expectAgent(said?: TextLike | AgentExpectation, options?: Options): Promise<TranscriptEvent> {

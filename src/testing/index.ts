@@ -13,6 +13,7 @@ export type {
   DialExpectation,
   ReferExpectation,
   StreamExpectation,
+  ForkExpectation,
   AgentExpectation,
   WebhookExpectation,
   OutboundExpectation,

@@ -228,6 +228,18 @@ export const KINDS: Record<StepKind, KindDef> = {
       };
     },
   },
+  fork: {
+    type: 'stream-start',
+    shorthand: 'url',
+    // A fork to a real agent ends with stream-media (its name's), which says what it sent.
+    end(ev, i) {
+      if (!ev[i]!['agent']) return i; // simulated: nothing more to say of it
+      const name = ev[i]!['name'];
+      for (let k = i + 1; k < ev.length; k++) if (ev[k]!.type === 'stream-media' && ev[k]!['name'] === name) return k;
+      return -1;
+    },
+    view: (ev, i, end) => ({ ...pick(ev[i], 'url', 'name', 'track', 'parameters', 'agent'), ...pick(ev[end], 'endedBy', 'frames', 'capped', 'error') }),
+  },
   agent: {
     type: 'agent',
     shorthand: 'said',

@@ -50,6 +50,7 @@ export const STEP_KINDS = [
   'warning',
   'status',
   'stream',
+  'fork',
   'agent',
   'event',
 ] as const;

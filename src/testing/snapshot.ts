@@ -37,6 +37,7 @@ function text(e: TranscriptEvent): string | null {
     // absolute for the run) differ from run to run and machine to machine: the snapshot names them
     // by what stays.
     case 'stream':
+    case 'stream-start':
       return e['agent'] ? line({ ...e, url: 'the scripted agent' }) : line(e);
     case 'caller-audio':
     case 'agent-audio-saved':

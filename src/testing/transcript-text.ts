@@ -73,6 +73,8 @@ const SHOW: Record<string, Show> = {
   stream: (e) => `${e['protocol'] === 'conversation-relay' ? 'ConversationRelay' : 'stream'} ${String(e['url'])}${e['agent'] ? '' : ' (simulated)'}${params(e)}`,
   'stream-start': (e) => `stream fork ${String(e['url'])}${e['name'] ? ` (${String(e['name'])})` : ''}${params(e)}`,
   'stream-stop': (e) => `stream fork stopped${e['name'] ? ` (${String(e['name'])})` : ''}`,
+  'stream-media': (e) =>
+    `stream fork ended (${String(e['endedBy'])}${e['error'] ? `: ${String(e['error'])}` : ''}): ${Object.entries((e['frames'] as Record<string, number> | undefined) ?? {}).map(([t, n]) => `${n} frames ${t}`).join(', ')}${e['capped'] ? ' (capped at an hour)' : ''}`,
   'stream-end': (e) => `stream ended (${String(e['endedBy'])}${e['error'] ? `: ${String(e['error'])}` : ''})`,
   'caller-audio': (e) => `caller talks: ${String(e['file'])} (${String(e['duration'])} s)`,
   'caller-silence': (e) => `caller is silent ${String(e['seconds'])} s`,

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeWav } from '../../src/media/wav.js';
-import { mediaFrames, twilioStreamProblems, wsAgent, type WsAgent } from '../drachtio/ws-agent.js';
+import { mediaFrames, twilioStreamProblems, wsAgent, type StreamMessage, type WsAgent } from '../drachtio/ws-agent.js';
 import { toneWav } from './audio.js';
 import { one, ofType, runApp, startApp, xml, type TestApp } from '../runtime/support.js';
 import { VirtualClock } from '../../src/clock.js';
@@ -224,18 +224,194 @@ describe('the host rules of webhooks hold for an agent\'s websocket', () => {
 });
 
 describe('<Start><Stream> to a real agent', () => {
-  it('forks: connected and start with the tracks asked for, the document goes on, stop at <Stop><Stream>', async () => {
+  // What a fork's agent got on one track: its frames' payloads in order.
+  const trackFrames = (messages: StreamMessage[], track: string) =>
+    messages.filter((m) => m.event === 'media' && (m['media'] as { track: string }).track === track).map((m) => Buffer.from((m['media'] as { payload: string }).payload, 'base64'));
+  const silent = (f: Buffer) => f.every((b) => b === 0xff);
+  const countOf = (frames: Buffer[], pred: (f: Buffer) => boolean) => frames.filter(pred).length;
+
+  it.each([
+    ['inbound_track', ['inbound']],
+    ['outbound_track', ['outbound']],
+    ['both_tracks', ['inbound', 'outbound']],
+  ])('track="%s": connected, start naming %j, media on those tracks alone for the virtual time it was open, stop once at <Stop><Stream>', async (track, tracks) => {
     agent = await wsAgent();
     app = await startApp({
-      '/voice': xml('<Start><Stream name="tap" url="wss://tap.example.com/" track="both_tracks"><Parameter name="a" value="1"/></Stream></Start><Say>Hello</Say><Stop><Stream name="tap"/></Stop><Say>Bye</Say>'),
+      '/voice': xml(`<Start><Stream name="tap" url="wss://tap.example.com/" track="${track}" statusCallback="/status"><Parameter name="a" value="1"/></Stream></Start><Say>Hello there</Say><Pause length="2"/><Stop><Stream name="tap"/></Stop><Say>Bye</Say>`),
+      '/status': '',
     });
     const { events } = await runApp({ app: app.url('/voice'), script: { agent: { url: agent.url } } });
     await waitFor(() => agent!.messages.at(-1)?.event === 'stop');
-    expect(agent.messages.map((m) => m.event)).toEqual(['connected', 'start', 'stop']);
     // The check drachtio's forks pass too (test/drachtio/media.test.ts, placed-call.test.ts, real-media.test.ts).
     expect(twilioStreamProblems(agent.messages)).toEqual([]);
-    expect(agent.messages[1]!['start']).toMatchObject({ tracks: ['inbound', 'outbound'], customParameters: { a: '1' } });
-    expect(flowOf(events)).toEqual(['answer', 'stream-start', 'say', 'stream-stop', 'say', 'hangup', 'end']);
+    expect(agent.messages[1]!['start']).toMatchObject({ tracks, customParameters: { a: '1' } });
+    expect(agent.messages.filter((m) => m.event === 'stop')).toHaveLength(1);
+    const open = one(events, 'stream-stop').t - one(events, 'stream-start').t;
+    expect(open).toBeGreaterThan(2000);
+    for (const t of ['inbound', 'outbound']) {
+      const frames = trackFrames(agent.messages, t);
+      if (!tracks.includes(t)) {
+        expect(frames, t).toHaveLength(0);
+        continue;
+      }
+      expect(Math.abs(frames.length - open / 20), `${t}: ${frames.length} frames for ${open} ms`).toBeLessThanOrEqual(1);
+    }
+    // The caller said nothing: inbound is silence. What the caller heard: the Say as a tone for its 660 ms, then the pause's silence.
+    if (tracks.includes('inbound')) expect(trackFrames(agent.messages, 'inbound').every(silent)).toBe(true);
+    if (tracks.includes('outbound')) {
+      const out = trackFrames(agent.messages, 'outbound');
+      expect(out.slice(0, 33).some(silent)).toBe(false);
+      expect(out.slice(33).every(silent)).toBe(true);
+    }
+    expect(one(events, 'stream-media')).toMatchObject({ name: 'tap', endedBy: 'stop', frames: Object.fromEntries(tracks.map((t) => [t, open / 20])) });
+    expect(flowOf(events)).toEqual(['answer', 'stream-start', 'say', 'pause', 'stream-stop', 'stream-media', 'say', 'hangup', 'end']);
+    await waitFor(() => app!.to('/status').length === 2);
+    expect(app.to('/status').map((r) => r.params['StreamEvent'])).toEqual(['stream-started', 'stream-stopped']);
+  });
+
+  it('keys the caller presses reach the document, never the fork (Twilio sends dtmf on a bidirectional stream only); the fork stops once when the call ends', async () => {
+    agent = await wsAgent();
+    app = await startApp({
+      '/voice': xml('<Start><Stream url="wss://tap.example.com/" track="both_tracks"/></Start><Gather numDigits="2" action="/got"><Say>Press two keys</Say></Gather>'),
+      '/got': xml('<Say>You pressed it</Say>'),
+    });
+    const { events } = await runApp({ app: app.url('/voice'), script: { agent: { url: agent.url }, caller: [{ digits: '42', after: 3 }] } });
+    await waitFor(() => agent!.messages.at(-1)?.event === 'stop');
+    expect(twilioStreamProblems(agent.messages)).toEqual([]);
+    expect(agent.messages.filter((m) => m.event === 'dtmf')).toEqual([]);
+    expect(one(events, 'gather-end')).toMatchObject({ digits: '42' });
+    expect(agent.messages.filter((m) => m.event === 'stop')).toHaveLength(1);
+    const end = one(events, 'hangup').t - one(events, 'stream-start').t;
+    const out = trackFrames(agent.messages, 'outbound');
+    expect(Math.abs(out.length - end / 20)).toBeLessThanOrEqual(1);
+    expect(trackFrames(agent.messages, 'inbound')).toHaveLength(out.length);
+    expect(trackFrames(agent.messages, 'inbound').every(silent)).toBe(true);
+    // Outbound: the Gather's prompt (14 characters: 840 ms), silence while the caller thinks, then "You pressed it" (14 more).
+    expect(out.slice(0, 42).some(silent)).toBe(false);
+    expect(out.slice(42, 150).every(silent)).toBe(true);
+    expect(countOf(out, (f) => !silent(f))).toBe(84);
+    expect(one(events, 'stream-media')).toMatchObject({ endedBy: 'hangup', frames: { inbound: out.length, outbound: out.length } });
+  });
+
+  it('the caller hanging up ends the fork: stop once, the frames counted to that moment', async () => {
+    agent = await wsAgent();
+    app = await startApp({ '/voice': xml('<Start><Stream url="wss://tap.example.com/"/></Start><Pause length="60"/><Say>Never heard</Say>') });
+    const { events } = await runApp({ app: app.url('/voice'), script: { agent: { url: agent.url }, hangupAfter: 5 } });
+    await waitFor(() => agent!.messages.at(-1)?.event === 'stop');
+    expect(twilioStreamProblems(agent.messages)).toEqual([]);
+    expect(agent.messages.filter((m) => m.event === 'stop')).toHaveLength(1);
+    const n = (one(events, 'hangup').t - one(events, 'stream-start').t) / 20;
+    expect(n).toBeGreaterThanOrEqual(240);
+    expect(trackFrames(agent.messages, 'inbound')).toHaveLength(n);
+    // Timestamps follow the call's clock: the last frame began 20 ms before the caller hung up.
+    expect(agent.messages.filter((m) => m.event === 'media').at(-1)!['media']).toMatchObject({ chunk: String(n), timestamp: String((n - 1) * 20) });
+    expect(one(events, 'stream-media')).toMatchObject({ endedBy: 'hangup', frames: { inbound: n } });
+    expect(ofType(events, 'say')).toHaveLength(0);
+  });
+
+  it('a fork beside a <Connect><Stream> agent hears the caller\'s WAV inbound and the agent\'s audio outbound, frame for frame', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'didml-fork-'));
+    await writeFile(join(dir, 'hello.wav'), toneWav({ rate: 8000, seconds: 0.5 }));
+    agent = await wsAgent(); // the fork's
+    let heard = 0;
+    const talker = await wsAgent((m, ws) => {
+      if (m.event === 'media' && ++heard === 25) ws.send(JSON.stringify(media(m.streamSid, 50, 0x10)));
+    });
+    try {
+      app = await startApp({
+        '/voice': xml(`<Start><Stream url="${agent.url}" track="both_tracks"/></Start><Connect><Stream url="${talker.url}"/></Connect>`),
+      });
+      const { events } = await runApp({ app: app.url('/voice'), script: { agent: { first: 'caller', quiet: 0.2, caller: [{ audio: join(dir, 'hello.wav') }, { silence: 0.5 }, { hangup: true }] } } });
+      await waitFor(() => agent!.messages.at(-1)?.event === 'stop');
+      expect(twilioStreamProblems(agent.messages)).toEqual([]);
+      const inbound = trackFrames(agent.messages, 'inbound');
+      const outbound = trackFrames(agent.messages, 'outbound');
+      // The caller's half second, exactly as the <Connect> agent got it, and nothing else.
+      const spoken = inbound.filter((f) => !silent(f));
+      expect(spoken).toHaveLength(25);
+      expect(Buffer.concat(spoken).equals(Buffer.concat(mediaFrames(talker.messages).slice(0, 25)))).toBe(true);
+      // The agent's second of audio, while it played, after the caller's turn.
+      const said = outbound.map((f, i) => [f, i] as const).filter(([f]) => f.every((b) => b === 0x10));
+      expect(said).toHaveLength(50);
+      expect(countOf(outbound, (f) => !silent(f))).toBe(50);
+      const firstSpoken = inbound.findIndex((f) => !silent(f));
+      expect(said[0]![1]).toBeGreaterThanOrEqual(firstSpoken + 25);
+      const end = one(events, 'hangup').t - one(events, 'stream-start').t;
+      expect(Math.abs(inbound.length - end / 20)).toBeLessThanOrEqual(1);
+      expect(outbound).toHaveLength(inbound.length);
+    } finally {
+      await talker.close();
+    }
+  });
+
+  it('a fork beside a ConversationRelay agent hears the platform\'s speech outbound as the tone, for as long as it is said', async () => {
+    agent = await wsAgent(); // the fork's
+    const relay = await wsAgent((m, ws) => {
+      if ((m as { type?: string }).type === 'prompt') {
+        ws.send(JSON.stringify({ type: 'text', token: 'Okay bye', last: true }));
+        ws.send(JSON.stringify({ type: 'end' }));
+      }
+    });
+    try {
+      app = await startApp({ '/voice': xml(`<Start><Stream url="${agent.url}" track="outbound_track"/></Start><Connect><ConversationRelay url="${relay.url}" welcomeGreeting="Hi there"/></Connect>`) });
+      await runApp({ app: app.url('/voice'), script: { agent: { quiet: 0.2, caller: [{ speech: 'hello' }] } } });
+      await waitFor(() => agent!.messages.at(-1)?.event === 'stop');
+      expect(twilioStreamProblems(agent.messages)).toEqual([]);
+      const out = trackFrames(agent.messages, 'outbound');
+      // "Hi there" (8 characters, 480 ms), the caller's "hello" (300 ms, which a fork's outbound does not carry), "Okay bye" (480 ms).
+      expect(out.slice(0, 24).some(silent)).toBe(false);
+      expect(out.slice(24, 39).every(silent)).toBe(true);
+      expect(countOf(out, (f) => !silent(f))).toBe(48);
+    } finally {
+      await relay.close();
+    }
+  });
+
+  it('an agent that closes its websocket ends the fork (stream-stopped), and the call goes on', async () => {
+    agent = await wsAgent((m, ws) => {
+      if (m.event === 'media' && (m['media'] as { chunk: string }).chunk === '50') ws.close();
+    });
+    app = await startApp({
+      '/voice': xml('<Start><Stream url="wss://tap.example.com/" statusCallback="/status"/></Start><Pause length="3"/><Redirect>/next</Redirect>'),
+      '/status': '',
+      // The call waits here (real time, which the call does not count) until the fork's end has been told.
+      '/next': async () => {
+        for (let i = 0; i < 200 && app!.to('/status').length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+        return xml('<Say>Still here</Say>');
+      },
+    });
+    const { events } = await runApp({ app: app.url('/voice'), script: { agent: { url: agent.url } } });
+    expect(one(events, 'stream-media')).toMatchObject({ endedBy: 'far-end' });
+    expect(ofType(events, 'say').map((e) => e['text'])).toEqual(['Still here']);
+    expect(agent.messages.filter((m) => m.event === 'stop')).toHaveLength(0);
+    await waitFor(() => app!.to('/status').length === 2);
+    expect(app.to('/status').map((r) => r.params['StreamEvent'])).toEqual(['stream-started', 'stream-stopped']);
+  });
+
+  it('an agent that stops reading holds the call\'s clock, then, after agent.timeout, the fork ends with stream-error and the call goes on', async () => {
+    agent = await wsAgent((m, ws) => {
+      // Reads nothing more: what the fork sends piles up in its websocket.
+      if (m.event === 'start') (ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    });
+    app = await startApp({ '/voice': xml('<Start><Stream url="wss://tap.example.com/" track="both_tracks" statusCallback="/status"/></Start><Pause length="1800"/><Say>Still here</Say>'), '/status': '' });
+    const { events } = await runApp({ app: app.url('/voice'), script: { agent: { url: agent.url, timeout: 1 } } });
+    expect(one(events, 'stream-media')).toMatchObject({ endedBy: 'error', error: expect.stringMatching(/read none of the fork's audio for 1 s \(agent\.timeout\)/) });
+    // It ended well before the call did: the clock did not run on while the agent was not reading.
+    expect(one(events, 'stream-media').t).toBeLessThan(one(events, 'say').t);
+    expect(ofType(events, 'say').map((e) => e['text'])).toEqual(['Still here']);
+    await waitFor(() => app!.to('/status').length === 2);
+    expect(app.to('/status').map((r) => [r.params['StreamEvent'], r.params['StreamError'] ?? ''])).toEqual([['stream-started', ''], ['stream-error', expect.stringMatching(/read none/)]]);
+  });
+
+  it('a fork on a call of hours is bounded: an hour of frames, said in the transcript, then only stop', async () => {
+    agent = await wsAgent();
+    app = await startApp({ '/voice': xml('<Start><Stream url="wss://tap.example.com/"/></Start><Pause length="5400"/>') });
+    const { events } = await runApp({ app: app.url('/voice'), script: { agent: { url: agent.url } } });
+    await waitFor(() => agent!.messages.at(-1)?.event === 'stop');
+    expect(agent.messages.filter((m) => m.event === 'media')).toHaveLength(180_000);
+    expect(twilioStreamProblems(agent.messages)).toEqual([]);
+    expect(ofType(events, 'script').map((e) => e['warning'])).toEqual([expect.stringMatching(/1 hour of audio, the most the mock sends/)]);
+    expect(one(events, 'stream-media')).toMatchObject({ endedBy: 'hangup', frames: { inbound: 180_000 }, capped: true });
   });
 
   it('a fork that cannot connect is said, and the call goes on', async () => {

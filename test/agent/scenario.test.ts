@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runScenario } from '../../src/testing/runner.js';
 import { formatEvent } from '../../src/testing/transcript-text.js';
+import { wsAgent } from '../drachtio/ws-agent.js';
 
 const EXAMPLE = resolve('examples/relay-agent');
 let dir: string | undefined;
@@ -90,6 +91,36 @@ describe('scenarios against a real agent', () => {
     const r = await runScenario({ dir: EXAMPLE, scenario: { app: '.', call: { agent: { caller: [{ audio: 'a.wav', speech: 'x' }] } } } });
     expect(r.status).toBe('invalid');
     expect(r.problems.join('\n')).toMatch(/agent/);
+  });
+});
+
+describe('the fork step: what a <Start><Stream> agent was sent', () => {
+  it('passes on the frames each track carried and how the fork ended, and fails naming the frames when they differ', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'didml-fork-'));
+    await writeFile(join(dir, 'voice.xml'), '<Response><Start><Stream name="tap" url="wss://tap.example.com/" track="both_tracks"/></Start><Say>Hello there</Say><Stop><Stream name="tap"/></Stop><Say>Bye</Say></Response>');
+    const agent = await wsAgent();
+    try {
+      const call = { agent: { url: agent.url } };
+      const ok = await runScenario({ dir, scenario: { app: '.', call, expect: [{ fork: { name: 'tap', track: 'both_tracks', endedBy: 'stop', frames: { inbound: 33, outbound: 33 } } }, { say: 'Bye' }] } });
+      expect(ok.problems).toEqual([]);
+      expect(ok.failures).toEqual([]);
+      expect(ok.status).toBe('passed');
+      expect(ok.snapshot!.join('\n')).not.toMatch(/127\.0\.0\.1/);
+      const lines = ok.events!.map(formatEvent).filter((l) => l !== null).map((l) => l!.trim().replace(/^\S+\s+/, ''));
+      expect(lines).toContain('stream fork ended (stop): 33 frames inbound, 33 frames outbound');
+      const wrong = await runScenario({ dir, scenario: { app: '.', call, expect: [{ fork: { frames: { inbound: 50 } } }] } });
+      expect(wrong.status).toBe('failed');
+      expect(wrong.failures[0]!.happened).toMatch(/frames\.inbound is 33/);
+      // The same from a Vitest test.
+      const { startCall } = await import('../../src/testing/index.js');
+      const live = await startCall({ app: dir, agent: { url: agent.url } });
+      const fork = await live.expectFork({ name: 'tap', endedBy: 'stop', frames: { inbound: 33, outbound: 33 } });
+      expect(fork.type).toBe('stream-start');
+      await expect(live.expectFork({ frames: { outbound: 1 } })).rejects.toThrow(/fork/);
+      await live.expectStatus('completed');
+    } finally {
+      await agent.close();
+    }
   });
 });
 

@@ -1,4 +1,4 @@
-// <Connect><Stream> and <Start><Stream> to a real agent on the mock, in Twilio's Media Streams
+// <Connect><Stream> to a real agent on the mock (a <Start><Stream> fork: agent-fork.ts), in Twilio's Media Streams
 // protocol: the one implementation the drachtio backend speaks too (src/media/twilio-stream.ts).
 // The caller's turns are WAV files (converted to 8 kHz μ-law), silence and keys; what the agent
 // sends is collected as it comes and played, turn by turn, in virtual time (agent.ts).
@@ -66,9 +66,8 @@ function frames(mulaw: Buffer): Buffer[] {
   return out;
 }
 
-/** Opens the agent's websocket in Twilio's Media Streams protocol. */
 /** Where a stream goes and what its start message says: the same for a <Connect> link and a <Start> fork. */
-function streamTarget(ctx: LegContext, o: StreamOptions, agent: AgentScript, timeoutMs: number) {
+export function streamTarget(ctx: LegContext, o: StreamOptions, agent: AgentScript, timeoutMs: number) {
   return {
     url: agentUrl(o, agent),
     accountSid: o.accountSid ?? '',
@@ -81,6 +80,7 @@ function streamTarget(ctx: LegContext, o: StreamOptions, agent: AgentScript, tim
   };
 }
 
+/** Opens the agent's websocket in Twilio's Media Streams protocol. */
 async function openMediaLink(ctx: LegContext, o: StreamOptions, agent: AgentScript, timeoutMs: number, inbox: AgentInbox): Promise<AgentLink> {
   const port = new CollectingPort();
   const said: Buffer[] = [];
@@ -108,6 +108,7 @@ async function openMediaLink(ctx: LegContext, o: StreamOptions, agent: AgentScri
         }
         const list = frames(mulaw);
         ctx.emit({ type: 'caller-audio', file: turn.audio, duration: (list.length * FRAME) / BYTES_PER_MS / 1000 });
+        ctx.sound.audio('inbound', mulaw);
         for (const f of list) stream.audio(f);
         return { ms: (list.length * FRAME) / BYTES_PER_MS, answer: true };
       }
@@ -130,10 +131,12 @@ async function openMediaLink(ctx: LegContext, o: StreamOptions, agent: AgentScri
       let bytes = 0;
       let kept = said.reduce((n, b) => n + b.length, 0);
       const marks: string[] = [];
+      const turn: Buffer[] = [];
       marksReached = [];
       for (const q of port.queue) {
         if (Buffer.isBuffer(q)) {
           bytes += q.length;
+          turn.push(q);
           if (agent.saveAudio !== undefined && kept + q.length <= MAX_SAVED_BYTES) {
             said.push(q);
             kept += q.length;
@@ -152,6 +155,8 @@ async function openMediaLink(ctx: LegContext, o: StreamOptions, agent: AgentScri
       const cleared = port.cleared;
       port.cleared = 0;
       ctx.emit({ type: 'agent', audio: bytes / BYTES_PER_MS / 1000, ...(marks.length ? { marks } : {}), ...(cleared ? { cleared } : {}) });
+      // It plays from now: what a fork of the call hears outbound.
+      ctx.sound.audio('outbound', Buffer.concat(turn));
       return Math.round(bytes / BYTES_PER_MS);
     },
     played() {
@@ -160,6 +165,8 @@ async function openMediaLink(ctx: LegContext, o: StreamOptions, agent: AgentScri
     },
     stop() {
       stream.stop();
+      ctx.sound.silence('inbound');
+      ctx.sound.silence('outbound');
       if (agent.saveAudio === undefined) return;
       const path = resolve(agent.saveAudio);
       try {
@@ -179,28 +186,3 @@ export function connectAgentStream(ctx: LegContext, o: StreamOptions, agent: Age
   return converse({ ctx, o, agent, inbox, ...(signal ? { signal } : {}), open: (timeoutMs) => openMediaLink(ctx, o, agent, timeoutMs, inbox) });
 }
 
-/**
- * <Start><Stream> to the script's agent: a fork, so the call goes on at once. The websocket is
- * opened (the call's clock waits for it, within agent.timeout) and hears `connected` and
- * `start`; a Twilio fork carries no audio back, so what the agent sends is ignored. `stop` goes
- * at <Stop><Stream>, or when the call ends.
- */
-export async function startAgentStream(ctx: LegContext, o: StreamOptions, agent: AgentScript): Promise<(() => void) | undefined> {
-  const timeoutMs = (agent.timeout ?? 5) * 1000;
-  try {
-    const stream = await ctx.clock.io(
-      TwilioMediaStream.open({
-        ...streamTarget(ctx, o, agent, timeoutMs),
-      }),
-    );
-    o.onStatus?.('stream-started');
-    return () => {
-      stream.stop();
-      o.onStatus?.('stream-stopped');
-    };
-  } catch (e) {
-    ctx.emit({ type: 'stream-end', endedBy: 'error', error: `<Start><Stream>: ${(e as Error).message}; the call goes on without it` });
-    o.onStatus?.('stream-error', (e as Error).message);
-    return undefined;
-  }
-}

@@ -77,6 +77,8 @@ async function openRelayLink(ctx: LegContext, o: StreamOptions, relay: RelaySett
       ctx.emit({ type: 'say', text: relay.welcomeGreeting, voice: voiceFor(tts), language: tts, loop: 1, welcomeGreeting: true });
       heard = relay.welcomeGreeting;
       tokensInterruptible = undefined;
+      // What a fork of the call hears outbound while it is said (call-sound.ts).
+      ctx.sound.tone('outbound', relay.welcomeGreeting.length * SAY_MS_PER_CHAR);
       return relay.welcomeGreeting.length * SAY_MS_PER_CHAR;
     },
     callerTurn(turn) {
@@ -185,6 +187,7 @@ async function openRelayLink(ctx: LegContext, o: StreamOptions, relay: RelaySett
         ...(end ? { end: true, ...end } : {}),
       });
       for (const d of details) ctx.emit(d);
+      if (total > 0) ctx.sound.tone('outbound', total);
       return total;
     },
     played() {},
@@ -195,6 +198,7 @@ async function openRelayLink(ctx: LegContext, o: StreamOptions, relay: RelaySett
       const utterance = heard.slice(0, Math.floor(atMs / SAY_MS_PER_CHAR));
       session.interrupt(utterance, atMs);
       talk.clear();
+      ctx.sound.silence('outbound');
       ctx.emit({ type: 'agent-interrupted', utteranceUntilInterrupt: utterance, durationUntilInterruptMs: atMs });
       return true;
     },
@@ -204,6 +208,7 @@ async function openRelayLink(ctx: LegContext, o: StreamOptions, relay: RelaySett
     },
     stop() {
       session.stop();
+      ctx.sound.silence('outbound');
     },
     result(end) {
       const ms = ctx.clock.now() - opened;

@@ -7,7 +7,7 @@
 // - The finishing key is not part of the digits; pressed first, it ends the Gather with no digits
 //   (no input). Reaching numDigits ends it at once.
 import type { CollectOptions, CollectResult } from '../adapter.js';
-import { promptEvent, promptMs } from './media.js';
+import { promptEvent, promptMs, sounding } from './media.js';
 import { Operation, type LegContext } from './operation.js';
 import { AUTO_SPEECH_TIMEOUT_MS, SAY_MS_PER_CHAR, ms, type CallerAction } from './script.js';
 
@@ -29,11 +29,13 @@ export function collect(ctx: LegContext, o: CollectOptions, signal?: AbortSignal
 
   let digits = '';
   const op = new Operation<CollectResult>(ctx, signal, (why) => {
+    ctx.sound.silence('outbound');
     ctx.emit({ type: 'gather-end', digits, finishedOnKey: '', endedBy: why });
     return { digits, finishedOnKey: '', callerHungUp: why === 'hangup' && ctx.endedBy === 'caller' };
   });
 
   const finish = (endedBy: EndedBy, finishedOnKey = '', speech?: { text: string; confidence: number }) => {
+    ctx.sound.silence('outbound');
     ctx.emit({ type: 'gather-end', digits, finishedOnKey, ...(speech ? { speech } : {}), endedBy });
     op.settle({ digits, finishedOnKey, ...(speech ? { speech } : {}), callerHungUp: false });
   };
@@ -42,14 +44,22 @@ export function collect(ctx: LegContext, o: CollectOptions, signal?: AbortSignal
   const pending: (() => void)[] = [];
   let promptsEnd = 0;
   for (const prompt of o.prompts) {
-    pending.push(op.at(promptsEnd, () => ctx.emit(promptEvent(prompt))));
+    pending.push(
+      op.at(promptsEnd, () => {
+        ctx.emit(promptEvent(prompt));
+        sounding(ctx, prompt);
+      }),
+    );
     promptsEnd += promptMs(prompt, ctx.script);
   }
+  // The prompts' end is silence again (a barge-in makes it sooner).
+  pending.push(op.at(promptsEnd, () => ctx.sound.silence('outbound')));
   let barged = false;
   const bargeIn = () => {
     if (!o.bargeIn || barged) return;
     barged = true;
     for (const cancel of pending) cancel();
+    ctx.sound.silence('outbound');
   };
   const promptsOver = () => barged || op.elapsed >= promptsEnd;
 

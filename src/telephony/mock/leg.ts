@@ -31,6 +31,7 @@ import { refer } from './refer.js';
 import { ms, type CallerAction, type CallerOpportunity, type MockCallScript, type TimedAction } from './script.js';
 import { connectStream, startStream, stopStream } from './stream.js';
 import { CallRecording } from './call-recording.js';
+import { CallSound } from './call-sound.js';
 import type { BackendEvent, TranscriptEvent } from './transcript.js';
 import type { HostPolicy } from '../../webhook/hosts.js';
 
@@ -97,6 +98,7 @@ export class MockCallLeg implements CallLeg {
       script: deps.script,
       ...(deps.hosts ? { hosts: deps.hosts } : {}),
       gone: this.#gone.signal,
+      sound: new CallSound(() => deps.clock.now()),
       get answered() {
         return leg.#answered;
       },

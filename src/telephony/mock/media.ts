@@ -30,12 +30,22 @@ export function promptEvent(prompt: Prompt): BackendEvent {
   }
 }
 
+/** What the caller hears of a prompt starting now (call-sound.ts): a Say or Play is a tone, a Pause silence. */
+export function sounding(ctx: LegContext, prompt: Prompt): void {
+  if (prompt.kind === 'pause') ctx.sound.silence('outbound');
+  else ctx.sound.tone('outbound');
+}
+
 /** Plays one prompt to the end, or until the call ends or `signal` aborts. */
 export function playPrompt(ctx: LegContext, prompt: Prompt, signal?: AbortSignal): Promise<void> {
   if (ctx.gone.aborted || signal?.aborted) return Promise.resolve();
   ctx.emit(promptEvent(prompt));
-  const op = new Operation<void>(ctx, signal, () => undefined);
-  op.in(promptMs(prompt, ctx.script), () => op.settle());
+  sounding(ctx, prompt);
+  const op = new Operation<void>(ctx, signal, () => void ctx.sound.silence('outbound'));
+  op.in(promptMs(prompt, ctx.script), () => {
+    ctx.sound.silence('outbound');
+    op.settle();
+  });
   return op.promise;
 }
 
@@ -48,7 +58,11 @@ export function dtmfMs(digits: string): number {
 export function sendDigits(ctx: LegContext, digits: string, signal?: AbortSignal): Promise<void> {
   if (ctx.gone.aborted || signal?.aborted) return Promise.resolve();
   ctx.emit({ type: 'send-digits', digits });
-  const op = new Operation<void>(ctx, signal, () => undefined);
-  op.in(dtmfMs(digits), () => op.settle());
+  ctx.sound.tone('outbound');
+  const op = new Operation<void>(ctx, signal, () => void ctx.sound.silence('outbound'));
+  op.in(dtmfMs(digits), () => {
+    ctx.sound.silence('outbound');
+    op.settle();
+  });
   return op.promise;
 }

@@ -6,6 +6,7 @@ import type { CallLeg } from '../adapter.js';
 import type { CallerAction, CallerOpportunity, MockCallScript } from './script.js';
 import type { BackendEvent } from './transcript.js';
 import type { HostPolicy } from '../../webhook/hosts.js';
+import type { CallSound } from './call-sound.js';
 
 /** What a verb module may use of its leg. */
 export interface LegContext {
@@ -15,6 +16,8 @@ export interface LegContext {
   readonly hosts?: HostPolicy;
   /** Aborted when the call ends, whoever ends it. */
   readonly gone: AbortSignal;
+  /** What the call sounds like each way, for its <Start><Stream> forks (call-sound.ts). */
+  readonly sound: CallSound;
   readonly answered: boolean;
   readonly endedBy: 'caller' | 'app' | 'backend' | undefined;
   emit(event: BackendEvent): void;

@@ -1,9 +1,10 @@
 // Media streams on the mock. Without a scripted agent they are simulated: Start/Stream forks
 // media and returns at once; Connect/Stream holds the call until the far end closes the websocket
 // (after script.streamDuration seconds). With `script.agent`, the document's websocket is opened
-// for real and spoken to in Twilio's protocol (agent-media.ts).
+// for real and spoken to in Twilio's protocol (agent-media.ts, a fork: agent-fork.ts).
 import type { ConnectResult, StreamOptions } from '../adapter.js';
-import { connectAgentStream, startAgentStream } from './agent-media.js';
+import { startAgentStream, type ForkEnd } from './agent-fork.js';
+import { connectAgentStream } from './agent-media.js';
 import { connectAgentRelay } from './agent-relay.js';
 import { Operation, type LegContext } from './operation.js';
 import { STREAM_SECONDS, ms } from './script.js';
@@ -16,35 +17,44 @@ const view = (o: StreamOptions) => ({
 });
 
 /** The forks to a real agent still open on each call, by name ('' for an unnamed one). */
-const forks = new WeakMap<LegContext, Map<string, () => void>>();
+const forks = new WeakMap<LegContext, Map<string, (why: ForkEnd) => void>>();
 
 export async function startStream(ctx: LegContext, o: StreamOptions): Promise<void> {
   if (ctx.gone.aborted) return;
   const agent = ctx.script.agent;
   ctx.emit({ type: 'stream-start', ...view(o), ...(agent ? { url: agent.url ?? o.url, agent: true } : {}) });
   if (!agent) return;
-  const stop = await startAgentStream(ctx, o, agent);
+  const key = o.name ?? '';
+  let stop: ((why: ForkEnd) => void) | undefined = undefined;
+  // Ended by itself (the agent closed it): no longer open, so a later fork of that name stands alone.
+  const over = () => {
+    if (stop && forks.get(ctx)?.get(key) === stop) forks.get(ctx)?.delete(key);
+  };
+  stop = await startAgentStream(ctx, o, agent, over);
   if (!stop) return;
-  if (ctx.gone.aborted) return stop();
+  if (ctx.gone.aborted) return stop('hangup');
   let open = forks.get(ctx);
   if (!open) {
     const mine = (open = new Map());
     forks.set(ctx, mine);
     ctx.gone.addEventListener('abort', () => {
-      for (const s of mine.values()) s();
+      for (const s of mine.values()) s('hangup');
       mine.clear();
     }, { once: true });
   }
-  open.get(o.name ?? '')?.();
-  open.set(o.name ?? '', stop);
+  open.get(key)?.('stop');
+  open.set(key, stop);
 }
 
 export function stopStream(ctx: LegContext, name: string): Promise<void> {
   if (ctx.gone.aborted) return Promise.resolve();
   ctx.emit({ type: 'stream-stop', name });
   const open = forks.get(ctx);
-  open?.get(name)?.();
-  open?.delete(name);
+  // Without a name, every fork of the call stops (as on drachtio).
+  for (const key of name ? [name] : [...(open?.keys() ?? [])]) {
+    open?.get(key)?.('stop');
+    open?.delete(key);
+  }
   return Promise.resolve();
 }
 

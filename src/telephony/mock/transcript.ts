@@ -97,6 +97,8 @@ export type BackendEvent =
   /** `agent`: the websocket was opened for real (script.agent), not simulated. */
   | { type: 'stream-start'; url: string; name?: string; track: string; parameters: Record<string, string>; agent?: true }
   | { type: 'stream-stop'; name: string }
+  /** A fork to a real agent ended: the frames it sent on each track it carried (capped: it reached the mock's hour). */
+  | { type: 'stream-media'; name?: string; endedBy: 'stop' | 'hangup' | 'far-end' | 'error'; frames: Partial<Record<'inbound' | 'outbound', number>>; capped?: true; error?: string }
   | { type: 'stream'; url: string; name?: string; track: string; parameters: Record<string, string>; agent?: true; protocol?: 'media-streams' }
   /** <Connect><ConversationRelay> to a real agent. */
   | { type: 'stream'; protocol: 'conversation-relay'; url: string; parameters: Record<string, string>; sessionId: string; agent: true }
