@@ -16,7 +16,8 @@ import type { DialTarget, InboundCall, OriginateOptions, TelephonyAdapter } from
 import type { WebhookClient } from '../webhook/types.js';
 import { CallRequestError } from '../state/errors.js';
 import { MemoryCallStore } from '../state/memory.js';
-import { isEnded, type CallCommand, type CallFilter, type CallRecord, type CallStore } from '../state/types.js';
+import { isEnded, type CallFilter, type CallRecord, type CallStore } from '../state/types.js';
+import { readCommand, type CallCommand } from './commands.js';
 import { appFor, type AppTable } from './routing.js';
 import { placedResponse, safely, watchLeg, type CallHooks } from './hooks.js';
 
@@ -106,7 +107,7 @@ export class CallService {
 
   /** Starts the store and takes the commands other instances send for this one's calls. */
   async start(): Promise<void> {
-    await this.store.start((sid, command) => this.#apply(sid, command));
+    await this.store.start((sid, command) => this.#apply(sid, readCommand(command)));
   }
 
   stats() {

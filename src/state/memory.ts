@@ -5,7 +5,7 @@
 import { CallRequestError } from './errors.js';
 import { MemoryQueueStore } from './queues.js';
 import { MemoryConferenceStore } from './conferences.js';
-import { isEnded, matches, newestFirst, type CallCommand, type CallFilter, type CallRecord, type CallStore, type CommandHandler, type RecordPatch, type StoreHealth } from './types.js';
+import { isEnded, matches, newestFirst, type CommandBody, type CallFilter, type CallRecord, type CallStore, type CommandHandler, type RecordPatch, type StoreHealth } from './types.js';
 
 export interface Retention {
   keepEnded: number;
@@ -102,7 +102,7 @@ export class MemoryCallStore implements CallStore {
     return 'deleted';
   }
 
-  async command(sid: string, command: CallCommand): Promise<CallRecord> {
+  async command(sid: string, command: CommandBody): Promise<CallRecord> {
     if (!this.#calls.has(sid)) throw new CallRequestError(20404, 404, `The requested resource /Calls/${sid}.json was not found`);
     if (!this.#commands) throw new CallRequestError(20500, 500, 'the call store was not started');
     return this.#commands(sid, command);

@@ -21,7 +21,7 @@ import { MemoryCallStore, type Retention } from './memory.js';
 import { DELETE, PUT, REAP } from './redis-scripts.js';
 import { RedisQueueStore } from './redis-queues.js';
 import { RedisConferenceStore } from './redis-conferences.js';
-import { isEnded, matches, newestFirst, type CallCommand, type CallFilter, type CallRecord, type CallStore, type CommandHandler, type RecordPatch, type StoreHealth } from './types.js';
+import { isEnded, matches, newestFirst, type CommandBody, type CallFilter, type CallRecord, type CallStore, type CommandHandler, type RecordPatch, type StoreHealth } from './types.js';
 
 export interface StateConfig {
   /** `redis://[user:password@]host[:port][/db]`, or `rediss://` for TLS. */
@@ -46,7 +46,7 @@ interface Wire {
   from: string;
   sid: string;
   type: 'command' | 'forget';
-  command?: CallCommand;
+  command?: CommandBody;
 }
 
 interface Reply {
@@ -281,7 +281,7 @@ export class RedisCallStore implements CallStore {
     return outcome === 'unknown' && local === 'deleted' ? 'deleted' : (outcome as 'deleted' | 'live' | 'unknown');
   }
 
-  async command(sid: string, command: CallCommand, known?: string): Promise<CallRecord> {
+  async command(sid: string, command: CommandBody, known?: string): Promise<CallRecord> {
     const mine = this.#local.owned(sid);
     if (mine) return this.#handle(sid, command);
     const record = known ? undefined : await this.get(sid);
@@ -544,7 +544,7 @@ export class RedisCallStore implements CallStore {
     await this.#publish('reply', message.from, reply).catch((e: Error) => this.#log.warn('could not answer a command (the sender times out)', { callSid: message.sid, error: e.message }));
   }
 
-  #handle(sid: string, command: CallCommand): Promise<CallRecord> {
+  #handle(sid: string, command: CommandBody): Promise<CallRecord> {
     if (!this.#commands) return Promise.reject(new CallRequestError(20500, 500, 'the call store was not started'));
     return this.#commands(sid, command);
   }

@@ -3,10 +3,7 @@
 // CallStore, with two implementations: in-process (memory.ts: one instance, the default) and Redis
 // (redis.ts: several instances). Nothing above this layer knows which one is in use.
 import type { CallStatus } from '../telephony/adapter.js';
-import type { AppChanges, Instructions } from '../runtime/session.js';
-import type { QueueMessage } from '../runtime/queues.js';
 import type { QueueStore } from './queues.js';
-import type { ConferenceMessage } from '../runtime/conferences.js';
 import type { ConferenceStore } from './conferences.js';
 
 export type Direction = 'inbound' | 'outbound-api' | 'outbound-dial';
@@ -51,22 +48,14 @@ export interface CallFilter {
 }
 
 /**
- * What the Calls API's update asks of a live call; sent to the instance that runs it. Anything
- * JSON can say travels: a queue's messages too (a waiting caller taken by a call on another
- * instance is a command to the instance that runs the caller; its answers go back the same way,
- * addressed to the taker's call: src/runtime/queues.ts).
+ * A command for the instance that runs a call, as JSON: the store carries it without reading it.
+ * What it says (new instructions, an end, a queue's or a conference's message) is the calls
+ * layer's to define and to apply (src/calls/commands.ts).
  */
-export interface CallCommand {
-  instructions?: Instructions;
-  changes?: AppChanges;
-  status?: 'completed' | 'canceled';
-  queue?: QueueMessage;
-  /** A participant's change (muted, hold, kicked) for the instance that runs its call. */
-  conference?: ConferenceMessage;
-}
+export type CommandBody = object;
 
 /** The owner's side of a command: applies it to its own live call and answers with the record (or throws CallRequestError). */
-export type CommandHandler = (sid: string, command: CallCommand) => Promise<CallRecord>;
+export type CommandHandler = (sid: string, command: CommandBody) => Promise<CallRecord>;
 
 export interface StoreHealth {
   /** `degraded`: calls go on, but the shared state is behind (writes pending) or unreachable. */
@@ -107,7 +96,7 @@ export interface CallStore {
    * that instance when the sender knows it (a queue's entry names it), so the record need not be
    * read first (it may not be written yet).
    */
-  command(sid: string, command: CallCommand, owner?: string): Promise<CallRecord>;
+  command(sid: string, command: CommandBody, owner?: string): Promise<CallRecord>;
   health(): StoreHealth;
   /** Writes what is pending (best effort), leaves the shared store (this instance's heartbeat) and disconnects. */
   close(): Promise<void>;

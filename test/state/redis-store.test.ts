@@ -8,7 +8,7 @@ import { createLogger } from '../../src/log.js';
 import { stateErrors } from '../../src/metrics.js';
 import { CallRequestError } from '../../src/state/errors.js';
 import { RedisCallStore } from '../../src/state/redis.js';
-import type { CallCommand, CallRecord } from '../../src/state/types.js';
+import type { CommandBody, CallRecord } from '../../src/state/types.js';
 import { haveRedis, NO_REDIS, startRedis, type RedisServer } from './redis-server.js';
 
 let redis: RedisServer;
@@ -30,7 +30,7 @@ function record(sid: string, more: Partial<CallRecord> = {}): CallRecord {
 
 const sid = (n: number) => 'CA' + n.toString(16).padStart(32, '0');
 
-async function store(o: { id: string; keepEnded?: number; ttl?: number; logs?: Record<string, unknown>[]; handler?: (sid: string, c: CallCommand) => Promise<CallRecord>; keyPrefix?: string }) {
+async function store(o: { id: string; keepEnded?: number; ttl?: number; logs?: Record<string, unknown>[]; handler?: (sid: string, c: CommandBody) => Promise<CallRecord>; keyPrefix?: string }) {
   const s = new RedisCallStore(
     { url: redis.url, keyPrefix: o.keyPrefix ?? `t${prefix}:`, instanceId: o.id, instanceTtlSeconds: o.ttl ?? 15, commandTimeoutMs: 2000, writeTimeoutMs: 500, keepEnded: o.keepEnded ?? 100, keepEndedSeconds: 3600 },
     createLogger({ level: 'debug', write: (l) => o.logs?.push(JSON.parse(l) as Record<string, unknown>) }),
@@ -67,7 +67,7 @@ describe.skipIf(!haveRedis)(`Redis call store${haveRedis ? '' : ` (${NO_REDIS})`
 
   it('sends a command to the instance that runs the call and answers with its outcome or its error', async () => {
     prefix++;
-    const seen: [string, CallCommand][] = [];
+    const seen: [string, CommandBody][] = [];
     const a = await store({
       id: 'a',
       handler: async (id, c) => {
