@@ -12,7 +12,7 @@ import { checkConfig } from '../../src/server/config.js';
 import { startRuntime } from '../../src/server/runtime.js';
 import { startApp, xml, type AppRequest, type TestApp } from '../runtime/support.js';
 import { haveRedis, NO_REDIS, startRedis, type RedisServer } from '../state/redis-server.js';
-import { serveChild } from './child-serve.js';
+import { serveChild, until } from './cluster-support.js';
 
 const ACCOUNT = 'AC' + '7abc1234'.repeat(4);
 const TOKEN = 'cluster-conference-token';
@@ -66,15 +66,6 @@ async function instance(id: string, prefix: string, ttl?: number) {
   return { rt, client };
 }
 
-async function until<T>(what: string, f: () => Promise<T | undefined | false> | T | undefined | false, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((ok) => setTimeout(ok, 25));
-  }
-}
 
 const of = (path: string, sid: string): AppRequest[] => app.to(path).filter((r) => r.params['CallSid'] === sid);
 const place = (client: ReturnType<typeof twilio>, to: string, path: string) => client.calls.create({ to, from: '+14155550100', url: app.url(path) });

@@ -12,6 +12,7 @@ import { createDrachtioAdapter } from '../../src/telephony/drachtio/index.js';
 import { StandIn, type Conn } from '../drachtio/stand-in/server.js';
 import { startApp, xml } from '../runtime/support.js';
 import { haveRedis, NO_REDIS, startRedis } from '../state/redis-server.js';
+import { until } from './cluster-support.js';
 
 const ACCOUNT = 'AC' + '9abc0def'.repeat(4);
 const TOKEN = 'cluster-drachtio-token';
@@ -21,15 +22,6 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function until<T>(what: string, f: () => Promise<T | undefined | false>, ms = 10_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((ok) => setTimeout(ok, 25));
-  }
-}
 
 describe.skipIf(!haveRedis)(`three instances behind drachtio's outbound connections${haveRedis ? '' : ` (${NO_REDIS})`}`, () => {
   it('lists every inbound call on any instance and hangs one up through another, with the BYE on its own connection', async () => {

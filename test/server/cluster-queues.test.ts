@@ -14,7 +14,7 @@ import { startRuntime } from '../../src/server/runtime.js';
 import { RedisCallStore } from '../../src/state/redis.js';
 import { startApp, xml, type AppRequest, type TestApp } from '../runtime/support.js';
 import { haveRedis, NO_REDIS, startRedis, type RedisServer } from '../state/redis-server.js';
-import { serveChild } from './child-serve.js';
+import { serveChild, until } from './cluster-support.js';
 
 const ACCOUNT = 'AC' + '9abc1234'.repeat(4);
 const TOKEN = 'cluster-queue-token';
@@ -76,15 +76,6 @@ async function instance(id: string, prefix: string, ttl?: number, claimLeaseMs?:
   return { rt, client };
 }
 
-async function until<T>(what: string, f: () => Promise<T | undefined | false> | T | undefined | false, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((ok) => setTimeout(ok, 25));
-  }
-}
 
 /** An instance in a child process (bin/didml.js serve), to be killed with SIGKILL: its twilio client and the child. */
 async function childInstance(id: string, prefix: string, ttl: number) {

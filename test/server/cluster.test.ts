@@ -10,7 +10,8 @@ import { checkConfig } from '../../src/server/config.js';
 import { startRuntime, type Runtime } from '../../src/server/runtime.js';
 import { startApp, xml, type TestApp } from '../runtime/support.js';
 import { haveRedis, NO_REDIS, startRedis, type RedisServer } from '../state/redis-server.js';
-import { serveChild } from './child-serve.js';
+import { serveChild, until } from './cluster-support.js';
+
 
 const ACCOUNT = 'AC' + '5678abcd'.repeat(4);
 const TOKEN = 'cluster-test-token';
@@ -56,15 +57,6 @@ async function instance(id: string, prefix: string, ttl?: number) {
   return { rt, client };
 }
 
-async function until<T>(what: string, f: () => Promise<T | undefined | false> | T | undefined | false, ms = 15_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((ok) => setTimeout(ok, 25));
-  }
-}
 
 const health = async (url: string) => (await (await fetch(`${url}/health`)).json()) as { status: string; state: { status: string; reason?: string; backend: string; pendingWrites: number } };
 

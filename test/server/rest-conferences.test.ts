@@ -10,6 +10,7 @@ import { checkConfig } from '../../src/server/config.js';
 import { startRuntime, type Runtime } from '../../src/server/runtime.js';
 import { createLogger } from '../../src/log.js';
 import { startApp, xml, type TestApp } from '../runtime/support.js';
+import { until } from './cluster-support.js';
 
 const ACCOUNT = 'AC' + '5678abcd'.repeat(4);
 const TOKEN = 'rest-conference-token';
@@ -39,15 +40,6 @@ afterAll(async () => {
   await app?.close();
 });
 
-async function until<T>(what: string, f: () => Promise<T | undefined | false>, ms = 15_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((ok) => setTimeout(ok, 25));
-  }
-}
 const raw = async (path: string, init: { method?: string; form?: Record<string, string> } = {}) => {
   const res = await fetch(`${rt.url}/2010-04-01/Accounts/${ACCOUNT}/${path}`, {
     method: init.method ?? (init.form ? 'POST' : 'GET'),

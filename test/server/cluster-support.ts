@@ -1,5 +1,6 @@
-// A `didml serve` of its own in a child process, for the tests that SIGKILL an instance: its
-// config written to a temporary file, its control URL read from its start log.
+// What the server tests over several instances share: waiting for a condition (bounded), and a
+// `didml serve` of its own in a child process for the tests that SIGKILL an instance (its config
+// written to a temporary file, its control URL read from its start log).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -42,4 +43,15 @@ export async function serveChild(name: string, config: unknown, cleanups: (() =>
     await exited;
   };
   return { child, url, output: () => out, kill };
+}
+
+/** Polls `f` every 25 ms until it gives something truthy; throws after `ms` naming `what`. */
+export async function until<T>(what: string, f: () => Promise<T | undefined | false> | T | undefined | false, ms = 20_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await f();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((ok) => setTimeout(ok, 25));
+  }
 }
