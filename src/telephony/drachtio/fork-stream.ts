@@ -21,6 +21,7 @@ import type { CallRtp } from './call-rtp.js';
 import type { LegCore } from './core.js';
 import type { ForkListener } from './fork-listener.js';
 import type { MediaEndpoint } from './media.js';
+import { streamTarget } from './rtp-stream.js';
 
 /** Real ms the app's websocket may take to open: a <Start> waits for it, as the mock's does. */
 const AGENT_OPEN_MS = 10_000;
@@ -59,16 +60,7 @@ export async function startFork(core: LegCore, o: StreamOptions, openTap: OpenTa
   };
   let stream: TwilioMediaStream;
   try {
-    stream = await TwilioMediaStream.open({
-      url: o.url,
-      accountSid: o.accountSid ?? '',
-      callSid: o.callSid ?? '',
-      streamSid: o.streamSid ?? '',
-      parameters: o.parameters,
-      tracks,
-      connectTimeoutMs: AGENT_OPEN_MS,
-      ...(core.hosts ? { hosts: core.hosts } : {}),
-    });
+    stream = await TwilioMediaStream.open({ ...streamTarget(core, o), tracks, connectTimeoutMs: AGENT_OPEN_MS });
   } catch (e) {
     return failed((e as Error).message);
   }

@@ -11,11 +11,23 @@
 import { DidmlError } from '../../errors.js';
 import type { StreamOptions } from '../adapter.js';
 import { readOffer, RtpSession } from '../../media/rtp.js';
-import { TwilioMediaStream } from '../../media/twilio-stream.js';
+import { TwilioMediaStream, type MediaStreamOptions } from '../../media/twilio-stream.js';
 import { OWN_OFFER, rtpAddresses, type CallRtp } from './call-rtp.js';
 import type { LegCore } from './core.js';
 import type { MediaEndpoint } from './media.js';
 import { sleep } from './media-ops.js';
+
+/** Where a <Connect> or <Start> stream goes and what its start says, under the call's host rules. */
+export function streamTarget(core: LegCore, o: StreamOptions): MediaStreamOptions {
+  return {
+    url: o.url,
+    accountSid: o.accountSid ?? '',
+    callSid: o.callSid ?? '',
+    streamSid: o.streamSid ?? '',
+    parameters: o.parameters,
+    ...(core.hosts ? { hosts: core.hosts } : {}),
+  };
+}
 
 /** How the Connect ended for the session: whether the party hung up. */
 const outcome = (core: LegCore) => ({ callerHungUp: core.endedBy === 'caller' && core.gone.aborted });
@@ -30,14 +42,7 @@ export async function connectRtpStream(core: LegCore, o: StreamOptions, signal?:
   const callId = core.callId;
   let stream: TwilioMediaStream;
   try {
-    stream = await TwilioMediaStream.open({
-      url: o.url,
-      accountSid: o.accountSid ?? '',
-      callSid: o.callSid ?? '',
-      streamSid: o.streamSid ?? '',
-      parameters: o.parameters,
-      ...(core.hosts ? { hosts: core.hosts } : {}),
-    });
+    stream = await TwilioMediaStream.open(streamTarget(core, o));
   } catch (e) {
     // As Twilio: a stream that cannot connect ends the <Connect>, and the document goes on.
     core.log.warn('<Connect><Stream>: the websocket could not be opened; the document goes on', { callId, url: o.url, error: (e as Error).message });
