@@ -1,33 +1,26 @@
 // rediss://: the store over TLS to a real redis-server (its tls-port), the server's certificate
 // checked against the CA given in state.tls.ca; without that CA the certificate is refused and
 // the store says so in /health's reason instead of connecting.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.js';
 import { RedisCallStore } from '../../src/state/redis.js';
+import { haveOpenssl, makeCertificates, type Certificates } from '../drachtio/certs.js';
 import { freePort, haveRedis, NO_REDIS, startRedis, type RedisServer } from './redis-server.js';
 
-const haveOpenssl = spawnSync('openssl', ['version']).status === 0;
-const dir = mkdtempSync(join(tmpdir(), 'didml-tls-'));
+let certs: Certificates | undefined;
 let redis: RedisServer | undefined;
 let tlsPort = 0;
 
 beforeAll(async () => {
   if (!haveRedis || !haveOpenssl) return;
-  const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
-  ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '1', '-subj', '/CN=didml test CA');
-  ssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=redis.test');
-  writeFileSync(join(dir, 'ext.cnf'), 'subjectAltName=DNS:redis.test,IP:127.0.0.1\n');
-  ssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '1', '-extfile', 'ext.cnf');
+  // The test CA's leaf for 127.0.0.1 and localhost (test/drachtio/certs.ts).
+  certs = makeCertificates();
   tlsPort = await freePort();
-  redis = await startRedis(['--tls-port', String(tlsPort), '--tls-cert-file', join(dir, 'server.crt'), '--tls-key-file', join(dir, 'server.key'), '--tls-ca-cert-file', join(dir, 'ca.crt'), '--tls-auth-clients', 'no']);
+  redis = await startRedis(['--tls-port', String(tlsPort), '--tls-cert-file', certs.server.cert, '--tls-key-file', certs.server.key, '--tls-ca-cert-file', certs.ca, '--tls-auth-clients', 'no']);
 });
 afterAll(async () => {
   await redis?.close();
-  rmSync(dir, { recursive: true, force: true });
+  certs?.remove();
 });
 
 const config = (tls: Record<string, unknown> | undefined) => ({
@@ -43,8 +36,8 @@ const config = (tls: Record<string, unknown> | undefined) => ({
 
 describe.skipIf(!haveRedis || !haveOpenssl)(`the state store over TLS${haveRedis ? (haveOpenssl ? '' : ' (openssl is not installed: skipped)') : ` (${NO_REDIS})`}`, () => {
   it('connects with the CA of state.tls.ca and shares records over rediss://', async () => {
-    const a = new RedisCallStore({ ...config({ ca: join(dir, 'ca.crt'), servername: 'redis.test' }), instanceId: 'a' }, createLogger({ level: 'error' }));
-    const b = new RedisCallStore({ ...config({ ca: join(dir, 'ca.crt') }), instanceId: 'b' }, createLogger({ level: 'error' }));
+    const a = new RedisCallStore({ ...config({ ca: certs!.ca, servername: 'localhost' }), instanceId: 'a' }, createLogger({ level: 'error' }));
+    const b = new RedisCallStore({ ...config({ ca: certs!.ca }), instanceId: 'b' }, createLogger({ level: 'error' }));
     try {
       for (const s of [a, b]) await s.start(async (sid) => s.owned(sid)!);
       const now = Date.now();
