@@ -17,6 +17,7 @@ import { realClock } from '../../src/clock.js';
 import { randomIds } from '../../src/ids.js';
 import { Queues } from '../../src/runtime/queues.js';
 import { MemoryQueueStore } from '../../src/state/queues.js';
+import { toneWav } from '../agent/audio.js';
 
 const FS_HOST = process.env['FREESWITCH_HOST'];
 const FS_PORT = Number(process.env['FREESWITCH_PORT'] ?? 8021);
@@ -470,7 +471,7 @@ describe.skipIf(Boolean(why))('media through a real FreeSWITCH', () => {
     const http = createServer((req, res) => {
       served.push(`${req.method ?? ''} ${req.url ?? ''}`);
       res.setHeader('Content-Type', 'audio/wav');
-      res.end(toneWav(0.5));
+      res.end(toneWav({ rate: 8000, seconds: 0.5 }));
     });
     await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
     try {
@@ -507,22 +508,3 @@ describe.skipIf(Boolean(why))('media through a real FreeSWITCH', () => {
   });
 });
 
-/** A WAV of a 440 Hz tone: 8 kHz, 16-bit mono PCM. */
-function toneWav(seconds: number): Buffer {
-  const samples = Math.round(8000 * seconds);
-  const wav = Buffer.alloc(44 + samples * 2);
-  wav.write('RIFF', 0);
-  wav.writeUInt32LE(36 + samples * 2, 4);
-  wav.write('WAVEfmt ', 8);
-  wav.writeUInt32LE(16, 16);
-  wav.writeUInt16LE(1, 20); // PCM
-  wav.writeUInt16LE(1, 22); // mono
-  wav.writeUInt32LE(8000, 24);
-  wav.writeUInt32LE(16000, 28);
-  wav.writeUInt16LE(2, 32);
-  wav.writeUInt16LE(16, 34);
-  wav.write('data', 36);
-  wav.writeUInt32LE(samples * 2, 40);
-  for (let i = 0; i < samples; i++) wav.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / 8000)), 44 + i * 2);
-  return wav;
-}
